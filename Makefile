@@ -1,0 +1,45 @@
+# FairRecruit — the front door. `make help` lists the targets.
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+
+.DEFAULT_GOAL := help
+
+help: ## Show this help
+	@awk 'BEGIN {FS = ":.*## "} /^[a-zA-Z_-]+:.*## / {printf "  \033[36m%-14s\033[0m %s\n", $$1, $$2}' $(MAKEFILE_LIST)
+
+$(STAMP): pyproject.toml
+	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -e '.[dev]'
+	@touch $(STAMP)
+
+venv: $(STAMP) ## Create .venv and install the package with its dev tools
+
+run: $(STAMP) ## Start everything on embedded defaults (SQLite, no servers): web, worker, beat (+ bot with a token)
+	$(BIN)/fairrecruit db upgrade
+	@$(BIN)/fairrecruit seed --demo --if-empty
+	$(BIN)/fairrecruit up
+
+test: $(STAMP) ## Run every test (unit, functional: PostgreSQL, Redis, Celery, fake Bot API, Chromium)
+	$(BIN)/pytest
+
+bench: $(STAMP) ## Run the benchmarks; prints a table and writes bench/results/*.json
+	$(BIN)/python -m bench
+
+lint: $(STAMP) ## Ruff lint and format check
+	$(BIN)/ruff check registry bot workers tests bench
+	$(BIN)/ruff format --check registry bot workers tests bench
+
+translations: $(STAMP) ## Extract, update and compile the gettext catalogs (bot and public pages)
+	$(BIN)/python -m bot.i18n_build
+
+migration: $(STAMP) ## Autogenerate a migration from model changes: make migration m="what changed"
+	$(BIN)/python scripts/new_migration.py "$(m)"
+
+clean: ## Remove the embedded databases under ./var
+	rm -rf var
+
+.PHONY: help venv run test bench lint translations migration clean

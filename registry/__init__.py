@@ -1,0 +1,37 @@
+"""FairRecruit registry: domain model, business rules, and the Flask app (public, admin, API)."""
+
+from __future__ import annotations
+
+from flask import Flask
+
+from registry.settings import Settings, load_settings
+
+
+def create_app(settings: Settings | None = None, *, engine=None) -> Flask:
+    """Application factory: a flat list of init_app calls."""
+    from registry import api, web
+    from registry.web import admin, auth, database, i18n, public, security
+
+    settings = settings or load_settings()
+    app = Flask(__name__, template_folder="web/templates", static_folder="web/static")
+    app.config.update(
+        SECRET_KEY=settings.secret_key,
+        SESSION_COOKIE_HTTPONLY=True,
+        SESSION_COOKIE_SAMESITE="Lax",
+        SESSION_COOKIE_SECURE=settings.is_production,
+        REMEMBER_COOKIE_HTTPONLY=True,
+        REMEMBER_COOKIE_SECURE=settings.is_production,
+        MAX_CONTENT_LENGTH=8 * 1024 * 1024,
+        WTF_CSRF_TIME_LIMIT=None,
+    )
+    app.extensions["fairrecruit.settings"] = settings
+
+    database.init_app(app, engine=engine)
+    security.init_app(app)
+    i18n.init_app(app)
+    auth.init_app(app)
+    web.init_app(app)
+    public.init_app(app)
+    admin.init_app(app)
+    api.init_app(app)
+    return app

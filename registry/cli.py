@@ -1,0 +1,128 @@
+"""The `fairrecruit` command group. Settings are read here, at the entry point, and passed down."""
+
+from __future__ import annotations
+
+import sys
+
+import click
+
+from registry.settings import ConfigurationError, Settings, load_settings
+
+
+class Context:
+    def __init__(self):
+        self._settings: Settings | None = None
+        self._engine = None
+
+    @property
+    def settings(self) -> Settings:
+        if self._settings is None:
+            try:
+                self._settings = load_settings()
+            except ConfigurationError as e:
+                raise click.ClickException(str(e)) from None
+        return self._settings
+
+    @property
+    def engine(self):
+        if self._engine is None:
+            from registry.db import make_engine
+
+            self._engine = make_engine(self.settings)
+        return self._engine
+
+
+pass_ctx = click.make_pass_decorator(Context, ensure=True)
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.pass_context
+def main(ctx: click.Context) -> None:
+    """FairRecruit: ethical-recruitment accreditation registry.
+
+    Configuration comes from FAIRRECRUIT_* environment variables (see config/defaults.env).
+    """
+    ctx.ensure_object(Context)
+
+
+# --- database ---------------------------------------------------------------------------------
+
+
+@main.group()
+def db() -> None:
+    """Database schema (Alembic migrations)."""
+
+
+@db.command("upgrade")
+@click.option("--revision", default="head", show_default=True, help="Target revision.")
+@pass_ctx
+def db_upgrade(obj: Context, revision: str) -> None:
+    """Apply migrations up to REVISION (creates the schema on an empty database)."""
+    from registry.migrate import current, upgrade
+
+    upgrade(obj.engine, revision)
+    click.echo(f"database at revision {current(obj.engine)} ({obj.engine.url.render_as_string(hide_password=True)})")
+
+
+# --- audit log --------------------------------------------------------------------------------
+
+
+@main.group("audit-log")
+def audit_log() -> None:
+    """The tamper-evident audit log."""
+
+
+@audit_log.command("verify")
+@pass_ctx
+def audit_log_verify(obj: Context) -> None:
+    """Check the hash chain; exit 1 naming the first altered, deleted or reordered entry."""
+    from sqlmodel import Session
+
+    from registry.services import auditlog
+
+    with Session(obj.engine) as session:
+        result = auditlog.verify(session)
+    if result.ok:
+        click.echo(str(result))
+        return
+    click.echo(str(result), err=True)
+    sys.exit(1)
+
+
+# --- users ------------------------------------------------------------------------------------
+
+
+@main.group()
+def users() -> None:
+    """Admin-panel users."""
+
+
+@users.command("create")
+@click.option("--email", required=True, help="Login e-mail address.")
+@click.option("--role", required=True, type=click.Choice(["admin", "auditor", "viewer"]), help="Role.")
+@click.option("--password", "password_opt", default=None, hidden=True)
+@pass_ctx
+def users_create(obj: Context, email: str, role: str, password_opt: str | None) -> None:
+    """Create a user. The password is read from standard input when it is not a terminal,
+    otherwise asked for twice."""
+    from registry.db import session_scope
+    from registry.errors import DomainError
+    from registry.services import auditlog, users as user_service
+
+    if password_opt is not None:
+        password = password_opt
+    elif not sys.stdin.isatty():
+        password = sys.stdin.readline().rstrip("\n")
+    else:
+        password = click.prompt("Password", hide_input=True, confirmation_prompt=True)
+    try:
+        with session_scope(obj.engine) as session:
+            auditlog.set_actor(session, "cli")
+            user = user_service.create(session, email=email, role=role, password=password)
+            click.echo(f"created {user.role} {user.email}")
+    except DomainError as e:
+        raise click.ClickException(e.message) from None
+
+
+def run() -> None:  # pragma: no cover
+    main()

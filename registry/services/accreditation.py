@@ -1,0 +1,185 @@
+"""The accreditation state machine (SPEC section 3), the only way an accreditation changes.
+
+    applicant  -> accredited | rejected
+    accredited -> suspended | expired | withdrawn
+    suspended  -> accredited | withdrawn
+    expired    -> applicant   (re-application)
+
+Every move stores who, when, why and the evidence (audit, report) in AccreditationEvent; the audit
+log records the same change in the same transaction; status changes are queued for webhooks and
+followers through the outbox.
+"""
+
+from __future__ import annotations
+
+import secrets
+from dataclasses import dataclass
+from datetime import date, datetime
+
+from sqlalchemy import func, select
+from sqlmodel import Session
+
+from registry.errors import IllegalTransition, InvalidInput, NotFound
+from registry.models import Accreditation, AccreditationEvent, Audit, Finding, Recruiter
+from registry.models.accreditation import AccreditationStatus as S
+from registry.services import outbox
+from registry.timeutil import add_years, iso, utcnow
+
+TRANSITIONS: dict[str, frozenset[str]] = {
+    S.applicant: frozenset({S.accredited, S.rejected}),
+    S.accredited: frozenset({S.suspended, S.expired, S.withdrawn}),
+    S.suspended: frozenset({S.accredited, S.withdrawn}),
+    S.expired: frozenset({S.applicant}),
+    S.rejected: frozenset(),
+    S.withdrawn: frozenset(),
+}
+
+# Named decisions as the admin panel, API and workers speak of them: name -> (from states, to state)
+DECISIONS: dict[str, tuple[frozenset[str], str]] = {
+    "accredit": (frozenset({S.applicant}), S.accredited),
+    "reject": (frozenset({S.applicant}), S.rejected),
+    "suspend": (frozenset({S.accredited}), S.suspended),
+    "reinstate": (frozenset({S.suspended}), S.accredited),
+    "withdraw": (frozenset({S.accredited, S.suspended}), S.withdrawn),
+    "expire": (frozenset({S.accredited}), S.expired),
+    "reapply": (frozenset({S.expired}), S.applicant),
+}
+
+
+def is_allowed(from_status: str, to_status: str) -> bool:
+    return to_status in TRANSITIONS.get(from_status, frozenset())
+
+
+def allowed_decisions(status: str) -> list[str]:
+    return [name for name, (froms, _to) in DECISIONS.items() if status in froms]
+
+
+def replay(events: list[tuple[str | None, str]]) -> str | None:
+    """The state reached by a recorded history of (from, to) moves; raises if the history is illegal."""
+    state: str | None = None
+    for frm, to in events:
+        if frm != state:
+            raise IllegalTransition(f"history broken: move from {frm} recorded while in {state}")
+        if state is not None and not is_allowed(state, to):
+            raise IllegalTransition(f"history contains illegal move {state} -> {to}")
+        state = to
+    return state
+
+
+def get(session: Session, recruiter_id: int, *, lock: bool = False) -> Accreditation:
+    stmt = select(Accreditation).where(Accreditation.recruiter_id == recruiter_id)
+    if lock:
+        stmt = stmt.with_for_update()
+    acc = session.scalars(stmt).first()
+    if acc is None:
+        raise NotFound(f"recruiter {recruiter_id} has no accreditation record")
+    return acc
+
+
+def open_major_findings(session: Session, recruiter_id: int) -> int:
+    return session.scalar(
+        select(func.count()).select_from(Finding)
+        .where(Finding.recruiter_id == recruiter_id, Finding.severity == "major", Finding.closed_at.is_(None))
+    ) or 0
+
+
+def latest_performed_audit(session: Session, recruiter_id: int) -> Audit | None:
+    return session.scalars(
+        select(Audit).where(Audit.recruiter_id == recruiter_id, Audit.performed_date.is_not(None))
+        .order_by(Audit.performed_date.desc(), Audit.id.desc()).limit(1)
+    ).first()
+
+
+@dataclass
+class Decision:
+    recruiter: Recruiter
+    event: AccreditationEvent
+    accreditation: Accreditation
+
+
+def transition(
+    session: Session,
+    recruiter: Recruiter,
+    to_status: str,
+    *,
+    actor: str,
+    reason: str,
+    audit_id: int | None = None,
+    report_id: int | None = None,
+    at: datetime | None = None,
+    valid_from: date | None = None,
+    cycle_years: int = 3,
+) -> Decision:
+    """Move a recruiter's accreditation to `to_status`, or raise and change nothing."""
+    reason = (reason or "").strip()
+    if not reason:
+        raise InvalidInput("a reason is required for every accreditation decision", field="reason")
+    if not actor:
+        raise InvalidInput("the decision must be attributed to someone", field="actor")
+    if to_status not in TRANSITIONS:
+        raise InvalidInput(f"unknown accreditation status {to_status!r}", field="status")
+    acc = get(session, recruiter.id, lock=True)
+    frm = acc.status
+    if not is_allowed(frm, to_status):
+        allowed = ", ".join(sorted(TRANSITIONS[frm])) or "none (final state)"
+        raise IllegalTransition(
+            f"{recruiter.public_id} is {frm}; it cannot become {to_status} (allowed from {frm}: {allowed})"
+        )
+    at = at or utcnow()
+    if to_status == S.accredited:
+        majors = open_major_findings(session, recruiter.id)
+        if majors:
+            raise IllegalTransition(
+                f"{recruiter.public_id} cannot be accredited: {majors} major finding(s) still open; "
+                "close their corrective actions first"
+            )
+        if frm == S.applicant:
+            audit = session.get(Audit, audit_id) if audit_id else latest_performed_audit(session, recruiter.id)
+            if audit is None or audit.performed_date is None or audit.recruiter_id != recruiter.id:
+                raise IllegalTransition(
+                    f"{recruiter.public_id} cannot be accredited without a performed audit; "
+                    "record the audit's outcome first"
+                )
+            audit_id = audit.id
+            acc.valid_from = valid_from or at.date()
+            acc.valid_until = add_years(acc.valid_from, cycle_years)
+            acc.certificate_number = f"FRC-{acc.valid_from.year}-{recruiter.public_id[3:]}-{secrets.token_hex(2).upper()}"
+    if to_status in (S.rejected, S.withdrawn, S.applicant):
+        acc.valid_from = None
+        acc.valid_until = None
+        acc.certificate_number = None
+    acc.status = to_status
+    acc.since = at
+    acc.updated_at = at
+    ev = AccreditationEvent(
+        recruiter_id=recruiter.id, from_status=frm, to_status=to_status, at=at, actor=actor, reason=reason,
+        audit_id=audit_id, report_id=report_id, valid_from=acc.valid_from, valid_until=acc.valid_until,
+    )
+    session.add(ev)
+    session.flush()
+    outbox.emit(session, outbox.STATUS_CHANGED, recruiter, {
+        "from": frm, "to": to_status, "reason": reason, "at": iso(at),
+        "valid_until": acc.valid_until.isoformat() if acc.valid_until else None,
+    })
+    return Decision(recruiter, ev, acc)
+
+
+def decide(session: Session, recruiter: Recruiter, decision: str, **kwargs) -> Decision:
+    """Apply a named decision (accredit, reject, suspend, reinstate, withdraw, expire, reapply)."""
+    if decision not in DECISIONS:
+        raise InvalidInput(f"unknown decision {decision!r}; one of: {', '.join(DECISIONS)}", field="decision")
+    froms, to = DECISIONS[decision]
+    acc = get(session, recruiter.id)
+    if acc.status not in froms:
+        raise IllegalTransition(
+            f"cannot {decision} {recruiter.public_id}: it is {acc.status} "
+            f"(possible now: {', '.join(allowed_decisions(acc.status)) or 'nothing, final state'})"
+        )
+    return transition(session, recruiter, to, **kwargs)
+
+
+def history(session: Session, recruiter_id: int) -> list[AccreditationEvent]:
+    return list(session.scalars(
+        select(AccreditationEvent).where(AccreditationEvent.recruiter_id == recruiter_id)
+        .order_by(AccreditationEvent.at, AccreditationEvent.id)
+    ))

@@ -1,0 +1,277 @@
+"""Append-only, hash-chained audit log, written in the same transaction as the change it records.
+
+A session event (after_flush) turns every insert, update and delete of a tracked table into one
+log entry; the edge names the actor with ``set_actor(session, ...)``. Entries are chained:
+``hash = sha256(prev_hash || canonical(seq, at, actor, action, entity, entity_id, data))``.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+from datetime import date, datetime
+from decimal import Decimal
+
+from sqlalchemy import event, insert, inspect, select, text
+from sqlalchemy.orm import Session as SASession
+from sqlmodel import Session
+
+from registry.models import (
+    Accreditation,
+    AccreditationEvent,
+    Alert,
+    ApiKey,
+    Audit,
+    AuditLogEntry,
+    Company,
+    Corridor,
+    FeeReport,
+    Finding,
+    LicenceRecord,
+    Recruiter,
+    RepaymentEntry,
+    SupplierLink,
+    User,
+    WebhookEndpoint,
+)
+from registry.timeutil import utcnow
+
+GENESIS = "0" * 64
+ADVISORY_LOCK_ID = 0x46524C47  # "FRLG"
+
+# entity name -> (model, fields never written to the log: secrets and personal data)
+TRACKED: dict[type, tuple[str, frozenset[str]]] = {
+    Recruiter: ("recruiter", frozenset({"search_text"})),
+    Corridor: ("corridor", frozenset()),
+    Accreditation: ("accreditation", frozenset()),
+    AccreditationEvent: ("accreditation_event", frozenset()),
+    Audit: ("audit", frozenset()),
+    Finding: ("finding", frozenset()),
+    FeeReport: ("fee_report", frozenset({"reporter_key", "free_text", "receipt_file_id", "submission_key"})),
+    RepaymentEntry: ("repayment", frozenset()),
+    Company: ("company", frozenset()),
+    ApiKey: ("api_key", frozenset({"key_hash"})),
+    SupplierLink: ("supplier_link", frozenset()),
+    WebhookEndpoint: ("webhook_endpoint", frozenset({"secret"})),
+    Alert: ("alert", frozenset()),
+    User: ("user", frozenset({"password_hash", "failed_logins", "locked_until", "last_login_at"})),
+    LicenceRecord: ("licence_record", frozenset()),
+}
+
+# Columns that only record a moment and change on every write; not worth an entry by themselves.
+NOISE = frozenset({"updated_at", "last_used_at"})
+
+
+def set_actor(session: Session, actor: str) -> None:
+    """Name who is making the changes in this unit of work (user email, 'system:<check>', ...)."""
+    session.info["actor"] = actor
+
+
+def _jsonable(value):
+    if isinstance(value, datetime | date):
+        return value.isoformat()
+    if isinstance(value, Decimal):
+        return str(value)
+    return value
+
+
+def canonical(obj) -> str:
+    return json.dumps(obj, sort_keys=True, separators=(",", ":"), ensure_ascii=False, default=_jsonable)
+
+
+def entry_hash(prev_hash: str, seq: int, at: datetime, actor: str, action: str, entity: str,
+               entity_id: str, data: str) -> str:
+    body = canonical([seq, at.isoformat(), actor, action, entity, entity_id, data])
+    return hashlib.sha256((prev_hash + body).encode()).hexdigest()
+
+
+def _identity(obj) -> str:
+    ident = inspect(obj).identity
+    if ident is None:
+        return ""
+    return ":".join(str(v) for v in ident)
+
+
+def _recruiter_of(obj) -> int | None:
+    if isinstance(obj, Recruiter):
+        return obj.id
+    return getattr(obj, "recruiter_id", None)
+
+
+def _snapshot(obj, hidden: frozenset[str]) -> dict:
+    mapper = inspect(obj).mapper
+    return {c.key: _jsonable(getattr(obj, c.key)) for c in mapper.column_attrs if c.key not in hidden}
+
+
+def _changes(obj, hidden: frozenset[str]) -> dict:
+    state = inspect(obj)
+    changes = {}
+    for attr in state.mapper.column_attrs:
+        if attr.key in hidden:
+            continue
+        hist = state.attrs[attr.key].history
+        if hist.has_changes():
+            old = hist.deleted[0] if hist.deleted else None
+            new = hist.added[0] if hist.added else None
+            if old != new:
+                changes[attr.key] = [_jsonable(old), _jsonable(new)]
+    return changes
+
+
+@dataclass
+class PendingEntry:
+    actor: str
+    action: str
+    entity: str
+    entity_id: str
+    recruiter_id: int | None
+    data: dict
+
+
+def _lock_and_tail(conn) -> tuple[int, str]:
+    if conn.dialect.name == "postgresql":
+        conn.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": ADVISORY_LOCK_ID})
+    row = conn.execute(
+        select(AuditLogEntry.seq, AuditLogEntry.hash).order_by(AuditLogEntry.seq.desc()).limit(1)
+    ).first()
+    return (row[0], row[1]) if row else (0, GENESIS)
+
+
+def append(conn, entries: Iterable[PendingEntry], at: datetime | None = None, batch: int = 5000) -> int:
+    """Append entries to the chain on this connection (inside the caller's transaction)."""
+    seq, prev = _lock_and_tail(conn)
+    at = at or utcnow()
+    rows = []
+    count = 0
+    for e in entries:
+        seq += 1
+        data = canonical(e.data)
+        h = entry_hash(prev, seq, at, e.actor, e.action, e.entity, e.entity_id, data)
+        rows.append(
+            {"seq": seq, "at": at, "actor": e.actor, "action": e.action, "entity": e.entity,
+             "entity_id": e.entity_id, "recruiter_id": e.recruiter_id, "data": data,
+             "prev_hash": prev, "hash": h}
+        )
+        prev = h
+        count += 1
+        if len(rows) >= batch:
+            conn.execute(insert(AuditLogEntry), rows)
+            rows = []
+    if rows:
+        conn.execute(insert(AuditLogEntry), rows)
+    return count
+
+
+def _after_flush(session: SASession, _flush_context) -> None:
+    if session.info.get("auditlog_disabled"):
+        return
+    actor = session.info.get("actor", "system")
+    pending: list[PendingEntry] = []
+    for action, objs in (("create", session.new), ("update", session.dirty), ("delete", session.deleted)):
+        for obj in objs:
+            spec = TRACKED.get(type(obj))
+            if spec is None:
+                continue
+            entity, hidden = spec
+            if action == "update":
+                data = _changes(obj, hidden)
+                if not data or set(data) <= NOISE:
+                    continue
+            else:
+                data = _snapshot(obj, hidden)
+            pending.append(PendingEntry(actor, action, entity, _identity(obj), _recruiter_of(obj), data))
+    if pending:
+        pending.sort(key=lambda e: (e.entity, e.entity_id, e.action))
+        append(session.connection(), pending)
+
+
+event.listen(SASession, "after_flush", _after_flush)
+
+
+# --- verification -----------------------------------------------------------------------------
+
+
+@dataclass
+class VerifyResult:
+    ok: bool
+    checked: int
+    first_bad_seq: int | None = None
+    first_bad_id: int | None = None
+    problem: str = ""
+
+    def __str__(self) -> str:
+        if self.ok:
+            return f"audit log intact: {self.checked} entries verified"
+        return (f"audit log BROKEN at entry seq={self.first_bad_seq} (id={self.first_bad_id}): "
+                f"{self.problem}; {self.checked} entries before it are intact")
+
+
+def iter_entries(session: Session, chunk: int = 10_000) -> Iterator[AuditLogEntry]:
+    last = None
+    while True:
+        stmt = select(AuditLogEntry).order_by(AuditLogEntry.seq).limit(chunk)
+        if last is not None:
+            stmt = stmt.where(AuditLogEntry.seq > last)
+        rows = list(session.scalars(stmt))
+        if not rows:
+            return
+        yield from rows
+        last = rows[-1].seq
+        session.expunge_all()
+
+
+def verify(session: Session) -> VerifyResult:
+    """Walk the chain in sequence order; report the first entry that was altered, deleted or moved."""
+    prev = GENESIS
+    expected_seq = 1
+    checked = 0
+    for e in iter_entries(session):
+        if e.seq != expected_seq:
+            return VerifyResult(False, checked, e.seq, e.id,
+                                f"expected seq {expected_seq}: an entry was deleted or reordered")
+        if e.prev_hash != prev:
+            return VerifyResult(False, checked, e.seq, e.id,
+                                "prev_hash does not match the previous entry (entry deleted or reordered)")
+        if entry_hash(prev, e.seq, e.at, e.actor, e.action, e.entity, e.entity_id, e.data) != e.hash:
+            return VerifyResult(False, checked, e.seq, e.id, "content does not match its hash (entry altered)")
+        prev = e.hash
+        expected_seq += 1
+        checked += 1
+    return VerifyResult(True, checked)
+
+
+def entries_for_recruiter(session: Session, recruiter_id: int, limit: int = 200) -> list[AuditLogEntry]:
+    stmt = (select(AuditLogEntry).where(AuditLogEntry.recruiter_id == recruiter_id)
+            .order_by(AuditLogEntry.seq.desc()).limit(limit))
+    return list(session.scalars(stmt))
+
+
+def status_at(session: Session, recruiter_id: int, at: datetime) -> dict | None:
+    """The accreditation state of a recruiter at time `at`, replayed from the audit log.
+
+    Returns {"status", "valid_from", "valid_until", "since"} or None when the recruiter was not
+    in the registry then.
+    """
+    stmt = (
+        select(AuditLogEntry)
+        .where(AuditLogEntry.entity == "accreditation", AuditLogEntry.entity_id == str(recruiter_id),
+               AuditLogEntry.at <= at)
+        .order_by(AuditLogEntry.seq)
+    )
+    state: dict | None = None
+    for e in session.scalars(stmt):
+        data = json.loads(e.data)
+        if e.action == "create":
+            state = {k: data.get(k) for k in ("status", "valid_from", "valid_until")}
+            state["since"] = e.at.isoformat()
+        elif e.action == "update" and state is not None:
+            for k in ("status", "valid_from", "valid_until"):
+                if k in data:
+                    state[k] = data[k][1]
+            if "status" in data:
+                state["since"] = e.at.isoformat()
+        elif e.action == "delete":
+            state = None
+    return state

@@ -1,0 +1,198 @@
+"""Recruiters: create, update, look up, search."""
+
+from __future__ import annotations
+
+import secrets
+
+from pydantic import BaseModel, Field, field_validator
+from sqlalchemy import func, or_, select
+from sqlmodel import Session
+
+from registry.errors import InvalidInput, NotFound
+from registry.models import Accreditation, AccreditationEvent, Corridor, Recruiter
+from registry.models.accreditation import AccreditationStatus
+from registry.services import search
+from registry.services.countries import require_country
+from registry.timeutil import utcnow
+
+PUBLIC_ID_ALPHABET = "23456789ABCDEFGHJKMNPQRSTUVWXYZ"  # no 0/O, 1/I/L: easy to read and type
+
+
+def new_public_id() -> str:
+    return "RA-" + "".join(secrets.choice(PUBLIC_ID_ALPHABET) for _ in range(5))
+
+
+def normalize_public_id(text: str) -> str:
+    t = (text or "").strip().upper().replace(" ", "")
+    if not t.startswith("RA-") and t.startswith("RA") and len(t) == 7:
+        t = "RA-" + t[2:]
+    return t
+
+
+class RecruiterInput(BaseModel):
+    """Validated input for creating or updating a recruiter (admin form, CLI import, API)."""
+
+    legal_name: str = Field(min_length=2, max_length=300)
+    other_names: list[str] = Field(default_factory=list)
+    country: str = Field(min_length=2, max_length=2, description="ISO 3166-1 alpha-2")
+    licence_authority: str = Field(default="", max_length=120)
+    licence_number: str = Field(default="", max_length=80)
+    corridors: list[tuple[str, str]] = Field(default_factory=list)
+    sectors: list[str] = Field(default_factory=list)
+    contact_email: str = Field(default="", max_length=200)
+    contact_phone: str = Field(default="", max_length=60)
+    website: str = Field(default="", max_length=300)
+    address: str = Field(default="", max_length=500)
+    parent_public_id: str | None = None
+
+    @field_validator("legal_name", "licence_authority", "licence_number")
+    @classmethod
+    def _strip(cls, v: str) -> str:
+        return " ".join(v.split())
+
+    @field_validator("country")
+    @classmethod
+    def _country(cls, v: str) -> str:
+        return require_country(v)
+
+    @field_validator("other_names")
+    @classmethod
+    def _names(cls, v: list[str]) -> list[str]:
+        return [" ".join(n.split()) for n in v if n and n.strip()]
+
+    @field_validator("corridors")
+    @classmethod
+    def _corridors(cls, v: list[tuple[str, str]]) -> list[tuple[str, str]]:
+        return [(require_country(o), require_country(d)) for o, d in v]
+
+
+def get_by_public_id(session: Session, public_id: str) -> Recruiter:
+    rec = session.scalars(select(Recruiter).where(Recruiter.public_id == normalize_public_id(public_id))).first()
+    if rec is None:
+        raise NotFound(f"no recruiter with public id {public_id!r}")
+    return rec
+
+
+def find_duplicates(session: Session, data: RecruiterInput, exclude_id: int | None = None) -> list[Recruiter]:
+    """Recruiters that look like the same organisation: same licence, or the same normalised name."""
+    conds = [Recruiter.search_text.like(search.normalize(data.legal_name) + "%")]
+    if data.licence_number:
+        conds.append((Recruiter.country == data.country) & (Recruiter.licence_number == data.licence_number))
+    stmt = select(Recruiter).where(or_(*conds))
+    if exclude_id:
+        stmt = stmt.where(Recruiter.id != exclude_id)
+    return list(session.scalars(stmt.limit(10)))
+
+
+def _unique_public_id(session: Session) -> str:
+    for _ in range(20):
+        pid = new_public_id()
+        if session.scalar(select(func.count()).select_from(Recruiter).where(Recruiter.public_id == pid)) == 0:
+            return pid
+    raise RuntimeError("could not allocate a public id")
+
+
+def _set_corridors(session: Session, rec: Recruiter, corridors: list[tuple[str, str]]) -> None:
+    existing = {(c.origin, c.destination): c for c in session.scalars(select(Corridor).where(Corridor.recruiter_id == rec.id))}
+    wanted = set(corridors)
+    for key, c in existing.items():
+        if key not in wanted:
+            session.delete(c)
+    for o, d in corridors:
+        if (o, d) not in existing:
+            session.add(Corridor(recruiter_id=rec.id, origin=o, destination=d))
+
+
+def _parent_id(session: Session, parent_public_id: str | None) -> int | None:
+    if not parent_public_id:
+        return None
+    return get_by_public_id(session, parent_public_id).id
+
+
+def create(session: Session, data: RecruiterInput, *, actor: str) -> Recruiter:
+    """Create a recruiter; its accreditation starts as `applicant`."""
+    rec = Recruiter(
+        public_id=_unique_public_id(session),
+        legal_name=data.legal_name,
+        other_names=data.other_names,
+        country=data.country,
+        licence_authority=data.licence_authority,
+        licence_number=data.licence_number,
+        sectors=data.sectors,
+        contact_email=data.contact_email,
+        contact_phone=data.contact_phone,
+        website=data.website,
+        address=data.address,
+        parent_id=_parent_id(session, data.parent_public_id),
+        search_text=search.search_text(data.legal_name, data.other_names),
+    )
+    session.add(rec)
+    session.flush()
+    now = utcnow()
+    session.add(Accreditation(recruiter_id=rec.id, status=AccreditationStatus.applicant, since=now))
+    session.add(AccreditationEvent(recruiter_id=rec.id, from_status=None, to_status=AccreditationStatus.applicant,
+                                   at=now, actor=actor, reason="registered as applicant"))
+    _set_corridors(session, rec, data.corridors)
+    session.flush()
+    return rec
+
+
+def update(session: Session, rec: Recruiter, data: RecruiterInput, *, actor: str) -> Recruiter:
+    for field in ("legal_name", "other_names", "country", "licence_authority", "licence_number", "sectors",
+                  "contact_email", "contact_phone", "website", "address"):
+        value = getattr(data, field)
+        if getattr(rec, field) != value:
+            setattr(rec, field, value)
+    parent_id = _parent_id(session, data.parent_public_id)
+    if parent_id == rec.id:
+        raise InvalidInput("a recruiter cannot be its own sub-agent", field="parent_public_id")
+    rec.parent_id = parent_id
+    rec.search_text = search.search_text(data.legal_name, data.other_names)
+    rec.updated_at = utcnow()
+    _set_corridors(session, rec, data.corridors)
+    session.flush()
+    return rec
+
+
+def corridors_of(session: Session, recruiter_id: int) -> list[tuple[str, str]]:
+    return [tuple(r) for r in session.execute(
+        select(Corridor.origin, Corridor.destination).where(Corridor.recruiter_id == recruiter_id)
+        .order_by(Corridor.origin, Corridor.destination))]
+
+
+# --- search -----------------------------------------------------------------------------------
+
+_cache = search.CandidateCache()
+
+
+def _stamp(session: Session):
+    return tuple(session.execute(select(func.count(Recruiter.id), func.max(Recruiter.updated_at),
+                                        func.max(Recruiter.id))).one())
+
+
+def search_recruiters(session: Session, query: str, limit: int = 10, cutoff: float = 62.0) -> list[tuple[Recruiter, float]]:
+    """Find recruiters by public id, licence number, legal name or other name; best first.
+
+    Exact public-id and licence-number hits come first (score 100); then fuzzy name matches.
+    """
+    q = (query or "").strip()
+    if not q:
+        return []
+    results: dict[int, float] = {}
+    pid = normalize_public_id(q)
+    exact = session.scalars(
+        select(Recruiter).where(or_(Recruiter.public_id == pid, func.upper(Recruiter.licence_number) == q.upper()))
+        .limit(limit)
+    ).all()
+    for r in exact:
+        results[r.id] = 100.0
+    names, skeletons = _cache.get(
+        _stamp(session), lambda: session.execute(select(Recruiter.id, Recruiter.search_text)).all()
+    )
+    for m in search.rank_cached(q, names, skeletons, limit=limit, cutoff=cutoff):
+        results.setdefault(m.key, m.score)
+    ids = sorted(results, key=lambda i: -results[i])[:limit]
+    if not ids:
+        return []
+    recs = {r.id: r for r in session.scalars(select(Recruiter).where(Recruiter.id.in_(ids)))}
+    return [(recs[i], results[i]) for i in ids if i in recs]

@@ -1,0 +1,269 @@
+"""Fee reports from workers: submit (idempotent), triage, repayment ledger, privacy."""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+import hmac
+import secrets
+from bisect import bisect_right
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
+from functools import lru_cache
+from pathlib import Path
+
+from sqlalchemy import delete, func, select, update
+from sqlalchemy.exc import IntegrityError
+from sqlmodel import Session
+
+from registry.errors import Conflict, InvalidInput, NotFound
+from registry.models import Audit, FeeReport, Finding, Follower, Recruiter, RepaymentEntry
+from registry.models.audits import AuditKind, Principle, Severity
+from registry.models.reports import Channel, FeeCategory, RepaymentState, TriageStatus
+from registry.services import audits as audit_service
+from registry.services.countries import is_country, require_currency
+from registry.timeutil import today, utcnow
+
+CASE_ALPHABET = "23456789ABCDEFGHJKMNPQRSTUVWXYZ"
+MAX_AMOUNT_USD = Decimal("100000")  # larger amounts are treated as typing mistakes
+
+
+def pseudonym(pseudonym_key: str, chat_id: int | str) -> str:
+    """Keyed hash of a chat id: the only link between a worker and their reports."""
+    return hmac.new(pseudonym_key.encode(), f"tg:{chat_id}".encode(), hashlib.sha256).hexdigest()
+
+
+def new_case_code() -> str:
+    raw = "".join(secrets.choice(CASE_ALPHABET) for _ in range(8))
+    return f"FR-{raw[:4]}-{raw[4:]}"
+
+
+# --- currency conversion ----------------------------------------------------------------------
+
+
+class FxTable:
+    def __init__(self, rows: list[tuple[date, str, Decimal]]):
+        self._by_cur: dict[str, tuple[list[date], list[Decimal]]] = {}
+        for d, cur, rate in sorted(rows):
+            dates, rates = self._by_cur.setdefault(cur, ([], []))
+            dates.append(d)
+            rates.append(rate)
+
+    @classmethod
+    def load(cls, path: Path) -> FxTable:
+        rows = []
+        with open(path, newline="", encoding="utf-8") as f:
+            lines = (line for line in f if not line.startswith("#"))
+            for r in csv.DictReader(lines):
+                rows.append((date.fromisoformat(r["date"]), r["currency"].upper(), Decimal(r["usd_per_unit"])))
+        return cls(rows)
+
+    def currencies(self) -> set[str]:
+        return set(self._by_cur)
+
+    def to_usd(self, amount: Decimal, currency: str, on: date) -> Decimal | None:
+        series = self._by_cur.get(currency)
+        if not series:
+            return None
+        dates, rates = series
+        i = bisect_right(dates, on) - 1
+        rate = rates[max(i, 0)]
+        return (amount * rate).quantize(Decimal("0.01"), rounding=ROUND_HALF_UP)
+
+
+@lru_cache(maxsize=4)
+def fx_table(path: str) -> FxTable:
+    return FxTable.load(Path(path))
+
+
+# --- submission --------------------------------------------------------------------------------
+
+
+@dataclass
+class ReportInput:
+    category: str
+    amount: Decimal | str | float
+    currency: str
+    paid_on: date | None
+    destination_country: str
+    origin_country: str = ""
+    recruiter_id: int | None = None
+    recruiter_text: str = ""
+    channel: str = Channel.telegram
+    free_text: str | None = None
+    receipt_file_id: str | None = None
+    consent: bool = False
+
+
+def parse_amount(value) -> Decimal:
+    try:
+        amount = Decimal(str(value).replace(",", "").strip())
+    except (InvalidOperation, ValueError):
+        raise InvalidInput("the amount must be a number, e.g. 1500", field="amount") from None
+    if not amount.is_finite() or amount <= 0:
+        raise InvalidInput("the amount must be more than zero", field="amount")
+    if amount >= Decimal("1e12"):
+        raise InvalidInput("the amount is too large", field="amount")
+    return amount.quantize(Decimal("0.01"), rounding=ROUND_HALF_UP)
+
+
+def validate(data: ReportInput, fx: FxTable, *, on: date | None = None) -> tuple[Decimal, str, Decimal | None]:
+    if data.category not in FeeCategory.__members__:
+        raise InvalidInput(f"unknown fee category {data.category!r}", field="category")
+    amount = parse_amount(data.amount)
+    currency = require_currency(data.currency)
+    if data.paid_on is not None and data.paid_on > (on or today()):
+        raise InvalidInput("the date paid cannot be in the future", field="paid_on")
+    if data.paid_on is not None and data.paid_on < date(1990, 1, 1):
+        raise InvalidInput("the date paid is too far in the past", field="paid_on")
+    if not is_country(data.destination_country):
+        raise InvalidInput("unknown destination country", field="destination_country")
+    if data.origin_country and not is_country(data.origin_country):
+        raise InvalidInput("unknown origin country", field="origin_country")
+    if not data.consent:
+        raise InvalidInput("the report needs the reporter's consent", field="consent")
+    if data.recruiter_id is None and not data.recruiter_text.strip():
+        raise InvalidInput("name the recruiter", field="recruiter")
+    usd = fx.to_usd(amount, currency, data.paid_on or (on or today()))
+    if usd is not None and usd > MAX_AMOUNT_USD:
+        raise InvalidInput("that amount looks too large; please check it", field="amount")
+    return amount, currency, usd
+
+
+def reports_today(session: Session, reporter_key: str, now: datetime | None = None) -> int:
+    since = (now or utcnow()) - timedelta(days=1)
+    return session.scalar(select(func.count()).select_from(FeeReport)
+                          .where(FeeReport.reporter_key == reporter_key, FeeReport.created_at >= since)) or 0
+
+
+class LimitReached(Conflict):
+    code = "limit_reached"
+    status = 429
+
+
+def submit(session: Session, data: ReportInput, *, reporter_key: str | None, submission_key: str, fx: FxTable,
+           daily_limit: int | None = None) -> tuple[FeeReport, bool]:
+    """Store a fee report once. Returns (report, created); a repeated submission_key returns the first one.
+
+    Commit is the caller's; the case code may be shown only after it succeeded.
+    """
+    existing = session.scalars(select(FeeReport).where(FeeReport.submission_key == submission_key)).first()
+    if existing is not None:
+        return existing, False
+    amount, currency, usd = validate(data, fx)
+    if reporter_key and daily_limit is not None and reports_today(session, reporter_key) >= daily_limit:
+        raise LimitReached(f"at most {daily_limit} reports a day from one chat")
+    if data.recruiter_id is not None and session.get(Recruiter, data.recruiter_id) is None:
+        raise InvalidInput("unknown recruiter", field="recruiter")
+    report = FeeReport(
+        case_code=new_case_code(), submission_key=submission_key, recruiter_id=data.recruiter_id,
+        recruiter_text=data.recruiter_text.strip()[:300], category=data.category, amount=amount, currency=currency,
+        amount_usd=usd, paid_on=data.paid_on, origin_country=(data.origin_country or "").upper(),
+        destination_country=data.destination_country.upper(), channel=data.channel, reporter_key=reporter_key,
+        free_text=(data.free_text or None), receipt_file_id=data.receipt_file_id, consent_at=utcnow(),
+    )
+    try:
+        with session.begin_nested():
+            session.add(report)
+            session.flush()
+    except IntegrityError:
+        # A concurrent delivery of the same submission won the race: return that one.
+        existing = session.scalars(select(FeeReport).where(FeeReport.submission_key == submission_key)).first()
+        if existing is None:
+            raise
+        return existing, False
+    return report, True
+
+
+def cases_of(session: Session, reporter_key: str) -> list[FeeReport]:
+    return list(session.scalars(select(FeeReport).where(FeeReport.reporter_key == reporter_key)
+                                .order_by(FeeReport.created_at.desc()).limit(50)))
+
+
+def forget_chat(session: Session, *, chat_id: int, reporter_key: str) -> dict:
+    """Erase everything linked to a chat: follows (raw chat id) and the personal data of its reports.
+
+    The reports themselves stay, unlinked, so aggregates and open cases keep their evidence value.
+    """
+    followers = session.execute(delete(Follower).where(Follower.chat_id == chat_id)).rowcount or 0
+    erased = session.execute(
+        update(FeeReport).where(FeeReport.reporter_key == reporter_key)
+        .values(reporter_key=None, free_text=None, receipt_file_id=None, erased_at=utcnow())
+    ).rowcount or 0
+    from registry.models import ChatPreference
+
+    session.execute(delete(ChatPreference).where(ChatPreference.reporter_key == reporter_key))
+    return {"follows": followers, "reports": erased}
+
+
+# --- triage -----------------------------------------------------------------------------------
+
+
+def get(session: Session, report_id: int) -> FeeReport:
+    r = session.get(FeeReport, report_id)
+    if r is None:
+        raise NotFound(f"no fee report {report_id}")
+    return r
+
+
+def triage(session: Session, report: FeeReport, *, status: str, note: str, actor: str,
+           major_days: int = 90) -> Finding | None:
+    """Decide a report. A substantiated report becomes a major P1 finding (on a special audit if none is open)."""
+    if status not in TriageStatus.__members__ or status == TriageStatus.new:
+        raise InvalidInput(f"choose substantiated, unsubstantiated, duplicate or out_of_scope, not {status!r}",
+                           field="status")
+    if report.triage_status != TriageStatus.new:
+        raise Conflict(f"case {report.case_code} was already triaged as {report.triage_status}")
+    if not (note or "").strip():
+        raise InvalidInput("a triage note is required", field="note")
+    report.triage_status = status
+    report.triage_note = note.strip()
+    report.triaged_by = actor
+    report.triaged_at = utcnow()
+    finding = None
+    if status == TriageStatus.substantiated:
+        if report.recruiter_id is None:
+            raise InvalidInput("link the report to a registered recruiter before substantiating it", field="status")
+        finding = substantiated_finding(session, report, actor=actor, major_days=major_days)
+    session.flush()
+    return finding
+
+
+def substantiated_finding(session: Session, report: FeeReport, *, actor: str, major_days: int = 90) -> Finding:
+    """The major P1 finding for a substantiated report (idempotent: one finding per report)."""
+    existing = session.scalars(select(Finding).where(Finding.report_id == report.id)).first()
+    if existing is not None:
+        return existing
+    audit = audit_service.open_audit(session, report.recruiter_id)
+    if audit is None:
+        audit = Audit(recruiter_id=report.recruiter_id, kind=AuditKind.special, planned_date=today(),
+                      certification_body="", lead_auditor="", created_by=actor,
+                      summary=f"special audit opened for substantiated fee report {report.case_code}")
+        session.add(audit)
+        session.flush()
+    return audit_service.add_finding(
+        session, audit, principle=Principle.P1, severity=Severity.major,
+        description=(f"Substantiated worker report {report.case_code}: {report.category} of "
+                     f"{report.amount} {report.currency} charged to a jobseeker (Employer Pays Principle)"),
+        corrective_action="Repay the worker in full and stop charging the fee",
+        report_id=report.id, major_days=major_days,
+    )
+
+
+def add_repayment(session: Session, report: FeeReport, *, state: str, amount, currency: str, on_date: date,
+                  note: str = "", actor: str) -> RepaymentEntry:
+    if state not in RepaymentState.__members__:
+        raise InvalidInput(f"state must be claimed, verified or repaid, not {state!r}", field="state")
+    if on_date > today():
+        raise InvalidInput("the date cannot be in the future", field="on_date")
+    entry = RepaymentEntry(report_id=report.id, state=state, amount=parse_amount(amount),
+                           currency=require_currency(currency), on_date=on_date, note=note.strip(), created_by=actor)
+    session.add(entry)
+    session.flush()
+    return entry
+
+
+def ledger(session: Session, report_id: int) -> list[RepaymentEntry]:
+    return list(session.scalars(select(RepaymentEntry).where(RepaymentEntry.report_id == report_id)
+                                .order_by(RepaymentEntry.on_date, RepaymentEntry.id)))

@@ -1,0 +1,41 @@
+"""Time helpers. The registry uses timezone-aware UTC datetimes everywhere (SQLModel's UTCDateTime)."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+def today() -> date:
+    return utcnow().date()
+
+
+def add_years(d: date, years: int) -> date:
+    try:
+        return d.replace(year=d.year + years)
+    except ValueError:  # 29 February
+        return d.replace(year=d.year + years, day=28)
+
+
+def add_months(d: date, months: int) -> date:
+    month0 = d.month - 1 + months
+    year = d.year + month0 // 12
+    month = month0 % 12 + 1
+    for day in (d.day, 30, 29, 28):
+        try:
+            return d.replace(year=year, month=month, day=day)
+        except ValueError:
+            continue
+    raise ValueError(d)
+
+
+def iso(dt: datetime | None) -> str | None:
+    """ISO 8601 in UTC with a trailing Z (as in API responses and webhooks)."""
+    if dt is None:
+        return None
+    if dt.tzinfo is None:
+        dt = dt.replace(tzinfo=UTC)
+    return dt.astimezone(UTC).isoformat().replace("+00:00", "Z")

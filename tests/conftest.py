@@ -1,0 +1,165 @@
+"""Shared fixtures: settings, migrated engines on SQLite and PostgreSQL, app, client, CLI runner.
+
+Every test that asks for `engine` (or anything built on it) runs once on SQLite and once on
+PostgreSQL. Under CI=true a PostgreSQL or Redis that does not answer fails the run; elsewhere the
+PostgreSQL half is skipped.
+"""
+
+from __future__ import annotations
+
+import os
+import uuid
+from pathlib import Path
+
+import pytest
+from sqlalchemy import create_engine, text
+from sqlmodel import Session, SQLModel
+
+from registry.db import make_engine
+from registry.migrate import upgrade
+from registry.settings import Settings
+
+CI = os.environ.get("CI", "").lower() in {"1", "true", "yes"}
+PG_ADMIN_URL = os.environ.get("FAIRRECRUIT_TEST_PG_ADMIN_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
+REDIS_URL = os.environ.get("FAIRRECRUIT_TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
+DATA_DIR = Path(__file__).parent / "data"
+
+
+def service_missing(what: str, err: Exception) -> None:
+    msg = f"{what} is not answering ({type(err).__name__}: {err})"
+    if CI:
+        pytest.fail(msg + " — under CI=true a missing service is a failure", pytrace=False)
+    pytest.skip(msg)
+
+
+@pytest.fixture(scope="session")
+def pg_url(worker_id: str = "master"):
+    """A fresh PostgreSQL database for this test session, dropped at the end."""
+    name = f"fr_test_{os.getpid()}_{uuid.uuid4().hex[:6]}"
+    admin = create_engine(PG_ADMIN_URL, isolation_level="AUTOCOMMIT")
+    try:
+        with admin.connect() as conn:
+            conn.execute(text(f'CREATE DATABASE "{name}"'))
+    except Exception as e:  # noqa: BLE001
+        admin.dispose()
+        service_missing("PostgreSQL", e)
+    url = PG_ADMIN_URL.rsplit("/", 1)[0] + "/" + name
+    yield url
+    with admin.connect() as conn:
+        conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+    admin.dispose()
+
+
+@pytest.fixture(scope="session")
+def redis_url():
+    import redis
+
+    try:
+        redis.Redis.from_url(REDIS_URL, socket_connect_timeout=2).ping()
+    except Exception as e:  # noqa: BLE001
+        service_missing("Redis", e)
+    return REDIS_URL
+
+
+@pytest.fixture(scope="session")
+def _sqlite_engine(tmp_path_factory):
+    path = tmp_path_factory.mktemp("db") / "test.db"
+    engine = make_engine(f"sqlite:///{path}")
+    upgrade(engine)
+    yield engine
+    engine.dispose()
+
+
+@pytest.fixture(scope="session")
+def _pg_engine(pg_url):
+    engine = make_engine(pg_url, pool_size=10, max_overflow=10)
+    upgrade(engine)
+    yield engine
+    engine.dispose()
+
+
+def clean(engine) -> None:
+    """Empty every table (tests start from an empty, migrated database)."""
+    tables = [t.name for t in SQLModel.metadata.sorted_tables]
+    with engine.begin() as conn:
+        if engine.dialect.name == "postgresql":
+            conn.execute(text("TRUNCATE " + ", ".join(f'"{t}"' for t in tables) + " RESTART IDENTITY CASCADE"))
+        else:
+            for t in reversed(tables):
+                conn.execute(text(f'DELETE FROM "{t}"'))
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def backend(request) -> str:
+    return request.param
+
+
+@pytest.fixture
+def engine(backend, request):
+    eng = request.getfixturevalue("_sqlite_engine" if backend == "sqlite" else "_pg_engine")
+    clean(eng)
+    yield eng
+    clean(eng)
+
+
+@pytest.fixture
+def sqlite_engine(_sqlite_engine):
+    """For tests that need a database but are about something else (run on SQLite only)."""
+    clean(_sqlite_engine)
+    yield _sqlite_engine
+    clean(_sqlite_engine)
+
+
+@pytest.fixture
+def session(engine):
+    with Session(engine, expire_on_commit=False) as s:
+        yield s
+
+
+@pytest.fixture
+def settings(tmp_path, engine) -> Settings:
+    return Settings(
+        env="test",
+        var_dir=tmp_path / "var",
+        database_url=engine.url.render_as_string(hide_password=False),
+        secret_key="test-secret-key-0123456789",
+        pseudonym_key="test-pseudonym-key-0123456789",
+        public_base_url="http://testserver",
+        ratelimit_storage_uri="memory://",
+    )
+
+
+@pytest.fixture
+def app(settings, engine):
+    from registry import create_app
+
+    app = create_app(settings, engine=engine)
+    app.config.update(TESTING=True)
+    return app
+
+
+@pytest.fixture
+def client(app):
+    return app.test_client()
+
+
+@pytest.fixture
+def cli(settings, monkeypatch):
+    """Invoke the `fairrecruit` CLI in-process with this test's settings (via the environment)."""
+    from click.testing import CliRunner
+
+    from registry.cli import main
+
+    env = {
+        "FAIRRECRUIT_ENV": settings.env,
+        "FAIRRECRUIT_DATABASE_URL": settings.database_url,
+        "FAIRRECRUIT_VAR_DIR": str(settings.var_dir),
+        "FAIRRECRUIT_SECRET_KEY": settings.secret_key,
+        "FAIRRECRUIT_PSEUDONYM_KEY": settings.pseudonym_key,
+    }
+    runner = CliRunner()
+
+    def invoke(*args, input=None):
+        return runner.invoke(main, list(args), input=input, env=env, catch_exceptions=False)
+
+    return invoke

@@ -124,5 +124,13 @@ def users_create(obj: Context, email: str, role: str, password_opt: str | None) 
         raise click.ClickException(e.message) from None
 
 
-def run() -> None:  # pragma: no cover
-    main()
+def _load_commands() -> None:
+    import importlib
+
+    from registry.commands import MODULES
+
+    for name in MODULES:
+        importlib.import_module(f"registry.commands.{name}")
+
+
+_load_commands()

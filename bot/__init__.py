@@ -1,0 +1,1 @@
+"""Telegram front end for migrant workers (python-telegram-bot v22)."""

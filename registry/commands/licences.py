@@ -1,0 +1,7 @@
+"""`fairrecruit` commands: licences."""
+
+from __future__ import annotations
+
+import click  # noqa: F401
+
+from registry.cli import main, pass_ctx  # noqa: F401

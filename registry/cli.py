@@ -32,6 +32,12 @@ class Context:
         return self._engine
 
 
+    def close(self) -> None:
+        if self._engine is not None:
+            self._engine.dispose()
+            self._engine = None
+
+
 pass_ctx = click.make_pass_decorator(Context, ensure=True)
 
 
@@ -42,7 +48,8 @@ def main(ctx: click.Context) -> None:
 
     Configuration comes from FAIRRECRUIT_* environment variables (see config/defaults.env).
     """
-    ctx.ensure_object(Context)
+    obj = ctx.ensure_object(Context)
+    ctx.call_on_close(obj.close)
 
 
 # --- database ---------------------------------------------------------------------------------

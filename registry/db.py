@@ -9,6 +9,7 @@ from sqlalchemy import event
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, create_engine
 
+import registry.services.auditlog  # noqa: F401  (registers the audit-log hook on every Session)
 from registry.settings import Settings
 
 

@@ -105,8 +105,9 @@ class Settings(BaseSettings):
             if bad:
                 raise ConfigurationError(
                     "refusing to start in production: "
-                    + ", ".join(bad)
-                    + " is missing or a default (set a random value of at least 16 characters)"
+                        + " and ".join(bad)
+                    + (" are" if len(bad) > 1 else " is")
+                    + " missing or a default value (set a random value of at least 16 characters)"
                 )
         return self
 

@@ -8,7 +8,7 @@ from datetime import date, timedelta
 from sqlmodel import Session
 
 from registry.models import Recruiter
-from registry.services import accreditation, audits, recruiters
+from registry.services import accreditation, auditlog, audits, recruiters
 from registry.services.recruiters import RecruiterInput
 from registry.timeutil import today
 
@@ -18,6 +18,7 @@ _n = itertools.count(1)
 def recruiter(session: Session, *, name: str | None = None, country: str = "NP", licence: str | None = None,
               other_names: list[str] | None = None, corridors=(("NP", "QA"),), actor: str = "test") -> Recruiter:
     i = next(_n)
+    auditlog.set_actor(session, actor)
     return recruiters.create(session, RecruiterInput(
         legal_name=name or f"Testfield Placement {i} Pvt. Ltd.", other_names=other_names or [], country=country,
         licence_authority="DoFE" if country == "NP" else "TEST", licence_number=licence or f"T-{i:05d}",

@@ -88,9 +88,7 @@ def entry_hash(prev_hash: str, seq: int, at: datetime, actor: str, action: str, 
 
 
 def _identity(obj) -> str:
-    ident = inspect(obj).identity
-    if ident is None:
-        return ""
+    ident = inspect(obj).mapper.primary_key_from_instance(obj)
     return ":".join(str(v) for v in ident)
 
 

@@ -80,13 +80,20 @@ def _pg_engine(pg_url):
 
 def clean(engine) -> None:
     """Empty every table (tests start from an empty, migrated database)."""
+    from registry.services.auditlog import protect_sql, unprotect_sql
+
     tables = [t.name for t in SQLModel.metadata.sorted_tables]
     with engine.begin() as conn:
         if engine.dialect.name == "postgresql":
+            # TRUNCATE does not fire the append-only row trigger
             conn.execute(text("TRUNCATE " + ", ".join(f'"{t}"' for t in tables) + " RESTART IDENTITY CASCADE"))
         else:
+            for stmt in unprotect_sql("sqlite"):
+                conn.execute(text(stmt))
             for t in reversed(tables):
                 conn.execute(text(f'DELETE FROM "{t}"'))
+            for stmt in protect_sql("sqlite"):
+                conn.execute(text(stmt))
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])

@@ -64,6 +64,30 @@ TRACKED: dict[type, tuple[str, frozenset[str]]] = {
 NOISE = frozenset({"updated_at", "last_used_at"})
 
 
+def protect_sql(dialect: str) -> list[str]:
+    """DDL that makes the database itself refuse UPDATE and DELETE on audit_log."""
+    if dialect == "postgresql":
+        return [
+            """CREATE OR REPLACE FUNCTION audit_log_append_only() RETURNS trigger AS $$
+               BEGIN RAISE EXCEPTION 'audit_log is append-only'; END; $$ LANGUAGE plpgsql""",
+            """CREATE TRIGGER audit_log_append_only BEFORE UPDATE OR DELETE ON audit_log
+               FOR EACH ROW EXECUTE FUNCTION audit_log_append_only()""",
+        ]
+    return [
+        """CREATE TRIGGER audit_log_no_update BEFORE UPDATE ON audit_log
+           BEGIN SELECT RAISE(ABORT, 'audit_log is append-only'); END""",
+        """CREATE TRIGGER audit_log_no_delete BEFORE DELETE ON audit_log
+           BEGIN SELECT RAISE(ABORT, 'audit_log is append-only'); END""",
+    ]
+
+
+def unprotect_sql(dialect: str) -> list[str]:
+    if dialect == "postgresql":
+        return ["DROP TRIGGER IF EXISTS audit_log_append_only ON audit_log",
+                "DROP FUNCTION IF EXISTS audit_log_append_only()"]
+    return ["DROP TRIGGER IF EXISTS audit_log_no_update", "DROP TRIGGER IF EXISTS audit_log_no_delete"]
+
+
 def set_actor(session: Session, actor: str) -> None:
     """Name who is making the changes in this unit of work (user email, 'system:<check>', ...)."""
     session.info["actor"] = actor

@@ -2,6 +2,10 @@ from __future__ import annotations
 
 import json
 import time
+from contextlib import contextmanager
+
+import pytest
+from sqlalchemy.exc import DBAPIError
 
 from sqlalchemy import text
 
@@ -9,6 +13,29 @@ from registry.models import AuditLogEntry
 from registry.services import accreditation, auditlog
 from registry.timeutil import utcnow
 from tests import factories
+
+
+@contextmanager
+def tampering(session):
+    """An attacker with database-owner rights: switch off the append-only triggers, then tamper."""
+    from registry.services.auditlog import protect_sql, unprotect_sql
+
+    dialect = session.get_bind().dialect.name
+    for stmt in unprotect_sql(dialect):
+        session.execute(text(stmt))
+    yield
+    for stmt in protect_sql(dialect):
+        session.execute(text(stmt))
+    session.commit()
+
+
+def test_database_refuses_update_and_delete(session):
+    _history(session)
+    for stmt in ("UPDATE audit_log SET actor = 'mallory'", "DELETE FROM audit_log"):
+        with pytest.raises(DBAPIError, match="append-only"):
+            session.execute(text(stmt))
+        session.rollback()
+    assert auditlog.verify(session).ok
 
 
 def _history(session):
@@ -48,10 +75,10 @@ def _middle(session):
 def test_altered_entry_is_named(session, cli):
     _history(session)
     seq = _middle(session)
-    session.execute(text("UPDATE audit_log SET data = replace(data, 'accredited', 'applicant') WHERE seq = :s"),
-                    {"s": seq})
-    session.execute(text("UPDATE audit_log SET actor = 'mallory' WHERE seq = :s"), {"s": seq})
-    session.commit()
+    with tampering(session):
+        session.execute(text("UPDATE audit_log SET data = replace(data, 'accredited', 'applicant') WHERE seq = :s"),
+                        {"s": seq})
+        session.execute(text("UPDATE audit_log SET actor = 'mallory' WHERE seq = :s"), {"s": seq})
     result = auditlog.verify(session)
     assert not result.ok and result.first_bad_seq == seq and "altered" in result.problem
     out = cli("audit-log", "verify")
@@ -62,8 +89,8 @@ def test_altered_entry_is_named(session, cli):
 def test_deleted_entry_is_named(session, cli):
     _history(session)
     seq = _middle(session)
-    session.execute(text("DELETE FROM audit_log WHERE seq = :s"), {"s": seq})
-    session.commit()
+    with tampering(session):
+        session.execute(text("DELETE FROM audit_log WHERE seq = :s"), {"s": seq})
     result = auditlog.verify(session)
     assert not result.ok and result.first_bad_seq == seq + 1 and "deleted" in result.problem
     out = cli("audit-log", "verify")
@@ -74,10 +101,10 @@ def test_reordered_entries_are_detected(session, cli):
     _history(session)
     seq = _middle(session)
     # swap the positions of two neighbouring entries
-    session.execute(text("UPDATE audit_log SET seq = -1 WHERE seq = :s"), {"s": seq})
-    session.execute(text("UPDATE audit_log SET seq = :s WHERE seq = :n"), {"s": seq, "n": seq + 1})
-    session.execute(text("UPDATE audit_log SET seq = :n WHERE seq = -1"), {"n": seq + 1})
-    session.commit()
+    with tampering(session):
+        session.execute(text("UPDATE audit_log SET seq = -1 WHERE seq = :s"), {"s": seq})
+        session.execute(text("UPDATE audit_log SET seq = :s WHERE seq = :n"), {"s": seq, "n": seq + 1})
+        session.execute(text("UPDATE audit_log SET seq = :n WHERE seq = -1"), {"n": seq + 1})
     result = auditlog.verify(session)
     assert not result.ok and result.first_bad_seq == seq
     out = cli("audit-log", "verify")
@@ -88,8 +115,8 @@ def test_tail_truncation_is_not_silent_about_the_rest(session):
     _history(session)
     assert auditlog.verify(session).ok
     # a fully consistent prefix still verifies: the chain proves what it contains
-    session.execute(text("DELETE FROM audit_log WHERE seq = (SELECT max(seq) FROM audit_log)"))
-    session.commit()
+    with tampering(session):
+        session.execute(text("DELETE FROM audit_log WHERE seq = (SELECT max(seq) FROM audit_log)"))
     assert auditlog.verify(session).ok
 
 

@@ -6,14 +6,25 @@ import hashlib
 import hmac
 import secrets
 from dataclasses import dataclass
+from datetime import timedelta
+from decimal import Decimal
 
-from sqlalchemy import select
+from sqlalchemy import case, delete, func, or_, select, update
 from sqlmodel import Session
 
-from registry.errors import InvalidInput, NotFound
-from registry.models import ApiKey, Company
-from registry.models.companies import API_SCOPES
-from registry.timeutil import utcnow
+from registry.errors import Conflict, InvalidInput, NotFound
+from registry.models import (
+    ApiKey,
+    Company,
+    FeeReport,
+    OutboxMessage,
+    Recruiter,
+    SupplierLink,
+    WebhookEndpoint,
+)
+from registry.models.companies import API_SCOPES, WEBHOOK_EVENTS
+from registry.services.recruiters import normalize_public_id
+from registry.timeutil import iso, utcnow
 
 KEY_PREFIX = "fr_live_"
 
@@ -81,3 +92,231 @@ def revoke(session: Session, key: ApiKey) -> None:
     if key.revoked_at is None:
         key.revoked_at = utcnow()
         session.flush()
+
+
+def revoke_by_prefix(session: Session, prefix: str) -> ApiKey:
+    key = session.scalars(select(ApiKey).where(ApiKey.prefix == prefix)).first()
+    if key is None:
+        raise NotFound(f"no API key with prefix {prefix!r}")
+    revoke(session, key)
+    return key
+
+
+def touch_key(session: Session, key_id: int, *, every_seconds: int = 60) -> bool:
+    """Record that a key was used (at most once a minute per key, so reads stay reads)."""
+    now = utcnow()
+    result = session.execute(
+        update(ApiKey).where(ApiKey.id == key_id,
+                             or_(ApiKey.last_used_at.is_(None),
+                                 ApiKey.last_used_at < now - timedelta(seconds=every_seconds)))
+        .values(last_used_at=now)
+    )
+    return bool(result.rowcount)
+
+
+# --- supplier lists ---------------------------------------------------------------------------
+
+MAX_SUPPLIERS = 10_000
+
+
+def _recruiter_ids(session: Session, public_ids: list[str]) -> dict[str, int]:
+    """public id (normalised) -> recruiter id, set-based."""
+    wanted = list(dict.fromkeys(normalize_public_id(p) for p in public_ids))
+    out: dict[str, int] = {}
+    for start in range(0, len(wanted), 5000):
+        out.update(session.execute(select(Recruiter.public_id, Recruiter.id)
+                                   .where(Recruiter.public_id.in_(wanted[start:start + 5000]))).tuples().all())
+    return out
+
+
+def list_suppliers(session: Session, company_id: int, *, after: int | None = None, limit: int = 100) -> list[tuple]:
+    """(recruiter id, public id, legal name, country, added_at) of the company's suppliers, by recruiter id."""
+    stmt = (select(Recruiter.id, Recruiter.public_id, Recruiter.legal_name, Recruiter.country, SupplierLink.added_at)
+            .join(SupplierLink, SupplierLink.recruiter_id == Recruiter.id)
+            .where(SupplierLink.company_id == company_id).order_by(Recruiter.id).limit(limit))
+    if after is not None:
+        stmt = stmt.where(Recruiter.id > after)
+    return list(session.execute(stmt).tuples())
+
+
+def count_suppliers(session: Session, company_id: int) -> int:
+    return session.scalar(select(func.count()).select_from(SupplierLink)
+                          .where(SupplierLink.company_id == company_id)) or 0
+
+
+def replace_suppliers(session: Session, company: Company, public_ids: list[str]) -> dict:
+    """Make the supplier list exactly `public_ids`. Unknown ids refuse the whole change."""
+    if len(public_ids) > MAX_SUPPLIERS:
+        raise InvalidInput(f"a supplier list holds at most {MAX_SUPPLIERS} recruiters", field="ids")
+    ids = _recruiter_ids(session, public_ids)
+    unknown = [p for p in dict.fromkeys(public_ids) if normalize_public_id(p) not in ids]
+    if unknown:
+        shown = ", ".join(unknown[:20]) + (" ..." if len(unknown) > 20 else "")
+        raise InvalidInput(f"{len(unknown)} unknown public id(s): {shown}", field="ids")
+    wanted = set(ids.values())
+    current = set(session.scalars(select(SupplierLink.recruiter_id).where(SupplierLink.company_id == company.id)))
+    removed = current - wanted
+    added = wanted - current
+    if removed:
+        for link in session.scalars(select(SupplierLink).where(SupplierLink.company_id == company.id,
+                                                               SupplierLink.recruiter_id.in_(removed))):
+            session.delete(link)
+    now = utcnow()
+    for rid in sorted(added):
+        session.add(SupplierLink(company_id=company.id, recruiter_id=rid, added_at=now))
+    session.flush()
+    return {"added": len(added), "removed": len(removed), "total": len(wanted)}
+
+
+def add_supplier(session: Session, company: Company, public_id: str) -> tuple[SupplierLink, bool]:
+    from registry.services.recruiters import get_by_public_id
+
+    rec = get_by_public_id(session, public_id)
+    link = session.get(SupplierLink, (company.id, rec.id))
+    if link is not None:
+        return link, False
+    if count_suppliers(session, company.id) >= MAX_SUPPLIERS:
+        raise Conflict(f"the supplier list is full ({MAX_SUPPLIERS} recruiters)")
+    link = SupplierLink(company_id=company.id, recruiter_id=rec.id)
+    session.add(link)
+    session.flush()
+    return link, True
+
+
+def remove_supplier(session: Session, company: Company, public_id: str) -> None:
+    from registry.services.recruiters import get_by_public_id
+
+    rec = get_by_public_id(session, public_id)
+    link = session.get(SupplierLink, (company.id, rec.id))
+    if link is None:
+        raise NotFound(f"{rec.public_id} is not on the supplier list")
+    session.delete(link)
+    session.flush()
+
+
+def supplier_report(session: Session, company_id: int, *, window_days: int = 180, min_reporters: int = 3) -> list[dict]:
+    """Every supplier with its status and risks (set-based), ordered by public id."""
+    from registry.services import verification
+
+    rows = session.execute(select(SupplierLink.recruiter_id, SupplierLink.added_at)
+                           .where(SupplierLink.company_id == company_id)).tuples().all()
+    added = dict(rows)
+    summary = verification.summaries(session, list(added), window_days=window_days, min_reporters=min_reporters)
+    out = [{**s, "added_at": added[rid]} for rid, s in summary.items()]
+    out.sort(key=lambda s: s["public_id"])
+    return out
+
+
+# --- webhooks ---------------------------------------------------------------------------------
+
+MAX_WEBHOOKS = 10
+
+
+@dataclass
+class NewWebhook:
+    endpoint: WebhookEndpoint
+    secret: str  # shown once
+
+
+def list_webhooks(session: Session, company_id: int) -> list[WebhookEndpoint]:
+    return list(session.scalars(select(WebhookEndpoint).where(WebhookEndpoint.company_id == company_id)
+                                .order_by(WebhookEndpoint.id)))
+
+
+def create_webhook(session: Session, company: Company, *, url: str, events: list[str] | None = None) -> NewWebhook:
+    events = list(dict.fromkeys(events or WEBHOOK_EVENTS))
+    bad = [e for e in events if e not in WEBHOOK_EVENTS]
+    if bad:
+        raise InvalidInput(f"unknown event type(s) {', '.join(bad)}; known: {', '.join(WEBHOOK_EVENTS)}",
+                           field="events")
+    url = (url or "").strip()
+    if not url.startswith(("https://", "http://")) or len(url) > 500:
+        raise InvalidInput("the URL must start with https:// (at most 500 characters)", field="url")
+    existing = list_webhooks(session, company.id)
+    if any(w.url == url for w in existing):
+        raise Conflict(f"a webhook for {url} already exists; delete it first to change it")
+    if len(existing) >= MAX_WEBHOOKS:
+        raise Conflict(f"at most {MAX_WEBHOOKS} webhooks per company")
+    secret = "whsec_" + secrets.token_urlsafe(32)
+    endpoint = WebhookEndpoint(company_id=company.id, url=url, secret=secret, events=events)
+    session.add(endpoint)
+    session.flush()
+    return NewWebhook(endpoint, secret)
+
+
+def get_webhook(session: Session, company_id: int, webhook_id: int) -> WebhookEndpoint:
+    endpoint = session.get(WebhookEndpoint, webhook_id) if 0 < webhook_id < 2**31 else None
+    if endpoint is None or endpoint.company_id != company_id:
+        raise NotFound(f"no webhook {webhook_id}")
+    return endpoint
+
+
+def delete_webhook(session: Session, company_id: int, webhook_id: int) -> None:
+    endpoint = get_webhook(session, company_id, webhook_id)
+    # Undelivered messages to this endpoint go with it.
+    session.execute(delete(OutboxMessage).where(OutboxMessage.channel == "webhook",
+                                                OutboxMessage.target_id == endpoint.id,
+                                                OutboxMessage.status == "pending"))
+    session.delete(endpoint)
+    session.flush()
+
+
+def send_test_event(session: Session, company_id: int, webhook_id: int) -> OutboxMessage:
+    """Queue a sample `recruiter.status_changed` event, flagged `test`, for this endpoint only."""
+    from registry.services import outbox
+
+    endpoint = get_webhook(session, company_id, webhook_id)
+    now = utcnow()
+    message = OutboxMessage(
+        message_id=outbox.new_message_id(), channel="webhook", target_id=endpoint.id,
+        event_type=outbox.STATUS_CHANGED,
+        payload={"type": outbox.STATUS_CHANGED, "created_at": iso(now), "test": True,
+                 "data": {"test": True,
+                          "recruiter": {"public_id": "RA-TEST2", "legal_name": "Example Placement Services",
+                                        "country": "NP"},
+                          "from": "accredited", "to": "suspended",
+                          "reason": "test delivery requested through the API", "at": iso(now),
+                          "valid_until": None}},
+        status="pending", attempts=0, next_attempt_at=now, created_at=now,
+    )
+    session.add(message)
+    session.flush()
+    session.info["outbox_written"] = session.info.get("outbox_written", 0) + 1
+    return message
+
+
+# --- fee statistics ---------------------------------------------------------------------------
+
+MIN_BUCKET = 5
+
+
+def fee_stats(session: Session, recruiter_id: int, *, min_bucket: int = MIN_BUCKET) -> dict:
+    """Fee reports about one recruiter aggregated by category and by corridor; buckets with fewer
+    than `min_bucket` reports are suppressed (k-anonymity). No individual report is exposed."""
+    counted = (FeeReport.recruiter_id == recruiter_id, FeeReport.triage_status.in_(("new", "substantiated")))
+    stats = (func.count(FeeReport.id), func.sum(FeeReport.amount_usd), func.count(FeeReport.amount_usd),
+             func.sum(case((FeeReport.triage_status == "substantiated", 1), else_=0)))
+
+    def buckets(*keys):
+        rows = session.execute(select(*keys, *stats).where(*counted).group_by(*keys).order_by(*keys)).all()
+        shown, suppressed = [], 0
+        for row in rows:
+            *key, n, total, n_usd, n_subst = row
+            if n < min_bucket:
+                suppressed += 1
+                continue
+            total = Decimal(total or 0)
+            shown.append({"key": key, "reports": int(n), "substantiated": int(n_subst or 0),
+                          "total_usd": str(total.quantize(Decimal("0.01"))) if n_usd else None,
+                          "average_usd": str((total / n_usd).quantize(Decimal("0.01"))) if n_usd else None})
+        return shown, suppressed
+
+    by_category, sup_cat = buckets(FeeReport.category)
+    by_corridor, sup_cor = buckets(FeeReport.origin_country, FeeReport.destination_country)
+    return {
+        "min_bucket_size": min_bucket,
+        "by_category": [{"category": b.pop("key")[0], **b} for b in by_category],
+        "by_corridor": [{"origin": (k := b.pop("key"))[0] or None, "destination": k[1] or None, **b}
+                        for b in by_corridor],
+        "suppressed_buckets": sup_cat + sup_cor,
+    }

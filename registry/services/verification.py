@@ -1,0 +1,178 @@
+"""Recruiter status for companies: one recruiter's full status, many at once, and bulk verification.
+
+Everything here is set-based: a status summary for any number of recruiters is one SELECT with
+correlated sub-queries, and bulk verification of up to ``max_bulk_verify`` inputs is one ``IN``
+query. No query runs per input.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from datetime import date, datetime, timedelta
+
+from sqlalchemy import and_, func, select
+from sqlmodel import Session
+
+from registry.models import Accreditation, Audit, FeeReport, Finding, Recruiter
+from registry.models.accreditation import AccreditationStatus
+from registry.models.recruiters import LicenceStatus
+from registry.models.reports import TriageStatus
+from registry.services.recruiters import normalize_public_id
+from registry.timeutil import utcnow
+
+# Fee-signal levels, from quiet to loud.
+FEE_SIGNAL_LEVELS = ("none", "low", "elevated", "high")
+# Reports that still count as a signal (the others were found unsubstantiated, duplicate or out of scope).
+COUNTING_TRIAGE = (TriageStatus.new.value, TriageStatus.substantiated.value)
+UNKNOWN = "unknown"
+CHUNK = 5_000  # inputs per IN list (stays below every driver's bound-parameter limit)
+
+
+def fee_signal_level(reports: int, reporters: int, substantiated: int, *, min_reporters: int) -> str:
+    """none: no report in the window; low: some; elevated: at least `min_reporters` independent
+    reporters; high: at least one substantiated report in the window."""
+    if substantiated:
+        return "high"
+    if reporters >= min_reporters:
+        return "elevated"
+    if reports:
+        return "low"
+    return "none"
+
+
+def risks_of(row: dict) -> list[str]:
+    """Plain-language risk flags for a status summary (used by the supplier report)."""
+    risks = []
+    status = row["status"]
+    if status in (AccreditationStatus.suspended, AccreditationStatus.withdrawn, AccreditationStatus.rejected,
+                  AccreditationStatus.expired):
+        risks.append(f"accreditation_{status}")
+    elif status == AccreditationStatus.applicant:
+        risks.append("not_accredited")
+    if row["licence_status"] not in (LicenceStatus.valid, LicenceStatus.unknown):
+        risks.append(f"licence_{row['licence_status']}")
+    if row["open_major_findings"]:
+        risks.append("open_major_findings")
+    if row["fee_signal_level"] in ("elevated", "high"):
+        risks.append(f"fee_signal_{row['fee_signal_level']}")
+    return risks
+
+
+def summaries(session: Session, recruiter_ids: Sequence[int], *, window_days: int = 180, min_reporters: int = 3,
+              now: datetime | None = None) -> dict[int, dict]:
+    """Status summary of each recruiter: accreditation, validity, last audit date, open major findings,
+    licence status, fee-signal level. One query (per chunk of ids)."""
+    since = (now or utcnow()) - timedelta(days=window_days)
+    r = Recruiter
+    last_audit = (select(func.max(Audit.performed_date)).where(Audit.recruiter_id == r.id)
+                  .correlate(r).scalar_subquery())
+    open_majors = (select(func.count(Finding.id))
+                   .where(Finding.recruiter_id == r.id, Finding.severity == "major", Finding.closed_at.is_(None))
+                   .correlate(r).scalar_subquery())
+    window = and_(FeeReport.recruiter_id == r.id, FeeReport.created_at >= since,
+                  FeeReport.triage_status.in_(COUNTING_TRIAGE))
+    reports = select(func.count(FeeReport.id)).where(window).correlate(r).scalar_subquery()
+    reporters = select(func.count(func.distinct(FeeReport.reporter_key))).where(window).correlate(r).scalar_subquery()
+    substantiated = (select(func.count(FeeReport.id))
+                     .where(window, FeeReport.triage_status == TriageStatus.substantiated.value)
+                     .correlate(r).scalar_subquery())
+    out: dict[int, dict] = {}
+    ids = list(dict.fromkeys(recruiter_ids))
+    for start in range(0, len(ids), CHUNK):
+        stmt = (
+            select(r.id, r.public_id, r.legal_name, r.other_names, r.country, r.licence_authority, r.licence_number,
+                   r.licence_status, r.licence_valid_until, Accreditation.status, Accreditation.since,
+                   Accreditation.valid_from, Accreditation.valid_until, Accreditation.certificate_number,
+                   last_audit, open_majors, reports, reporters, substantiated)
+            .outerjoin(Accreditation, Accreditation.recruiter_id == r.id)
+            .where(r.id.in_(ids[start:start + CHUNK]))
+        )
+        for row in session.execute(stmt):
+            (rid, public_id, legal_name, other_names, country, authority, number, lic_status, lic_until, status,
+             since_at, valid_from, valid_until, cert, last_audit_date, majors, n_reports, n_reporters,
+             n_subst) = row
+            item = {
+                "public_id": public_id, "legal_name": legal_name, "other_names": list(other_names or []),
+                "country": country, "licence_authority": authority, "licence_number": number,
+                "licence_status": lic_status or LicenceStatus.unknown.value, "licence_valid_until": lic_until,
+                "status": status or AccreditationStatus.applicant.value, "status_since": since_at,
+                "valid_from": valid_from, "valid_until": valid_until, "certificate_number": cert,
+                "last_audit_date": _as_date(last_audit_date), "open_major_findings": int(majors or 0),
+                "fee_signal_level": fee_signal_level(int(n_reports or 0), int(n_reporters or 0), int(n_subst or 0),
+                                                     min_reporters=min_reporters),
+            }
+            item["risks"] = risks_of(item)
+            out[rid] = item
+    return out
+
+
+def _as_date(value) -> date | None:
+    if value is None or isinstance(value, date):
+        return value
+    return date.fromisoformat(str(value)[:10])
+
+
+# --- bulk verification ------------------------------------------------------------------------
+
+
+def _chunks(values: list, size: int = CHUNK) -> Iterable[list]:
+    for start in range(0, len(values), size):
+        yield values[start:start + size]
+
+
+_VERIFY_COLUMNS = (Recruiter.public_id, Recruiter.legal_name, Recruiter.country, Recruiter.licence_number,
+                   Recruiter.licence_status, Accreditation.status, Accreditation.valid_until)
+
+
+def _result(row) -> dict:
+    public_id, legal_name, country, number, lic_status, status, valid_until = row
+    return {
+        "found": True, "public_id": public_id, "legal_name": legal_name, "country": country,
+        "licence_number": number, "licence_status": lic_status or LicenceStatus.unknown.value,
+        "status": status or AccreditationStatus.applicant.value,
+        "valid_until": valid_until.isoformat() if valid_until else None,
+    }
+
+
+def _unknown() -> dict:
+    return {"found": False, "public_id": None, "legal_name": None, "country": None, "licence_number": None,
+            "licence_status": None, "status": UNKNOWN, "valid_until": None}
+
+
+def verify_ids(session: Session, public_ids: Sequence[str]) -> list[dict]:
+    """One result per input, in input order (duplicates repeated); unknown ids have status 'unknown'."""
+    normalized = [normalize_public_id(p) for p in public_ids]
+    wanted = list(dict.fromkeys(n for n in normalized if n))
+    found: dict[str, dict] = {}
+    base = select(*_VERIFY_COLUMNS).outerjoin(Accreditation, Accreditation.recruiter_id == Recruiter.id)
+    for chunk in _chunks(wanted):
+        for row in session.execute(base.where(Recruiter.public_id.in_(chunk))):
+            found[row[0]] = _result(row)
+    unknown = _unknown()
+    return [{"input": raw, **found.get(n, unknown)} for raw, n in zip(public_ids, normalized, strict=True)]
+
+
+def _licence_key(country: str, number: str) -> tuple[str, str]:
+    return ((country or "").strip().upper(), " ".join((number or "").split()).upper())
+
+
+def verify_licences(session: Session, licences: Sequence[tuple[str, str]]) -> list[dict]:
+    """Match (country, licence number) pairs; case and spacing of the number do not matter.
+
+    Several registered recruiters can share a licence (a head office and its branches): the first
+    registered one answers.
+    """
+    keys = [_licence_key(c, n) for c, n in licences]
+    spellings: set[str] = set()
+    for (_c, raw), (_kc, key) in zip(licences, keys, strict=True):
+        if key:
+            spellings.update((" ".join((raw or "").split()), key, key.lower()))
+    found: dict[tuple[str, str], dict] = {}
+    base = (select(*_VERIFY_COLUMNS).outerjoin(Accreditation, Accreditation.recruiter_id == Recruiter.id)
+            .order_by(Recruiter.id))
+    for chunk in _chunks(sorted(spellings)):
+        for row in session.execute(base.where(Recruiter.licence_number.in_(chunk))):
+            found.setdefault(_licence_key(row[2], row[3]), _result(row))
+    unknown = _unknown()
+    return [{"input": {"country": c, "number": n}, **found.get(k, unknown)}
+            for (c, n), k in zip(licences, keys, strict=True)]

@@ -170,26 +170,27 @@ def _stamp(session: Session):
                                         func.max(Recruiter.id))).one())
 
 
-def search_recruiters(session: Session, query: str, limit: int = 10, cutoff: float = 62.0) -> list[tuple[Recruiter, float]]:
+def search_recruiters(session: Session, query: str, limit: int = 10, cutoff: float = 70.0) -> list[tuple[Recruiter, float]]:
     """Find recruiters by public id, licence number, legal name or other name; best first.
 
-    Exact public-id and licence-number hits come first (score 100); then fuzzy name matches.
+    Exact public-id and licence-number hits come first (score 100); then fuzzy name matches from a
+    process-wide index of every recruiter's names, rebuilt only when recruiters change.
     """
-    q = (query or "").strip()
+    q = " ".join((query or "").split())
     if not q:
         return []
     results: dict[int, float] = {}
     pid = normalize_public_id(q)
+    licence = q.upper().replace(" ", "")
     exact = session.scalars(
-        select(Recruiter).where(or_(Recruiter.public_id == pid, func.upper(Recruiter.licence_number) == q.upper()))
-        .limit(limit)
+        select(Recruiter).where(or_(Recruiter.public_id == pid,
+                                    func.upper(func.replace(Recruiter.licence_number, " ", "")) == licence))
+        .order_by(Recruiter.id).limit(limit)
     ).all()
     for r in exact:
         results[r.id] = 100.0
-    names, skeletons = _cache.get(
-        _stamp(session), lambda: session.execute(select(Recruiter.id, Recruiter.search_text)).all()
-    )
-    for m in search.rank_cached(q, names, skeletons, limit=limit, cutoff=cutoff):
+    index = _cache.get(_stamp(session), lambda: session.execute(select(Recruiter.id, Recruiter.search_text)).all())
+    for m in index.search(q, limit=limit, cutoff=cutoff):
         results.setdefault(m.key, m.score)
     ids = sorted(results, key=lambda i: -results[i])[:limit]
     if not ids:

@@ -1,26 +1,82 @@
 """Recruiter name matching shared by the public page, the admin list, the API and the bot.
 
-Names are transliterated to ASCII (anyascii), lower-cased, stripped of punctuation and legal-form
-words, and compared with rapidfuzz on both the words and a consonant skeleton, which absorbs
-common transliteration differences (Gorkha/Gurkha, Shrestha/Srestha, Mohammad/Muhammed).
+How a name is prepared (``normalize``):
+  * transliterated to ASCII with anyascii (Devanagari, Bengali, Chinese ... become Latin letters;
+    each Chinese character becomes its own syllable, so simplified and traditional spellings meet),
+  * lower-cased, apostrophes and backticks dropped (``INT`L`` -> ``intl``), other punctuation -> space,
+  * runs of single letters joined (``A. Z. Shipping`` -> ``az shipping``), a legal form glued to the
+    previous word split off (``ServicesLimited``), common abbreviations expanded (``intl``, ``mgmt``),
+  * legal-form words dropped (Pvt, Ltd, Inc, Corp, Sdn Bhd, PT, 有限公司 ...).
+
+A recruiter's ``search_text`` holds every name variant, `` | ``-separated: the legal name, the other
+names, and for register names such as ``X INC (FORMERLY Y)`` also ``X`` and ``Y`` on their own.
+
+How a query is scored against one name (``score_tokens``): each query word is paired with its most
+similar word of the name (exact, same consonant skeleton - Gorkha/Gurkha, Haidari/Haidory -, edit
+similarity, or prefix), words weighted by how distinctive they are (``overseas``, ``manpower``,
+``international`` count little); the score mixes how much of the query was found with how much of the
+name was covered, so word order does not matter and the closest name ranks first. The spelling with
+the spaces removed is compared as well (``Khan Jahan`` / ``Khanjahan``).
+
+``Index`` keeps the prepared names with an inverted index over words and consonant skeletons, so a
+query only scores the few hundred names that share a similar word, even among 100,000 recruiters.
 """
 
 from __future__ import annotations
 
+import bisect
 import re
 import threading
+from collections import defaultdict
 from dataclasses import dataclass
+from functools import lru_cache
 
 from anyascii import anyascii
 from rapidfuzz import fuzz, process
+from rapidfuzz.distance import Levenshtein
 
-LEGAL_FORMS = frozenset(
-    "pvt pvt. private ltd limited inc incorporated corp corporation co company llc plc sdn bhd pt cv "
-    "the and of est establishment".split()
+_LEGAL_FORM_WORDS = (
+    "pvt private ltd limited inc incorporated corp corporation co company llc plc sdn bhd pt cv"
+)
+LEGAL_FORMS = frozenset((_LEGAL_FORM_WORDS + " the and of est establishment m s ms").split())
+# Chinese legal forms, removed before transliteration (limited company, company).
+_CJK_LEGAL = re.compile(r"(有限公司|有限責任公司|有限责任公司|公司)")
+ABBREVIATIONS = {
+    "intl": "international",
+    "internatl": "international",
+    "int": "international",
+    "mgmt": "management",
+    "mgt": "management",
+    "svc": "services",
+    "svcs": "services",
+    "serv": "services",
+    "phils": "philippines",
+    "phil": "philippines",
+    "assoc": "associates",
+    "agcy": "agency",
+    "emp": "employment",
+    "ctr": "centre",
+    "center": "centre",
+    "hr": "human resources",
+    "bd": "bangladesh",
+    "hk": "hong kong",
+}
+# Words that many recruiter names share: they count little when deciding whether a name matches.
+GENERIC = frozenset(
+    """overseas international global worldwide world manpower services service agency agencies recruitment
+    recruiting recruiters recruiter employment employ placement placements resources resource human travel
+    travels tours trade trading enterprise enterprises associates association consultancy consultants
+    consultant consulting management group holdings maritime marine shipping ship lines line centre
+    solutions staffing personnel promotion promotions development export exports import overseas
+    bangladesh nepal philippines philippine indonesia india hong kong asia asian dhaka kathmandu manila
+    jakarta new""".split()  # noqa: SIM905
 )
 _NON_ALNUM = re.compile(r"[^a-z0-9 ]+")
-_SPACES = re.compile(r"\s+")
-# Transliteration folds applied to the skeleton.
+_CJK = re.compile(r"([\u3400-\u9fff\uf900-\ufaff])")
+_FORMERLY = re.compile(r"\(\s*(?:formerly|for\.|frmly|formerly known as|fka|f/k/a)\s*([^)]*)\)?", re.I)
+_PARENS = re.compile(r"\([^)]*\)?")
+_GLUED_LEGAL = re.compile(r"^([a-z]{3,}?)(limited|ltd|inc|corp|corporation|company)$")
+# Transliteration folds applied to the consonant skeleton.
 _FOLDS = [
     (re.compile(r"([bcdgjkpstz])h"), r"\1"),  # aspirated consonants: kh->k, bh->b, sh->s
     (re.compile(r"ph"), "f"),
@@ -36,15 +92,36 @@ _VOWELS = re.compile(r"(?<=\w)[aeiou]+")
 _DOUBLE = re.compile(r"(\w)\1+")
 
 
+def _ascii(text: str) -> str:
+    text = _CJK_LEGAL.sub(" ", text)
+    text = _CJK.sub(r" \1 ", text)  # one syllable per Chinese character
+    return anyascii(text)
+
+
 def normalize(name: str) -> str:
     """ASCII, lower case, no punctuation or legal-form words, single spaces."""
-    text = anyascii(name or "").lower().replace("`", "'").replace("'", "")
-    text = text.replace("&", " and ")
+    text = _ascii(name or "").lower()
+    text = text.replace("`", "").replace("'", "").replace("\u2019", "").replace("&", " and ")
     text = _NON_ALNUM.sub(" ", text)
-    words = [w for w in text.split() if w not in LEGAL_FORMS]
-    return " ".join(words)
+    words: list[str] = []
+    run: list[str] = []  # consecutive single letters: initials, joined ("a z" -> "az")
+    for w in text.split():
+        if len(w) == 1 and w.isalpha():
+            run.append(w)
+            continue
+        if run:
+            words.append("".join(run))
+            run = []
+        m = _GLUED_LEGAL.match(w)
+        if m and m.group(1) not in LEGAL_FORMS:
+            w = m.group(1)
+        words.extend(ABBREVIATIONS.get(w, w).split())
+    if run:
+        words.append("".join(run))
+    return " ".join(w for w in words if w not in LEGAL_FORMS)
 
 
+@lru_cache(maxsize=200_000)
 def skeleton_word(word: str) -> str:
     w = word
     for rx, rep in _FOLDS:
@@ -57,23 +134,94 @@ def skeleton(normalized: str) -> str:
     return " ".join(skeleton_word(w) for w in normalized.split())
 
 
+def name_variants(name: str) -> list[str]:
+    """A register name and its parts: 'X INC (FORMERLY Y)' gives the whole, 'X' and 'Y' (normalized)."""
+    out = [normalize(name)]
+    former = [m.group(1) for m in _FORMERLY.finditer(name or "")]
+    if former or "(" in (name or ""):
+        out.append(normalize(_PARENS.sub(" ", name)))
+        out.extend(normalize(f) for f in former)
+    return [v for v in dict.fromkeys(out) if v]
+
+
 def search_text(legal_name: str, other_names: list[str] | None = None) -> str:
-    """The text stored with a recruiter for matching: every name, normalized, ' | '-separated."""
-    names = [legal_name, *(other_names or [])]
-    return " | ".join(dict.fromkeys(n for n in (normalize(x) for x in names) if n))
+    """The text stored with a recruiter for matching: every name variant, normalized, ' | '-separated."""
+    variants: list[str] = []
+    for n in [legal_name, *(other_names or [])]:
+        variants.extend(name_variants(n))
+    text = ""
+    for v in dict.fromkeys(variants):
+        nxt = f"{text} | {v}" if text else v
+        if len(nxt) > 2000:
+            break
+        text = nxt
+    return text
 
 
-def score(query_norm: str, query_skel: str, candidate_norm: str) -> float:
-    """Best score of the query against each name of a candidate (0..100)."""
+# --- scoring ------------------------------------------------------------------------------------
+
+
+def word_weight(word: str) -> float:
+    if word in GENERIC:
+        return 0.25
+    if word.isdigit():
+        return 0.6
+    if len(word) <= 2:
+        return 0.5
+    return 1.0
+
+
+@lru_cache(maxsize=500_000)
+def word_similarity(q: str, n: str) -> float:
+    """How alike two words are, 0..1 (transliteration-aware)."""
+    if q == n:
+        return 1.0
+    if len(q) <= 2 or len(n) <= 2:
+        return 0.0
+    sk_q, sk_n = skeleton_word(q), skeleton_word(n)
     best = 0.0
-    for name in candidate_norm.split(" | "):
-        s = max(
-            fuzz.WRatio(query_norm, name, processor=None),
-            fuzz.token_set_ratio(query_skel, skeleton(name), processor=None) * 0.97,
-        )
-        if s > best:
-            best = s
-    return best
+    if sk_q == sk_n and len(sk_q) >= 2:
+        best = 0.92
+    lev = Levenshtein.normalized_similarity(q, n)
+    if min(len(q), len(n)) <= 4:
+        lev = lev if Levenshtein.distance(q, n) <= 1 else 0.0
+    best = max(best, lev, fuzz.ratio(sk_q, sk_n) / 100 * 0.9 if len(sk_q) >= 3 else 0.0)
+    if len(q) >= 4 and n.startswith(q):  # typed the beginning of a word
+        best = max(best, 0.85)
+    return best if best >= 0.72 else 0.0
+
+
+def score_tokens(q_words: list[str], n_words: list[str], weight=word_weight) -> float:
+    """0..100: how well a name (its words) answers a query (its words), order-free."""
+    if not q_words or not n_words:
+        return 0.0
+    n_best = [0.0] * len(n_words)
+    q_total = q_hit = 0.0
+    distinctive_hit = distinctive = False
+    for q in q_words:
+        wq = weight(q)
+        q_total += wq
+        best, best_j = 0.0, -1
+        for j, n in enumerate(n_words):
+            s = word_similarity(q, n)
+            if s > best:
+                best, best_j = s, j
+        if best_j >= 0:
+            q_hit += wq * best
+            n_best[best_j] = max(n_best[best_j], best)
+        if wq >= 0.6:
+            distinctive = True
+            distinctive_hit = distinctive_hit or best >= 0.72
+    # Same letters with the spaces in other places: "Khan Jahan" / "Khanjahan", "Rehab Care" / "Rehabcare".
+    qc, nc = "".join(q_words), "".join(n_words)
+    concat = fuzz.ratio(qc, nc) if min(len(qc), len(nc)) >= 5 else 0.0
+    concat = concat * 0.98 if concat >= 85 else 0.0
+    if distinctive and not distinctive_hit:
+        return concat  # otherwise only generic words in common ("overseas", "international")
+    n_total = sum(weight(n) for n in n_words)
+    n_cov = sum(weight(n) * s for n, s in zip(n_words, n_best, strict=True)) / n_total
+    q_cov = q_hit / q_total
+    return max(100 * (0.8 * q_cov + 0.2 * n_cov), concat)
 
 
 @dataclass(frozen=True)
@@ -82,42 +230,115 @@ class Match:
     score: float
 
 
-def rank(query: str, candidates: dict[object, str], limit: int = 10, cutoff: float = 60.0) -> list[Match]:
+class Index:
+    """Prepared candidate names {key: search_text} with an inverted index over words and skeletons."""
+
+    def __init__(self, candidates):
+        self.keys: list = []
+        self.variants: list[tuple[int, tuple[str, ...]]] = []  # (key index, words)
+        self.concat: dict[int, str] = {}  # variant index -> words without spaces
+        postings: dict[str, list[int]] = defaultdict(list)
+        items = candidates.items() if hasattr(candidates, "items") else candidates
+        for key, text in items:
+            ki = len(self.keys)
+            self.keys.append(key)
+            for v in (text or "").split(" | "):
+                words = tuple(v.split())
+                if not words:
+                    continue
+                vi = len(self.variants)
+                self.variants.append((ki, words))
+                self.concat[vi] = "".join(words)
+                for w in set(words):
+                    postings[w].append(vi)
+        self.postings = dict(postings)
+        self.vocab = sorted(self.postings)
+        self.by_skeleton: dict[str, list[str]] = defaultdict(list)
+        for w in self.vocab:
+            self.by_skeleton[skeleton_word(w)].append(w)
+        n = max(len(self.variants), 1)
+        # A word in more than 2% of a large register says little about which recruiter is meant.
+        self.common = {w for w, p in self.postings.items() if n >= 1000 and len(p) > n * 0.02}
+
+    def __len__(self) -> int:
+        return len(self.keys)
+
+    def weight(self, word: str) -> float:
+        w = word_weight(word)
+        return min(w, 0.25) if word in self.common else w
+
+    def _similar_vocab(self, q: str) -> list[tuple[str, float]]:
+        found = {q: 1.0} if q in self.postings else {}
+        for w in self.by_skeleton.get(skeleton_word(q), ()):
+            found.setdefault(w, 0.9)
+        if len(q) >= 4:
+            for w, s, _ in process.extract(q, self.vocab, scorer=fuzz.ratio, limit=30, score_cutoff=70):
+                found.setdefault(w, s / 100)
+            i = bisect.bisect_left(self.vocab, q)
+            while i < len(self.vocab) and self.vocab[i].startswith(q) and i < len(self.vocab):
+                found.setdefault(self.vocab[i], 0.85)
+                i += 1
+        return list(found.items())
+
+    def candidates(self, q_words: list[str], limit: int = 400) -> list[int]:
+        """Variant indexes worth scoring: they share a similar word or are alike without spaces."""
+        votes: dict[int, float] = defaultdict(float)
+        distinctive = [q for q in q_words if self.weight(q) >= 0.6] or q_words
+        for q in dict.fromkeys(distinctive):
+            for w, s in self._similar_vocab(q):
+                if w in self.common and q in GENERIC:
+                    continue
+                for vi in self.postings[w]:
+                    votes[vi] += s * self.weight(w)
+        qc = "".join(q_words)
+        if len(qc) >= 5:
+            for _, _, vi in process.extract(qc, self.concat, scorer=fuzz.ratio, limit=50, score_cutoff=80):
+                votes[vi] += 10.0
+        if len(votes) > limit:
+            return sorted(votes, key=votes.__getitem__, reverse=True)[:limit]
+        return list(votes)
+
+    def search(self, query: str, limit: int = 10, cutoff: float = 70.0) -> list[Match]:
+        q_words = normalize(query).split()
+        if not q_words:
+            return []
+        best: dict[int, float] = {}
+        for vi in self.candidates(q_words):
+            ki, words = self.variants[vi]
+            s = score_tokens(q_words, list(words), self.weight)
+            if s >= cutoff and s > best.get(ki, 0.0):
+                best[ki] = s
+        ranked = sorted(best.items(), key=lambda kv: (-kv[1], str(self.keys[kv[0]])))
+        return [Match(self.keys[ki], round(s, 1)) for ki, s in ranked[:limit]]
+
+
+def rank(query: str, candidates: dict[object, str], limit: int = 10, cutoff: float = 70.0) -> list[Match]:
     """Rank candidates {key: search_text} for a query; best first, at most `limit`."""
-    skeletons = {k: skeleton(v.replace(" | ", " ")) for k, v in candidates.items()}
-    return rank_cached(query, candidates, skeletons, limit=limit, cutoff=cutoff)
+    return Index(candidates).search(query, limit=limit, cutoff=cutoff)
+
+
+def rank_names(
+    query: str, names: dict[object, list[str] | str], limit: int = 10, cutoff: float = 70.0
+) -> list[Match]:
+    """Like `rank` but on raw names {key: name or [names]} (prepares them first)."""
+    prepared = {}
+    for k, v in names.items():
+        vs = [v] if isinstance(v, str) else list(v)
+        prepared[k] = search_text(vs[0], vs[1:]) if vs else ""
+    return rank(query, prepared, limit=limit, cutoff=cutoff)
 
 
 class CandidateCache:
-    """Process-wide cache of (key -> search_text, skeleton), refreshed when the data stamp changes."""
+    """Process-wide search index over all recruiters, rebuilt when the data stamp changes."""
 
     def __init__(self):
         self._lock = threading.Lock()
         self._stamp = None
-        self.names: dict[int, str] = {}
-        self.skeletons: dict[int, str] = {}
+        self.index: Index = Index({})
 
-    def get(self, stamp, loader):
+    def get(self, stamp, loader) -> Index:
         with self._lock:
             if stamp != self._stamp:
-                self.names = dict(loader())
-                self.skeletons = {k: skeleton(v.replace(" | ", " ")) for k, v in self.names.items()}
+                self.index = Index(loader())
                 self._stamp = stamp
-            return self.names, self.skeletons
-
-
-def rank_cached(query: str, names: dict, skeletons: dict, limit: int = 10, cutoff: float = 60.0) -> list[Match]:
-    qn = normalize(query)
-    if not qn:
-        return []
-    qs = skeleton(qn)
-    pre = process.extract(qn, names, scorer=fuzz.WRatio, processor=None, limit=300, score_cutoff=cutoff * 0.6)
-    pre_skel = process.extract(qs, skeletons, scorer=fuzz.token_set_ratio, processor=None, limit=100,
-                               score_cutoff=cutoff * 0.8)
-    keys = {k for _, _, k in pre} | {k for _, _, k in pre_skel}
-    scored = [Match(k, round(score(qn, qs, names[k]), 1)) for k in keys]
-    scored = [m for m in scored if m.score >= cutoff]
-    scored.sort(key=lambda m: (-m.score, str(m.key)))
-    return scored[:limit]
-
-
+            return self.index

@@ -9,7 +9,7 @@ from sqlalchemy import func, or_, select
 from sqlmodel import Session
 
 from registry.errors import InvalidInput, NotFound
-from registry.models import Accreditation, AccreditationEvent, Corridor, Recruiter
+from registry.models import Accreditation, AccreditationEvent, Corridor, LicenceRecord, Recruiter
 from registry.models.accreditation import AccreditationStatus
 from registry.services import search
 from registry.services.countries import require_country
@@ -197,3 +197,39 @@ def search_recruiters(session: Session, query: str, limit: int = 10, cutoff: flo
         return []
     recs = {r.id: r for r in session.scalars(select(Recruiter).where(Recruiter.id.in_(ids)))}
     return [(recs[i], results[i]) for i in ids if i in recs]
+
+
+_licence_cache = search.CandidateCache()
+
+
+def search_licence_records(session: Session, query: str, limit: int = 5, cutoff: float = 75.0) -> list[LicenceRecord]:
+    """Rows of the imported government licence registers matching a licence number or a name."""
+    q = " ".join((query or "").split())
+    if not q:
+        return []
+    number = q.upper().replace(" ", "")
+    found = list(
+        session.scalars(
+            select(LicenceRecord)
+            .where(func.upper(func.replace(LicenceRecord.licence_number, " ", "")) == number)
+            .order_by(LicenceRecord.id)
+            .limit(limit)
+        )
+    )
+    stamp = tuple(
+        session.execute(
+            select(func.count(LicenceRecord.id), func.max(LicenceRecord.imported_at), func.max(LicenceRecord.id))
+        ).one()
+    )
+    index = _licence_cache.get(
+        stamp,
+        lambda: [
+            (i, search.search_text(name))
+            for i, name in session.execute(select(LicenceRecord.id, LicenceRecord.name))
+        ],
+    )
+    ids = [m.key for m in index.search(q, limit=limit, cutoff=cutoff) if m.key not in {r.id for r in found}]
+    if ids:
+        rows = {r.id: r for r in session.scalars(select(LicenceRecord).where(LicenceRecord.id.in_(ids)))}
+        found.extend(rows[i] for i in ids if i in rows)
+    return found[:limit]

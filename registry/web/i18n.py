@@ -1,12 +1,58 @@
-"""Languages of the public pages (Flask-Babel). Filled in by the i18n work."""
+"""Languages of the public pages (Flask-Babel).
+
+The language is, in order: `?lang=xx` on the URL (remembered in a cookie for a year), the cookie,
+the browser's Accept-Language, English. Catalogs live in registry/translations (domain `messages`),
+built by `make translations` (scripts/translations.py).
+"""
 
 from __future__ import annotations
 
-from flask import Flask
+from pathlib import Path
+
+from flask import Flask, request
+from flask_babel import Babel, get_locale
 
 LANGUAGES = {"en": "English", "ne": "नेपाली", "bn": "বাংলা", "tl": "Tagalog", "id": "Bahasa Indonesia"}
+DEFAULT = "en"
+COOKIE = "lang"
+TRANSLATIONS_DIR = Path(__file__).resolve().parent.parent / "translations"
+
+babel = Babel()
+
+
+def _valid(code: str | None) -> str | None:
+    code = (code or "").strip().lower().replace("_", "-").split("-")[0]
+    if code == "fil":
+        code = "tl"
+    return code if code in LANGUAGES else None
+
+
+def select_locale() -> str:
+    from_url = _valid(request.args.get("lang"))
+    if from_url:
+        return from_url
+    from_cookie = _valid(request.cookies.get(COOKIE))
+    if from_cookie:
+        return from_cookie
+    best = request.accept_languages.best_match([*LANGUAGES, "fil"], default=DEFAULT)
+    return _valid(best) or DEFAULT
+
+
+def current_language() -> str:
+    return _valid(str(get_locale() or DEFAULT)) or DEFAULT
+
+
+def _remember_language(response):
+    lang = _valid(request.args.get("lang"))
+    if lang and request.cookies.get(COOKIE) != lang:
+        response.set_cookie(COOKIE, lang, max_age=365 * 24 * 3600, httponly=True, samesite="Lax")
+    return response
 
 
 def init_app(app: Flask) -> None:
-    app.jinja_env.globals.setdefault("_", lambda s, **kw: s % kw if kw else s)
+    app.config.setdefault("BABEL_DEFAULT_LOCALE", DEFAULT)
+    app.config.setdefault("BABEL_TRANSLATION_DIRECTORIES", str(TRANSLATIONS_DIR))
+    babel.init_app(app, locale_selector=select_locale)
+    app.after_request(_remember_language)
     app.jinja_env.globals["LANGUAGES"] = LANGUAGES
+    app.jinja_env.globals["current_language"] = current_language

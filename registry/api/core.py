@@ -1,0 +1,340 @@
+"""The machinery every API route shares: bearer-key authentication, scopes, the per-key rate limit,
+request parsing and validation with the pydantic models of ``schemas``, problem+json errors, and the
+operation table the OpenAPI document is generated from."""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import json
+import logging
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from functools import wraps
+from http import HTTPStatus
+
+from flask import Blueprint, Response, current_app, g, request
+from pydantic import BaseModel, ValidationError
+from werkzeug.exceptions import HTTPException
+
+from registry.errors import DomainError
+from registry.web.database import get_session
+from registry.web.security import limiter
+
+log = logging.getLogger(__name__)
+
+PROBLEM_BASE = "https://fairrecruit.org/problems/"
+PROBLEM_JSON = "application/problem+json"
+API_PREFIX = "/api/v1"
+
+bp = Blueprint("api", __name__, url_prefix=API_PREFIX)
+
+
+# --- problems ---------------------------------------------------------------------------------
+
+PROBLEM_SLUGS = {
+    400: "bad-request", 401: "unauthorized", 403: "forbidden", 404: "not-found", 405: "method-not-allowed",
+    406: "not-acceptable", 409: "conflict", 413: "too-large", 415: "unsupported-media-type",
+    422: "validation-error", 429: "rate-limited", 500: "server-error",
+}
+
+
+class ApiError(Exception):
+    """Raised by API code to answer with a problem."""
+
+    def __init__(self, status: int, detail: str, *, headers: dict | None = None, **extra):
+        super().__init__(detail)
+        self.status = status
+        self.detail = detail
+        self.headers = headers or {}
+        self.extra = extra
+
+
+def problem(status: int, detail: str, *, headers: dict | None = None, **extra) -> Response:
+    body = {
+        "type": PROBLEM_BASE + PROBLEM_SLUGS.get(status, str(status)),
+        "title": HTTPStatus(status).phrase,
+        "status": status,
+        "detail": detail,
+        **{k: v for k, v in extra.items() if v is not None},
+    }
+    resp = Response(json.dumps(body), status=status, mimetype=PROBLEM_JSON)
+    for k, v in (headers or {}).items():
+        resp.headers[k] = v
+    return resp
+
+
+def field_errors(err: ValidationError, *, prefix: str = "") -> list[dict]:
+    out = []
+    for e in err.errors(include_url=False):
+        loc = [str(p) for p in e["loc"]]
+        # Unions add the model name to the path; drop those segments.
+        loc = [p for p in loc if not p[:1].isupper() and p not in ("function-after",)]
+        out.append({"field": ".".join([prefix, *loc] if prefix else loc) or "body",
+                    "message": e["msg"], "type": e["type"]})
+    return out
+
+
+def retry_after_seconds() -> int:
+    current = limiter.current_limit
+    if current is None:
+        return 1
+    return max(1, int(current.reset_at - time.time()))
+
+
+def http_problem(e: HTTPException) -> Response:
+    status = e.code or 500
+    headers = {}
+    extra = {}
+    if status == 405:
+        allow = [m for m in (getattr(e, "valid_methods", None) or []) if m not in ("OPTIONS",)]
+        if allow:
+            headers["Allow"] = ", ".join(sorted(set(allow) | {"OPTIONS"}))
+        detail = f"{request.method} is not allowed here" + (f"; use {', '.join(sorted(set(allow)))}" if allow else "")
+    elif status == 429:
+        seconds = retry_after_seconds()
+        headers["Retry-After"] = str(seconds)
+        extra["retry_after"] = seconds
+        detail = f"rate limit exceeded ({e.description}); retry after {seconds} s"
+    elif status == 404:
+        detail = f"no such resource: {request.path}"
+    elif status == 413:
+        detail = "the request body is too large"
+    else:
+        detail = e.description or HTTPStatus(status).description
+    if status >= 500:
+        detail = "an internal error occurred; it has been logged"
+    return problem(status, detail, headers=headers, **extra)
+
+
+def api_error_problem(e: ApiError) -> Response:
+    return problem(e.status, e.detail, headers=e.headers, **e.extra)
+
+
+def domain_problem(e: DomainError) -> Response:
+    errors = None
+    if e.status == 422:
+        errors = [{"field": e.field or "body", "message": e.message, "type": e.code}]
+    return problem(e.status, e.message, errors=errors)
+
+
+def internal_problem(e: Exception) -> Response:
+    log.exception("API request failed: %s %s", request.method, request.path)
+    return problem(500, "an internal error occurred; it has been logged")
+
+
+def is_api_request() -> bool:
+    return request.path == API_PREFIX or request.path.startswith(API_PREFIX + "/")
+
+
+# --- authentication, scopes and the rate limit -------------------------------------------------
+
+
+@dataclass
+class Caller:
+    key_id: int
+    prefix: str
+    company_id: int
+    scopes: frozenset[str]
+
+
+def _unauthorized(detail: str, error: str | None = None) -> ApiError:
+    challenge = 'Bearer realm="FairRecruit API"' + (f', error="{error}"' if error else "")
+    return ApiError(401, detail, headers={"WWW-Authenticate": challenge})
+
+
+def authenticate() -> Caller:
+    from registry.services import companies
+
+    header = request.headers.get("Authorization", "")
+    scheme, _, token = header.partition(" ")
+    if not header:
+        raise _unauthorized("send your API key as 'Authorization: Bearer <key>'")
+    if scheme.lower() != "bearer" or not token.strip():
+        raise _unauthorized("the Authorization header must be 'Bearer <key>'", "invalid_request")
+    key = companies.authenticate(get_session(), token.strip())
+    if key is None:
+        raise _unauthorized("the API key is unknown or has been revoked", "invalid_token")
+    return Caller(key.id, key.prefix, key.company_id, frozenset(key.scopes or ()))
+
+
+def caller() -> Caller:
+    return g.api_caller
+
+
+def _rate_limit_value() -> str:
+    return current_app.extensions["fairrecruit.settings"].api_rate_limit
+
+
+def _rate_limit_key() -> str:
+    c = g.get("api_caller")
+    return f"apikey:{c.prefix}" if c else f"ip:{request.remote_addr}"
+
+
+api_limit = limiter.shared_limit(_rate_limit_value, scope="api-v1", key_func=_rate_limit_key)
+
+
+# --- cursors ----------------------------------------------------------------------------------
+
+
+def encode_cursor(data: dict) -> str:
+    return base64.urlsafe_b64encode(json.dumps(data, separators=(",", ":")).encode()).decode().rstrip("=")
+
+
+def decode_cursor(cursor: str | None, kind: str) -> int | None:
+    if not cursor:
+        return None
+    try:
+        data = json.loads(base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)))
+        value = data[kind]
+        if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value < 2**31:
+            raise ValueError(value)
+        return value
+    except (ValueError, KeyError, TypeError, binascii.Error, UnicodeDecodeError):
+        raise ApiError(400, "the cursor is not valid; use next_cursor from a previous page as it is") from None
+
+
+# --- the operation table ----------------------------------------------------------------------
+
+
+@dataclass
+class Operation:
+    method: str
+    rule: str
+    endpoint: str
+    summary: str
+    description: str
+    tag: str
+    scope: str | None
+    query: type[BaseModel] | None
+    body: type[BaseModel] | None
+    responses: dict[int, tuple[type[BaseModel] | None, str]]
+    errors: tuple[int, ...]
+    path_params: dict[str, dict] = field(default_factory=dict)
+    extra_content: dict[int, dict] = field(default_factory=dict)
+    examples: dict = field(default_factory=dict)
+
+
+OPERATIONS: list[Operation] = []
+MAX_BODY_ITEMS_KEYS = ("ids", "licences")
+
+
+def _parse_query(model: type[BaseModel]) -> BaseModel:
+    data: dict = {}
+    fields = model.model_fields
+    for name in request.args:
+        values = request.args.getlist(name)
+        if name in fields and len(values) > 1:
+            raise ApiError(422, f"give {name} once", errors=[{"field": name, "message": "repeated parameter",
+                                                              "type": "repeated"}])
+        data[name] = values[0]
+    try:
+        return model.model_validate(data)
+    except ValidationError as err:
+        raise ApiError(422, "invalid query parameters", errors=field_errors(err)) from None
+
+
+def _parse_body(model: type[BaseModel]) -> BaseModel:
+    mimetype = request.mimetype
+    if mimetype != "application/json" and not (mimetype.startswith("application/") and mimetype.endswith("+json")):
+        raise ApiError(415, f"send the body as application/json (got {mimetype or 'no Content-Type'})")
+    raw = request.get_data(cache=True)  # raises 413 beyond MAX_CONTENT_LENGTH
+    try:
+        data = json.loads(raw)
+    except (ValueError, UnicodeDecodeError) as err:
+        raise ApiError(400, f"the body is not valid JSON: {err}") from None
+    limit = current_app.extensions["fairrecruit.settings"].max_bulk_verify
+    if isinstance(data, dict):
+        for key in MAX_BODY_ITEMS_KEYS:
+            if isinstance(data.get(key), list) and len(data[key]) > limit:
+                raise ApiError(413, f"at most {limit} entries in '{key}' per request (got {len(data[key])}); "
+                                    "split the list into several requests")
+    try:
+        return model.model_validate(data)
+    except ValidationError as err:
+        raise ApiError(422, "the request body is invalid", errors=field_errors(err)) from None
+
+
+def render(model: type[BaseModel], data, status: int = 200, headers: dict | None = None) -> Response:
+    obj = data if isinstance(data, model) else model.model_validate(data)
+    resp = Response(obj.model_dump_json(), status=status, mimetype="application/json")
+    for k, v in (headers or {}).items():
+        resp.headers[k] = v
+    return resp
+
+
+def operation(method: str, rule: str, *, summary: str, tag: str, scope: str | None, description: str = "",
+              query: type[BaseModel] | None = None, body: type[BaseModel] | None = None,
+              responses: dict[int, tuple[type[BaseModel] | None, str]], errors: tuple[int, ...] = (),
+              path_params: dict[str, dict] | None = None, extra_content: dict[int, dict] | None = None,
+              examples: dict | None = None, authenticated: bool = True):
+    """Register an API route and describe it for the OpenAPI document.
+
+    The view gets path parameters, plus ``query=`` and ``body=`` (validated models) when declared,
+    and returns a Response (or raises ApiError / a DomainError).
+    """
+
+    def decorator(view: Callable) -> Callable:
+        endpoint = view.__name__
+
+        @wraps(view)
+        def limited(**kwargs):
+            if query is not None:
+                kwargs["query"] = _parse_query(query)
+            if body is not None:
+                kwargs["body"] = _parse_body(body)
+            return view(**kwargs)
+
+        limited_view = api_limit(limited)
+
+        @wraps(view)
+        def handler(**kwargs):
+            if not authenticated:
+                return limited(**kwargs)
+            c = authenticate()
+            g.api_caller = c
+            if scope and scope not in c.scopes:
+                raise ApiError(403, f"this API key lacks the '{scope}' scope", required_scope=scope)
+            response = limited_view(**kwargs)
+            _touch(c)
+            return response
+
+        bp.add_url_rule(rule, endpoint=endpoint, view_func=handler, methods=[method])
+        OPERATIONS.append(Operation(method=method, rule=API_PREFIX + rule, endpoint=endpoint, summary=summary,
+                                    description=description or (view.__doc__ or "").strip(), tag=tag, scope=scope,
+                                    query=query, body=body, responses=responses,
+                                    errors=tuple(sorted(set(errors) | ({401, 429} if authenticated else set())
+                                                        | ({403} if scope else set()))),
+                                    path_params=path_params or {}, extra_content=extra_content or {},
+                                    examples=examples or {}))
+        return handler
+
+    return decorator
+
+
+def _touch(c: Caller) -> None:
+    """Record the key's use (at most once a minute), in its own short transaction."""
+    from registry.services import companies
+
+    session = get_session()
+    if session.in_transaction() and (session.new or session.dirty or session.deleted):
+        return
+    try:
+        if companies.touch_key(session, c.key_id):
+            session.commit()
+        else:
+            session.rollback()
+    except Exception:  # a busy database must not fail a read that already succeeded
+        session.rollback()
+        log.warning("could not record API key use", exc_info=True)
+
+
+def mutation(actor_caller: Caller | None = None):
+    """Name the company as actor for the audit log of this unit of work."""
+    from registry.services import auditlog
+
+    c = actor_caller or caller()
+    session = get_session()
+    auditlog.set_actor(session, f"company:{c.company_id}")
+    return session

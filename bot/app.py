@@ -1,0 +1,116 @@
+"""The bot's Application: python-telegram-bot v22, asyncio, Bot API base URL from the settings."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Awaitable
+from typing import Any
+
+from sqlalchemy.engine import Engine
+from telegram import BotCommand, Update
+from telegram.ext import Application, ApplicationBuilder, BaseUpdateProcessor, ContextTypes
+
+from bot.context import BotContext
+from bot.services import BotServices
+from registry.settings import Settings
+
+COMMANDS = ["start", "verify", "report", "mycases", "follow", "language", "privacy", "forget", "help", "cancel"]
+# Request URLs contain the bot token: keep the HTTP client loggers quiet.
+QUIET_LOGGERS = ("httpx", "httpcore", "telegram", "telegram.ext", "apscheduler", "tornado.access")
+
+
+def quiet_loggers() -> None:
+    for name in QUIET_LOGGERS:
+        logging.getLogger(name).setLevel(logging.WARNING)
+
+
+def file_base_url(base_url: str) -> str:
+    """https://api.telegram.org/bot -> https://api.telegram.org/file/bot (the same for a local server)."""
+    head, sep, tail = base_url.rstrip("/").rpartition("/")
+    return f"{head}/file/{tail}" if sep else base_url
+
+
+class PerChatUpdateProcessor(BaseUpdateProcessor):
+    """Updates of different chats run concurrently; updates of one chat run one after the other,
+    in order, so a conversation never sees two of its answers at once."""
+
+    def __init__(self, max_concurrent_updates: int = 16):
+        super().__init__(max_concurrent_updates)
+        self._locks: dict[int, tuple[asyncio.Lock, int]] = {}
+
+    async def do_process_update(self, update: object, coroutine: Awaitable[Any]) -> None:
+        chat = update.effective_chat if isinstance(update, Update) else None
+        if chat is None:
+            await coroutine
+            return
+        lock, users = self._locks.get(chat.id, (None, 0))
+        if lock is None:
+            lock = asyncio.Lock()
+        self._locks[chat.id] = (lock, users + 1)
+        try:
+            async with lock:
+                await coroutine
+        finally:
+            lock, users = self._locks[chat.id]
+            if users <= 1:
+                del self._locks[chat.id]
+            else:
+                self._locks[chat.id] = (lock, users - 1)
+
+    async def initialize(self) -> None:
+        pass
+
+    async def shutdown(self) -> None:
+        pass
+
+
+async def _post_init(app: Application) -> None:
+    try:
+        await app.bot.set_my_commands([BotCommand(c, c) for c in COMMANDS])
+    except Exception:  # noqa: BLE001 - a menu is nice to have; never fatal
+        logging.getLogger("bot").warning("could not set the command menu")
+
+
+def build_application(settings: Settings, engine: Engine, *, concurrency: int = 16,
+                      set_commands: bool = True) -> Application:
+    """The bot, wired to the registry. The caller runs it (polling or webhook)."""
+    if not settings.telegram_bot_token:
+        raise ValueError("FAIRRECRUIT_TELEGRAM_BOT_TOKEN is not set")
+    from bot.handlers import register
+
+    quiet_loggers()
+    builder = (
+        ApplicationBuilder()
+        .token(settings.telegram_bot_token)
+        .base_url(settings.telegram_api_base_url)
+        .base_file_url(file_base_url(settings.telegram_api_base_url))
+        .context_types(ContextTypes(context=BotContext))
+        .concurrent_updates(PerChatUpdateProcessor(concurrency))
+        .connection_pool_size(max(8, concurrency))
+        .pool_timeout(10.0)
+    )
+    if set_commands:
+        builder = builder.post_init(_post_init)
+    app = builder.build()
+    app.bot_data["settings"] = settings
+    app.bot_data["services"] = BotServices(settings, engine)
+    register(app)
+    return app
+
+
+def run_polling(settings: Settings, engine: Engine) -> None:
+    app = build_application(settings, engine)
+    app.run_polling(allowed_updates=["message", "callback_query"], drop_pending_updates=False)
+
+
+def run_webhook(settings: Settings, engine: Engine, *, listen: str = "0.0.0.0", port: int = 8443,  # noqa: S104
+                url_path: str = "telegram") -> None:
+    """Webhook mode: Telegram posts updates to settings.telegram_webhook_url; requests without the
+    secret-token header (X-Telegram-Bot-Api-Secret-Token) are refused with 403."""
+    if not settings.telegram_webhook_secret:
+        raise ValueError("FAIRRECRUIT_TELEGRAM_WEBHOOK_SECRET is required in webhook mode")
+    app = build_application(settings, engine)
+    app.run_webhook(listen=listen, port=port, url_path=url_path, webhook_url=settings.telegram_webhook_url,
+                    secret_token=settings.telegram_webhook_secret,
+                    allowed_updates=["message", "callback_query"])

@@ -1,0 +1,25 @@
+"""Every handler of the bot, in the order they are tried (one ConversationHandler per flow)."""
+
+from __future__ import annotations
+
+from telegram import Update
+from telegram.ext import Application, CallbackQueryHandler, CommandHandler, MessageHandler, TypeHandler, filters
+
+from bot.handlers import common, follow, forget, mycases, report, start, verify
+
+PRE = -1  # group that runs before the flows (language of the chat)
+
+
+def register(app: Application) -> None:
+    app.add_handler(TypeHandler(Update, common.ensure_language), group=PRE)
+    flows = [*report.handlers(), *verify.handlers(), *follow.handlers(), *forget.handlers(),
+             *start.handlers(), *mycases.handlers()]
+    for h in flows:
+        app.add_handler(h)
+    # Outside any flow.
+    app.add_handler(CommandHandler("cancel", common.cancel_outside))
+    app.add_handler(MessageHandler(filters.Sticker.ALL, common.sticker_outside))
+    app.add_handler(verify.text_fallback())
+    app.add_handler(CallbackQueryHandler(common.stale_button))
+    app.add_handler(MessageHandler(filters.ChatType.PRIVATE & ~filters.COMMAND, common.other_input))
+    app.add_error_handler(common.on_error)

@@ -1,0 +1,100 @@
+"""/verify [text]: find a recruiter and show its status card with what to do."""
+
+from __future__ import annotations
+
+from telegram import Update
+from telegram.ext import CallbackQueryHandler, CommandHandler, MessageHandler, filters
+
+from bot.cards import not_listed, status_card
+from bot.context import BotContext
+from bot.handlers.common import END, button, cancel, conversation, interrupt, keyboard, reply
+
+QUERY = 1
+
+
+def card_keyboard(context: BotContext, public_id: str):
+    _ = context._
+    return keyboard([button(_("🔔 Follow"), f"fol:{public_id}"), button(_("Report a fee"), f"rep:{public_id}")])
+
+
+async def show_card(update: Update, context: BotContext, public_id: str) -> None:
+    card = await context.run(context.services.card, public_id)
+    if card is None:
+        await reply(update, not_listed(public_id, context.lang))
+        return
+    await reply(update, status_card(card, context.lang), card_keyboard(context, card.public_id))
+
+
+async def search(update: Update, context: BotContext, query: str) -> None:
+    _ = context._
+    query = " ".join(query.split())[:200]
+    cards = await context.run(context.services.search, query)
+    context.chat_data["last_query"] = query
+    if not cards:
+        await reply(update, not_listed(query, context.lang))
+        return
+    if len(cards) == 1:
+        await reply(update, status_card(cards[0], context.lang), card_keyboard(context, cards[0].public_id))
+        return
+    rows = [[button(f"{c.name} ({c.country})"[:60], f"card:{c.public_id}")] for c in cards]
+    rows.append([button(_("None of these"), "v:none")])
+    await reply(update, _("I found these recruiters. Which one is it?"), keyboard(*rows))
+
+
+async def verify(update: Update, context: BotContext) -> int:
+    if context.args:
+        await search(update, context, " ".join(context.args))
+        return END
+    _ = context._
+    await update.effective_chat.send_message(
+        _("Send the recruiter's name, licence number or FairRecruit ID (like RA-7K3Q9)."))
+    return QUERY
+
+
+async def got_query(update: Update, context: BotContext) -> int:
+    await search(update, context, update.effective_message.text)
+    return END
+
+
+async def reask(update: Update, context: BotContext) -> int | None:
+    _ = context._
+    hint = (_("Sorry, I cannot read stickers.") if update.effective_message and update.effective_message.sticker
+            else _("Please send text."))
+    await update.effective_chat.send_message(
+        hint + " " + _("Send the recruiter's name, licence number or FairRecruit ID (like RA-7K3Q9)."))
+    return None
+
+
+async def card_button(update: Update, context: BotContext) -> None:
+    await show_card(update, context, update.callback_query.data.split(":", 1)[1])
+
+
+async def none_of_these(update: Update, context: BotContext) -> None:
+    await reply(update, not_listed(context.chat_data.get("last_query", "?"), context.lang))
+
+
+async def free_text(update: Update, context: BotContext) -> None:
+    """Text outside any flow is taken as a recruiter to check."""
+    await search(update, context, update.effective_message.text)
+
+
+def handlers() -> list:
+    return [
+        conversation(
+            entry_points=[CommandHandler("verify", verify)],
+            states={QUERY: [MessageHandler(filters.TEXT & ~filters.COMMAND, got_query)]},
+            fallbacks=[
+                CommandHandler("cancel", cancel),
+                CallbackQueryHandler(cancel, pattern=r"^x$"),
+                MessageHandler(filters.COMMAND, interrupt),
+                MessageHandler(filters.ALL, reask),
+            ],
+            name="verify",
+        ),
+        CallbackQueryHandler(card_button, pattern=r"^card:RA-[0-9A-Z]{5}$"),
+        CallbackQueryHandler(none_of_these, pattern=r"^v:none$"),
+    ]
+
+
+def text_fallback():
+    return MessageHandler(filters.TEXT & ~filters.COMMAND, free_text)

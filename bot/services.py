@@ -1,0 +1,193 @@
+"""What the bot asks of the registry: one unit of work per call, run in a thread by the handlers.
+
+Each method opens its own session, calls registry services, and commits once (services never
+commit). The raw chat id goes only to ``registry.services.follow``; everything else sees the
+pseudonymous key.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass, field
+from datetime import date
+from decimal import Decimal
+
+from sqlalchemy import select
+from sqlalchemy.engine import Engine
+from sqlmodel import Session
+
+from registry.db import session_scope
+from registry.errors import NotFound
+from registry.models import Accreditation, Audit, FeeReport, Recruiter
+from registry.services import auditlog, follow, recruiters, reports
+from registry.services.reports import ReportInput
+from registry.settings import Settings
+
+ACTOR = "bot"
+MAX_CANDIDATES = 5
+
+
+@dataclass(frozen=True)
+class Card:
+    """What the bot shows about a recruiter."""
+
+    id: int
+    public_id: str
+    name: str
+    country: str
+    status: str  # accreditation status
+    since: date | None
+    valid_until: date | None
+    licence_status: str
+    last_audit: date | None
+    corridors: tuple[tuple[str, str], ...] = ()
+
+
+@dataclass(frozen=True)
+class Case:
+    case_code: str
+    status: str
+    recruiter: str
+    created: date
+
+
+@dataclass
+class Draft:
+    """A fee report being written in the chat (kept in memory until it is submitted)."""
+
+    recruiter_id: int | None = None
+    recruiter_text: str = ""
+    recruiter_name: str = ""
+    origin_country: str = ""
+    corridors: tuple[tuple[str, str], ...] = ()
+    category: str = ""
+    amount: Decimal | None = None
+    currency: str = ""
+    paid_on: date | None = None
+    paid_on_known: bool = False
+    destination_country: str = ""
+    receipt_file_id: str | None = None
+    extra: dict = field(default_factory=dict)
+
+
+class BotServices:
+    def __init__(self, settings: Settings, engine: Engine):
+        self.settings = settings
+        self.engine = engine
+        self.fx = reports.fx_table(str(settings.fx_rates_path))
+
+    # --- identities ---------------------------------------------------------------------------
+
+    def reporter_key(self, chat_id: int) -> str:
+        return reports.pseudonym(self.settings.pseudonym_key, chat_id)
+
+    def submission_key(self, chat_id: int, anchor: str) -> str:
+        """Stable key of one submission: the chat's pseudonym and the message that confirmed it."""
+        raw = f"{self.reporter_key(chat_id)}:{anchor}".encode()
+        return "tg:" + hashlib.sha256(raw).hexdigest()
+
+    # --- recruiters ---------------------------------------------------------------------------
+
+    def _card(self, session: Session, rec: Recruiter) -> Card:
+        acc = session.get(Accreditation, rec.id)
+        last_audit = session.scalar(
+            select(Audit.performed_date).where(Audit.recruiter_id == rec.id, Audit.performed_date.is_not(None))
+            .order_by(Audit.performed_date.desc()).limit(1)
+        )
+        return Card(
+            id=rec.id, public_id=rec.public_id, name=rec.legal_name, country=rec.country,
+            status=acc.status if acc else "applicant",
+            since=acc.since.date() if acc and acc.since else None,
+            valid_until=acc.valid_until if acc else None,
+            licence_status=rec.licence_status or "unknown", last_audit=last_audit,
+            corridors=tuple(recruiters.corridors_of(session, rec.id)),
+        )
+
+    def search(self, query: str) -> list[Card]:
+        with Session(self.engine) as session:
+            found = recruiters.search_recruiters(session, query, limit=MAX_CANDIDATES)
+            return [self._card(session, rec) for rec, _score in found]
+
+    def card(self, public_id: str) -> Card | None:
+        with Session(self.engine) as session:
+            try:
+                rec = recruiters.get_by_public_id(session, public_id)
+            except NotFound:
+                return None
+            return self._card(session, rec)
+
+    # --- reports ------------------------------------------------------------------------------
+
+    def submit(self, chat_id: int, draft: Draft, submission_key: str) -> tuple[str, bool]:
+        """Store the report (once) and commit. Returns (case code, created)."""
+        data = ReportInput(
+            category=draft.category, amount=draft.amount, currency=draft.currency, paid_on=draft.paid_on,
+            destination_country=draft.destination_country, origin_country=draft.origin_country,
+            recruiter_id=draft.recruiter_id, recruiter_text=draft.recruiter_text, channel="telegram",
+            receipt_file_id=draft.receipt_file_id, consent=True,
+        )
+        with session_scope(self.engine) as session:
+            auditlog.set_actor(session, ACTOR)
+            report, created = reports.submit(
+                session, data, reporter_key=self.reporter_key(chat_id), submission_key=submission_key,
+                fx=self.fx, daily_limit=self.settings.reports_per_chat_per_day,
+            )
+            code = report.case_code
+        return code, created
+
+    def submitted(self, submission_key: str) -> str | None:
+        """The case code of an already committed submission, if any."""
+        with Session(self.engine) as session:
+            return session.scalar(select(FeeReport.case_code).where(FeeReport.submission_key == submission_key))
+
+    def cases(self, chat_id: int) -> list[Case]:
+        with Session(self.engine) as session:
+            rows = reports.cases_of(session, self.reporter_key(chat_id))
+            names = {}
+            ids = {r.recruiter_id for r in rows if r.recruiter_id}
+            if ids:
+                names = dict(session.execute(select(Recruiter.id, Recruiter.legal_name).where(Recruiter.id.in_(ids))).all())
+            return [Case(case_code=r.case_code, status=r.triage_status,
+                         recruiter=names.get(r.recruiter_id) or r.recruiter_text, created=r.created_at.date())
+                    for r in rows]
+
+    def to_usd(self, amount: Decimal, currency: str, on: date) -> Decimal | None:
+        return self.fx.to_usd(amount, currency, on)
+
+    # --- follows and preferences --------------------------------------------------------------
+
+    def follow(self, chat_id: int, public_id: str, language: str) -> tuple[Card | None, bool]:
+        with session_scope(self.engine) as session:
+            try:
+                rec = recruiters.get_by_public_id(session, public_id)
+            except NotFound:
+                return None, False
+            _row, created = follow.follow(session, chat_id=chat_id, recruiter=rec, language=language)
+            card = self._card(session, rec)
+        return card, created
+
+    def unfollow(self, chat_id: int, public_id: str) -> Card | None:
+        with session_scope(self.engine) as session:
+            try:
+                rec = recruiters.get_by_public_id(session, public_id)
+            except NotFound:
+                return None
+            follow.unfollow(session, chat_id=chat_id, recruiter_id=rec.id)
+            return self._card(session, rec)
+
+    def following(self, chat_id: int) -> list[Card]:
+        with Session(self.engine) as session:
+            return [self._card(session, rec) for rec in follow.following(session, chat_id)]
+
+    def language(self, chat_id: int) -> str | None:
+        with Session(self.engine) as session:
+            return follow.get_language(session, self.reporter_key(chat_id))
+
+    def set_language(self, chat_id: int, language: str) -> None:
+        with session_scope(self.engine) as session:
+            follow.set_language(session, reporter_key=self.reporter_key(chat_id), chat_id=chat_id, language=language)
+
+    def forget(self, chat_id: int) -> dict:
+        with session_scope(self.engine) as session:
+            auditlog.set_actor(session, ACTOR)
+            return reports.forget_chat(session, chat_id=chat_id, reporter_key=self.reporter_key(chat_id))

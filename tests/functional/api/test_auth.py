@@ -1,0 +1,104 @@
+"""Bearer keys: hashed, looked up by prefix, scoped, revocable; per-key rate limit with 429 + Retry-After."""
+
+from __future__ import annotations
+
+import pytest
+from sqlalchemy import select
+from sqlmodel import Session
+
+from registry import create_app
+from registry.models import ApiKey
+from registry.services import companies
+
+PROBLEM = "application/problem+json"
+
+
+def assert_problem(resp, status: int) -> dict:
+    assert resp.status_code == status, resp.get_data(as_text=True)
+    assert resp.mimetype == PROBLEM
+    body = resp.get_json(force=True)
+    assert body["status"] == status
+    assert body["type"].startswith("https://") and body["title"] and body["detail"]
+    return body
+
+
+def test_no_key_is_401_with_challenge(client, world):
+    resp = client.get("/api/v1/recruiters")
+    assert_problem(resp, 401)
+    assert resp.headers["WWW-Authenticate"].startswith("Bearer")
+
+
+@pytest.mark.parametrize("header", ["Basic abc", "Bearer", "Bearer fr_live_deadbeef_nope", "Bearer somethingelse"])
+def test_bad_keys_are_401(client, key, header):
+    assert_problem(client.get("/api/v1/recruiters", headers={"Authorization": header}), 401)
+
+
+def test_key_is_stored_hashed_and_found_by_prefix(engine, key, client, auth):
+    prefix = key.split("_")[2]
+    with Session(engine) as s:
+        row = s.scalars(select(ApiKey).where(ApiKey.prefix == prefix)).one()
+        assert row.key_hash != key and key not in row.key_hash
+        assert row.last_used_at is None
+    # a key with the right prefix but a wrong secret is refused
+    forged = key[:-4] + ("AAAA" if not key.endswith("AAAA") else "BBBB")
+    assert_problem(client.get("/api/v1/webhooks", headers={"Authorization": f"Bearer {forged}"}), 401)
+    assert client.get("/api/v1/webhooks", headers=auth).status_code == 200
+    with Session(engine) as s:
+        assert s.scalars(select(ApiKey).where(ApiKey.prefix == prefix)).one().last_used_at is not None
+
+
+def test_revoked_key_stops_working_at_once(engine, key, client, auth):
+    assert client.get("/api/v1/webhooks", headers=auth).status_code == 200
+    with Session(engine) as s:
+        companies.revoke_by_prefix(s, key.split("_")[2])
+        s.commit()
+    body = assert_problem(client.get("/api/v1/webhooks", headers=auth), 401)
+    assert "revoked" in body["detail"]
+
+
+def test_scopes_are_enforced_with_403(client, keys, world):
+    read_only = keys.headers(keys.make("Read Only Buyer", scopes=("read",)))
+    assert client.get("/api/v1/recruiters", headers=read_only).status_code == 200
+    body = assert_problem(client.get("/api/v1/suppliers", headers=read_only), 403)
+    assert body["required_scope"] == "suppliers"
+    assert_problem(client.post("/api/v1/webhooks", headers=read_only,
+                               json={"url": "https://hooks.example.com/x"}), 403)
+    hooks_only = keys.headers(keys.make("Hooks Only Buyer", scopes=("webhooks",)))
+    assert_problem(client.get("/api/v1/recruiters", headers=hooks_only), 403)
+    assert client.get("/api/v1/webhooks", headers=hooks_only).status_code == 200
+
+
+def _limited_app(settings, engine, storage: str, limit: str = "3/minute"):
+    app = create_app(settings.model_copy(update={"api_rate_limit": limit, "ratelimit_storage_uri": storage}),
+                     engine=engine)
+    app.config.update(TESTING=True)
+    return app
+
+
+def test_rate_limit_per_key_429_with_retry_after(settings, engine, keys, world):
+    app = _limited_app(settings, engine, "memory://")
+    client = app.test_client()
+    first, second = keys.headers(keys.make("First Buyer")), keys.headers(keys.make("Second Buyer"))
+    for _ in range(3):
+        resp = client.get("/api/v1/recruiters", headers=first)
+        assert resp.status_code == 200
+        assert resp.headers["X-RateLimit-Limit"] == "3"
+    resp = client.get("/api/v1/recruiters/RA-NOPE2", headers=first)  # the limit covers the whole API
+    body = assert_problem(resp, 429)
+    assert 1 <= int(resp.headers["Retry-After"]) <= 60
+    assert body["retry_after"] >= 1
+    # another key has its own budget
+    assert client.get("/api/v1/recruiters", headers=second).status_code == 200
+    # requests without a valid key do not use up anyone's budget: still 401, not 429
+    assert client.get("/api/v1/recruiters").status_code == 401
+
+
+def test_rate_limit_in_redis_storage(settings, engine, keys, world, redis_url):
+    url = redis_url.rsplit("/", 1)[0] + "/2"
+    app = _limited_app(settings, engine, url, limit="2/minute")
+    client = app.test_client()
+    headers = keys.headers(keys.make("Redis Buyer"))
+    assert [client.get("/api/v1/webhooks", headers=headers).status_code for _ in range(3)] == [200, 200, 429]
+    import redis
+
+    assert any(b"apikey" in k for k in redis.Redis.from_url(url).keys("*"))

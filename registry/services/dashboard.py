@@ -1,0 +1,147 @@
+"""Figures for the admin dashboard: a handful of aggregate queries over the whole registry.
+
+Every figure is one GROUP BY or COUNT (no per-recruiter loops), so the dashboard stays fast with
+hundreds of thousands of recruiters and reports.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, timedelta
+from decimal import Decimal
+
+from sqlalchemy import func, select
+from sqlmodel import Session
+
+from registry.models import Accreditation, AccreditationEvent, Alert, Audit, FeeReport, Finding
+from registry.models.accreditation import AccreditationStatus
+from registry.models.reports import TriageStatus
+from registry.timeutil import add_months, today
+
+STATUSES = [s.value for s in AccreditationStatus]
+
+
+@dataclass
+class Dashboard:
+    status_counts: dict[str, int]
+    total_recruiters: int
+    open_alerts: int
+    overdue_actions: int
+    overdue_major: int
+    audits_due_30: int
+    reports_new: int
+    months: list[str] = field(default_factory=list)
+    reports_by_month: dict[str, dict[str, int]] = field(default_factory=dict)  # month -> category -> n
+    usd_by_corridor: list[tuple[str, Decimal, int]] = field(default_factory=list)  # "NP→QA", usd, reports
+    status_by_month: dict[str, dict[str, int]] = field(default_factory=dict)  # month -> status -> n
+
+
+def _month_expr(session: Session, column):
+    if session.get_bind().dialect.name == "postgresql":
+        return func.to_char(func.timezone("UTC", column), "YYYY-MM")
+    return func.strftime("%Y-%m", column)
+
+
+def last_months(n: int, as_of: date) -> list[str]:
+    first = as_of.replace(day=1)
+    return [add_months(first, -i).strftime("%Y-%m") for i in range(n - 1, -1, -1)]
+
+
+def status_counts(session: Session) -> dict[str, int]:
+    rows = session.execute(select(Accreditation.status, func.count()).group_by(Accreditation.status)).all()
+    counts = dict.fromkeys(STATUSES, 0)
+    counts.update({s: n for s, n in rows})
+    return counts
+
+
+def overdue_actions(session: Session, as_of: date) -> tuple[int, int]:
+    """(open corrective actions past their due date, of which major)."""
+    rows = session.execute(
+        select(Finding.severity, func.count()).where(Finding.closed_at.is_(None), Finding.due_date < as_of)
+        .group_by(Finding.severity)
+    ).all()
+    by = dict(rows)
+    return sum(by.values()), by.get("major", 0)
+
+
+def audits_due(session: Session, as_of: date, days: int = 30) -> int:
+    return session.scalar(
+        select(func.count()).select_from(Audit)
+        .where(Audit.performed_date.is_(None), Audit.planned_date <= as_of + timedelta(days=days))
+    ) or 0
+
+
+def reports_by_month(session: Session, months: list[str]) -> dict[str, dict[str, int]]:
+    start = datetime.strptime(months[0], "%Y-%m").replace(tzinfo=UTC)
+    m = _month_expr(session, FeeReport.created_at)
+    rows = session.execute(
+        select(m, FeeReport.category, func.count()).where(FeeReport.created_at >= start)
+        .group_by(m, FeeReport.category)
+    ).all()
+    out: dict[str, dict[str, int]] = {mm: {} for mm in months}
+    for month, cat, n in rows:
+        if month in out:
+            out[month][cat] = n
+    return out
+
+
+def usd_by_corridor(session: Session, limit: int = 8) -> list[tuple[str, Decimal, int]]:
+    total = func.sum(FeeReport.amount_usd)
+    rows = session.execute(
+        select(FeeReport.origin_country, FeeReport.destination_country, total, func.count())
+        .where(FeeReport.amount_usd.is_not(None))
+        .group_by(FeeReport.origin_country, FeeReport.destination_country)
+        .order_by(total.desc()).limit(limit)
+    ).all()
+    return [(f"{o or '?'}→{d or '?'}", Decimal(str(usd or 0)), n) for o, d, usd, n in rows]
+
+
+def status_by_month(session: Session, months: list[str]) -> dict[str, dict[str, int]]:
+    """Recruiters per accreditation status at the end of each month, from the state machine's history.
+
+    Each move adds one to its target state and takes one from its source state, so the counts are
+    running sums of two GROUP BY queries instead of a replay per recruiter.
+    """
+    start = datetime.strptime(months[0], "%Y-%m").replace(tzinfo=UTC)
+    base: dict[str, int] = defaultdict(int)
+    for col, sign in ((AccreditationEvent.to_status, 1), (AccreditationEvent.from_status, -1)):
+        for status, n in session.execute(
+            select(col, func.count()).where(AccreditationEvent.at < start, col.is_not(None)).group_by(col)
+        ).all():
+            base[status] += sign * n
+    m = _month_expr(session, AccreditationEvent.at)
+    delta: dict[str, dict[str, int]] = defaultdict(lambda: defaultdict(int))
+    for col, sign in ((AccreditationEvent.to_status, 1), (AccreditationEvent.from_status, -1)):
+        for month, status, n in session.execute(
+            select(m, col, func.count()).where(AccreditationEvent.at >= start, col.is_not(None)).group_by(m, col)
+        ).all():
+            delta[month][status] += sign * n
+    out: dict[str, dict[str, int]] = {}
+    running = dict(base)
+    for month in months:
+        for status, n in delta.get(month, {}).items():
+            running[status] = running.get(status, 0) + n
+        out[month] = {s: max(0, running.get(s, 0)) for s in STATUSES}
+    return out
+
+
+def build(session: Session, *, as_of: date | None = None, months: int = 12) -> Dashboard:
+    as_of = as_of or today()
+    counts = status_counts(session)
+    overdue, overdue_major = overdue_actions(session, as_of)
+    month_keys = last_months(months, as_of)
+    return Dashboard(
+        status_counts=counts,
+        total_recruiters=sum(counts.values()),
+        open_alerts=session.scalar(select(func.count()).select_from(Alert).where(Alert.resolved_at.is_(None))) or 0,
+        overdue_actions=overdue,
+        overdue_major=overdue_major,
+        audits_due_30=audits_due(session, as_of),
+        reports_new=session.scalar(select(func.count()).select_from(FeeReport)
+                                   .where(FeeReport.triage_status == TriageStatus.new)) or 0,
+        months=month_keys,
+        reports_by_month=reports_by_month(session, month_keys),
+        usd_by_corridor=usd_by_corridor(session),
+        status_by_month=status_by_month(session, month_keys),
+    )

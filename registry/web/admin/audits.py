@@ -1,0 +1,168 @@
+"""Audit workflow: plan an audit, record its outcome and findings, close corrective actions."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from flask import flash, redirect, render_template, request, url_for
+from sqlalchemy import func, select
+
+from registry.models import Audit, Finding, Recruiter
+from registry.models.audits import PRINCIPLE_TITLES, AuditKind, Severity
+from registry.services import audits as audit_service
+from registry.services import recruiters
+from registry.timeutil import today
+from registry.web.admin import bp
+from registry.web.admin.common import Page, back, change, flash_form_errors, page_arg
+from registry.web.admin.forms import CloseFindingForm, FindingForm, OutcomeForm, PlanAuditForm
+from registry.web.auth import actor, requires
+from registry.web.database import get_session, settings
+
+PER_PAGE = 50
+
+
+@bp.post("/recruiters/<public_id>/audits")
+@requires("auditor")
+def audit_plan(public_id: str):
+    session = get_session()
+    rec = recruiters.get_by_public_id(session, public_id)
+    form = PlanAuditForm()
+    detail = url_for("admin.recruiter_detail", public_id=rec.public_id)
+    if not form.validate_on_submit():
+        flash_form_errors(form)
+        return redirect(detail + "#audits")
+    return change(
+        lambda s: audit_service.plan(s, rec, kind=form.kind.data, planned_date=form.planned_date.data,
+                                     certification_body=form.certification_body.data,
+                                     lead_auditor=form.lead_auditor.data, actor=actor()),
+        success=lambda a: f"{a.kind.title()} audit of {rec.public_id} planned for {a.planned_date:%d %b %Y}.",
+        to=lambda a: url_for("admin.audit_detail", audit_id=a.id), on_error=detail,
+    )
+
+
+@bp.get("/audits")
+@requires("viewer")
+def audit_list():
+    session = get_session()
+    state = request.args.get("state", "planned")
+    kind = request.args.get("kind", "")
+    conds = []
+    if state == "planned":
+        conds.append(Audit.performed_date.is_(None))
+    elif state == "due30":
+        conds += [Audit.performed_date.is_(None), Audit.planned_date <= today() + timedelta(days=30)]
+    elif state == "performed":
+        conds.append(Audit.performed_date.is_not(None))
+    if kind in AuditKind.__members__:
+        conds.append(Audit.kind == kind)
+    order = (Audit.planned_date.asc(), Audit.id) if state != "performed" else (Audit.performed_date.desc(), Audit.id.desc())
+    page = page_arg()
+    total = session.scalar(select(func.count()).select_from(Audit).where(*conds)) or 0
+    rows = session.execute(
+        select(Audit, Recruiter.public_id, Recruiter.legal_name).join(Recruiter, Recruiter.id == Audit.recruiter_id)
+        .where(*conds).order_by(*order).offset((page - 1) * PER_PAGE).limit(PER_PAGE)
+    ).all()
+    return render_template("admin/audits/list.html", page=Page(rows, page, PER_PAGE, total), state=state, kind=kind,
+                           kinds=list(AuditKind), today=today())
+
+
+@bp.get("/audits/<int:audit_id>")
+@requires("viewer")
+def audit_detail(audit_id: int):
+    session = get_session()
+    audit = audit_service.get_audit(session, audit_id)
+    rec = session.get(Recruiter, audit.recruiter_id)
+    findings = list(session.scalars(select(Finding).where(Finding.audit_id == audit.id).order_by(Finding.id)))
+    cfg = settings()
+    finding_form = FindingForm()
+    outcome_form = OutcomeForm()
+    if outcome_form.performed_date.data is None:
+        outcome_form.performed_date.data = today()
+    return render_template(
+        "admin/audits/detail.html", audit=audit, rec=rec, findings=findings, outcome_form=outcome_form,
+        finding_form=finding_form, close_form=CloseFindingForm(), principles=PRINCIPLE_TITLES, today=today(),
+        due_defaults={"major": audit_service.default_due_date("major", major_days=cfg.major_finding_due_days,
+                                                              minor_days=cfg.minor_finding_due_days),
+                      "minor": audit_service.default_due_date("minor", major_days=cfg.major_finding_due_days,
+                                                              minor_days=cfg.minor_finding_due_days)},
+    )
+
+
+@bp.post("/audits/<int:audit_id>/outcome")
+@requires("auditor")
+def audit_outcome(audit_id: int):
+    session = get_session()
+    audit = audit_service.get_audit(session, audit_id)
+    form = OutcomeForm()
+    to = url_for("admin.audit_detail", audit_id=audit.id)
+    if not form.validate_on_submit():
+        flash_form_errors(form)
+        return redirect(to)
+    return change(
+        lambda s: audit_service.record_outcome(s, audit, performed_date=form.performed_date.data,
+                                               outcome=form.outcome.data, summary=form.summary.data or ""),
+        success=lambda a: f"Outcome recorded: {a.outcome} on {a.performed_date:%d %b %Y}.", to=to,
+    )
+
+
+@bp.post("/audits/<int:audit_id>/findings")
+@requires("auditor")
+def finding_add(audit_id: int):
+    session = get_session()
+    audit = audit_service.get_audit(session, audit_id)
+    form = FindingForm()
+    to = url_for("admin.audit_detail", audit_id=audit.id)
+    if not form.validate_on_submit():
+        flash_form_errors(form)
+        return redirect(to + "#add-finding")
+    cfg = settings()
+    return change(
+        lambda s: audit_service.add_finding(
+            s, audit, principle=form.principle.data, severity=form.severity.data, description=form.description.data,
+            corrective_action=form.corrective_action.data or "", due_date=form.due_date.data,
+            major_days=cfg.major_finding_due_days, minor_days=cfg.minor_finding_due_days),
+        success=lambda f: (f"{f.severity.title()} finding under {f.principle} recorded"
+                           + (f"; corrective action due {f.due_date:%d %b %Y}." if f.due_date else ".")),
+        to=to,
+    )
+
+
+@bp.get("/findings")
+@requires("viewer")
+def finding_list():
+    session = get_session()
+    state = request.args.get("state", "open")
+    severity = request.args.get("severity", "")
+    conds = []
+    if state in ("open", "overdue"):
+        conds.append(Finding.closed_at.is_(None))
+    if state == "overdue":
+        conds.append(Finding.due_date < today())
+    elif state == "closed":
+        conds.append(Finding.closed_at.is_not(None))
+    if severity in Severity.__members__:
+        conds.append(Finding.severity == severity)
+    page = page_arg()
+    total = session.scalar(select(func.count()).select_from(Finding).where(*conds)) or 0
+    rows = session.execute(
+        select(Finding, Recruiter.public_id, Recruiter.legal_name).join(Recruiter, Recruiter.id == Finding.recruiter_id)
+        .where(*conds).order_by(Finding.due_date.asc(), Finding.id).offset((page - 1) * PER_PAGE).limit(PER_PAGE)
+    ).all()
+    return render_template("admin/findings.html", page=Page(rows, page, PER_PAGE, total), state=state,
+                           severity=severity, severities=list(Severity), today=today(), close_form=CloseFindingForm())
+
+
+@bp.post("/findings/<int:finding_id>/close")
+@requires("auditor")
+def finding_close(finding_id: int):
+    session = get_session()
+    finding = audit_service.get_finding(session, finding_id)
+    form = CloseFindingForm()
+    to = back(url_for("admin.audit_detail", audit_id=finding.audit_id))
+    if not form.validate_on_submit():
+        flash_form_errors(form)
+        return redirect(to)
+    return change(
+        lambda s: audit_service.close_finding(s, finding, evidence=form.evidence.data, actor=actor()),
+        success=lambda f: f"Corrective action for the {f.severity} {f.principle} finding closed.", to=to,
+    )

@@ -1,0 +1,233 @@
+"""Recruiters: list (search, filters, sorting, pagination), create/edit, detail page, decisions."""
+
+from __future__ import annotations
+
+from flask import abort, flash, redirect, render_template, request, url_for
+from pydantic import ValidationError
+from sqlalchemy import func, select
+
+from registry.models import Accreditation, Alert, Audit, FeeReport, Finding, Recruiter
+from registry.models.accreditation import AccreditationStatus
+from registry.models.recruiters import LicenceStatus
+from registry.services import accreditation, auditlog, recruiters
+from registry.services import reports as report_service
+from registry.services.recruiters import RecruiterInput
+from registry.web.admin import bp
+from registry.web.admin.common import DECISION_LABELS, Page, change, flash_form_errors, page_arg
+from registry.web.admin.forms import DecisionForm, PlanAuditForm, RecruiterForm, country_pairs
+from registry.web.auth import actor, requires
+from registry.web.database import get_session, settings
+
+PER_PAGE = 50
+SEARCH_LIMIT = 500  # fuzzy search returns the best matches; filters and paging then apply to those
+SORTS = {
+    "newest": (Recruiter.id.desc(),),
+    "oldest": (Recruiter.id.asc(),),
+    "name": (Recruiter.legal_name.asc(), Recruiter.id.asc()),
+    "public_id": (Recruiter.public_id.asc(),),
+}
+
+
+def _filters() -> tuple[list, dict]:
+    args = {k: (request.args.get(k) or "").strip() for k in ("status", "country", "licence_status")}
+    conds = []
+    if args["status"] in AccreditationStatus.__members__:
+        conds.append(Accreditation.status == args["status"])
+    if args["country"]:
+        conds.append(Recruiter.country == args["country"].upper())
+    if args["licence_status"] in LicenceStatus.__members__:
+        conds.append(Recruiter.licence_status == args["licence_status"])
+    return conds, args
+
+
+@bp.get("/recruiters")
+@requires("viewer")
+def recruiter_list():
+    session = get_session()
+    q = (request.args.get("q") or "").strip()
+    sort = request.args.get("sort") or ("relevance" if q else "newest")
+    conds, args = _filters()
+    page = page_arg()
+    base = select(Recruiter, Accreditation).join(Accreditation, Accreditation.recruiter_id == Recruiter.id)
+    if q:
+        hits = recruiters.search_recruiters(session, q, limit=SEARCH_LIMIT)
+        score = {r.id: s for r, s in hits}
+        if score:
+            rows = session.execute(base.where(Recruiter.id.in_(list(score)), *conds)).all()
+        else:
+            rows = []
+        if sort in SORTS and sort != "newest" and sort != "oldest":
+            key = {"name": lambda r: (r[0].legal_name.lower(), r[0].id), "public_id": lambda r: r[0].public_id}[sort]
+            rows.sort(key=key)
+        elif sort == "newest":
+            rows.sort(key=lambda r: -r[0].id)
+        elif sort == "oldest":
+            rows.sort(key=lambda r: r[0].id)
+        else:
+            rows.sort(key=lambda r: (-score[r[0].id], r[0].legal_name))
+        total = len(rows)
+        rows = rows[(page - 1) * PER_PAGE: page * PER_PAGE]
+    else:
+        count_stmt = select(func.count()).select_from(Recruiter)
+        if args["status"]:
+            count_stmt = count_stmt.join(Accreditation, Accreditation.recruiter_id == Recruiter.id)
+        total = session.scalar(count_stmt.where(*conds)) or 0
+        order = SORTS.get(sort, SORTS["newest"])
+        rows = session.execute(base.where(*conds).order_by(*order).offset((page - 1) * PER_PAGE).limit(PER_PAGE)).all()
+    return render_template(
+        "admin/recruiters/list.html", page=Page(rows, page, PER_PAGE, total), q=q, sort=sort, args=args,
+        statuses=list(AccreditationStatus), licence_statuses=list(LicenceStatus), countries=country_pairs("any"),
+    )
+
+
+def _split_lines(text: str) -> list[str]:
+    return [line.strip() for line in (text or "").splitlines() if line.strip()]
+
+
+def _parse_corridors(text: str) -> list[tuple[str, str]]:
+    out = []
+    for line in _split_lines(text):
+        parts = [p for p in line.replace("→", "-").replace(">", "-").replace("/", "-").split("-") if p.strip()]
+        if len(parts) != 2:
+            raise ValueError(f"corridor {line!r}: write it as ORIGIN-DESTINATION, e.g. NP-QA")
+        out.append((parts[0].strip().upper(), parts[1].strip().upper()))
+    return out
+
+
+def _input_from(form: RecruiterForm) -> RecruiterInput | None:
+    """Validate the form through the same RecruiterInput the CLI import and the API use."""
+    try:
+        corridors = _parse_corridors(form.corridors.data)
+    except ValueError as e:
+        form.corridors.errors = [*form.corridors.errors, str(e)]
+        return None
+    try:
+        return RecruiterInput(
+            legal_name=form.legal_name.data or "", other_names=_split_lines(form.other_names.data),
+            country=form.country.data or "", licence_authority=form.licence_authority.data or "",
+            licence_number=form.licence_number.data or "", corridors=corridors,
+            sectors=[s.strip() for s in (form.sectors.data or "").split(",") if s.strip()],
+            contact_email=form.contact_email.data or "", contact_phone=form.contact_phone.data or "",
+            website=form.website.data or "", address=form.address.data or "",
+            parent_public_id=(form.parent_public_id.data or "").strip() or None,
+        )
+    except ValidationError as e:
+        for err in e.errors():
+            field = str(err["loc"][0]) if err["loc"] else "legal_name"
+            target = getattr(form, field, form.legal_name)
+            msg = err["msg"].removeprefix("Value error, ")
+            target.errors = [*target.errors, msg]
+        return None
+
+
+def _fill(form: RecruiterForm, rec: Recruiter) -> None:
+    form.legal_name.data = rec.legal_name
+    form.other_names.data = "\n".join(rec.other_names or [])
+    form.country.data = rec.country
+    form.licence_authority.data = rec.licence_authority
+    form.licence_number.data = rec.licence_number
+    form.corridors.data = "\n".join(f"{o}-{d}" for o, d in recruiters.corridors_of(get_session(), rec.id))
+    form.sectors.data = ", ".join(rec.sectors or [])
+    form.contact_email.data = rec.contact_email
+    form.contact_phone.data = rec.contact_phone
+    form.website.data = rec.website
+    form.address.data = rec.address
+    if rec.parent_id:
+        parent = get_session().get(Recruiter, rec.parent_id)
+        form.parent_public_id.data = parent.public_id if parent else ""
+
+
+@bp.route("/recruiters/new", methods=["GET", "POST"])
+@requires("auditor")
+def recruiter_new():
+    form = RecruiterForm()
+    duplicates = []
+    if form.validate_on_submit():
+        data = _input_from(form)
+        if data is not None:
+            duplicates = recruiters.find_duplicates(get_session(), data)
+            if not duplicates or form.confirm_duplicate.data:
+                return change(lambda s: recruiters.create(s, data, actor=actor()),
+                              success=lambda r: f"Recruiter {r.public_id} ({r.legal_name}) registered as applicant.",
+                              to=lambda r: url_for("admin.recruiter_detail", public_id=r.public_id),
+                              on_error=url_for("admin.recruiter_new"))
+            flash("This looks like a recruiter already in the registry. Check the list below; "
+                  "tick “Save anyway” if it is a different organisation.", "warning")
+    elif request.method == "POST":
+        flash("Please correct the errors below.", "error")
+    return render_template("admin/recruiters/form.html", form=form, rec=None, duplicates=duplicates), \
+        (422 if request.method == "POST" else 200)
+
+
+@bp.route("/recruiters/<public_id>/edit", methods=["GET", "POST"])
+@requires("auditor")
+def recruiter_edit(public_id: str):
+    session = get_session()
+    rec = recruiters.get_by_public_id(session, public_id)
+    form = RecruiterForm()
+    duplicates = []
+    if request.method == "GET":
+        _fill(form, rec)
+    elif form.validate_on_submit():
+        data = _input_from(form)
+        if data is not None:
+            duplicates = recruiters.find_duplicates(session, data, exclude_id=rec.id)
+            if not duplicates or form.confirm_duplicate.data:
+                return change(lambda s: recruiters.update(s, rec, data, actor=actor()),
+                              success=f"Recruiter {rec.public_id} saved.",
+                              to=url_for("admin.recruiter_detail", public_id=rec.public_id),
+                              on_error=url_for("admin.recruiter_edit", public_id=rec.public_id))
+            flash("Another recruiter has the same name or licence. Tick “Save anyway” if they are different.",
+                  "warning")
+    else:
+        flash("Please correct the errors below.", "error")
+    return render_template("admin/recruiters/form.html", form=form, rec=rec, duplicates=duplicates), \
+        (422 if request.method == "POST" else 200)
+
+
+@bp.get("/recruiters/<public_id>")
+@requires("viewer")
+def recruiter_detail(public_id: str):
+    session = get_session()
+    rec = recruiters.get_by_public_id(session, public_id)
+    acc = accreditation.get(session, rec.id)
+    history = accreditation.history(session, rec.id)
+    audit_rows = list(session.scalars(select(Audit).where(Audit.recruiter_id == rec.id)
+                                      .order_by(Audit.planned_date.desc(), Audit.id.desc())))
+    findings = list(session.scalars(select(Finding).where(Finding.recruiter_id == rec.id)
+                                    .order_by(Finding.closed_at.is_not(None), Finding.due_date, Finding.id)))
+    reports = list(session.scalars(select(FeeReport).where(FeeReport.recruiter_id == rec.id)
+                                   .order_by(FeeReport.created_at.desc()).limit(100)))
+    ledger = {r.id: report_service.ledger(session, r.id) for r in reports if r.triage_status == "substantiated"}
+    alerts = list(session.scalars(select(Alert).where(Alert.recruiter_id == rec.id).order_by(Alert.opened_at.desc())))
+    log = auditlog.entries_for_recruiter(session, rec.id, limit=100)
+    parent = session.get(Recruiter, rec.parent_id) if rec.parent_id else None
+    sub_agents = list(session.scalars(select(Recruiter).where(Recruiter.parent_id == rec.id).limit(50)))
+    cfg = settings()
+    return render_template(
+        "admin/recruiters/detail.html", rec=rec, acc=acc, history=history, audits=audit_rows, findings=findings,
+        reports=reports, ledger=ledger, alerts=alerts, log=log, parent=parent, sub_agents=sub_agents,
+        corridors=recruiters.corridors_of(session, rec.id), decisions=accreditation.allowed_decisions(acc.status),
+        open_majors=accreditation.open_major_findings(session, rec.id),
+        decision_form=DecisionForm(), plan_form=PlanAuditForm(), cfg=cfg,
+    )
+
+
+@bp.post("/recruiters/<public_id>/decide/<decision>")
+@requires("auditor")
+def recruiter_decide(public_id: str, decision: str):
+    session = get_session()
+    rec = recruiters.get_by_public_id(session, public_id)
+    if decision not in DECISION_LABELS:
+        abort(404)
+    form = DecisionForm()
+    detail = url_for("admin.recruiter_detail", public_id=rec.public_id)
+    if not form.validate_on_submit():
+        flash_form_errors(form)
+        return redirect(detail)
+    cycle = settings().accreditation_cycle_years
+    return change(
+        lambda s: accreditation.decide(s, rec, decision, actor=actor(), reason=form.reason.data,
+                                       cycle_years=cycle),
+        success=lambda d: f"{rec.public_id} is now {d.accreditation.status}.", to=detail,
+    )

@@ -34,7 +34,7 @@ lint: $(STAMP) ## Ruff lint and format check
 	$(BIN)/ruff format --check registry bot workers tests bench
 
 translations: $(STAMP) ## Extract, update and compile the gettext catalogs (bot and public pages)
-	$(BIN)/python -m bot.i18n_build
+	$(BIN)/python scripts/translations.py
 
 migration: $(STAMP) ## Autogenerate a migration from model changes: make migration m="what changed"
 	$(BIN)/python scripts/new_migration.py "$(m)"

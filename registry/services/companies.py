@@ -125,7 +125,7 @@ def _recruiter_ids(session: Session, public_ids: list[str]) -> dict[str, int]:
     out: dict[str, int] = {}
     for start in range(0, len(wanted), 5000):
         out.update(session.execute(select(Recruiter.public_id, Recruiter.id)
-                                   .where(Recruiter.public_id.in_(wanted[start:start + 5000]))).tuples().all())
+                                   .where(Recruiter.public_id.in_(wanted[start:start + 5000]))).all())
     return out
 
 
@@ -136,7 +136,7 @@ def list_suppliers(session: Session, company_id: int, *, after: int | None = Non
             .where(SupplierLink.company_id == company_id).order_by(Recruiter.id).limit(limit))
     if after is not None:
         stmt = stmt.where(Recruiter.id > after)
-    return list(session.execute(stmt).tuples())
+    return list(session.execute(stmt))
 
 
 def count_suppliers(session: Session, company_id: int) -> int:
@@ -199,7 +199,7 @@ def supplier_report(session: Session, company_id: int, *, window_days: int = 180
     from registry.services import verification
 
     rows = session.execute(select(SupplierLink.recruiter_id, SupplierLink.added_at)
-                           .where(SupplierLink.company_id == company_id)).tuples().all()
+                           .where(SupplierLink.company_id == company_id)).all()
     added = dict(rows)
     summary = verification.summaries(session, list(added), window_days=window_days, min_reporters=min_reporters)
     out = [{**s, "added_at": added[rid]} for rid, s in summary.items()]

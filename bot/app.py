@@ -12,10 +12,22 @@ from telegram import BotCommand, Update
 from telegram.ext import Application, ApplicationBuilder, BaseUpdateProcessor, ContextTypes
 
 from bot.context import BotContext
+from bot.i18n import DEFAULT, LANGUAGES, N_, gettext_for
 from bot.services import BotServices
 from registry.settings import Settings
 
-COMMANDS = ["start", "verify", "report", "mycases", "follow", "language", "privacy", "forget", "help", "cancel"]
+COMMANDS = {
+    "start": N_("Start"),
+    "verify": N_("Check a recruiter"),
+    "report": N_("Report a fee you paid"),
+    "mycases": N_("My cases"),
+    "follow": N_("Follow a recruiter"),
+    "language": N_("Change language"),
+    "privacy": N_("What we keep"),
+    "forget": N_("Erase my data"),
+    "help": N_("Help"),
+    "cancel": N_("Stop"),
+}
 # Request URLs contain the bot token: keep the HTTP client loggers quiet.
 QUIET_LOGGERS = ("httpx", "httpcore", "telegram", "telegram.ext", "apscheduler", "tornado.access")
 
@@ -66,8 +78,12 @@ class PerChatUpdateProcessor(BaseUpdateProcessor):
 
 
 async def _post_init(app: Application) -> None:
+    """The command menu, in each language."""
     try:
-        await app.bot.set_my_commands([BotCommand(c, c) for c in COMMANDS])
+        for lang in LANGUAGES:
+            _ = gettext_for(lang)
+            commands = [BotCommand(c, _(label)) for c, label in COMMANDS.items()]
+            await app.bot.set_my_commands(commands, language_code=None if lang == DEFAULT else lang)
     except Exception:  # noqa: BLE001 - a menu is nice to have; never fatal
         logging.getLogger("bot").warning("could not set the command menu")
 

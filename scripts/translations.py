@@ -46,7 +46,9 @@ def extract() -> Catalog:
     for filename, lineno, message, comments, context in extract_from_dir(
         str(SOURCE_DIR), METHOD_MAP, OPTIONS_MAP, keywords=KEYWORDS
     ):
-        catalog.add(message, None, [(f"registry/{filename}", lineno)], auto_comments=comments, context=context)
+        catalog.add(
+            message, None, [(f"registry/{filename}", lineno)], auto_comments=comments, context=context
+        )
     return catalog
 
 

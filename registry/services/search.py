@@ -78,6 +78,8 @@ _PARENS = re.compile(r"\([^)]*\)?")
 _GLUED_LEGAL = re.compile(r"^([a-z]{3,}?)(limited|ltd|inc|corp|corporation|company)$")
 # Transliteration folds applied to the consonant skeleton.
 _FOLDS = [
+    (re.compile(r"(?<=[bcdfgjklmnpqrstvz])y(?=[aeiou])"), ""),  # ya-phala: myan -> man (Devanagari, Bengali)
+    (re.compile(r"ng(?=[bcdfgjklmnpqrstvwxz])"), "m"),  # anusvara: bangla / bamla
     (re.compile(r"([bcdgjkpstz])h"), r"\1"),  # aspirated consonants: kh->k, bh->b, sh->s
     (re.compile(r"ph"), "f"),
     (re.compile(r"w"), "v"),

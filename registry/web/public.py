@@ -188,4 +188,3 @@ def healthz():
 
 def init_app(app: Flask) -> None:
     app.register_blueprint(bp)
-

@@ -48,4 +48,4 @@ def init_app(app: Flask) -> None:
     from registry.web.admin.common import template_helpers
 
     app.register_blueprint(bp)
-    app.context_processor(template_helpers)
+    app.jinja_env.globals.update(template_helpers())

@@ -91,3 +91,11 @@ def flashes(resp) -> str:
     """The text of the flash messages on a page."""
     html = resp.get_data(as_text=True)
     return " | ".join(re.sub(r"<[^>]+>", "", m) for m in re.findall(r'<div class="flash flash-\w+">(.*?)</div>', html, re.S))
+
+
+@pytest.fixture(autouse=True)
+def _fast_argon2(monkeypatch):
+    """Cheap argon2id parameters in tests (the production parameters cost ~100 ms per hash by design)."""
+    from argon2 import PasswordHasher
+
+    monkeypatch.setattr(user_service, "_hasher", PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1))

@@ -7,6 +7,7 @@ from telegram.ext import CallbackQueryHandler, CommandHandler, MessageHandler, f
 
 from bot.cards import not_listed, status_card
 from bot.context import BotContext
+from registry.services.recruiters import normalize_public_id
 from bot.handlers.common import END, button, cancel, conversation, interrupt, keyboard, reply
 
 QUERY = 1
@@ -33,8 +34,10 @@ async def search(update: Update, context: BotContext, query: str) -> None:
     if not cards:
         await reply(update, not_listed(query, context.lang))
         return
-    if len(cards) == 1:
-        await reply(update, status_card(cards[0], context.lang), card_keyboard(context, cards[0].public_id))
+    exact = [c for c in cards if c.public_id == normalize_public_id(query)]
+    if len(cards) == 1 or exact:
+        card = (exact or cards)[0]
+        await reply(update, status_card(card, context.lang), card_keyboard(context, card.public_id))
         return
     rows = [[button(f"{c.name} ({c.country})"[:60], f"card:{c.public_id}")] for c in cards]
     rows.append([button(_("None of these"), "v:none")])

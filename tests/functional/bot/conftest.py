@@ -30,3 +30,33 @@ def bot_db(tmp_path, engine):
     h = BotHarness(bot_settings(tmp_path, engine), engine).start()
     yield h
     h.stop()
+
+
+@pytest.fixture
+def registry_data(bot):
+    return make_registry(bot.services.engine)
+
+
+@pytest.fixture
+def registry_data_db(bot_db):
+    return make_registry(bot_db.services.engine)
+
+
+def make_registry(engine) -> dict:
+    """Invented recruiters: one accredited, one suspended, one applicant, three similar names."""
+    from registry.db import session_scope
+    from registry.services import accreditation, auditlog
+    from tests import factories
+
+    with session_scope(engine) as s:
+        auditlog.set_actor(s, "test")
+        ok = factories.accredited(s, name="Himal Sunrise Overseas Pvt. Ltd.", country="NP",
+                                  corridors=(("NP", "QA"), ("NP", "MY")))
+        bad = factories.accredited(s, name="Coral Bay Manpower Agency", country="BD", corridors=(("BD", "SA"),))
+        accreditation.decide(s, bad, "suspend", actor="test", reason="overdue major finding")
+        new = factories.recruiter(s, name="Lakeside Talent Recruiters", country="PH", corridors=(("PH", "AE"),))
+        similar = [factories.recruiter(s, name=f"Everest Bridge Employment {x}", country="NP") for x in
+                   ("North", "South", "East")]
+        data = {"ok": ok.public_id, "suspended": bad.public_id, "applicant": new.public_id,
+                "similar": [r.public_id for r in similar], "ok_id": ok.id}
+    return data

@@ -76,13 +76,18 @@ class FakeBotAPI:
 
         self._server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
         self._server.daemon_threads = True
-        threading.Thread(target=self._server.serve_forever, name="fake-bot-api", daemon=True).start()
+        threading.Thread(target=self._server.serve_forever, kwargs={"poll_interval": 0.05}, name="fake-bot-api",
+                         daemon=True).start()
         return self
 
-    def stop(self) -> None:
+    def release_polls(self) -> None:
+        """From now on getUpdates answers at once (lets a client stop polling without waiting)."""
         with self._cond:
             self._closed = True
             self._cond.notify_all()
+
+    def stop(self) -> None:
+        self.release_polls()
         if self._server:
             self._server.shutdown()
             self._server.server_close()

@@ -46,6 +46,8 @@ class BotHarness:
 
         async def up():
             await self.app.initialize()
+            if self.app.post_init:  # as Application.run_polling does
+                await self.app.post_init(self.app)
             await self.app.updater.start_polling(poll_interval=0.0, timeout=1, allowed_updates=["message", "callback_query"])
             await self.app.start()
 
@@ -60,6 +62,7 @@ class BotHarness:
                 await self.app.stop()
             await self.app.shutdown()
 
+        self.api.release_polls()
         try:
             self._run(down())
         finally:

@@ -13,7 +13,7 @@ RESULTS = Path(__file__).parent / "results"
 
 
 def discover() -> list[str]:
-    return sorted(m.name[len("bench_"):] for m in pkgutil.iter_modules([str(Path(__file__).parent))
+    return sorted(m.name[len("bench_"):] for m in pkgutil.iter_modules([str(Path(__file__).parent)])
                   if m.name.startswith("bench_"))
 
 

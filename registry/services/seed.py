@@ -710,12 +710,16 @@ def _generate_recruiters(conn, rng, n, batch, progress, res, hidden, now, t_toda
 
 def _generate_reports(conn, rng, n, pool, batch, progress, res, hidden, now, t_today, pseudonym_key, fx, actor):
     F = FeeReport.__table__
-    hidden_f = hidden[F]
     fid = _next_id(conn, F)
     taken = set(conn.execute(select(F.c.case_code)).scalars())
     run = secrets.token_hex(4)
     reporters = [reports.pseudonym(pseudonym_key, f"seed-{run}-{i}") for i in range(max(1, n // 3))]
-    rates: dict[tuple[str, int], Decimal] = {}
+    n_reporters = len(reporters)
+    paid_dates = [t_today - timedelta(days=d) for d in range(0, 722)]
+    paid_iso = [d.isoformat() for d in paid_dates]
+    targets = (40, 80, 150, 300, 600, 900, 1200, 1800, 2500, 3500)
+    money: dict[tuple[str, int, int], tuple[Decimal, Decimal | None, str, str | None]] = {}
+    triage_note = "Triaged during bulk load."
     bar = progress(n, "reports")
     npool = len(pool)
     random_ = rng.random
@@ -729,41 +733,43 @@ def _generate_reports(conn, rng, n, pool, batch, progress, res, hidden, now, t_t
         for j in range(k):
             # Skewed: a minority of recruiters draws most reports, as in real complaint data.
             rec_id, origin, dest = pool[int(npool * random_() ** 2)]
-            days_ago = rng.randint(1, 720)
-            paid_on = t_today - timedelta(days=days_ago)
-            created = now - timedelta(days=max(0, days_ago - rng.randint(0, 60)), seconds=rng.randint(0, 86_399))
+            days_ago = 1 + int(random_() * 720)
+            created = now - timedelta(days=max(0, days_ago - int(random_() * 60)), seconds=int(random_() * 86_400))
             currency = CURRENCY.get(origin, "USD") if random_() < 0.85 else "USD"
-            usd_target = rng.choice((40, 80, 150, 300, 600, 900, 1200, 1800, 2500, 3500))
-            key = (currency, paid_on.toordinal() // 30)
-            rate = rates.get(key)
-            if rate is None:
-                rate = rates[key] = fx.to_usd(Decimal(1_000_000), currency, paid_on) / 1_000_000
-            amount = Decimal(int(usd_target / rate)) if currency != "USD" else Decimal(usd_target)
-            usd = fx.to_usd(amount, currency, paid_on)
+            target = targets[int(random_() * 10)]
+            key = (currency, days_ago, target)
+            m = money.get(key)
+            if m is None:
+                paid_on = paid_dates[days_ago]
+                rate = fx.to_usd(Decimal(1_000_000), currency, paid_on) / 1_000_000
+                amount = Decimal(int(target / rate)) if currency != "USD" else Decimal(target)
+                usd = fx.to_usd(amount, currency, paid_on)
+                m = money[key] = (amount, usd, str(amount), None if usd is None else str(usd))
+            amount, usd, amount_s, usd_s = m
             status = triage[j]
-            row = {
+            triaged = status != "new"
+            triaged_at = created + timedelta(days=3) if triaged else None
+            channel = "telegram" if random_() < 0.85 else "web"
+            rows.append({
                 "id": fid, "case_code": codes[j], "submission_key": f"seed:{run}:{fid}", "recruiter_id": rec_id,
                 "recruiter_text": "", "category": cats[j], "amount": amount, "currency": currency,
-                "amount_usd": usd, "paid_on": paid_on, "origin_country": origin, "destination_country": dest,
-                "channel": "telegram" if random_() < 0.85 else "web",
-                "reporter_key": reporters[int(random_() * len(reporters))], "free_text": None,
+                "amount_usd": usd, "paid_on": paid_dates[days_ago], "origin_country": origin,
+                "destination_country": dest, "channel": channel,
+                "reporter_key": reporters[int(random_() * n_reporters)], "free_text": None,
                 "receipt_file_id": None, "consent_at": created, "triage_status": status,
-                "triage_note": "" if status == "new" else "Triaged during bulk load.",
-                "triaged_by": None if status == "new" else actor,
-                "triaged_at": None if status == "new" else created + timedelta(days=3),
-                "erased_at": None, "created_at": created,
-            }
-            rows.append(row)
-            # The snapshot the audit-log hook would write (hidden columns left out), built directly: faster.
+                "triage_note": triage_note if triaged else "", "triaged_by": actor if triaged else None,
+                "triaged_at": triaged_at, "erased_at": None, "created_at": created,
+            })
+            # The snapshot the audit-log hook writes (hidden columns left out), built directly: faster.
             created_iso = created.isoformat()
-            snap = {k: v for k, v in row.items() if k not in hidden_f}
-            snap["amount"] = str(amount)
-            snap["amount_usd"] = None if usd is None else str(usd)
-            snap["paid_on"] = paid_on.isoformat()
-            snap["consent_at"] = snap["created_at"] = created_iso
-            if status != "new":
-                snap["triaged_at"] = row["triaged_at"].isoformat()
-            log.append(PendingEntry(actor, "create", "fee_report", str(fid), rec_id, snap))
+            log.append(PendingEntry(actor, "create", "fee_report", str(fid), rec_id, {
+                "id": fid, "case_code": codes[j], "recruiter_id": rec_id, "recruiter_text": "", "category": cats[j],
+                "amount": amount_s, "currency": currency, "amount_usd": usd_s, "paid_on": paid_iso[days_ago],
+                "origin_country": origin, "destination_country": dest, "channel": channel,
+                "consent_at": created_iso, "triage_status": status, "triage_note": triage_note if triaged else "",
+                "triaged_by": actor if triaged else None, "triaged_at": triaged_at.isoformat() if triaged else None,
+                "erased_at": None, "created_at": created_iso,
+            }))
             fid += 1
         _insert(conn, F, rows)
         res.log_entries += auditlog.append(conn, log, at=now)

@@ -1,0 +1,29 @@
+"""Gunicorn configuration for `fairrecruit web`, `fairrecruit up` and the container image.
+
+Defaults come from the FAIRRECRUIT_* settings; `fairrecruit web --host/--port/--workers` (passed
+to gunicorn as --bind/--workers) override them. Logs go to standard output/error.
+"""
+
+import os
+
+from registry.settings import load_settings
+
+_settings = load_settings()
+
+bind = f"{_settings.web_host}:{_settings.web_port}"
+workers = _settings.web_workers
+worker_class = "gthread"
+threads = 4
+timeout = 60
+graceful_timeout = 10
+keepalive = 5
+max_requests = 5000
+max_requests_jitter = 500
+accesslog = "-"
+errorlog = "-"
+loglevel = "info"
+# Behind the reverse proxy of docker-compose / the host; trust its X-Forwarded-* headers only.
+forwarded_allow_ips = os.environ.get("FORWARDED_ALLOW_IPS", "127.0.0.1")
+# Heartbeat files in memory, not on a container's overlay filesystem.
+worker_tmp_dir = "/dev/shm" if os.path.isdir("/dev/shm") else None
+proc_name = "fairrecruit-web"

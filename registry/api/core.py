@@ -4,8 +4,6 @@ operation table the OpenAPI document is generated from."""
 
 from __future__ import annotations
 
-import base64
-import binascii
 import json
 import logging
 import time
@@ -178,21 +176,24 @@ api_limit = limiter.shared_limit(_rate_limit_value, scope="api-v1", key_func=_ra
 # --- cursors ----------------------------------------------------------------------------------
 
 
-def encode_cursor(data: dict) -> str:
-    return base64.urlsafe_b64encode(json.dumps(data, separators=(",", ":")).encode()).decode().rstrip("=")
+CURSOR_PATTERN = r"^[0-9a-z]{1,12}$"
+CURSOR_DIGITS = "0123456789abcdefghijklmnopqrstuvwxyz"
 
 
-def decode_cursor(cursor: str | None, kind: str) -> int | None:
+def encode_cursor(position: int) -> str:
+    """An opaque page cursor: a position (last id seen, or an offset) in base 36."""
+    out = ""
+    while True:
+        position, digit = divmod(position, 36)
+        out = CURSOR_DIGITS[digit] + out
+        if not position:
+            return out
+
+
+def decode_cursor(cursor: str | None) -> int | None:
     if not cursor:
         return None
-    try:
-        data = json.loads(base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)))
-        value = data[kind]
-        if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value < 2**31:
-            raise ValueError(value)
-        return value
-    except (ValueError, KeyError, TypeError, binascii.Error, UnicodeDecodeError):
-        raise ApiError(400, "the cursor is not valid; use next_cursor from a previous page as it is") from None
+    return min(int(cursor, 36), 2**31 - 1)
 
 
 # --- the operation table ----------------------------------------------------------------------
@@ -228,14 +229,24 @@ def _parse_query(model: type[BaseModel]) -> BaseModel:
         if name in fields and len(values) > 1:
             raise ApiError(422, f"give {name} once", errors=[{"field": name, "message": "repeated parameter",
                                                               "type": "repeated"}])
-        data[name] = values[0]
+        data[name] = values[0].replace("\x00", "")  # NUL can be in no stored text
     try:
         return model.model_validate(data)
     except ValidationError as err:
         raise ApiError(422, "invalid query parameters", errors=field_errors(err)) from None
 
 
-def _parse_body(model: type[BaseModel]) -> BaseModel:
+def _strip_nul(value):
+    if isinstance(value, str):
+        return value.replace("\x00", "")
+    if isinstance(value, list):
+        return [_strip_nul(v) for v in value]
+    if isinstance(value, dict):
+        return {k: _strip_nul(v) for k, v in value.items()}
+    return value
+
+
+def _parse_body(model: type[BaseModel], *, strip_nul: bool) -> BaseModel:
     mimetype = request.mimetype
     if mimetype != "application/json" and not (mimetype.startswith("application/") and mimetype.endswith("+json")):
         raise ApiError(415, f"send the body as application/json (got {mimetype or 'no Content-Type'})")
@@ -250,6 +261,8 @@ def _parse_body(model: type[BaseModel]) -> BaseModel:
             if isinstance(data.get(key), list) and len(data[key]) > limit:
                 raise ApiError(413, f"at most {limit} entries in '{key}' per request (got {len(data[key])}); "
                                     "split the list into several requests")
+    if strip_nul:
+        data = _strip_nul(data)
     try:
         return model.model_validate(data)
     except ValidationError as err:
@@ -268,7 +281,7 @@ def operation(method: str, rule: str, *, summary: str, tag: str, scope: str | No
               query: type[BaseModel] | None = None, body: type[BaseModel] | None = None,
               responses: dict[int, tuple[type[BaseModel] | None, str]], errors: tuple[int, ...] = (),
               path_params: dict[str, dict] | None = None, extra_content: dict[int, dict] | None = None,
-              examples: dict | None = None, authenticated: bool = True):
+              examples: dict | None = None, authenticated: bool = True, strip_nul: bool = True):
     """Register an API route and describe it for the OpenAPI document.
 
     The view gets path parameters, plus ``query=`` and ``body=`` (validated models) when declared,
@@ -283,13 +296,15 @@ def operation(method: str, rule: str, *, summary: str, tag: str, scope: str | No
             if query is not None:
                 kwargs["query"] = _parse_query(query)
             if body is not None:
-                kwargs["body"] = _parse_body(body)
+                kwargs["body"] = _parse_body(body, strip_nul=strip_nul)
             return view(**kwargs)
 
         limited_view = api_limit(limited)
 
         @wraps(view)
         def handler(**kwargs):
+            if any(isinstance(v, str) and "\x00" in v for v in kwargs.values()):
+                raise ApiError(404, f"no such resource: {request.path!r}")
             if not authenticated:
                 return limited(**kwargs)
             c = authenticate()

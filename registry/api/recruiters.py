@@ -35,7 +35,7 @@ LIST_COLUMNS = (Recruiter.public_id, Recruiter.legal_name, Recruiter.other_names
 
 
 @operation("GET", "/recruiters", summary="List and search recruiters", tag="Recruiters", scope="read",
-           query=s.RecruiterListQuery, responses={200: (s.RecruiterList, "A page of recruiters")}, errors=(400, 422))
+           query=s.RecruiterListQuery, responses={200: (s.RecruiterList, "A page of recruiters")}, errors=(422,))
 def list_recruiters(query: s.RecruiterListQuery):
     """Recruiters in the registry, filtered by `country`, accreditation `status` and `licence_number`.
     With `q`, the best matches of a tolerant name search come first (at most 200); otherwise they come in
@@ -49,21 +49,21 @@ def list_recruiters(query: s.RecruiterListQuery):
     if query.licence_number:
         stmt = stmt.where(func.upper(Recruiter.licence_number) == " ".join(query.licence_number.split()).upper())
     if query.q:
-        offset = decode_cursor(query.cursor, "o") or 0
+        offset = decode_cursor(query.cursor) or 0
         ranked = [rec.id for rec, _score in recruiters.search_recruiters(session, query.q, limit=200)]
         rows = {r[0]: r for r in session.execute(stmt.where(Recruiter.id.in_(ranked)))} if ranked else {}
         ordered = [rows[i] for i in ranked if i in rows]
         page = ordered[offset:offset + query.limit]
         more = offset + query.limit < len(ordered)
-        next_cursor = encode_cursor({"o": offset + query.limit}) if more else None
+        next_cursor = encode_cursor(offset + query.limit) if more else None
     else:
-        after = decode_cursor(query.cursor, "a")
+        after = decode_cursor(query.cursor)
         if after is not None:
             stmt = stmt.where(Recruiter.id > after)
         page = list(session.execute(stmt.order_by(Recruiter.id).limit(query.limit + 1)))
         more = len(page) > query.limit
         page = page[:query.limit]
-        next_cursor = encode_cursor({"a": page[-1][0]}) if more else None
+        next_cursor = encode_cursor(page[-1][0]) if more else None
     return render(s.RecruiterList, {"items": [_list_item(r[1:]) for r in page], "next_cursor": next_cursor})
 
 
@@ -101,7 +101,7 @@ def get_recruiter(public_id: str, query: s.RecruiterDetailQuery):
 
 @operation("POST", "/recruiters/verify", summary="Verify many recruiters at once", tag="Recruiters", scope="read",
            body=s.VerifyRequest, responses={200: (s.VerifyResponse, "One result per input, in input order")},
-           errors=(400, 413, 415, 422))
+           errors=(400, 413, 415, 422), strip_nul=False)
 def verify(body: s.VerifyRequest):
     """Check up to 10,000 recruiters in one call, by public id (`{"ids": [...]}`) or by licence
     (`{"licences": [{"country": "NP", "number": "..."}]}`). Every input gets exactly one result, in

@@ -47,6 +47,8 @@ class Problem(BaseModel):
     errors: list[FieldError] | None = Field(default=None, description="Each invalid field (validation errors only)")
     required_scope: str | None = Field(default=None, description="The scope the key lacks (403 only)")
     retry_after: int | None = Field(default=None, description="Seconds until the limit resets (429 only)")
+    unknown_ids: list[str] | None = Field(default=None, description="Public ids not in the registry (404 of "
+                                                                    "PUT /api/v1/suppliers only)")
 
 
 # --- recruiters -------------------------------------------------------------------------------
@@ -62,8 +64,8 @@ class RecruiterListQuery(Model):
                                                    examples=["accredited"])
     licence_number: str | None = Field(default=None, min_length=1, max_length=80,
                                        description="Exact licence number (case-insensitive)", examples=["1234/067/68"])
-    cursor: str | None = Field(default=None, max_length=200,
-                               description="Opaque cursor from `next_cursor` of the previous page")
+    cursor: str | None = Field(default=None, pattern=r"^[0-9a-z]{1,12}$",
+                               description="Opaque cursor from `next_cursor` of the previous page", examples=["c1"])
     limit: int = Field(default=50, ge=1, le=200, description="Page size", examples=[50])
 
 
@@ -85,7 +87,7 @@ class RecruiterList(Model):
                    "other_names": ["Himal Bright"], "country": "NP", "licence_authority": "DoFE",
                    "licence_number": "1234/067/68", "licence_status": "valid", "status": "accredited",
                    "valid_until": "2028-05-31"}],
-        "next_cursor": "eyJhIjoxMn0"}]})
+        "next_cursor": "c1"}]})
 
     items: list[RecruiterListItem]
     next_cursor: str | None = Field(description="Pass as `cursor` to get the next page; null on the last page")
@@ -196,7 +198,8 @@ class VerifyResponse(Model):
 
 
 class PageQuery(Model):
-    cursor: str | None = Field(default=None, max_length=200, description="Opaque cursor from `next_cursor`")
+    cursor: str | None = Field(default=None, pattern=r"^[0-9a-z]{1,12}$", description="Opaque cursor from `next_cursor`",
+                               examples=["c1"])
     limit: int = Field(default=100, ge=1, le=1000, description="Page size", examples=[100])
 
 

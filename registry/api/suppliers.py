@@ -24,31 +24,34 @@ CSV_EXAMPLE = ("public_id,legal_name,country,licence_number,licence_status,statu
 
 @operation("GET", "/suppliers", summary="The supplier list", tag="Suppliers", scope="suppliers",
            query=s.PageQuery, responses={200: (s.SupplierList, "A page of the company's suppliers")},
-           errors=(400, 422))
+           errors=(422,))
 def list_suppliers(query: s.PageQuery):
     """The recruiters on your supplier list, in a stable order; follow `next_cursor` for more."""
     session = get_session()
     company_id = caller().company_id
-    after = decode_cursor(query.cursor, "a")
+    after = decode_cursor(query.cursor)
     rows = companies.list_suppliers(session, company_id, after=after, limit=query.limit + 1)
     more = len(rows) > query.limit
     rows = rows[:query.limit]
     return render(s.SupplierList, {
         "items": [{"public_id": p, "legal_name": n, "country": c, "added_at": a} for _i, p, n, c, a in rows],
         "total": companies.count_suppliers(session, company_id),
-        "next_cursor": encode_cursor({"a": rows[-1][0]}) if more else None,
+        "next_cursor": encode_cursor(rows[-1][0]) if more else None,
     })
 
 
 @operation("PUT", "/suppliers", summary="Replace the supplier list", tag="Suppliers", scope="suppliers",
            body=s.SupplierIds, responses={200: (s.SupplierReplaced, "The list now holds exactly these recruiters")},
-           errors=(400, 413, 415, 422))
+           errors=(400, 404, 413, 415, 422))
 def replace_suppliers(body: s.SupplierIds):
     """Make the supplier list exactly the public ids given (duplicates are ignored). If any id is not in
-    the registry, nothing changes and the answer (422) names them."""
+    the registry, nothing changes and the answer (404) lists them in `unknown_ids`."""
     session = mutation()
     company = companies.get(session, caller().company_id)
-    result = companies.replace_suppliers(session, company, body.ids)
+    try:
+        result = companies.replace_suppliers(session, company, body.ids)
+    except companies.UnknownRecruiters as e:
+        raise ApiError(404, e.message, unknown_ids=e.public_ids[:1000]) from None
     session.commit()
     return render(s.SupplierReplaced, result)
 

@@ -116,12 +116,23 @@ def touch_key(session: Session, key_id: int, *, every_seconds: int = 60) -> bool
 
 # --- supplier lists ---------------------------------------------------------------------------
 
+
+class UnknownRecruiters(NotFound):
+    """Some public ids are not in the registry; nothing was changed."""
+
+    def __init__(self, public_ids: list[str]):
+        shown = ", ".join(public_ids[:20]) + (" ..." if len(public_ids) > 20 else "")
+        super().__init__(f"{len(public_ids)} public id(s) not in the registry: {shown}; nothing was changed",
+                         field="ids")
+        self.public_ids = public_ids
+
 MAX_SUPPLIERS = 10_000
 
 
 def _recruiter_ids(session: Session, public_ids: list[str]) -> dict[str, int]:
     """public id (normalised) -> recruiter id, set-based."""
-    wanted = list(dict.fromkeys(normalize_public_id(p) for p in public_ids))
+    # NUL can be in no stored id (and PostgreSQL refuses it in a query): such an id is simply unknown.
+    wanted = list(dict.fromkeys(n for p in public_ids if "\x00" not in (n := normalize_public_id(p))))
     out: dict[str, int] = {}
     for start in range(0, len(wanted), 5000):
         out.update(session.execute(select(Recruiter.public_id, Recruiter.id)
@@ -151,8 +162,7 @@ def replace_suppliers(session: Session, company: Company, public_ids: list[str])
     ids = _recruiter_ids(session, public_ids)
     unknown = [p for p in dict.fromkeys(public_ids) if normalize_public_id(p) not in ids]
     if unknown:
-        shown = ", ".join(unknown[:20]) + (" ..." if len(unknown) > 20 else "")
-        raise InvalidInput(f"{len(unknown)} unknown public id(s): {shown}", field="ids")
+        raise UnknownRecruiters(unknown)
     wanted = set(ids.values())
     current = set(session.scalars(select(SupplierLink.recruiter_id).where(SupplierLink.company_id == company.id)))
     removed = current - wanted

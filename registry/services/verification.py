@@ -142,7 +142,7 @@ def _unknown() -> dict:
 def verify_ids(session: Session, public_ids: Sequence[str]) -> list[dict]:
     """One result per input, in input order (duplicates repeated); unknown ids have status 'unknown'."""
     normalized = [normalize_public_id(p) for p in public_ids]
-    wanted = list(dict.fromkeys(n for n in normalized if n))
+    wanted = list(dict.fromkeys(n for n in normalized if n and "\x00" not in n))
     found: dict[str, dict] = {}
     base = select(*_VERIFY_COLUMNS).outerjoin(Accreditation, Accreditation.recruiter_id == Recruiter.id)
     for chunk in _chunks(wanted):
@@ -165,7 +165,7 @@ def verify_licences(session: Session, licences: Sequence[tuple[str, str]]) -> li
     keys = [_licence_key(c, n) for c, n in licences]
     spellings: set[str] = set()
     for (_c, raw), (_kc, key) in zip(licences, keys, strict=True):
-        if key:
+        if key and "\x00" not in key:
             spellings.update((" ".join((raw or "").split()), key, key.lower()))
     found: dict[tuple[str, str], dict] = {}
     base = (select(*_VERIFY_COLUMNS).outerjoin(Accreditation, Accreditation.recruiter_id == Recruiter.id)

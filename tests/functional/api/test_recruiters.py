@@ -48,7 +48,7 @@ def test_list_filters(client, auth, world):
 def test_list_bad_parameters(client, auth, world):
     body = assert_problem(client.get("/api/v1/recruiters?limit=0&status=dormant", headers=auth), 422)
     assert {e["field"] for e in body["errors"]} == {"limit", "status"}
-    assert_problem(client.get("/api/v1/recruiters?cursor=not-a-cursor", headers=auth), 400)
+    assert_problem(client.get("/api/v1/recruiters?cursor=not-a-cursor", headers=auth), 422)
 
 
 def test_detail(client, auth, world, settings):

@@ -37,8 +37,12 @@ OPTIONS_MAP = {"web/templates/public/**.html": {"trimmed": "true"}}
 KEYWORDS = {"_": None, "gettext": None, "ngettext": (1, 2), "lazy_gettext": None}
 
 
+# Babel knows Tagalog as Filipino (`tl` resolves to `fil_PH`), so its catalog lives under `fil`.
+CATALOG_DIRS = {"tl": "fil"}
+
+
 def _po_path(lang: str) -> Path:
-    return TRANSLATIONS / lang / "LC_MESSAGES" / f"{DOMAIN}.po"
+    return TRANSLATIONS / CATALOG_DIRS.get(lang, lang) / "LC_MESSAGES" / f"{DOMAIN}.po"
 
 
 def extract() -> Catalog:

@@ -16,6 +16,14 @@ LANGUAGES = {"en": "English", "ne": "नेपाली", "bn": "বাংলা
 DEFAULT = "en"
 COOKIE = "lang"
 TRANSLATIONS_DIR = Path(__file__).resolve().parent.parent / "translations"
+# Babel knows Tagalog as Filipino (`tl` resolves to `fil_PH`), so its catalog lives under `fil`.
+CATALOG_DIRS = {"tl": "fil"}
+
+
+def catalog_path(lang: str, suffix: str = ".po") -> Path:
+    """Where the catalog of a page language lives (registry/translations/<dir>/LC_MESSAGES/messages.po)."""
+    return TRANSLATIONS_DIR / CATALOG_DIRS.get(lang, lang) / "LC_MESSAGES" / f"messages{suffix}"
+
 
 babel = Babel()
 

@@ -12,7 +12,7 @@ from babel.messages.catalog import Catalog
 from babel.messages.mofile import read_mo
 from babel.messages.pofile import read_po
 
-from registry.web.i18n import LANGUAGES, TRANSLATIONS_DIR
+from registry.web.i18n import LANGUAGES, catalog_path
 
 ROOT = Path(__file__).resolve().parents[2]
 TRANSLATED = [code for code in LANGUAGES if code != "en"]
@@ -67,7 +67,7 @@ def catalog_problems(template: Catalog, catalog: Catalog) -> list[str]:
 
 
 def _po(lang: str) -> Path:
-    return TRANSLATIONS_DIR / lang / "LC_MESSAGES" / "messages.po"
+    return catalog_path(lang)
 
 
 def test_the_sources_have_messages(template):

@@ -40,7 +40,7 @@ class AdminClient:
 
     def get(self, url, **kw):
         resp = self.client.get(url, **kw)
-        m = _CSRF.search(resp.get_data(as_text=True))
+        m = _CSRF.search(resp.get_data(as_text=True)) if resp.mimetype == "text/html" else None
         if m:
             self.token = m.group(1)
         return resp

@@ -21,7 +21,7 @@ from pathlib import Path
 import click
 
 from registry.cli import main, pass_ctx
-from registry.settings import CONFIG_DIR
+from registry.settings import CONFIG_DIR, PROJECT_ROOT
 
 GUNICORN_CONF = CONFIG_DIR / "gunicorn.conf.py"
 CELERY_APP = "workers.main:app"
@@ -59,16 +59,27 @@ def _bind_host(host: str) -> str:
 
 
 def _workers_available() -> bool:
+    if (PROJECT_ROOT / "workers" / "main.py").exists():
+        return True
     try:
         return importlib.util.find_spec("workers.main") is not None
     except ModuleNotFoundError:
         return False
 
 
+def child_env() -> dict[str, str]:
+    """The environment of child processes: ours, with the project on the import path (any cwd)."""
+    env = dict(os.environ)
+    paths = [str(PROJECT_ROOT), *[p for p in env.get("PYTHONPATH", "").split(os.pathsep) if p]]
+    env["PYTHONPATH"] = os.pathsep.join(dict.fromkeys(paths))
+    env.setdefault("PYTHONUNBUFFERED", "1")
+    return env
+
+
 def _exec(argv: list[str]) -> None:
     sys.stdout.flush()
     sys.stderr.flush()
-    os.execv(argv[0], argv)
+    os.execve(argv[0], argv, child_env())
 
 
 def _check_ready(obj) -> None:
@@ -164,7 +175,7 @@ class Supervisor:
         for sig in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP):
             signal.signal(sig, self._on_signal)
         for child in self.children:
-            child.proc = subprocess.Popen(child.argv, start_new_session=True)  # noqa: S603
+            child.proc = subprocess.Popen(child.argv, start_new_session=True, env=child_env())  # noqa: S603
             self.echo(f"started {child.name:<7} pid {child.proc.pid}")
 
     def run(self) -> int:
@@ -194,10 +205,15 @@ class Supervisor:
             return False
         return _group_has_live_members(child.pgid)
 
-    def _signal_groups(self, sig: int) -> None:
+    def _signal_groups(self, sig: int, *, leaders_first: bool = False) -> None:
+        """Signal each child's process group; with leaders_first, only the leader while it lives
+        (gunicorn and celery stop their own workers gracefully on SIGTERM)."""
         for child in self.children:
             try:
-                os.killpg(child.pgid, sig)
+                if leaders_first and child.proc.poll() is None:
+                    os.kill(child.proc.pid, sig)
+                else:
+                    os.killpg(child.pgid, sig)
             except (ProcessLookupError, PermissionError):
                 pass
 
@@ -205,7 +221,7 @@ class Supervisor:
         # Do not let a second Ctrl-C interrupt the shutdown half-way.
         for sig in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP):
             signal.signal(sig, signal.SIG_IGN)
-        self._signal_groups(signal.SIGTERM)
+        self._signal_groups(signal.SIGTERM, leaders_first=True)
         deadline = time.monotonic() + self.stop_timeout
         while time.monotonic() < deadline and any(self._group_alive(c) for c in self.children):
             time.sleep(0.1)

@@ -394,6 +394,7 @@ def demo(session: Session, *, pseudonym_key: str, fx: FxTable, admin_password: s
         rec.licence_checked_at = utcnow()
         session.flush()
         d.run(scenario, rec, dests)
+        _backdate_registration(session, rec, d.rng)
         created.append(rec)
     for name, country, parent in DEMO_SUBAGENTS:
         recruiters.create(session, RecruiterInput(
@@ -431,6 +432,26 @@ def demo(session: Session, *, pseudonym_key: str, fx: FxTable, admin_password: s
     res.api_key = new_key.plaintext
     res.states = dict(session.execute(select(Accreditation.status, func.count()).group_by(Accreditation.status)).all())
     return res
+
+
+def _backdate_registration(session: Session, rec: Recruiter, rng: random.Random) -> None:
+    """Move the registration before the first decision/audit of the scenario, so history is chronological.
+
+    The change goes through the session, so the audit log records it (actor seed:demo)."""
+    events = accreditation.history(session, rec.id)
+    moves = [ev.at for ev in events if ev.from_status is not None]
+    planned = session.scalars(select(Audit.planned_date).where(Audit.recruiter_id == rec.id,
+                                                               Audit.planned_date.is_not(None))).all()
+    first = min([*moves, *(_at(p) for p in planned)], default=None)
+    start = (first - timedelta(days=30)) if first else utcnow() - timedelta(days=rng.randint(10, 300))
+    start = min(start, utcnow())
+    for ev in events:
+        if ev.from_status is None:
+            ev.at = start
+    if not moves:
+        accreditation.get(session, rec.id).since = start
+    rec.created_at = rec.updated_at = start
+    session.flush()
 
 
 def _origins_for(destination: str) -> list[str]:

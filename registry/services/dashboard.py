@@ -51,7 +51,7 @@ def last_months(n: int, as_of: date) -> list[str]:
 def status_counts(session: Session) -> dict[str, int]:
     rows = session.execute(select(Accreditation.status, func.count()).group_by(Accreditation.status)).all()
     counts = dict.fromkeys(STATUSES, 0)
-    counts.update({s: n for s, n in rows})
+    counts.update(dict(rows))
     return counts
 
 

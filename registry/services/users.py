@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -87,10 +88,8 @@ def authenticate(session: Session, email: str, password: str, *, max_failures: i
     except InvalidInput:
         user = None
     if user is None or not user.active:
-        try:
+        with contextlib.suppress(VerificationError, InvalidHashError):
             _hasher.verify(_DUMMY_HASH, password or "")
-        except (VerificationError, InvalidHashError):
-            pass
         return LoginResult(None, False)
     if user.locked_until is not None and user.locked_until > now:
         return LoginResult(user, False, failures=user.failed_logins, locked_until=user.locked_until)

@@ -8,8 +8,7 @@ from sqlalchemy import select
 from registry.models import Accreditation, Alert, Recruiter
 from registry.services import dashboard as dashboard_service
 from registry.services.dashboard import STATUSES
-from registry.web.admin import bp
-from registry.web.admin import charts
+from registry.web.admin import bp, charts
 from registry.web.auth import requires
 from registry.web.database import get_session
 

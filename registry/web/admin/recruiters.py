@@ -52,10 +52,7 @@ def recruiter_list():
     if q:
         hits = recruiters.search_recruiters(session, q, limit=SEARCH_LIMIT)
         score = {r.id: s for r, s in hits}
-        if score:
-            rows = session.execute(base.where(Recruiter.id.in_(list(score)), *conds)).all()
-        else:
-            rows = []
+        rows = session.execute(base.where(Recruiter.id.in_(list(score)), *conds)).all() if score else []
         if sort in SORTS and sort != "newest" and sort != "oldest":
             key = {"name": lambda r: (r[0].legal_name.lower(), r[0].id), "public_id": lambda r: r[0].public_id}[sort]
             rows.sort(key=key)

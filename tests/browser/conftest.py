@@ -1,0 +1,56 @@
+"""Browser tests: the real app in a werkzeug server thread (port 0), driven by Debian's headless Chromium."""
+
+from __future__ import annotations
+
+import shutil
+import threading
+
+import pytest
+from werkzeug.serving import make_server
+
+CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
+ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
+        "--disable-sync", "--no-first-run", "--disable-dev-shm-usage"]
+
+
+@pytest.fixture(scope="session")
+def browser():
+    sync_api = pytest.importorskip("playwright.sync_api")
+    import os
+
+    if not os.path.exists(CHROMIUM):
+        pytest.skip("chromium is not installed")
+    with sync_api.sync_playwright() as p:
+        b = p.chromium.launch(executable_path=CHROMIUM, headless=True, args=ARGS)
+        yield b
+        b.close()
+
+
+@pytest.fixture
+def live_server(app):
+    """The app served over a real socket; yields its base URL."""
+    app.config["ADMIN_LOGIN_FAILURE_DELAY"] = 0.05
+    server = make_server("127.0.0.1", 0, app, threaded=True)
+    thread = threading.Thread(target=server.serve_forever, name="live-server", daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{server.server_port}"
+    server.shutdown()
+    thread.join(timeout=10)
+    server.server_close()
+
+
+@pytest.fixture
+def page_factory(browser):
+    contexts = []
+
+    def make(width=1280, height=800):
+        ctx = browser.new_context(viewport={"width": width, "height": height}, locale="en-GB")
+        ctx.set_default_timeout(10_000)
+        contexts.append(ctx)
+        page = ctx.new_page()
+        page.on("dialog", lambda d: d.accept())  # confirmation of destructive actions: answer yes
+        return page
+
+    yield make
+    for ctx in contexts:
+        ctx.close()

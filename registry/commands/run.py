@@ -338,3 +338,40 @@ def up(obj, host, port, web_workers, concurrency, no_worker, no_beat, no_bot, st
         click.echo("  press Ctrl-C to stop everything")
         click.echo("", nl=True)
     sys.exit(sup.run())
+
+
+@main.command("healthcheck")
+@click.option("--url", default=None, help="Also require this URL to answer 200 (e.g. http://127.0.0.1:8000/healthz).")
+@click.option("--broker/--no-broker", default=True, show_default=True, help="Check the Celery broker too.")
+@click.option("--timeout", type=click.FloatRange(0.5, 60), default=5.0, show_default=True, help="Seconds per check.")
+@pass_ctx
+def healthcheck(obj, url: str | None, broker: bool, timeout: float) -> None:
+    """Exit 0 when the database (and broker, and URL) answer; 1 naming what does not (for container healthchecks)."""
+    from sqlalchemy import text
+
+    problems = []
+    try:
+        with obj.engine.connect() as conn:
+            conn.execute(text("SELECT 1"))
+    except Exception as e:  # noqa: BLE001 - reported, not raised
+        problems.append(f"database: {type(e).__name__}: {e}".splitlines()[0])
+    if broker:
+        from kombu import Connection
+
+        try:
+            with Connection(obj.settings.celery_broker_url, connect_timeout=timeout) as conn:
+                conn.ensure_connection(max_retries=1, timeout=timeout)
+        except Exception as e:  # noqa: BLE001
+            problems.append(f"broker: {type(e).__name__}: {e}".splitlines()[0])
+    if url:
+        try:
+            with urllib.request.urlopen(url, timeout=timeout) as r:  # noqa: S310 - operator-given URL
+                if r.status != 200:
+                    problems.append(f"{url}: HTTP {r.status}")
+        except OSError as e:
+            problems.append(f"{url}: {e}")
+    if problems:
+        for p in problems:
+            click.echo(f"unhealthy: {p}", err=True)
+        sys.exit(1)
+    click.echo("healthy")

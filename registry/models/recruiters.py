@@ -46,7 +46,7 @@ class Recruiter(RecruiterBase, table=True):
     # Normalised text of all names, maintained by services.recruiters, used for search.
     search_text: str = Field(default="", max_length=2000)
     created_at: datetime = Field(default_factory=utcnow)
-    updated_at: datetime = Field(default_factory=utcnow)
+    updated_at: datetime = Field(default_factory=utcnow, index=True)  # search cache stamp
 
 
 class Corridor(SQLModel, table=True):

@@ -117,6 +117,7 @@ def upgrade() -> None:
         batch_op.create_index(batch_op.f('ix_recruiter_licence_status'), ['licence_status'], unique=False)
         batch_op.create_index(batch_op.f('ix_recruiter_parent_id'), ['parent_id'], unique=False)
         batch_op.create_index(batch_op.f('ix_recruiter_public_id'), ['public_id'], unique=True)
+        batch_op.create_index(batch_op.f('ix_recruiter_updated_at'), ['updated_at'], unique=False)
 
     op.create_table('user_account',
     sa.Column('id', sa.Integer(), nullable=False),
@@ -423,6 +424,7 @@ def downgrade() -> None:
 
     op.drop_table('user_account')
     with op.batch_alter_table('recruiter', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_recruiter_updated_at'))
         batch_op.drop_index(batch_op.f('ix_recruiter_public_id'))
         batch_op.drop_index(batch_op.f('ix_recruiter_parent_id'))
         batch_op.drop_index(batch_op.f('ix_recruiter_licence_status'))

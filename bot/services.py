@@ -8,6 +8,8 @@ pseudonymous key.
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
@@ -76,6 +78,20 @@ class BotServices:
         self.engine = engine
         self.fx = reports.fx_table(str(settings.fx_rates_path))
 
+    @contextmanager
+    def _write(self) -> Iterator[Session]:
+        """A unit of work that writes: one transaction, committed once at the end.
+
+        On SQLite the transaction is opened explicitly (BEGIN IMMEDIATE): the driver would otherwise
+        start it at the first SAVEPOINT, whose release would already commit; IMMEDIATE also makes
+        concurrent writers wait for each other instead of failing.
+        """
+        with session_scope(self.engine) as session:
+            if self.engine.dialect.name == "sqlite":
+                session.connection().exec_driver_sql("BEGIN IMMEDIATE")
+            auditlog.set_actor(session, ACTOR)
+            yield session
+
     # --- identities ---------------------------------------------------------------------------
 
     def reporter_key(self, chat_id: int) -> str:
@@ -126,8 +142,7 @@ class BotServices:
             recruiter_id=draft.recruiter_id, recruiter_text=draft.recruiter_text, channel="telegram",
             receipt_file_id=draft.receipt_file_id, consent=True,
         )
-        with session_scope(self.engine) as session:
-            auditlog.set_actor(session, ACTOR)
+        with self._write() as session:
             report, created = reports.submit(
                 session, data, reporter_key=self.reporter_key(chat_id), submission_key=submission_key,
                 fx=self.fx, daily_limit=self.settings.reports_per_chat_per_day,
@@ -157,7 +172,7 @@ class BotServices:
     # --- follows and preferences --------------------------------------------------------------
 
     def follow(self, chat_id: int, public_id: str, language: str) -> tuple[Card | None, bool]:
-        with session_scope(self.engine) as session:
+        with self._write() as session:
             try:
                 rec = recruiters.get_by_public_id(session, public_id)
             except NotFound:
@@ -167,7 +182,7 @@ class BotServices:
         return card, created
 
     def unfollow(self, chat_id: int, public_id: str) -> Card | None:
-        with session_scope(self.engine) as session:
+        with self._write() as session:
             try:
                 rec = recruiters.get_by_public_id(session, public_id)
             except NotFound:
@@ -184,10 +199,9 @@ class BotServices:
             return follow.get_language(session, self.reporter_key(chat_id))
 
     def set_language(self, chat_id: int, language: str) -> None:
-        with session_scope(self.engine) as session:
+        with self._write() as session:
             follow.set_language(session, reporter_key=self.reporter_key(chat_id), chat_id=chat_id, language=language)
 
     def forget(self, chat_id: int) -> dict:
-        with session_scope(self.engine) as session:
-            auditlog.set_actor(session, ACTOR)
+        with self._write() as session:
             return reports.forget_chat(session, chat_id=chat_id, reporter_key=self.reporter_key(chat_id))

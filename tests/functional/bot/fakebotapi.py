@@ -65,6 +65,7 @@ class FakeBotAPI:
 
         class Handler(BaseHTTPRequestHandler):
             protocol_version = "HTTP/1.1"
+            disable_nagle_algorithm = True  # one reply = one segment: no 40 ms delayed-ACK stalls
 
             def log_message(self, *args):  # quiet
                 pass

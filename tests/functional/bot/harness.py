@@ -41,14 +41,22 @@ class BotHarness:
     def _run(self, coro, timeout=30):
         return asyncio.run_coroutine_threadsafe(coro, self.loop).result(timeout)
 
-    def start(self) -> BotHarness:
+    def start(self, webhook: dict | None = None) -> BotHarness:
+        """Long polling (as `fairrecruit bot`), or webhook mode with webhook=dict(port=, secret=)."""
         self._thread.start()
 
         async def up():
             await self.app.initialize()
             if self.app.post_init:  # as Application.run_polling does
                 await self.app.post_init(self.app)
-            await self.app.updater.start_polling(poll_interval=0.0, timeout=1, allowed_updates=["message", "callback_query"])
+            if webhook:
+                await self.app.updater.start_webhook(
+                    listen="127.0.0.1", port=webhook["port"], url_path="telegram",
+                    webhook_url=f"http://127.0.0.1:{webhook['port']}/telegram",
+                    secret_token=webhook["secret"], allowed_updates=["message", "callback_query"])
+            else:
+                await self.app.updater.start_polling(poll_interval=0.0, timeout=1,
+                                                     allowed_updates=["message", "callback_query"])
             await self.app.start()
 
         self._run(up())

@@ -49,12 +49,12 @@ def seed(obj, demo: bool, if_empty: bool, n_recruiters: int, n_reports: int, ran
     from registry.services import reports
     from registry.services import seed as seed_service
 
+    if if_empty and not demo:
+        raise click.UsageError("--if-empty goes with --demo")
     if not demo and not (n_recruiters or n_reports):
         raise click.UsageError("say what to seed: --demo, or --recruiters N and/or --reports M")
     if demo and (n_recruiters or n_reports):
         raise click.UsageError("--demo cannot be combined with --recruiters/--reports; run them one after the other")
-    if if_empty and not demo:
-        raise click.UsageError("--if-empty goes with --demo")
     settings = obj.settings
     fx = reports.fx_table(str(settings.fx_rates_path))
 

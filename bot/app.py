@@ -88,8 +88,9 @@ async def _post_init(app: Application) -> None:
         logging.getLogger("bot").warning("could not set the command menu")
 
 
-def build_application(settings: Settings, engine: Engine, *, concurrency: int = 16,
-                      set_commands: bool = True) -> Application:
+def build_application(
+    settings: Settings, engine: Engine, *, concurrency: int = 16, set_commands: bool = True
+) -> Application:
     """The bot, wired to the registry. The caller runs it (polling or webhook)."""
     if not settings.telegram_bot_token:
         raise ValueError("FAIRRECRUIT_TELEGRAM_BOT_TOKEN is not set")
@@ -120,13 +121,24 @@ def run_polling(settings: Settings, engine: Engine) -> None:
     app.run_polling(allowed_updates=["message", "callback_query"], drop_pending_updates=False)
 
 
-def run_webhook(settings: Settings, engine: Engine, *, listen: str = "0.0.0.0", port: int = 8443,  # noqa: S104
-                url_path: str = "telegram") -> None:
+def run_webhook(
+    settings: Settings,
+    engine: Engine,
+    *,
+    listen: str = "0.0.0.0",  # noqa: S104 - a webhook receiver is reached from outside
+    port: int = 8443,
+    url_path: str = "telegram",
+) -> None:
     """Webhook mode: Telegram posts updates to settings.telegram_webhook_url; requests without the
     secret-token header (X-Telegram-Bot-Api-Secret-Token) are refused with 403."""
     if not settings.telegram_webhook_secret:
         raise ValueError("FAIRRECRUIT_TELEGRAM_WEBHOOK_SECRET is required in webhook mode")
     app = build_application(settings, engine)
-    app.run_webhook(listen=listen, port=port, url_path=url_path, webhook_url=settings.telegram_webhook_url,
-                    secret_token=settings.telegram_webhook_secret,
-                    allowed_updates=["message", "callback_query"])
+    app.run_webhook(
+        listen=listen,
+        port=port,
+        url_path=url_path,
+        webhook_url=settings.telegram_webhook_url,
+        secret_token=settings.telegram_webhook_secret,
+        allowed_updates=["message", "callback_query"],
+    )

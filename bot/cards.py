@@ -62,7 +62,9 @@ def status_card(card: Card, lang: str) -> str:
     since, until = fmt_date(card.since, lang), fmt_date(card.valid_until, lang)
     if card.status == "accredited":
         status = _("✅ Accredited until {date}.").format(date=until)
-        advice = _("This recruiter has promised to follow the FairRecruit standard. It must not ask you for any fee. If it does, tell us with /report.")
+        advice = _(
+            "This recruiter has promised to follow the FairRecruit standard. It must not ask you for any fee. If it does, tell us with /report."
+        )
     elif card.status == "suspended":
         status = _("⛔ Accreditation suspended since {date}.").format(date=since)
         advice = _("Pay no fee to this recruiter. If you already paid, tell us with /report.")
@@ -70,7 +72,9 @@ def status_card(card: Card, lang: str) -> str:
         status = _("⛔ Accreditation withdrawn since {date}.").format(date=since)
         advice = _("Pay no fee to this recruiter. If you already paid, tell us with /report.")
     elif card.status == "expired":
-        status = _("⚠️ Accreditation expired on {date}.").format(date=fmt_date(card.valid_until or card.since, lang))
+        status = _("⚠️ Accreditation expired on {date}.").format(
+            date=fmt_date(card.valid_until or card.since, lang)
+        )
         advice = _("Be careful. Pay no fee, and check the recruiter's licence with your government.")
     elif card.status == "rejected":
         status = _("⛔ Not accredited: the application was refused.")
@@ -78,7 +82,9 @@ def status_card(card: Card, lang: str) -> str:
     else:
         status = _("🕓 Applied for accreditation, not accredited yet.")
         advice = _("Be careful. Pay no fee, and check the recruiter's licence with your government.")
-    licence = _("Government licence: {status}.").format(status=_(LICENCE.get(card.licence_status, LICENCE["unknown"])))
+    licence = _("Government licence: {status}.").format(
+        status=_(LICENCE.get(card.licence_status, LICENCE["unknown"]))
+    )
     lines = [head, "", status, licence]
     if card.last_audit:
         lines.append(_("Last audit: {date}.").format(date=fmt_date(card.last_audit, lang)))
@@ -88,7 +94,11 @@ def status_card(card: Card, lang: str) -> str:
 
 def not_listed(query: str, lang: str) -> str:
     _ = gettext_for(lang)
-    return "\n\n".join([
-        _("❓ “{query}” is not in the FairRecruit registry.").format(query=query[:100]),
-        _("Be careful: check the recruiter in your government's licence register before you pay or sign anything. Never give your passport to a recruiter."),
-    ])
+    return "\n\n".join(
+        [
+            _("❓ “{query}” is not in the FairRecruit registry.").format(query=query[:100]),
+            _(
+                "Be careful: check the recruiter in your government's licence register before you pay or sign anything. Never give your passport to a recruiter."
+            ),
+        ]
+    )

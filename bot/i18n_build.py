@@ -29,15 +29,29 @@ BABEL_LOCALE = {"tl": "fil"}
 
 
 def extract() -> Catalog:
-    template = Catalog(project="FairRecruit bot", version="1", charset="utf-8",
-                       creation_date=datetime(2026, 1, 1, tzinfo=UTC), fuzzy=False)
+    template = Catalog(
+        project="FairRecruit bot",
+        version="1",
+        charset="utf-8",
+        creation_date=datetime(2026, 1, 1, tzinfo=UTC),
+        fuzzy=False,
+    )
     for filename, lineno, message, comments, context in extract_from_dir(
-        str(BOT_DIR), method_map=METHOD_MAP, keywords=KEYWORDS, comment_tags=("Translators:",),
+        str(BOT_DIR),
+        method_map=METHOD_MAP,
+        keywords=KEYWORDS,
+        comment_tags=("Translators:",),
     ):
         if not message or "i18n_build" in filename:
             continue
-        template.add(message, None, [(f"bot/{filename}", lineno)], auto_comments=comments, context=context,
-                     flags=("python-brace-format",) if "{" in message else ())
+        template.add(
+            message,
+            None,
+            [(f"bot/{filename}", lineno)],
+            auto_comments=comments,
+            context=context,
+            flags=("python-brace-format",) if "{" in message else (),
+        )
     return template
 
 

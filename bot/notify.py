@@ -24,8 +24,11 @@ def status_change_text(language: str, payload: dict) -> str:
     rec = data.get("recruiter", {})
     to = data.get("to", "")
     status = _(STATUS[to]) if to in STATUS else to
-    lines = [_("🔔 News about {name} ({public_id}): its accreditation is now {status}.").format(
-        name=rec.get("legal_name", ""), public_id=rec.get("public_id", ""), status=status)]
+    lines = [
+        _("🔔 News about {name} ({public_id}): its accreditation is now {status}.").format(
+            name=rec.get("legal_name", ""), public_id=rec.get("public_id", ""), status=status
+        )
+    ]
     if to in ("suspended", "withdrawn", "rejected", "expired"):
         lines.append(_("Pay no fee to this recruiter. If you already paid, tell us with /report."))
     lines.append(_("Send /follow to stop these messages."))

@@ -39,7 +39,9 @@ def ascii_digits(text: str) -> str:
 
 
 _NUMBER = re.compile(r"^[-+−]?\d[\d,. ]*$")
-_SPLIT = re.compile(r"^\s*(?:(?P<c1>[^\d\s.,+\-−]+)\s*)?(?P<num>[-+−]?\s*\d[\d,.\s]*?)\s*(?P<c2>[^\d\s.,]+)?\s*$")
+_SPLIT = re.compile(
+    r"^\s*(?:(?P<c1>[^\d\s.,+\-−]+)\s*)?(?P<num>[-+−]?\s*\d[\d,.\s]*?)\s*(?P<c2>[^\d\s.,]+)?\s*$"
+)
 
 
 def parse_amount_text(text: str, default_currency: str | None) -> tuple[Decimal, str]:
@@ -107,17 +109,16 @@ def _country_names(locale: str) -> dict[str, str]:
     """Lower-cased country names (in `locale` and in English) and codes -> ISO code."""
     codes = {code for code, _ in countries()}
     table: dict[str, str] = {}
-    for loc in ("en", locale):
-        try:
-            names = Locale.parse(loc).territories
-        except Exception:  # noqa: BLE001 - unknown locale: English only
-            continue
+    for loc in dict.fromkeys(("en", locale)):
+        names = Locale.parse(loc).territories
         for code in codes:
             if code in names:
                 table[names[code].casefold()] = code
     for code in codes:
         table[code.casefold()] = code
-    table.update({"uae": "AE", "ksa": "SA", "saudi": "SA", "dubai": "AE", "korea": "KR", "usa": "US", "uk": "GB"})
+    table.update(
+        {"uae": "AE", "ksa": "SA", "saudi": "SA", "dubai": "AE", "korea": "KR", "usa": "US", "uk": "GB"}
+    )
     return table
 
 

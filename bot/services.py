@@ -107,15 +107,21 @@ class BotServices:
     def _card(self, session: Session, rec: Recruiter) -> Card:
         acc = session.get(Accreditation, rec.id)
         last_audit = session.scalar(
-            select(Audit.performed_date).where(Audit.recruiter_id == rec.id, Audit.performed_date.is_not(None))
-            .order_by(Audit.performed_date.desc()).limit(1)
+            select(Audit.performed_date)
+            .where(Audit.recruiter_id == rec.id, Audit.performed_date.is_not(None))
+            .order_by(Audit.performed_date.desc())
+            .limit(1)
         )
         return Card(
-            id=rec.id, public_id=rec.public_id, name=rec.legal_name, country=rec.country,
+            id=rec.id,
+            public_id=rec.public_id,
+            name=rec.legal_name,
+            country=rec.country,
             status=acc.status if acc else "applicant",
             since=acc.since.date() if acc and acc.since else None,
             valid_until=acc.valid_until if acc else None,
-            licence_status=rec.licence_status or "unknown", last_audit=last_audit,
+            licence_status=rec.licence_status or "unknown",
+            last_audit=last_audit,
             corridors=tuple(recruiters.corridors_of(session, rec.id)),
         )
 
@@ -137,15 +143,26 @@ class BotServices:
     def submit(self, chat_id: int, draft: Draft, submission_key: str) -> tuple[str, bool]:
         """Store the report (once) and commit. Returns (case code, created)."""
         data = ReportInput(
-            category=draft.category, amount=draft.amount, currency=draft.currency, paid_on=draft.paid_on,
-            destination_country=draft.destination_country, origin_country=draft.origin_country,
-            recruiter_id=draft.recruiter_id, recruiter_text=draft.recruiter_text, channel="telegram",
-            receipt_file_id=draft.receipt_file_id, consent=True,
+            category=draft.category,
+            amount=draft.amount,
+            currency=draft.currency,
+            paid_on=draft.paid_on,
+            destination_country=draft.destination_country,
+            origin_country=draft.origin_country,
+            recruiter_id=draft.recruiter_id,
+            recruiter_text=draft.recruiter_text,
+            channel="telegram",
+            receipt_file_id=draft.receipt_file_id,
+            consent=True,
         )
         with self._write() as session:
             report, created = reports.submit(
-                session, data, reporter_key=self.reporter_key(chat_id), submission_key=submission_key,
-                fx=self.fx, daily_limit=self.settings.reports_per_chat_per_day,
+                session,
+                data,
+                reporter_key=self.reporter_key(chat_id),
+                submission_key=submission_key,
+                fx=self.fx,
+                daily_limit=self.settings.reports_per_chat_per_day,
             )
             code = report.case_code
         return code, created
@@ -153,7 +170,9 @@ class BotServices:
     def submitted(self, submission_key: str) -> str | None:
         """The case code of an already committed submission, if any."""
         with Session(self.engine) as session:
-            return session.scalar(select(FeeReport.case_code).where(FeeReport.submission_key == submission_key))
+            return session.scalar(
+                select(FeeReport.case_code).where(FeeReport.submission_key == submission_key)
+            )
 
     def cases(self, chat_id: int) -> list[Case]:
         with Session(self.engine) as session:
@@ -161,10 +180,20 @@ class BotServices:
             names = {}
             ids = {r.recruiter_id for r in rows if r.recruiter_id}
             if ids:
-                names = dict(session.execute(select(Recruiter.id, Recruiter.legal_name).where(Recruiter.id.in_(ids))).all())
-            return [Case(case_code=r.case_code, status=r.triage_status,
-                         recruiter=names.get(r.recruiter_id) or r.recruiter_text, created=r.created_at.date())
-                    for r in rows]
+                names = dict(
+                    session.execute(
+                        select(Recruiter.id, Recruiter.legal_name).where(Recruiter.id.in_(ids))
+                    ).all()
+                )
+            return [
+                Case(
+                    case_code=r.case_code,
+                    status=r.triage_status,
+                    recruiter=names.get(r.recruiter_id) or r.recruiter_text,
+                    created=r.created_at.date(),
+                )
+                for r in rows
+            ]
 
     def to_usd(self, amount: Decimal, currency: str, on: date) -> Decimal | None:
         return self.fx.to_usd(amount, currency, on)
@@ -200,7 +229,9 @@ class BotServices:
 
     def set_language(self, chat_id: int, language: str) -> None:
         with self._write() as session:
-            follow.set_language(session, reporter_key=self.reporter_key(chat_id), chat_id=chat_id, language=language)
+            follow.set_language(
+                session, reporter_key=self.reporter_key(chat_id), chat_id=chat_id, language=language
+            )
 
     def forget(self, chat_id: int) -> dict:
         with self._write() as session:

@@ -3,7 +3,14 @@
 from __future__ import annotations
 
 from telegram import Update
-from telegram.ext import Application, CallbackQueryHandler, CommandHandler, MessageHandler, TypeHandler, filters
+from telegram.ext import (
+    Application,
+    CallbackQueryHandler,
+    CommandHandler,
+    MessageHandler,
+    TypeHandler,
+    filters,
+)
 
 from bot.handlers import common, follow, forget, mycases, report, start, verify
 
@@ -12,8 +19,14 @@ PRE = -1  # group that runs before the flows (language of the chat)
 
 def register(app: Application) -> None:
     app.add_handler(TypeHandler(Update, common.ensure_language), group=PRE)
-    flows = [*report.handlers(), *verify.handlers(), *follow.handlers(), *forget.handlers(),
-             *start.handlers(), *mycases.handlers()]
+    flows = [
+        *report.handlers(),
+        *verify.handlers(),
+        *follow.handlers(),
+        *forget.handlers(),
+        *start.handlers(),
+        *mycases.handlers(),
+    ]
     for h in flows:
         app.add_handler(h)
     # Outside any flow.

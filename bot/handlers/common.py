@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import traceback
 import warnings
@@ -29,18 +30,20 @@ def keyboard(*rows) -> InlineKeyboardMarkup:
 
 
 def language_keyboard(current: str | None = None) -> InlineKeyboardMarkup:
-    items = [button(("✓ " if code == current else "") + name, f"lang:{code}") for code, name in LANGUAGES.items()]
+    items = [
+        button(("✓ " if code == current else "") + name, f"lang:{code}") for code, name in LANGUAGES.items()
+    ]
     return keyboard(items[:2], items[2:4], items[4:])
 
 
-async def reply(update: Update, text: str, markup: InlineKeyboardMarkup | None = None, *, edit: bool = True) -> None:
+async def reply(
+    update: Update, text: str, markup: InlineKeyboardMarkup | None = None, *, edit: bool = True
+) -> None:
     """Answer a message, or (for a button press) replace the message that carried the button."""
     query = update.callback_query
     if query is not None:
-        try:
+        with contextlib.suppress(TelegramError):
             await query.answer()
-        except TelegramError:
-            pass
         if edit and query.message is not None:
             try:
                 await query.edit_message_text(text, reply_markup=markup)
@@ -82,19 +85,20 @@ async def on_error(update: object, context: BotContext) -> None:
         return
     _ = context._
     if isinstance(err, SQLAlchemyError):
-        text = _("Sorry, we cannot reach our records right now. Nothing was saved. Please try again in a few minutes.")
+        text = _(
+            "Sorry, we cannot reach our records right now. Nothing was saved. Please try again in a few minutes."
+        )
     else:
         text = _("Sorry, something went wrong. Please try again.")
-    try:
+    with contextlib.suppress(TelegramError):
         await reply(update, text, edit=False)
-    except TelegramError:
-        pass
 
 
 async def sticker_outside(update: Update, context: BotContext) -> None:
     _ = context._
     await update.effective_chat.send_message(
-        _("Sorry, I cannot read stickers. Send /help to see what I can do."))
+        _("Sorry, I cannot read stickers. Send /help to see what I can do.")
+    )
 
 
 async def stale_button(update: Update, context: BotContext) -> None:
@@ -105,7 +109,8 @@ async def stale_button(update: Update, context: BotContext) -> None:
 async def other_input(update: Update, context: BotContext) -> None:
     _ = context._
     await update.effective_chat.send_message(
-        _("Please type the name of a recruiter to check it, or send /help."))
+        _("Please type the name of a recruiter to check it, or send /help.")
+    )
 
 
 async def interrupt(update: Update, context: BotContext) -> int:

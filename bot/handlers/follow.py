@@ -23,7 +23,11 @@ async def follow(update: Update, context: BotContext) -> int:
             lines.append(f"• {c.name} ({c.public_id})")
             rows.append([button(_("Stop: {name}").format(name=c.name)[:60], f"unf:{c.public_id}")])
         lines.append("")
-    lines.append(_("Send the name or FairRecruit ID of a recruiter to follow. I will tell you when its status changes."))
+    lines.append(
+        _(
+            "Send the name or FairRecruit ID of a recruiter to follow. I will tell you when its status changes."
+        )
+    )
     rows.append([button(_("✖ Cancel"), "x")])
     await update.effective_chat.send_message("\n".join(lines), reply_markup=keyboard(*rows))
     return QUERY
@@ -35,32 +39,51 @@ async def got_query(update: Update, context: BotContext, text: str | None = None
     cards = await context.run(context.services.search, query)
     if not cards:
         await update.effective_chat.send_message(
-            _("“{query}” is not in the FairRecruit registry.").format(query=query[:100]) + " "
-            + _("Send another name, or /cancel."))
+            _("“{query}” is not in the FairRecruit registry.").format(query=query[:100])
+            + " "
+            + _("Send another name, or /cancel.")
+        )
         return QUERY
     rows = [[button(f"🔔 {c.name} ({c.country})"[:60], f"fol:{c.public_id}")] for c in cards]
     rows.append([button(_("✖ Cancel"), "x")])
-    await update.effective_chat.send_message(_("Which one do you want to follow?"), reply_markup=keyboard(*rows))
+    await update.effective_chat.send_message(
+        _("Which one do you want to follow?"), reply_markup=keyboard(*rows)
+    )
     return QUERY
 
 
 async def reask(update: Update, context: BotContext) -> int | None:
     _ = context._
-    hint = (_("Sorry, I cannot read stickers.") if update.effective_message and update.effective_message.sticker
-            else _("Please send text."))
+    hint = (
+        _("Sorry, I cannot read stickers.")
+        if update.effective_message and update.effective_message.sticker
+        else _("Please send text.")
+    )
     await update.effective_chat.send_message(
-        hint + " " + _("Send the name or FairRecruit ID of a recruiter to follow. I will tell you when its status changes."))
+        hint
+        + " "
+        + _(
+            "Send the name or FairRecruit ID of a recruiter to follow. I will tell you when its status changes."
+        )
+    )
     return None
 
 
 async def follow_button(update: Update, context: BotContext) -> int:
     _ = context._
     public_id = update.callback_query.data.split(":", 1)[1]
-    card, _created = await context.run(context.services.follow, update.effective_chat.id, public_id, context.lang)
+    card, _created = await context.run(
+        context.services.follow, update.effective_chat.id, public_id, context.lang
+    )
     if card is None:
         await reply(update, _("This button is no longer active."))
         return END
-    await reply(update, _("🔔 Done. I will send you a message when the status of {name} changes. Send /follow to stop.").format(name=card.name))
+    await reply(
+        update,
+        _(
+            "🔔 Done. I will send you a message when the status of {name} changes. Send /follow to stop."
+        ).format(name=card.name),
+    )
     return END
 
 

@@ -13,11 +13,17 @@ CONFIRM = 1
 
 def question(context: BotContext):
     _ = context._
-    text = "\n\n".join([
-        _("This erases everything linked to this chat: your follows, your language, and the link between you and your reports."),
-        _("Your reports stay, without any link to you, so they still help other workers. You will no longer see them in /mycases."),
-        _("Erase now?"),
-    ])
+    text = "\n\n".join(
+        [
+            _(
+                "This erases everything linked to this chat: your follows, your language, and the link between you and your reports."
+            ),
+            _(
+                "Your reports stay, without any link to you, so they still help other workers. You will no longer see them in /mycases."
+            ),
+            _("Erase now?"),
+        ]
+    )
     return text, keyboard([button(_("Yes, erase"), "f:yes"), button(_("No, keep"), "x")])
 
 
@@ -39,8 +45,11 @@ async def confirmed(update: Update, context: BotContext) -> int:
 async def reask(update: Update, context: BotContext) -> int | None:
     _ = context._
     text, markup = question(context)
-    hint = (_("Sorry, I cannot read stickers.") if update.effective_message and update.effective_message.sticker
-            else _("Please tap one of the buttons."))
+    hint = (
+        _("Sorry, I cannot read stickers.")
+        if update.effective_message and update.effective_message.sticker
+        else _("Please tap one of the buttons.")
+    )
     await update.effective_chat.send_message(hint + "\n\n" + text, reply_markup=markup)
     return None
 

@@ -14,7 +14,8 @@ async def mycases(update: Update, context: BotContext) -> None:
     cases = await context.run(context.services.cases, update.effective_chat.id)
     if not cases:
         await update.effective_chat.send_message(
-            _("You have no cases yet. Use /report to tell us about a fee you had to pay."))
+            _("You have no cases yet. Use /report to tell us about a fee you had to pay.")
+        )
         return
     lines = [_("Your cases:")]
     for c in cases[:20]:

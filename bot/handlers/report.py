@@ -60,17 +60,21 @@ async def ask(update: Update, context: BotContext, step: int, problem: str = "")
 
 def q_recruiter(context: BotContext):
     _ = context._
-    return (_("Which recruiter or agent did you pay? Send its name, licence number or FairRecruit ID."),
-            keyboard(nav(context, back=False)))
+    return (
+        _("Which recruiter or agent did you pay? Send its name, licence number or FairRecruit ID."),
+        keyboard(nav(context, back=False)),
+    )
 
 
 def q_category(context: BotContext):
     _ = context._
     items = [button(_(label), f"r:cat:{key}") for key, label in CATEGORIES.items()]
-    rows = [items[i:i + 2] for i in range(0, len(items), 2)]
+    rows = [items[i : i + 2] for i in range(0, len(items), 2)]
     d = _draft(context)
-    return (_("Paying: {recruiter}.").format(recruiter=d.recruiter_name) + "\n" + _("What was the fee for?"),
-            keyboard(*rows, nav(context)))
+    return (
+        _("Paying: {recruiter}.").format(recruiter=d.recruiter_name) + "\n" + _("What was the fee for?"),
+        keyboard(*rows, nav(context)),
+    )
 
 
 def q_amount(context: BotContext):
@@ -78,7 +82,9 @@ def q_amount(context: BotContext):
     d = _draft(context)
     cur = d.currency or (default_currency(d.origin_country) if d.origin_country else None)
     if cur:
-        text = _("How much did you pay? Send the number, for example 1500. I will count it in {currency}. For another currency add its code, for example 200 USD.").format(currency=cur)
+        text = _(
+            "How much did you pay? Send the number, for example 1500. I will count it in {currency}. For another currency add its code, for example 200 USD."
+        ).format(currency=cur)
     else:
         text = _("How much did you pay? Send the number and the currency, for example 1500 NPR or 200 USD.")
     return text, keyboard(nav(context))
@@ -86,8 +92,10 @@ def q_amount(context: BotContext):
 
 def q_date(context: BotContext):
     _ = context._
-    return (_("When did you pay? Send the date, for example 15.03.2024."),
-            keyboard([button(_("Today"), "r:today"), button(_("I don't remember"), "r:nodate")], nav(context)))
+    return (
+        _("When did you pay? Send the date, for example 15.03.2024."),
+        keyboard([button(_("Today"), "r:today"), button(_("I don't remember"), "r:nodate")], nav(context)),
+    )
 
 
 def q_destination(context: BotContext):
@@ -95,14 +103,19 @@ def q_destination(context: BotContext):
     d = _draft(context)
     codes = list(dict.fromkeys([dest for _o, dest in d.corridors] + DESTINATIONS))[:12]
     items = [button(country(c, context.lang), f"r:dst:{c}") for c in codes]
-    rows = [items[i:i + 3] for i in range(0, len(items), 3)]
-    return (_("In which country is (or was) the job? Tap it, or type the country's name."), keyboard(*rows, nav(context)))
+    rows = [items[i : i + 3] for i in range(0, len(items), 3)]
+    return (
+        _("In which country is (or was) the job? Tap it, or type the country's name."),
+        keyboard(*rows, nav(context)),
+    )
 
 
 def q_photo(context: BotContext):
     _ = context._
-    return (_("Do you have a receipt? You can send a photo of it now. This is optional."),
-            keyboard([button(_("Skip"), "r:skip")], nav(context)))
+    return (
+        _("Do you have a receipt? You can send a photo of it now. This is optional."),
+        keyboard([button(_("Skip"), "r:skip")], nav(context)),
+    )
 
 
 def summary(context: BotContext) -> str:
@@ -126,12 +139,20 @@ def summary(context: BotContext) -> str:
 
 def q_consent(context: BotContext):
     _ = context._
-    return summary(context), keyboard([button(_("✅ Yes, send"), "rc:yes")],
-                                      [button(_("No, do not send"), "rc:no")], nav(context))
+    return summary(context), keyboard(
+        [button(_("✅ Yes, send"), "rc:yes")], [button(_("No, do not send"), "rc:no")], nav(context)
+    )
 
 
-QUESTIONS = {RECRUITER: q_recruiter, CATEGORY: q_category, AMOUNT: q_amount, DATE: q_date,
-             DESTINATION: q_destination, PHOTO: q_photo, CONSENT: q_consent}
+QUESTIONS = {
+    RECRUITER: q_recruiter,
+    CATEGORY: q_category,
+    AMOUNT: q_amount,
+    DATE: q_date,
+    DESTINATION: q_destination,
+    PHOTO: q_photo,
+    CONSENT: q_consent,
+}
 
 
 # --- entry ---------------------------------------------------------------------------------------
@@ -174,7 +195,9 @@ async def recruiter_text(update: Update, context: BotContext) -> int:
     if cards:
         msg = _("Is it one of these? If not, use the name as you wrote it, or type it again.")
     else:
-        msg = _("“{name}” is not in the registry. You can still report it: use the name as you wrote it, or type it again.").format(name=text)
+        msg = _(
+            "“{name}” is not in the registry. You can still report it: use the name as you wrote it, or type it again."
+        ).format(name=text)
     context.chat_data["step"] = RECRUITER
     await update.effective_chat.send_message(msg, reply_markup=keyboard(*rows, nav(context, back=False)))
     return RECRUITER
@@ -219,7 +242,9 @@ async def amount_text(update: Update, context: BotContext) -> int:
             "not_number": _("I could not read a number there."),
             "not_positive": _("The amount must be more than zero."),
             "too_large": _("That amount looks too large. Please check it."),
-            "unknown_currency": _("I do not know the currency “{code}”. Use a 3-letter code like NPR, BDT, PHP, IDR or USD.").format(code=e.detail),
+            "unknown_currency": _(
+                "I do not know the currency “{code}”. Use a 3-letter code like NPR, BDT, PHP, IDR or USD."
+            ).format(code=e.detail),
             "no_currency": _("Please add the currency."),
         }
         return await ask(update, context, AMOUNT, problems[e.kind])
@@ -262,7 +287,12 @@ async def destination_text(update: Update, context: BotContext) -> int:
     _ = context._
     code = match_country(update.effective_message.text, CLDR.get(context.lang, "en"))
     if code is None:
-        return await ask(update, context, DESTINATION, _("I do not know that country. Tap a button, or write its name, for example Qatar."))
+        return await ask(
+            update,
+            context,
+            DESTINATION,
+            _("I do not know that country. Tap a button, or write its name, for example Qatar."),
+        )
     _draft(context).destination_country = code
     return await ask(update, context, PHOTO)
 
@@ -285,11 +315,15 @@ async def consent_no(update: Update, context: BotContext) -> int:
 
 def _thanks(context: BotContext, code: str) -> str:
     _ = context._
-    return "\n\n".join([
-        _("✅ Thank you. Your report is saved."),
-        _("Your case code is {code}. Keep it: with /mycases you can see what happens to your case.").format(code=code),
-        _("You did the right thing. No one will know it was you."),
-    ])
+    return "\n\n".join(
+        [
+            _("✅ Thank you. Your report is saved."),
+            _(
+                "Your case code is {code}. Keep it: with /mycases you can see what happens to your case."
+            ).format(code=code),
+            _("You did the right thing. No one will know it was you."),
+        ]
+    )
 
 
 async def consent_yes(update: Update, context: BotContext) -> int | None:
@@ -301,7 +335,9 @@ async def consent_yes(update: Update, context: BotContext) -> int | None:
         code, _created = await context.run(context.services.submit, chat_id, _draft(context), key)
     except LimitReached:
         context.chat_data.pop("draft", None)
-        await reply(update, _("You have sent many reports today. Thank you! Please send the next one tomorrow."))
+        await reply(
+            update, _("You have sent many reports today. Thank you! Please send the next one tomorrow.")
+        )
         return END
     except InvalidInput as e:
         log.warning("report refused on field %s", e.field)
@@ -310,7 +346,9 @@ async def consent_yes(update: Update, context: BotContext) -> int | None:
         return END
     except SQLAlchemyError as e:
         log.error("report not saved: %s", type(e).__name__)
-        text = _("Sorry, we cannot save your report right now. Nothing was saved. Please try again in a few minutes: tap “Yes, send” again.")
+        text = _(
+            "Sorry, we cannot save your report right now. Nothing was saved. Please try again in a few minutes: tap “Yes, send” again."
+        )
         await reply(update, text + "\n\n" + summary(context), q_consent(context)[1])
         return None  # stay at the consent step; the answers are kept
     context.chat_data.pop("draft", None)
@@ -364,22 +402,34 @@ def handlers() -> list:
     text = filters.TEXT & ~filters.COMMAND
     return [
         conversation(
-            entry_points=[CommandHandler("report", start),
-                          CallbackQueryHandler(start_for, pattern=r"^rep:RA-[0-9A-Z]{5}$")],
+            entry_points=[
+                CommandHandler("report", start),
+                CallbackQueryHandler(start_for, pattern=r"^rep:RA-[0-9A-Z]{5}$"),
+            ],
             states={
-                RECRUITER: [MessageHandler(text, recruiter_text),
-                            CallbackQueryHandler(recruiter_pick, pattern=r"^r:rec:RA-[0-9A-Z]{5}$"),
-                            CallbackQueryHandler(recruiter_free, pattern=r"^r:free$")],
+                RECRUITER: [
+                    MessageHandler(text, recruiter_text),
+                    CallbackQueryHandler(recruiter_pick, pattern=r"^r:rec:RA-[0-9A-Z]{5}$"),
+                    CallbackQueryHandler(recruiter_free, pattern=r"^r:free$"),
+                ],
                 CATEGORY: [CallbackQueryHandler(category_pick, pattern=r"^r:cat:\w+$")],
                 AMOUNT: [MessageHandler(text, amount_text)],
-                DATE: [MessageHandler(text, date_text),
-                       CallbackQueryHandler(date_button, pattern=r"^r:(today|nodate)$")],
-                DESTINATION: [CallbackQueryHandler(destination_pick, pattern=r"^r:dst:[A-Z]{2}$"),
-                              MessageHandler(text, destination_text)],
-                PHOTO: [MessageHandler(filters.PHOTO | filters.Document.IMAGE, photo),
-                        CallbackQueryHandler(photo_skip, pattern=r"^r:skip$")],
-                CONSENT: [CallbackQueryHandler(consent_yes, pattern=r"^rc:yes$"),
-                          CallbackQueryHandler(consent_no, pattern=r"^rc:no$")],
+                DATE: [
+                    MessageHandler(text, date_text),
+                    CallbackQueryHandler(date_button, pattern=r"^r:(today|nodate)$"),
+                ],
+                DESTINATION: [
+                    CallbackQueryHandler(destination_pick, pattern=r"^r:dst:[A-Z]{2}$"),
+                    MessageHandler(text, destination_text),
+                ],
+                PHOTO: [
+                    MessageHandler(filters.PHOTO | filters.Document.IMAGE, photo),
+                    CallbackQueryHandler(photo_skip, pattern=r"^r:skip$"),
+                ],
+                CONSENT: [
+                    CallbackQueryHandler(consent_yes, pattern=r"^rc:yes$"),
+                    CallbackQueryHandler(consent_no, pattern=r"^rc:no$"),
+                ],
             },
             fallbacks=[
                 CommandHandler("cancel", cancel),

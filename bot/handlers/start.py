@@ -14,20 +14,22 @@ DEEP_LINK_PREFIX = "v_"
 
 def help_text(context: BotContext) -> str:
     _ = context._
-    return "\n".join([
-        _("What I can do:"),
-        "",
-        _("/verify - check if a recruiter is registered and accredited"),
-        _("/report - tell us about a fee you had to pay"),
-        _("/mycases - see your case codes and what happened"),
-        _("/follow - get a message when a recruiter's status changes"),
-        _("/language - change the language"),
-        _("/privacy - what we keep and who sees it"),
-        _("/forget - erase everything linked to this chat"),
-        _("/cancel - stop what you are doing"),
-        "",
-        _("You can also just type a recruiter's name."),
-    ])
+    return "\n".join(
+        [
+            _("What I can do:"),
+            "",
+            _("/verify - check if a recruiter is registered and accredited"),
+            _("/report - tell us about a fee you had to pay"),
+            _("/mycases - see your case codes and what happened"),
+            _("/follow - get a message when a recruiter's status changes"),
+            _("/language - change the language"),
+            _("/privacy - what we keep and who sees it"),
+            _("/forget - erase everything linked to this chat"),
+            _("/cancel - stop what you are doing"),
+            "",
+            _("You can also just type a recruiter's name."),
+        ]
+    )
 
 
 async def start(update: Update, context: BotContext) -> None:
@@ -35,16 +37,20 @@ async def start(update: Update, context: BotContext) -> None:
     if payload.startswith(DEEP_LINK_PREFIX):
         from bot.handlers.verify import show_card
 
-        await show_card(update, context, payload[len(DEEP_LINK_PREFIX):])
+        await show_card(update, context, payload[len(DEEP_LINK_PREFIX) :])
         return
     _ = context._
-    text = "\n\n".join([
-        _("Welcome to FairRecruit. I help workers check recruiters and report fees they should not have paid."),
-        _("You should never pay a fee to get a job abroad. Your employer pays."),
-        _("I will never ask for your name, phone number or passport number."),
-        _("Type a recruiter's name to check it, or send /help."),
-        _("Language: choose below."),
-    ])
+    text = "\n\n".join(
+        [
+            _(
+                "Welcome to FairRecruit. I help workers check recruiters and report fees they should not have paid."
+            ),
+            _("You should never pay a fee to get a job abroad. Your employer pays."),
+            _("I will never ask for your name, phone number or passport number."),
+            _("Type a recruiter's name to check it, or send /help."),
+            _("Language: choose below."),
+        ]
+    )
     await update.effective_chat.send_message(text, reply_markup=language_keyboard(context.lang))
 
 
@@ -55,20 +61,28 @@ async def help_command(update: Update, context: BotContext) -> None:
 async def privacy(update: Update, context: BotContext) -> None:
     _ = context._
     days = context.settings.retention_days
-    text = "\n\n".join([
-        _("What we keep: the reports you send (recruiter, fee, amount, dates, countries, and the receipt photo if you send one)."),
-        _("We never keep your name, phone number or username. Your reports are linked to a secret code made from this chat, not to the chat itself."),
-        _("If you follow a recruiter, we keep this chat's number only to send you the updates."),
-        _("Who sees it: only FairRecruit's reviewers. Companies and the public see totals, never you."),
-        _("How long: personal details of closed cases are erased after {days} days.").format(days=days),
-        _("/forget erases everything linked to this chat now."),
-    ])
+    text = "\n\n".join(
+        [
+            _(
+                "What we keep: the reports you send (recruiter, fee, amount, dates, countries, and the receipt photo if you send one)."
+            ),
+            _(
+                "We never keep your name, phone number or username. Your reports are linked to a secret code made from this chat, not to the chat itself."
+            ),
+            _("If you follow a recruiter, we keep this chat's number only to send you the updates."),
+            _("Who sees it: only FairRecruit's reviewers. Companies and the public see totals, never you."),
+            _("How long: personal details of closed cases are erased after {days} days.").format(days=days),
+            _("/forget erases everything linked to this chat now."),
+        ]
+    )
     await update.effective_chat.send_message(text)
 
 
 async def language(update: Update, context: BotContext) -> None:
     _ = context._
-    await update.effective_chat.send_message(_("Choose your language:"), reply_markup=language_keyboard(context.lang))
+    await update.effective_chat.send_message(
+        _("Choose your language:"), reply_markup=language_keyboard(context.lang)
+    )
 
 
 async def choose_language(update: Update, context: BotContext) -> None:

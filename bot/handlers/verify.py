@@ -7,15 +7,17 @@ from telegram.ext import CallbackQueryHandler, CommandHandler, MessageHandler, f
 
 from bot.cards import not_listed, status_card
 from bot.context import BotContext
-from registry.services.recruiters import normalize_public_id
 from bot.handlers.common import END, button, cancel, conversation, interrupt, keyboard, reply
+from registry.services.recruiters import normalize_public_id
 
 QUERY = 1
 
 
 def card_keyboard(context: BotContext, public_id: str):
     _ = context._
-    return keyboard([button(_("🔔 Follow"), f"fol:{public_id}"), button(_("Report a fee"), f"rep:{public_id}")])
+    return keyboard(
+        [button(_("🔔 Follow"), f"fol:{public_id}"), button(_("Report a fee"), f"rep:{public_id}")]
+    )
 
 
 async def show_card(update: Update, context: BotContext, public_id: str) -> None:
@@ -50,7 +52,8 @@ async def verify(update: Update, context: BotContext) -> int:
         return END
     _ = context._
     await update.effective_chat.send_message(
-        _("Send the recruiter's name, licence number or FairRecruit ID (like RA-7K3Q9)."))
+        _("Send the recruiter's name, licence number or FairRecruit ID (like RA-7K3Q9).")
+    )
     return QUERY
 
 
@@ -61,10 +64,14 @@ async def got_query(update: Update, context: BotContext) -> int:
 
 async def reask(update: Update, context: BotContext) -> int | None:
     _ = context._
-    hint = (_("Sorry, I cannot read stickers.") if update.effective_message and update.effective_message.sticker
-            else _("Please send text."))
+    hint = (
+        _("Sorry, I cannot read stickers.")
+        if update.effective_message and update.effective_message.sticker
+        else _("Please send text.")
+    )
     await update.effective_chat.send_message(
-        hint + " " + _("Send the recruiter's name, licence number or FairRecruit ID (like RA-7K3Q9)."))
+        hint + " " + _("Send the recruiter's name, licence number or FairRecruit ID (like RA-7K3Q9).")
+    )
     return None
 
 

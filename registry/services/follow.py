@@ -48,10 +48,15 @@ def unfollow(session: Session, *, chat_id: int, recruiter_id: int) -> bool:
 
 
 def following(session: Session, chat_id: int) -> list[Recruiter]:
-    return list(session.scalars(
-        select(Recruiter).join(Follower, Follower.recruiter_id == Recruiter.id)
-        .where(Follower.chat_id == chat_id).order_by(Follower.created_at).limit(MAX_FOLLOWS_PER_CHAT)
-    ))
+    return list(
+        session.scalars(
+            select(Recruiter)
+            .join(Follower, Follower.recruiter_id == Recruiter.id)
+            .where(Follower.chat_id == chat_id)
+            .order_by(Follower.created_at)
+            .limit(MAX_FOLLOWS_PER_CHAT)
+        )
+    )
 
 
 def count_following(session: Session, chat_id: int) -> int:

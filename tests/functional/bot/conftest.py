@@ -10,8 +10,11 @@ from tests.functional.bot.harness import BotHarness
 
 def bot_settings(tmp_path, engine) -> Settings:
     return Settings(
-        env="test", var_dir=tmp_path / "var", database_url=engine.url.render_as_string(hide_password=False),
-        secret_key="test-secret-key-0123456789", pseudonym_key="test-pseudonym-key-0123456789",
+        env="test",
+        var_dir=tmp_path / "var",
+        database_url=engine.url.render_as_string(hide_password=False),
+        secret_key="test-secret-key-0123456789",
+        pseudonym_key="test-pseudonym-key-0123456789",
         public_base_url="http://testserver",
     )
 
@@ -50,13 +53,25 @@ def make_registry(engine) -> dict:
 
     with session_scope(engine) as s:
         auditlog.set_actor(s, "test")
-        ok = factories.accredited(s, name="Himal Sunrise Overseas Pvt. Ltd.", country="NP",
-                                  corridors=(("NP", "QA"), ("NP", "MY")))
-        bad = factories.accredited(s, name="Coral Bay Manpower Agency", country="BD", corridors=(("BD", "SA"),))
+        ok = factories.accredited(
+            s, name="Himal Sunrise Overseas Pvt. Ltd.", country="NP", corridors=(("NP", "QA"), ("NP", "MY"))
+        )
+        bad = factories.accredited(
+            s, name="Coral Bay Manpower Agency", country="BD", corridors=(("BD", "SA"),)
+        )
         accreditation.decide(s, bad, "suspend", actor="test", reason="overdue major finding")
-        new = factories.recruiter(s, name="Lakeside Talent Recruiters", country="PH", corridors=(("PH", "AE"),))
-        similar = [factories.recruiter(s, name=f"Everest Bridge Employment {x}", country="NP") for x in
-                   ("North", "South", "East")]
-        data = {"ok": ok.public_id, "suspended": bad.public_id, "applicant": new.public_id,
-                "similar": [r.public_id for r in similar], "ok_id": ok.id}
+        new = factories.recruiter(
+            s, name="Lakeside Talent Recruiters", country="PH", corridors=(("PH", "AE"),)
+        )
+        similar = [
+            factories.recruiter(s, name=f"Everest Bridge Employment {x}", country="NP")
+            for x in ("North", "South", "East")
+        ]
+        data = {
+            "ok": ok.public_id,
+            "suspended": bad.public_id,
+            "applicant": new.public_id,
+            "similar": [r.public_id for r in similar],
+            "ok_id": ok.id,
+        }
     return data

@@ -16,8 +16,15 @@ from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qsl
 
-BOT_USER = {"id": 4242, "is_bot": True, "first_name": "FairRecruit", "username": "FairRecruitBot",
-            "can_join_groups": False, "can_read_all_group_messages": False, "supports_inline_queries": False}
+BOT_USER = {
+    "id": 4242,
+    "is_bot": True,
+    "first_name": "FairRecruit",
+    "username": "FairRecruitBot",
+    "can_join_groups": False,
+    "can_read_all_group_messages": False,
+    "supports_inline_queries": False,
+}
 JSON_FIELDS = {"reply_markup", "allowed_updates", "commands", "entities", "link_preview_options", "scope"}
 
 
@@ -77,8 +84,12 @@ class FakeBotAPI:
 
         self._server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
         self._server.daemon_threads = True
-        threading.Thread(target=self._server.serve_forever, kwargs={"poll_interval": 0.05}, name="fake-bot-api",
-                         daemon=True).start()
+        threading.Thread(
+            target=self._server.serve_forever,
+            kwargs={"poll_interval": 0.05},
+            name="fake-bot-api",
+            daemon=True,
+        ).start()
         return self
 
     def release_polls(self) -> None:
@@ -141,8 +152,12 @@ class FakeBotAPI:
 
     def _message(self, params: dict, message_id: int | None = None) -> dict:
         chat_id = int(params.get("chat_id") or 0)
-        msg = {"message_id": message_id or self.next_message_id(), "date": int(time.time()),
-               "chat": {"id": chat_id, "type": "private", "first_name": "Worker"}, "from": BOT_USER}
+        msg = {
+            "message_id": message_id or self.next_message_id(),
+            "date": int(time.time()),
+            "chat": {"id": chat_id, "type": "private", "first_name": "Worker"},
+            "from": BOT_USER,
+        }
         if "text" in params:
             msg["text"] = params["text"]
         if params.get("reply_markup"):
@@ -155,8 +170,16 @@ class FakeBotAPI:
             return BOT_USER
         if m == "getupdates":
             return self._get_updates(params)
-        if m in {"deletewebhook", "setwebhook", "setmycommands", "answercallbackquery", "close", "logout",
-                 "deletemycommands", "sendchataction"}:
+        if m in {
+            "deletewebhook",
+            "setwebhook",
+            "setmycommands",
+            "answercallbackquery",
+            "close",
+            "logout",
+            "deletemycommands",
+            "sendchataction",
+        }:
             return True
         if m == "getwebhookinfo":
             return {"url": "", "has_custom_certificate": False, "pending_update_count": 0}
@@ -166,7 +189,12 @@ class FakeBotAPI:
             return self._message(params, int(params.get("message_id") or 0))
         if m == "getfile":
             fid = params.get("file_id", "")
-            return {"file_id": fid, "file_unique_id": "u" + fid[-8:], "file_size": 1234, "file_path": f"photos/{fid}.jpg"}
+            return {
+                "file_id": fid,
+                "file_unique_id": "u" + fid[-8:],
+                "file_size": 1234,
+                "file_path": f"photos/{fid}.jpg",
+            }
         return None
 
     def _handle(self, req: BaseHTTPRequestHandler) -> None:
@@ -176,14 +204,18 @@ class FakeBotAPI:
         prefix = f"/bot{self.token}/"
         if not path.startswith(prefix):
             return self._send(req, 404, {"ok": False, "error_code": 404, "description": "Not Found"})
-        method = path[len(prefix):]
+        method = path[len(prefix) :]
         params = self._parse(req.headers.get("Content-Type") or "", body, req.path)
         if self.fail_methods.get(method, 0) > 0:
             self.fail_methods[method] -= 1
-            return self._send(req, 500, {"ok": False, "error_code": 500, "description": "Internal Server Error"})
+            return self._send(
+                req, 500, {"ok": False, "error_code": 500, "description": "Internal Server Error"}
+            )
         result = self._answer(method, params)
         if result is None:
-            return self._send(req, 404, {"ok": False, "error_code": 404, "description": "Not Found: method not found"})
+            return self._send(
+                req, 404, {"ok": False, "error_code": 404, "description": "Not Found: method not found"}
+            )
         if method != "getUpdates":
             call = Call(method, params, time.monotonic(), result)
             self.calls.append(call)

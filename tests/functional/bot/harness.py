@@ -20,8 +20,9 @@ DONE_GROUP = 99
 class BotHarness:
     def __init__(self, settings, engine, api: FakeBotAPI | None = None, *, concurrency: int = 16):
         self.api = api or FakeBotAPI().start()
-        self.settings = settings.model_copy(update={
-            "telegram_bot_token": self.api.token, "telegram_api_base_url": self.api.base_url})
+        self.settings = settings.model_copy(
+            update={"telegram_bot_token": self.api.token, "telegram_api_base_url": self.api.base_url}
+        )
         self.app = build_application(self.settings, engine, concurrency=concurrency)
         self.processed: dict[int, int] = {}
         self._lock = threading.Lock()
@@ -51,12 +52,17 @@ class BotHarness:
                 await self.app.post_init(self.app)
             if webhook:
                 await self.app.updater.start_webhook(
-                    listen="127.0.0.1", port=webhook["port"], url_path="telegram",
+                    listen="127.0.0.1",
+                    port=webhook["port"],
+                    url_path="telegram",
                     webhook_url=f"http://127.0.0.1:{webhook['port']}/telegram",
-                    secret_token=webhook["secret"], allowed_updates=["message", "callback_query"])
+                    secret_token=webhook["secret"],
+                    allowed_updates=["message", "callback_query"],
+                )
             else:
-                await self.app.updater.start_polling(poll_interval=0.0, timeout=1,
-                                                     allowed_updates=["message", "callback_query"])
+                await self.app.updater.start_polling(
+                    poll_interval=0.0, timeout=1, allowed_updates=["message", "callback_query"]
+                )
             await self.app.start()
 
         self._run(up())
@@ -145,8 +151,13 @@ class Chat:
         return {"id": self.id, "type": "private", "first_name": "Worker"}
 
     def message_update(self, **content) -> dict:
-        msg = {"message_id": self.h.api.next_message_id(), "date": int(time.time()), "chat": self.chat_obj,
-               "from": self.user, **content}
+        msg = {
+            "message_id": self.h.api.next_message_id(),
+            "date": int(time.time()),
+            "chat": self.chat_obj,
+            "from": self.user,
+            **content,
+        }
         return {"update_id": self.h.api.next_update_id(), "message": msg}
 
     def send(self, text: str) -> Reply:
@@ -156,14 +167,33 @@ class Chat:
         return Reply(self.h.deliver(self.message_update(**content)))
 
     def sticker(self) -> Reply:
-        return Reply(self.h.deliver(self.message_update(sticker={
-            "file_id": "CAACAgIAAxkBAAIBsticker", "file_unique_id": "AgADsticker", "type": "regular",
-            "width": 512, "height": 512, "is_animated": False, "is_video": False})))
+        return Reply(
+            self.h.deliver(
+                self.message_update(
+                    sticker={
+                        "file_id": "CAACAgIAAxkBAAIBsticker",
+                        "file_unique_id": "AgADsticker",
+                        "type": "regular",
+                        "width": 512,
+                        "height": 512,
+                        "is_animated": False,
+                        "is_video": False,
+                    }
+                )
+            )
+        )
 
     def photo(self, file_id: str = "AgACAgIAAxkBAAIBreceipt") -> Reply:
-        return Reply(self.h.deliver(self.message_update(photo=[
-            {"file_id": file_id + "-small", "file_unique_id": "s1", "width": 90, "height": 90},
-            {"file_id": file_id, "file_unique_id": "s2", "width": 1280, "height": 960}])))
+        return Reply(
+            self.h.deliver(
+                self.message_update(
+                    photo=[
+                        {"file_id": file_id + "-small", "file_unique_id": "s1", "width": 90, "height": 90},
+                        {"file_id": file_id, "file_unique_id": "s2", "width": 1280, "height": 960},
+                    ]
+                )
+            )
+        )
 
     def message_with(self, data: str) -> int:
         """The id of the latest bot message that carries a button with this callback data."""
@@ -175,11 +205,22 @@ class Chat:
 
     def callback_update(self, data: str, message_id: int | None = None) -> dict:
         mid = message_id or self.message_with(data)
-        return {"update_id": self.h.api.next_update_id(), "callback_query": {
-            "id": f"cq{self.h.api.next_message_id()}", "from": self.user, "chat_instance": f"ci{self.id}",
-            "data": data, "message": {"message_id": mid, "date": int(time.time()), "chat": self.chat_obj,
-                                      "from": {"id": 4242, "is_bot": True, "first_name": "FairRecruit"},
-                                      "text": "…"}}}
+        return {
+            "update_id": self.h.api.next_update_id(),
+            "callback_query": {
+                "id": f"cq{self.h.api.next_message_id()}",
+                "from": self.user,
+                "chat_instance": f"ci{self.id}",
+                "data": data,
+                "message": {
+                    "message_id": mid,
+                    "date": int(time.time()),
+                    "chat": self.chat_obj,
+                    "from": {"id": 4242, "is_bot": True, "first_name": "FairRecruit"},
+                    "text": "…",
+                },
+            },
+        }
 
     def tap(self, data: str, message_id: int | None = None) -> Reply:
         return Reply(self.h.deliver(self.callback_update(data, message_id)))

@@ -26,7 +26,9 @@ def test_mycases_lists_codes_and_triage_status(bot, registry_data):
     assert "received, waiting for review" in text
     with session_scope(bot.services.engine) as s:
         rep = s.exec(select(FeeReport).where(FeeReport.case_code == code)).one()
-        report_service.triage(s, rep, status="substantiated", note="receipt checked", actor="auditor@example.org")
+        report_service.triage(
+            s, rep, status="substantiated", note="receipt checked", actor="auditor@example.org"
+        )
     assert "confirmed by our reviewers" in chat.send("/mycases").text
     # another chat sees none of it
     assert "You have no cases yet." in bot.chat("en").send("/mycases").text

@@ -89,13 +89,21 @@ def test_free_text_recruiter_and_currency_from_the_workers_language(bot, registr
     assert gettext_for("bn")("When did you pay? Send the date, for example 15.03.2024.") in r.text
     chat.tap("r:nodate")
     r = chat.send("Saudi Arabia")
-    assert gettext_for("bn")("Do you have a receipt? You can send a photo of it now. This is optional.") in r.text
+    assert (
+        gettext_for("bn")("Do you have a receipt? You can send a photo of it now. This is optional.")
+        in r.text
+    )
     r = chat.tap("r:skip")
     assert "BDT" in r.text
     code = case_code_in(chat.tap("rc:yes").text)
     [rep] = reports(bot.services.engine)
     assert (rep.case_code, rep.recruiter_id, rep.recruiter_text) == (code, None, "Shapla Dalal Office")
-    assert (rep.currency, str(rep.amount), rep.paid_on, rep.destination_country) == ("BDT", "8000.00", None, "SA")
+    assert (rep.currency, str(rep.amount), rep.paid_on, rep.destination_country) == (
+        "BDT",
+        "8000.00",
+        None,
+        "SA",
+    )
     assert rep.receipt_file_id is None
 
 
@@ -149,15 +157,18 @@ def test_no_at_consent_saves_nothing(bot, registry_data):
     assert reports(bot.services.engine) == []
 
 
-@pytest.mark.parametrize(("text", "problem"), [
-    ("fifteen hundred", "I could not read a number there."),
-    ("-500", "The amount must be more than zero."),
-    ("0", "The amount must be more than zero."),
-    ("99999999999 NPR", "That amount looks too large. Please check it."),
-    ("250000 USD", "That amount looks too large. Please check it."),
-    ("1500 XYZ", "I do not know the currency “XYZ”."),
-    ("1500 rupees", "I do not know the currency “rupees”."),
-])
+@pytest.mark.parametrize(
+    ("text", "problem"),
+    [
+        ("fifteen hundred", "I could not read a number there."),
+        ("-500", "The amount must be more than zero."),
+        ("0", "The amount must be more than zero."),
+        ("99999999999 NPR", "That amount looks too large. Please check it."),
+        ("250000 USD", "That amount looks too large. Please check it."),
+        ("1500 XYZ", "I do not know the currency “XYZ”."),
+        ("1500 rupees", "I do not know the currency “rupees”."),
+    ],
+)
 def test_bad_amount_is_explained_and_asked_again(bot, registry_data, text, problem):
     chat = bot.chat("en")
     walk(chat, registry_data["ok"], 2)
@@ -180,12 +191,15 @@ def test_amount_without_a_currency_when_none_can_be_guessed(bot, registry_data):
     assert Q_DATE in chat.send("300 QAR").text
 
 
-@pytest.mark.parametrize(("text", "problem"), [
-    ((date.today() + timedelta(days=3)).strftime("%d.%m.%Y"), "That date is in the future."),
-    ("last year", "I could not read that date."),
-    ("31.02.2024", "I could not read that date."),
-    ("01.01.1975", "That date is too long ago."),
-])
+@pytest.mark.parametrize(
+    ("text", "problem"),
+    [
+        ((date.today() + timedelta(days=3)).strftime("%d.%m.%Y"), "That date is in the future."),
+        ("last year", "I could not read that date."),
+        ("31.02.2024", "I could not read that date."),
+        ("01.01.1975", "That date is too long ago."),
+    ],
+)
 def test_bad_date_is_explained_and_asked_again(bot, registry_data, text, problem):
     chat = bot.chat("en")
     walk(chat, registry_data["ok"], 3)
@@ -292,8 +306,9 @@ def test_database_unreachable_during_a_report(bot, registry_data, tmp_path):
     chat = bot.chat("en")
     walk(chat, registry_data["ok"], 6)
     good = bot.services.engine
-    bot.services.engine = make_engine("postgresql+psycopg://nobody@127.0.0.1:1/none",
-                                      connect_args={"connect_timeout": 2})
+    bot.services.engine = make_engine(
+        "postgresql+psycopg://nobody@127.0.0.1:1/none", connect_args={"connect_timeout": 2}
+    )
     try:
         r = chat.tap("rc:yes")
         assert "Nothing was saved. Please try again in a few minutes" in r.text

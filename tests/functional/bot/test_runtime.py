@@ -42,20 +42,30 @@ def test_cli_webhook_mode_needs_url_and_secret(cli, monkeypatch):
 
 def test_fairrecruit_bot_long_polls_the_configured_bot_api(sqlite_engine, tmp_path):
     api = FakeBotAPI().start()
-    env = {**os.environ,
-           "FAIRRECRUIT_TELEGRAM_BOT_TOKEN": api.token,
-           "FAIRRECRUIT_TELEGRAM_API_BASE_URL": api.base_url,
-           "FAIRRECRUIT_DATABASE_URL": sqlite_engine.url.render_as_string(hide_password=False),
-           "FAIRRECRUIT_VAR_DIR": str(tmp_path / "var"),
-           "FAIRRECRUIT_PSEUDONYM_KEY": "test-pseudonym-key-0123456789"}
+    env = {
+        **os.environ,
+        "FAIRRECRUIT_TELEGRAM_BOT_TOKEN": api.token,
+        "FAIRRECRUIT_TELEGRAM_API_BASE_URL": api.base_url,
+        "FAIRRECRUIT_DATABASE_URL": sqlite_engine.url.render_as_string(hide_password=False),
+        "FAIRRECRUIT_VAR_DIR": str(tmp_path / "var"),
+        "FAIRRECRUIT_PSEUDONYM_KEY": "test-pseudonym-key-0123456789",
+    }
     exe = Path(sys.executable).with_name("fairrecruit")
-    proc = subprocess.Popen([str(exe), "bot"], env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    proc = subprocess.Popen(
+        [str(exe), "bot"], env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
+    )
     try:
-        update = {"update_id": 1, "message": {
-            "message_id": 10, "date": int(time.time()), "text": "/start",
-            "entities": [{"type": "bot_command", "offset": 0, "length": 6}],
-            "chat": {"id": 555000111, "type": "private"},
-            "from": {"id": 555000111, "is_bot": False, "first_name": "W", "language_code": "id"}}}
+        update = {
+            "update_id": 1,
+            "message": {
+                "message_id": 10,
+                "date": int(time.time()),
+                "text": "/start",
+                "entities": [{"type": "bot_command", "offset": 0, "length": 6}],
+                "chat": {"id": 555000111, "type": "private"},
+                "from": {"id": 555000111, "is_bot": False, "first_name": "W", "language_code": "id"},
+            },
+        }
         api.push(update)
         deadline = time.monotonic() + 30
         while time.monotonic() < deadline and not any(c.method == "sendMessage" for c in api.calls):
@@ -82,7 +92,9 @@ def test_webhook_mode_checks_the_secret_token(tmp_path, sqlite_engine):
         [setwebhook] = [c for c in h.api.calls if c.method == "setWebhook"]
         assert setwebhook.params["secret_token"] == "s3cret-token-for-tests"
         chat = Chat(h, 8000001, "en")
-        update = chat.message_update(text="/help", entities=[{"type": "bot_command", "offset": 0, "length": 5}])
+        update = chat.message_update(
+            text="/help", entities=[{"type": "bot_command", "offset": 0, "length": 5}]
+        )
         url = f"http://127.0.0.1:{port}/telegram"
         body = json.dumps(update)
         headers = {"Content-Type": "application/json"}
@@ -110,7 +122,9 @@ def test_logs_carry_no_chat_id_name_or_token(bot, registry_data, caplog):
     good = bot.services.engine
     from registry.db import make_engine
 
-    bot.services.engine = make_engine("postgresql+psycopg://nobody@127.0.0.1:1/none", connect_args={"connect_timeout": 2})
+    bot.services.engine = make_engine(
+        "postgresql+psycopg://nobody@127.0.0.1:1/none", connect_args={"connect_timeout": 2}
+    )
     try:
         chat.send("/mycases")  # fails: logged without details
     finally:

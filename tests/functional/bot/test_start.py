@@ -12,10 +12,20 @@ from registry.services.reports import pseudonym
 WELCOME = "Welcome to FairRecruit. I help workers check recruiters and report fees they should not have paid."
 
 
-@pytest.mark.parametrize(("language_code", "lang"), [
-    ("en", "en"), ("ne", "ne"), ("bn", "bn"), ("tl", "tl"), ("id", "id"),
-    ("fil", "tl"), ("bn-BD", "bn"), ("de", "en"), (None, "en"),
-])
+@pytest.mark.parametrize(
+    ("language_code", "lang"),
+    [
+        ("en", "en"),
+        ("ne", "ne"),
+        ("bn", "bn"),
+        ("tl", "tl"),
+        ("id", "id"),
+        ("fil", "tl"),
+        ("bn-BD", "bn"),
+        ("de", "en"),
+        (None, "en"),
+    ],
+)
 def test_start_speaks_the_telegram_language_and_offers_a_picker(bot, language_code, lang):
     r = bot.chat(language_code).send("/start")
     expected = gettext_for(lang)(WELCOME)
@@ -39,7 +49,8 @@ def test_language_picker_switches_and_is_remembered_by_pseudonym(bot):
     with Session(bot.services.engine) as s:
         prefs = s.exec(select(ChatPreference)).all()
     assert [(p.reporter_key, p.language) for p in prefs] == [
-        (pseudonym(bot.settings.pseudonym_key, chat.id), "bn")]
+        (pseudonym(bot.settings.pseudonym_key, chat.id), "bn")
+    ]
     assert str(chat.id) not in prefs[0].reporter_key
 
 
@@ -83,8 +94,13 @@ def test_privacy_says_what_how_long_and_who(bot):
     text = bot.chat("tl").send("/privacy").text
     assert str(bot.settings.retention_days) in text
     assert "/forget" in text
-    assert gettext_for("tl")("What we keep: the reports you send (recruiter, fee, amount, dates, countries, "
-                             "and the receipt photo if you send one).") in text
+    assert (
+        gettext_for("tl")(
+            "What we keep: the reports you send (recruiter, fee, amount, dates, countries, "
+            "and the receipt photo if you send one)."
+        )
+        in text
+    )
 
 
 def test_cancel_outside_a_flow(bot):
@@ -108,4 +124,6 @@ def test_command_menu_is_set_in_each_language(bot):
     langs = {c.params.get("language_code") for c in calls}
     assert langs == {None, "ne", "bn", "tl", "id"}
     ne = next(c for c in calls if c.params.get("language_code") == "ne")
-    assert {"command": "report", "description": gettext_for("ne")("Report a fee you paid")} in ne.params["commands"]
+    assert {"command": "report", "description": gettext_for("ne")("Report a fee you paid")} in ne.params[
+        "commands"
+    ]

@@ -89,29 +89,58 @@ def main() -> dict:
         src = tmp / "seeded.db"
         engine = _migrated(src)
         t0 = time.perf_counter()
-        res = seed.bulk(engine, recruiters=n_rec, reports=n_rep, pseudonym_key="bench-pseudonym-key", fx=fx, seed=1)
+        res = seed.bulk(
+            engine, recruiters=n_rec, reports=n_rep, pseudonym_key="bench-pseudonym-key", fx=fx, seed=1
+        )
         engine.dispose()  # includes the final WAL checkpoint
         seconds = time.perf_counter() - t0
         with sqlite3.connect(src) as c:
             total_rows = sum(c.execute(f'SELECT count(*) FROM "{t}"').fetchone()[0] for t in TABLES)
-        print(f"seed: {res.recruiters} recruiters, {res.reports} reports, {res.log_entries} audit-log entries, "
-              f"{total_rows} rows in {seconds:.1f} s", flush=True)
+        print(
+            f"seed: {res.recruiters} recruiters, {res.reports} reports, {res.log_entries} audit-log entries, "
+            f"{total_rows} rows in {seconds:.1f} s",
+            flush=True,
+        )
         base_seconds, base_rows = raw_baseline(src, tmp / "baseline.db")
         print(f"raw sqlite3 executemany of the same {base_rows} rows: {base_seconds:.1f} s", flush=True)
         ratio = seconds / base_seconds if base_seconds else float("inf")
         full_scale = n_rec >= 100_000 and n_rep >= 1_000_000
         rows += [
-            {"metric": f"seed {n_rec:,} recruiters + {n_rep:,} reports (SQLite)", "value": round(seconds, 1),
-             "unit": "s", "goal": f"< {GOAL_SECONDS:.0f} s" + ("" if full_scale else " (scaled down)"),
-             "ok": seconds < GOAL_SECONDS},
-            {"metric": "seed rows written (all tables incl. audit log)", "value": total_rows, "unit": "rows",
-             "goal": "", "ok": base_rows == total_rows},
-            {"metric": "seed throughput", "value": round(total_rows / seconds), "unit": "rows/s", "goal": "",
-             "ok": True},
-            {"metric": "baseline: raw sqlite3 executemany, same rows", "value": round(base_seconds, 1), "unit": "s",
-             "goal": "", "ok": True},
-            {"metric": "seed time / raw insert time", "value": round(ratio, 2), "unit": "x",
-             "goal": "informative (generation + hash chain)", "ok": True},
+            {
+                "metric": f"seed {n_rec:,} recruiters + {n_rep:,} reports (SQLite)",
+                "value": round(seconds, 1),
+                "unit": "s",
+                "goal": f"< {GOAL_SECONDS:.0f} s" + ("" if full_scale else " (scaled down)"),
+                "ok": seconds < GOAL_SECONDS,
+            },
+            {
+                "metric": "seed rows written (all tables incl. audit log)",
+                "value": total_rows,
+                "unit": "rows",
+                "goal": "",
+                "ok": base_rows == total_rows,
+            },
+            {
+                "metric": "seed throughput",
+                "value": round(total_rows / seconds),
+                "unit": "rows/s",
+                "goal": "",
+                "ok": True,
+            },
+            {
+                "metric": "baseline: raw sqlite3 executemany, same rows",
+                "value": round(base_seconds, 1),
+                "unit": "s",
+                "goal": "",
+                "ok": True,
+            },
+            {
+                "metric": "seed time / raw insert time",
+                "value": round(ratio, 2),
+                "unit": "x",
+                "goal": "informative (generation + hash chain)",
+                "ok": True,
+            },
         ]
         # Onboarding import: 10,000 CSV rows, validated and written with the audit log.
         imp = _migrated(tmp / "import.db")
@@ -121,9 +150,15 @@ def main() -> dict:
         imp_seconds = time.perf_counter() - t0
         imp.dispose()
         print(f"import: {result.created} rows in {imp_seconds:.1f} s", flush=True)
-        rows.append({"metric": f"recruiters import, {IMPORT_ROWS:,} CSV rows", "value": round(imp_seconds, 2),
-                     "unit": "s", "goal": f"< {IMPORT_GOAL_SECONDS:.0f} s",
-                     "ok": imp_seconds < IMPORT_GOAL_SECONDS and result.created == IMPORT_ROWS})
+        rows.append(
+            {
+                "metric": f"recruiters import, {IMPORT_ROWS:,} CSV rows",
+                "value": round(imp_seconds, 2),
+                "unit": "s",
+                "goal": f"< {IMPORT_GOAL_SECONDS:.0f} s",
+                "ok": imp_seconds < IMPORT_GOAL_SECONDS and result.created == IMPORT_ROWS,
+            }
+        )
     return {"rows": rows}
 
 

@@ -25,7 +25,7 @@ loglevel = "info"
 # Behind the reverse proxy of docker-compose / the host; trust its X-Forwarded-* headers only.
 forwarded_allow_ips = os.environ.get("FORWARDED_ALLOW_IPS", "127.0.0.1")
 # Heartbeat files in memory, not on a container's overlay filesystem.
-worker_tmp_dir = "/dev/shm" if os.path.isdir("/dev/shm") else None
+worker_tmp_dir = "/dev/shm" if os.path.isdir("/dev/shm") else None  # noqa: S108
 proc_name = "fairrecruit-web"
 # No shared control socket in $HOME: several instances (tests, containers) must not collide.
 control_socket_disable = True

@@ -37,8 +37,9 @@ def recruiters_import(obj, file: str, dry_run: bool, actor: str, no_progress: bo
 
     _require_schema(obj.engine)
     try:
-        res = importer.import_file(obj.engine, file, actor=actor, dry_run=dry_run,
-                                   progress=tqdm_progress(not no_progress))
+        res = importer.import_file(
+            obj.engine, file, actor=actor, dry_run=dry_run, progress=tqdm_progress(not no_progress)
+        )
     except importer.ImportRejected as e:
         click.echo(f"Error: {file}: {e.message}", err=True)
         raise SystemExit(1) from None
@@ -47,5 +48,7 @@ def recruiters_import(obj, file: str, dry_run: bool, actor: str, no_progress: bo
     if dry_run:
         click.echo(f"{file}: {res.rows} rows valid, no duplicates; nothing written (--dry-run)")
         return
-    click.echo(f"imported {res.created} recruiters as applicants ({res.corridors} corridors, "
-               f"{res.log_entries} audit-log entries) in {res.seconds:.1f} s")
+    click.echo(
+        f"imported {res.created} recruiters as applicants ({res.corridors} corridors, "
+        f"{res.log_entries} audit-log entries) in {res.seconds:.1f} s"
+    )

@@ -36,7 +36,9 @@ def fairrecruit_argv() -> list[str]:
     return [sys.executable, "-c", "import sys; from registry.cli import main; sys.exit(main())"]
 
 
-def gunicorn_argv(host: str, port: int, workers: int | None = None, extra: list[str] | tuple = ()) -> list[str]:
+def gunicorn_argv(
+    host: str, port: int, workers: int | None = None, extra: list[str] | tuple = ()
+) -> list[str]:
     argv = [sys.executable, "-m", "gunicorn"]
     if GUNICORN_CONF.exists():
         argv += ["--config", str(GUNICORN_CONF)]
@@ -79,7 +81,7 @@ def child_env() -> dict[str, str]:
 def _exec(argv: list[str]) -> None:
     sys.stdout.flush()
     sys.stderr.flush()
-    os.execve(argv[0], argv, child_env())
+    os.execve(argv[0], argv, child_env())  # noqa: S606 - replace this process with the server
 
 
 def _check_ready(obj) -> None:
@@ -90,7 +92,9 @@ def _check_ready(obj) -> None:
     try:
         has_schema = inspect(obj.engine).has_table("recruiter")
     except Exception as e:  # noqa: BLE001 - any connection problem is reported as such
-        raise click.ClickException(f"cannot reach the database {settings.sqlalchemy_url.split('@')[-1]}: {e}") from None
+        raise click.ClickException(
+            f"cannot reach the database {settings.sqlalchemy_url.split('@')[-1]}: {e}"
+        ) from None
     if not has_schema:
         raise click.ClickException("the database has no schema yet; run `fairrecruit db upgrade` first")
 
@@ -99,11 +103,21 @@ def _check_ready(obj) -> None:
 
 
 @main.command("web", context_settings=PASSTHROUGH)
-@click.option("--host", default=None, help="Interface to listen on [default: FAIRRECRUIT_WEB_HOST or 127.0.0.1].")
-@click.option("--port", type=click.IntRange(1, 65535), default=None,
-              help="Port [default: FAIRRECRUIT_WEB_PORT or 8000].")
-@click.option("--workers", type=click.IntRange(1, 64), default=None,
-              help="Gunicorn worker processes [default: FAIRRECRUIT_WEB_WORKERS].")
+@click.option(
+    "--host", default=None, help="Interface to listen on [default: FAIRRECRUIT_WEB_HOST or 127.0.0.1]."
+)
+@click.option(
+    "--port",
+    type=click.IntRange(1, 65535),
+    default=None,
+    help="Port [default: FAIRRECRUIT_WEB_PORT or 8000].",
+)
+@click.option(
+    "--workers",
+    type=click.IntRange(1, 64),
+    default=None,
+    help="Gunicorn worker processes [default: FAIRRECRUIT_WEB_WORKERS].",
+)
 @click.argument("gunicorn_args", nargs=-1, type=click.UNPROCESSED)
 @pass_ctx
 def web(obj, host: str | None, port: int | None, workers: int | None, gunicorn_args: tuple[str, ...]) -> None:
@@ -117,7 +131,9 @@ def web(obj, host: str | None, port: int | None, workers: int | None, gunicorn_a
 
 
 @main.command("worker", context_settings=PASSTHROUGH)
-@click.option("--concurrency", type=click.IntRange(1, 256), default=None, help="Worker processes [default: CPUs].")
+@click.option(
+    "--concurrency", type=click.IntRange(1, 256), default=None, help="Worker processes [default: CPUs]."
+)
 @click.argument("celery_args", nargs=-1, type=click.UNPROCESSED)
 @pass_ctx
 def worker(obj, concurrency: int | None, celery_args: tuple[str, ...]) -> None:
@@ -227,8 +243,11 @@ class Supervisor:
             time.sleep(0.1)
         stubborn = [c for c in self.children if self._group_alive(c)]
         if stubborn:
-            self.echo(f"still running after {self.stop_timeout:.0f} s: {', '.join(c.name for c in stubborn)}; "
-                      "killing", err=True)
+            self.echo(
+                f"still running after {self.stop_timeout:.0f} s: {', '.join(c.name for c in stubborn)}; "
+                "killing",
+                err=True,
+            )
             self._signal_groups(signal.SIGKILL)
         for child in self.children:
             try:
@@ -250,7 +269,7 @@ def _group_has_live_members(pgid: int) -> bool:
             stat = (entry / "stat").read_text()
         except OSError:
             continue
-        fields = stat[stat.rindex(")") + 2:].split()
+        fields = stat[stat.rindex(")") + 2 :].split()
         state, pg = fields[0], int(fields[2])
         if pg == pgid and state not in ("Z", "X"):
             return True
@@ -281,23 +300,37 @@ def login_hint(obj) -> str:
     with Session(obj.engine) as session:
         demo_admin = users.by_email(session, seed.DEMO_ADMIN_EMAIL) is not None
     if demo_admin and not s.is_production:
-        return (f"demo login: {seed.DEMO_ADMIN_EMAIL} / {seed.DEMO_ADMIN_PASSWORD} "
-                "(demo data only; never use it in production)")
+        return (
+            f"demo login: {seed.DEMO_ADMIN_EMAIL} / {seed.DEMO_ADMIN_PASSWORD} "
+            "(demo data only; never use it in production)"
+        )
     return "log in with an account created by `fairrecruit users create --email you@example.org --role admin`"
 
 
 @main.command("up")
 @click.option("--host", default=None, help="Interface for the web server [default: FAIRRECRUIT_WEB_HOST].")
-@click.option("--port", type=click.IntRange(1, 65535), default=None, help="Web port [default: FAIRRECRUIT_WEB_PORT].")
-@click.option("--web-workers", type=click.IntRange(1, 64), default=None,
-              help="Gunicorn worker processes [default: FAIRRECRUIT_WEB_WORKERS].")
-@click.option("--concurrency", type=click.IntRange(1, 64), default=2, show_default=True,
-              help="Celery worker processes.")
+@click.option(
+    "--port", type=click.IntRange(1, 65535), default=None, help="Web port [default: FAIRRECRUIT_WEB_PORT]."
+)
+@click.option(
+    "--web-workers",
+    type=click.IntRange(1, 64),
+    default=None,
+    help="Gunicorn worker processes [default: FAIRRECRUIT_WEB_WORKERS].",
+)
+@click.option(
+    "--concurrency", type=click.IntRange(1, 64), default=2, show_default=True, help="Celery worker processes."
+)
 @click.option("--no-worker", is_flag=True, help="Do not start the Celery worker.")
 @click.option("--no-beat", is_flag=True, help="Do not start Celery beat.")
 @click.option("--no-bot", is_flag=True, help="Do not start the Telegram bot even when a token is set.")
-@click.option("--stop-timeout", type=click.FloatRange(0.5, 300), default=15.0, show_default=True,
-              help="Seconds to wait after SIGTERM before killing.")
+@click.option(
+    "--stop-timeout",
+    type=click.FloatRange(0.5, 300),
+    default=15.0,
+    show_default=True,
+    help="Seconds to wait after SIGTERM before killing.",
+)
 @pass_ctx
 def up(obj, host, port, web_workers, concurrency, no_worker, no_beat, no_bot, stop_timeout) -> None:
     """Run everything on this machine: web, Celery worker and beat, and the bot when a token is set.
@@ -311,8 +344,10 @@ def up(obj, host, port, web_workers, concurrency, no_worker, no_beat, no_bot, st
     port = port or s.web_port
     children = [Child("web", gunicorn_argv(host, port, web_workers or s.web_workers))]
     if not (no_worker and no_beat) and not _workers_available():
-        click.echo("note: the workers package (workers/main.py) is not installed; running without worker and beat",
-                   err=True)
+        click.echo(
+            "note: the workers package (workers/main.py) is not installed; running without worker and beat",
+            err=True,
+        )
         no_worker = no_beat = True
     if not no_worker:
         children.append(Child("worker", celery_argv("worker", s, ["--concurrency", str(concurrency)])))
@@ -341,9 +376,13 @@ def up(obj, host, port, web_workers, concurrency, no_worker, no_beat, no_bot, st
 
 
 @main.command("healthcheck")
-@click.option("--url", default=None, help="Also require this URL to answer 200 (e.g. http://127.0.0.1:8000/healthz).")
+@click.option(
+    "--url", default=None, help="Also require this URL to answer 200 (e.g. http://127.0.0.1:8000/healthz)."
+)
 @click.option("--broker/--no-broker", default=True, show_default=True, help="Check the Celery broker too.")
-@click.option("--timeout", type=click.FloatRange(0.5, 60), default=5.0, show_default=True, help="Seconds per check.")
+@click.option(
+    "--timeout", type=click.FloatRange(0.5, 60), default=5.0, show_default=True, help="Seconds per check."
+)
 @pass_ctx
 def healthcheck(obj, url: str | None, broker: bool, timeout: float) -> None:
     """Exit 0 when the database (and broker, and URL) answer; 1 naming what does not (for container healthchecks)."""

@@ -12,26 +12,65 @@ def tqdm_progress(enabled: bool = True):
     from tqdm import tqdm
 
     def make(total: int, desc: str):
-        return tqdm(total=total, desc=f"{desc:<10}", unit=" rows", unit_scale=True, disable=not enabled,
-                    leave=True, dynamic_ncols=True, mininterval=0.5)
+        return tqdm(
+            total=total,
+            desc=f"{desc:<10}",
+            unit=" rows",
+            unit_scale=True,
+            disable=not enabled,
+            leave=True,
+            dynamic_ncols=True,
+            mininterval=0.5,
+        )
 
     return make
 
 
 @main.command("seed")
-@click.option("--demo", is_flag=True, help="Load the small demo set (invented names) with a demo admin and company.")
-@click.option("--if-empty", is_flag=True, help="With --demo: do nothing when the registry already holds recruiters.")
-@click.option("--recruiters", "n_recruiters", type=click.IntRange(min=0), default=0, show_default=True,
-              help="Generate this many recruiters (volume for load tests).")
-@click.option("--reports", "n_reports", type=click.IntRange(min=0), default=0, show_default=True,
-              help="Generate this many fee reports (attached to the generated, or else existing, recruiters).")
-@click.option("--seed", "random_seed", type=int, default=None, help="Random seed, for a reproducible data set.")
-@click.option("--batch", type=click.IntRange(min=100), default=10_000, show_default=True,
-              help="Rows per executemany batch.")
+@click.option(
+    "--demo", is_flag=True, help="Load the small demo set (invented names) with a demo admin and company."
+)
+@click.option(
+    "--if-empty", is_flag=True, help="With --demo: do nothing when the registry already holds recruiters."
+)
+@click.option(
+    "--recruiters",
+    "n_recruiters",
+    type=click.IntRange(min=0),
+    default=0,
+    show_default=True,
+    help="Generate this many recruiters (volume for load tests).",
+)
+@click.option(
+    "--reports",
+    "n_reports",
+    type=click.IntRange(min=0),
+    default=0,
+    show_default=True,
+    help="Generate this many fee reports (attached to the generated, or else existing, recruiters).",
+)
+@click.option(
+    "--seed", "random_seed", type=int, default=None, help="Random seed, for a reproducible data set."
+)
+@click.option(
+    "--batch",
+    type=click.IntRange(min=100),
+    default=10_000,
+    show_default=True,
+    help="Rows per executemany batch.",
+)
 @click.option("--no-progress", is_flag=True, help="Do not draw progress bars.")
 @pass_ctx
-def seed(obj, demo: bool, if_empty: bool, n_recruiters: int, n_reports: int, random_seed: int | None, batch: int,
-         no_progress: bool) -> None:
+def seed(
+    obj,
+    demo: bool,
+    if_empty: bool,
+    n_recruiters: int,
+    n_reports: int,
+    random_seed: int | None,
+    batch: int,
+    no_progress: bool,
+) -> None:
     """Fill the registry with demo data or generated volume.
 
     \b
@@ -54,14 +93,18 @@ def seed(obj, demo: bool, if_empty: bool, n_recruiters: int, n_reports: int, ran
     if not demo and not (n_recruiters or n_reports):
         raise click.UsageError("say what to seed: --demo, or --recruiters N and/or --reports M")
     if demo and (n_recruiters or n_reports):
-        raise click.UsageError("--demo cannot be combined with --recruiters/--reports; run them one after the other")
+        raise click.UsageError(
+            "--demo cannot be combined with --recruiters/--reports; run them one after the other"
+        )
     settings = obj.settings
     fx = reports.fx_table(str(settings.fx_rates_path))
 
     if demo:
         if settings.is_production:
-            raise click.ClickException("refusing to load the demo set in production (FAIRRECRUIT_ENV=production): "
-                                       "it creates a demo admin with a published password")
+            raise click.ClickException(
+                "refusing to load the demo set in production (FAIRRECRUIT_ENV=production): "
+                "it creates a demo admin with a published password"
+            )
         _require_schema(obj.engine)
         with session_scope(obj.engine) as session:
             existing = session.scalar(select(func.count()).select_from(Recruiter)) or 0
@@ -71,16 +114,23 @@ def seed(obj, demo: bool, if_empty: bool, n_recruiters: int, n_reports: int, ran
         try:
             with session_scope(obj.engine) as session:
                 res = seed_service.demo(
-                    session, pseudonym_key=settings.pseudonym_key, fx=fx,
-                    cycle_years=settings.accreditation_cycle_years, major_days=settings.major_finding_due_days,
+                    session,
+                    pseudonym_key=settings.pseudonym_key,
+                    fx=fx,
+                    cycle_years=settings.accreditation_cycle_years,
+                    major_days=settings.major_finding_due_days,
                     minor_days=settings.minor_finding_due_days,
                 )
         except DomainError as e:
             raise click.ClickException(f"{e.message} (use --if-empty to skip silently)") from None
         states = ", ".join(f"{k} {v}" for k, v in sorted(res.states.items()))
-        click.echo(f"demo set loaded: {res.recruiters} recruiters ({states}), {res.audits} audits, "
-                   f"{res.findings} findings, {res.reports} fee reports")
-        click.echo(f"admin login:  {res.admin_email} / {res.admin_password}   ({settings.public_base_url}/admin/)")
+        click.echo(
+            f"demo set loaded: {res.recruiters} recruiters ({states}), {res.audits} audits, "
+            f"{res.findings} findings, {res.reports} fee reports"
+        )
+        click.echo(
+            f"admin login:  {res.admin_email} / {res.admin_password}   ({settings.public_base_url}/admin/)"
+        )
         click.echo(f"company:      {res.company}")
         click.echo(f"API key (shown once, store it now): {res.api_key}")
         return
@@ -88,15 +138,23 @@ def seed(obj, demo: bool, if_empty: bool, n_recruiters: int, n_reports: int, ran
     _require_schema(obj.engine)
     try:
         res = seed_service.bulk(
-            obj.engine, recruiters=n_recruiters, reports=n_reports, pseudonym_key=settings.pseudonym_key, fx=fx,
-            seed=random_seed, batch=batch, progress=tqdm_progress(not no_progress),
+            obj.engine,
+            recruiters=n_recruiters,
+            reports=n_reports,
+            pseudonym_key=settings.pseudonym_key,
+            fx=fx,
+            seed=random_seed,
+            batch=batch,
+            progress=tqdm_progress(not no_progress),
             cycle_years=settings.accreditation_cycle_years,
         )
     except DomainError as e:
         raise click.ClickException(e.message) from None
-    click.echo(f"generated {res.recruiters} recruiters, {res.corridors} corridors, {res.audits} audits, "
-               f"{res.events} accreditation events, {res.reports} fee reports and {res.log_entries} audit-log "
-               f"entries in {res.seconds:.1f} s ({res.rows / max(res.seconds, 1e-9):,.0f} rows/s)")
+    click.echo(
+        f"generated {res.recruiters} recruiters, {res.corridors} corridors, {res.audits} audits, "
+        f"{res.events} accreditation events, {res.reports} fee reports and {res.log_entries} audit-log "
+        f"entries in {res.seconds:.1f} s ({res.rows / max(res.seconds, 1e-9):,.0f} rows/s)"
+    )
 
 
 def _require_schema(engine) -> None:

@@ -48,8 +48,19 @@ from registry.services.recruiters import PUBLIC_ID_ALPHABET, RecruiterInput
 from registry.services.seed import _codes, _fix_sequences, _jsonable_row, _next_id, _NoProgress
 from registry.timeutil import utcnow
 
-COLUMNS = ("legal_name", "other_names", "country", "licence_authority", "licence_number", "corridors", "sectors",
-           "contact_email", "contact_phone", "website", "address")
+COLUMNS = (
+    "legal_name",
+    "other_names",
+    "country",
+    "licence_authority",
+    "licence_number",
+    "corridors",
+    "sectors",
+    "contact_email",
+    "contact_phone",
+    "website",
+    "address",
+)
 REQUIRED_COLUMNS = ("legal_name", "country")
 MAX_REPORTED = 200
 
@@ -112,7 +123,9 @@ def _describe(e: ValidationError) -> str:
     return "; ".join(parts)
 
 
-def parse(text: str, progress: ProgressFactory | None = None) -> tuple[list[tuple[int, RecruiterInput]], list[RowError]]:
+def parse(
+    text: str, progress: ProgressFactory | None = None
+) -> tuple[list[tuple[int, RecruiterInput]], list[RowError]]:
     """Validate every row: (valid rows with their line numbers, errors with line numbers).
 
     A bad header raises ImportRejected at once."""
@@ -120,12 +133,16 @@ def parse(text: str, progress: ProgressFactory | None = None) -> tuple[list[tupl
     reader = csv.DictReader(io.StringIO(text, newline=""))
     header = [h.strip() for h in (reader.fieldnames or [])]
     if not header:
-        raise ImportRejected([RowError(1, "the file is empty; expected a header row: " + ",".join(COLUMNS))], 0)
+        raise ImportRejected(
+            [RowError(1, "the file is empty; expected a header row: " + ",".join(COLUMNS))], 0
+        )
     reader.fieldnames = header
     errors: list[RowError] = []
     unknown = [h for h in header if h not in COLUMNS]
     if unknown:
-        errors.append(RowError(1, f"unknown column(s) {', '.join(unknown)}; known columns: {', '.join(COLUMNS)}"))
+        errors.append(
+            RowError(1, f"unknown column(s) {', '.join(unknown)}; known columns: {', '.join(COLUMNS)}")
+        )
     missing = [c for c in REQUIRED_COLUMNS if c not in header]
     if missing:
         errors.append(RowError(1, f"missing required column(s): {', '.join(missing)}"))
@@ -139,7 +156,9 @@ def parse(text: str, progress: ProgressFactory | None = None) -> tuple[list[tupl
         end = reader.line_num
         bar.update(end - line + 1)
         if None in row:
-            errors.append(RowError(line, f"{len(header) + len(row[None])} fields, the header has {len(header)}"))
+            errors.append(
+                RowError(line, f"{len(header) + len(row[None])} fields, the header has {len(header)}")
+            )
             continue
         values = {k: (v or "").strip() for k, v in row.items()}
         if not any(values.values()):
@@ -186,12 +205,21 @@ def duplicates(conn, items: list[tuple[int, RecruiterInput]]) -> list[RowError]:
         norm = search.normalize(data.legal_name)
         names[line] = norm
         if key and key in seen_licence:
-            errors.append(RowError(line, f"duplicate of line {seen_licence[key]}: same licence {key[0]} "
-                                         f"{data.licence_number}"))
+            errors.append(
+                RowError(
+                    line,
+                    f"duplicate of line {seen_licence[key]}: same licence {key[0]} {data.licence_number}",
+                )
+            )
             continue
         if (data.country, norm) in seen_name:
-            errors.append(RowError(line, f"duplicate of line {seen_name[(data.country, norm)]}: same name "
-                                         f"{data.legal_name!r} in {data.country}"))
+            errors.append(
+                RowError(
+                    line,
+                    f"duplicate of line {seen_name[(data.country, norm)]}: same name "
+                    f"{data.legal_name!r} in {data.country}",
+                )
+            )
             continue
         if key:
             seen_licence[key] = line
@@ -202,10 +230,11 @@ def duplicates(conn, items: list[tuple[int, RecruiterInput]]) -> list[RowError]:
     by_licence: dict[tuple[str, str], str] = {}
     by_name: dict[tuple[str, str], str] = {}
     for i in range(0, len(countries), 500):
-        chunk = countries[i:i + 500]
+        chunk = countries[i : i + 500]
         for country, number, text, pid in conn.execute(
-            select(R.c.country, func.upper(R.c.licence_number), R.c.search_text, R.c.public_id)
-            .where(R.c.country.in_(chunk))
+            select(R.c.country, func.upper(R.c.licence_number), R.c.search_text, R.c.public_id).where(
+                R.c.country.in_(chunk)
+            )
         ):
             if number:
                 by_licence.setdefault((country, number), pid)
@@ -213,23 +242,45 @@ def duplicates(conn, items: list[tuple[int, RecruiterInput]]) -> list[RowError]:
     for line, data in items:
         key = _licence_key(data)
         if key and key in by_licence:
-            errors.append(RowError(line, f"already in the registry as {by_licence[key]} (licence {data.country} "
-                                         f"{data.licence_number})"))
+            errors.append(
+                RowError(
+                    line,
+                    f"already in the registry as {by_licence[key]} (licence {data.country} "
+                    f"{data.licence_number})",
+                )
+            )
         elif (data.country, names[line]) in by_name:
-            errors.append(RowError(line, f"already in the registry as {by_name[(data.country, names[line])]} "
-                                         f"(same name {data.legal_name!r} in {data.country})"))
+            errors.append(
+                RowError(
+                    line,
+                    f"already in the registry as {by_name[(data.country, names[line])]} "
+                    f"(same name {data.legal_name!r} in {data.country})",
+                )
+            )
     errors.sort(key=lambda e: e.line)
     return errors
 
 
-def import_text(engine: Engine, text: str, *, actor: str = "cli:import", progress: ProgressFactory | None = None,
-                dry_run: bool = False, batch: int = 5000) -> ImportResult:
+def import_text(
+    engine: Engine,
+    text: str,
+    *,
+    actor: str = "cli:import",
+    progress: ProgressFactory | None = None,
+    dry_run: bool = False,
+    batch: int = 5000,
+) -> ImportResult:
     """Validate and import; all or nothing. Raises ImportRejected when any row is bad."""
     t0 = time.perf_counter()
     progress = progress or (lambda total, desc: _NoProgress())
     items, bad = parse(text, progress)
     res = ImportResult(rows=len(items) + len(bad))
-    R, C, A, E = Recruiter.__table__, Corridor.__table__, Accreditation.__table__, AccreditationEvent.__table__
+    R, C, A, E = (
+        Recruiter.__table__,
+        Corridor.__table__,
+        Accreditation.__table__,
+        AccreditationEvent.__table__,
+    )
     hidden = {t: auditlog.TRACKED[m][1] for t, m in ((R, Recruiter), (C, Corridor), (E, AccreditationEvent))}
     with engine.connect() as conn, conn.begin() as tx:
         if conn.dialect.name == "postgresql":
@@ -251,33 +302,75 @@ def import_text(engine: Engine, text: str, *, actor: str = "cli:import", progres
         for start in range(0, len(items), batch):
             rrows, crows, arows, erows = [], [], [], []
             log: list[PendingEntry] = []
-            for k, (_line, d) in enumerate(items[start:start + batch], start=start):
+            for k, (_line, d) in enumerate(items[start : start + batch], start=start):
                 rrow = {
-                    "id": rid, "public_id": pids[k], "legal_name": d.legal_name, "other_names": d.other_names,
-                    "country": d.country, "licence_authority": d.licence_authority,
-                    "licence_number": d.licence_number, "sectors": d.sectors, "contact_email": d.contact_email,
-                    "contact_phone": d.contact_phone, "website": d.website, "address": d.address,
-                    "licence_status": "unknown", "licence_valid_until": None, "licence_checked_at": None,
-                    "parent_id": None, "search_text": search.search_text(d.legal_name, d.other_names),
-                    "created_at": now, "updated_at": now,
+                    "id": rid,
+                    "public_id": pids[k],
+                    "legal_name": d.legal_name,
+                    "other_names": d.other_names,
+                    "country": d.country,
+                    "licence_authority": d.licence_authority,
+                    "licence_number": d.licence_number,
+                    "sectors": d.sectors,
+                    "contact_email": d.contact_email,
+                    "contact_phone": d.contact_phone,
+                    "website": d.website,
+                    "address": d.address,
+                    "licence_status": "unknown",
+                    "licence_valid_until": None,
+                    "licence_checked_at": None,
+                    "parent_id": None,
+                    "search_text": search.search_text(d.legal_name, d.other_names),
+                    "created_at": now,
+                    "updated_at": now,
                 }
                 rrows.append(rrow)
-                log.append(PendingEntry(actor, "create", "recruiter", str(rid), rid, _jsonable_row(rrow, hidden[R])))
+                log.append(
+                    PendingEntry(actor, "create", "recruiter", str(rid), rid, _jsonable_row(rrow, hidden[R]))
+                )
                 for o, dst in dict.fromkeys(d.corridors):
                     crow = {"id": cid, "recruiter_id": rid, "origin": o, "destination": dst}
                     crows.append(crow)
-                    log.append(PendingEntry(actor, "create", "corridor", str(cid), rid, _jsonable_row(crow, hidden[C])))
+                    log.append(
+                        PendingEntry(
+                            actor, "create", "corridor", str(cid), rid, _jsonable_row(crow, hidden[C])
+                        )
+                    )
                     cid += 1
-                acc = {"recruiter_id": rid, "status": "applicant", "since": now, "valid_from": None,
-                       "valid_until": None, "certificate_number": None, "updated_at": now}
+                acc = {
+                    "recruiter_id": rid,
+                    "status": "applicant",
+                    "since": now,
+                    "valid_from": None,
+                    "valid_until": None,
+                    "certificate_number": None,
+                    "updated_at": now,
+                }
                 arows.append(acc)
-                log.append(PendingEntry(actor, "create", "accreditation", str(rid), rid, _jsonable_row(acc, frozenset())))
-                erow = {"id": eid, "recruiter_id": rid, "from_status": None, "to_status": "applicant", "at": now,
-                        "actor": actor, "reason": "registered as applicant (import)", "audit_id": None,
-                        "report_id": None, "valid_from": None, "valid_until": None}
+                log.append(
+                    PendingEntry(
+                        actor, "create", "accreditation", str(rid), rid, _jsonable_row(acc, frozenset())
+                    )
+                )
+                erow = {
+                    "id": eid,
+                    "recruiter_id": rid,
+                    "from_status": None,
+                    "to_status": "applicant",
+                    "at": now,
+                    "actor": actor,
+                    "reason": "registered as applicant (import)",
+                    "audit_id": None,
+                    "report_id": None,
+                    "valid_from": None,
+                    "valid_until": None,
+                }
                 erows.append(erow)
-                log.append(PendingEntry(actor, "create", "accreditation_event", str(eid), rid,
-                                        _jsonable_row(erow, hidden[E])))
+                log.append(
+                    PendingEntry(
+                        actor, "create", "accreditation_event", str(eid), rid, _jsonable_row(erow, hidden[E])
+                    )
+                )
                 res.public_ids.append(pids[k])
                 rid += 1
                 eid += 1
@@ -300,5 +393,7 @@ def import_file(engine: Engine, path: str | Path, **kwargs) -> ImportResult:
     try:
         text = Path(path).read_text(encoding="utf-8-sig")
     except UnicodeDecodeError as e:
-        raise InvalidInput(f"{path}: not UTF-8 text ({e.reason} at byte {e.start}); save the file as UTF-8 CSV") from None
+        raise InvalidInput(
+            f"{path}: not UTF-8 text ({e.reason} at byte {e.start}); save the file as UTF-8 CSV"
+        ) from None
     return import_text(engine, text, **kwargs)

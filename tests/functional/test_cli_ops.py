@@ -40,8 +40,18 @@ def test_every_command_has_help():
 
     runner = CliRunner()
     paths = list(_all_commands(main))
-    for expected in [("up",), ("web",), ("worker",), ("beat",), ("seed",), ("recruiters", "import"),
-                     ("db", "upgrade"), ("audit-log", "verify"), ("users", "create"), ("healthcheck",)]:
+    for expected in [
+        ("up",),
+        ("web",),
+        ("worker",),
+        ("beat",),
+        ("seed",),
+        ("recruiters", "import"),
+        ("db", "upgrade"),
+        ("audit-log", "verify"),
+        ("users", "create"),
+        ("healthcheck",),
+    ]:
         assert expected in paths
     for path in paths:
         result = runner.invoke(main, [*path, "--help"])
@@ -49,19 +59,22 @@ def test_every_command_has_help():
         assert "Usage:" in result.output and len(result.output.splitlines()) > 3, path
 
 
-@pytest.mark.parametrize(("args", "needle"), [
-    (["seed", "--recruiters", "-5"], "Invalid value for '--recruiters'"),
-    (["seed", "--reports", "many"], "'many' is not a valid integer"),
-    (["seed"], "say what to seed"),
-    (["seed", "--if-empty"], "--if-empty goes with --demo"),
-    (["seed", "--demo", "--recruiters", "5"], "cannot be combined"),
-    (["recruiters", "import", "/nonexistent/recruiters.csv"], "does not exist"),
-    (["recruiters", "import"], "Missing argument 'FILE'"),
-    (["web", "--port", "70000"], "Invalid value for '--port'"),
-    (["up", "--port", "0"], "Invalid value for '--port'"),
-    (["up", "--stop-timeout", "0"], "Invalid value for '--stop-timeout'"),
-    (["worker", "--concurrency", "0"], "Invalid value for '--concurrency'"),
-])
+@pytest.mark.parametrize(
+    ("args", "needle"),
+    [
+        (["seed", "--recruiters", "-5"], "Invalid value for '--recruiters'"),
+        (["seed", "--reports", "many"], "'many' is not a valid integer"),
+        (["seed"], "say what to seed"),
+        (["seed", "--if-empty"], "--if-empty goes with --demo"),
+        (["seed", "--demo", "--recruiters", "5"], "cannot be combined"),
+        (["recruiters", "import", "/nonexistent/recruiters.csv"], "does not exist"),
+        (["recruiters", "import"], "Missing argument 'FILE'"),
+        (["web", "--port", "70000"], "Invalid value for '--port'"),
+        (["up", "--port", "0"], "Invalid value for '--port'"),
+        (["up", "--stop-timeout", "0"], "Invalid value for '--stop-timeout'"),
+        (["worker", "--concurrency", "0"], "Invalid value for '--concurrency'"),
+    ],
+)
 def test_bad_arguments_fail_with_a_clear_message(args, needle):
     from click.testing import CliRunner
 
@@ -72,10 +85,17 @@ def test_bad_arguments_fail_with_a_clear_message(args, needle):
 
 def test_commands_refuse_an_unmigrated_database(tmp_path):
     env = _clean_env(tmp_path)
-    for args in (["up"], ["web"], ["worker"], ["beat"], ["seed", "--demo"], ["recruiters", "import",
-                                                                              str(PROJECT_ROOT / "config" / "recruiters_import_example.csv")]):
-        r = subprocess.run([str(FAIRRECRUIT), *args], env=env, cwd=tmp_path, capture_output=True, text=True,
-                           timeout=60)
+    for args in (
+        ["up"],
+        ["web"],
+        ["worker"],
+        ["beat"],
+        ["seed", "--demo"],
+        ["recruiters", "import", str(PROJECT_ROOT / "config" / "recruiters_import_example.csv")],
+    ):
+        r = subprocess.run(
+            [str(FAIRRECRUIT), *args], env=env, cwd=tmp_path, capture_output=True, text=True, timeout=60
+        )
         assert r.returncode == 1, (args, r.stdout, r.stderr)
         assert "fairrecruit db upgrade" in r.stderr, args
 
@@ -102,9 +122,17 @@ def test_seed_demo_prints_logins_and_if_empty_skips(cli, engine):
 
 def test_seed_demo_is_refused_in_production(tmp_path):
     env = _clean_env(tmp_path)
-    env.update(FAIRRECRUIT_ENV="production", FAIRRECRUIT_SECRET_KEY="s" * 32, FAIRRECRUIT_PSEUDONYM_KEY="p" * 32)
-    r = subprocess.run([str(FAIRRECRUIT), "seed", "--demo"], env=env, cwd=tmp_path, capture_output=True, text=True,
-                       timeout=60)
+    env.update(
+        FAIRRECRUIT_ENV="production", FAIRRECRUIT_SECRET_KEY="s" * 32, FAIRRECRUIT_PSEUDONYM_KEY="p" * 32
+    )
+    r = subprocess.run(
+        [str(FAIRRECRUIT), "seed", "--demo"],
+        env=env,
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
     assert r.returncode == 1
     assert "refusing to load the demo set in production" in r.stderr
 
@@ -129,7 +157,9 @@ def test_recruiters_import_cli(cli, engine, tmp_path):
     assert r.exit_code == 0, r.output
     assert "imported 6 recruiters" in r.output
     bad = tmp_path / "bad.csv"
-    bad.write_text("legal_name,country,licence_number\nGood Agency Ltd,NP,123\nBad,XX,124\n", encoding="utf-8")
+    bad.write_text(
+        "legal_name,country,licence_number\nGood Agency Ltd,NP,123\nBad,XX,124\n", encoding="utf-8"
+    )
     r = cli("recruiters", "import", str(bad))
     assert r.exit_code == 1
     assert "line 3:" in r.output and "XX" in r.output and "nothing was imported" in r.output
@@ -163,7 +193,7 @@ def _proc_table() -> dict[int, tuple[int, str, str]]:
             cmd = (entry / "cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace").strip()
         except OSError:
             continue
-        rest = stat[stat.rindex(")") + 2:].split()
+        rest = stat[stat.rindex(")") + 2 :].split()
         table[int(entry.name)] = (int(rest[1]), rest[0], cmd)
     return table
 
@@ -185,7 +215,7 @@ def _alive(pid: int) -> bool:
         stat = Path(f"/proc/{pid}/stat").read_text()
     except OSError:
         return False
-    return stat[stat.rindex(")") + 2:].split()[0] not in ("Z", "X")
+    return stat[stat.rindex(")") + 2 :].split()[0] not in ("Z", "X")
 
 
 def _get(url: str) -> tuple[int, str]:
@@ -197,15 +227,31 @@ def _get(url: str) -> tuple[int, str]:
 def test_up_starts_everything_and_stops_it_all_on_ctrl_c(tmp_path):
     env = _clean_env(tmp_path)
     for args in (["db", "upgrade"], ["seed", "--demo"]):
-        r = subprocess.run([str(FAIRRECRUIT), *args], env=env, cwd=tmp_path, capture_output=True, text=True,
-                           timeout=120)
+        r = subprocess.run(
+            [str(FAIRRECRUIT), *args], env=env, cwd=tmp_path, capture_output=True, text=True, timeout=120
+        )
         assert r.returncode == 0, r.stderr
     port = _free_port()
     log = tmp_path / "up.log"
     with open(log, "w") as out:
-        proc = subprocess.Popen([str(FAIRRECRUIT), "up", "--port", str(port), "--web-workers", "1",
-                                 "--concurrency", "1", "--stop-timeout", "30"],
-                                env=env, cwd=tmp_path, stdout=out, stderr=subprocess.STDOUT)
+        proc = subprocess.Popen(
+            [
+                str(FAIRRECRUIT),
+                "up",
+                "--port",
+                str(port),
+                "--web-workers",
+                "1",
+                "--concurrency",
+                "1",
+                "--stop-timeout",
+                "30",
+            ],
+            env=env,
+            cwd=tmp_path,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+        )
     try:
         base = f"http://127.0.0.1:{port}"
         deadline = time.monotonic() + 90
@@ -220,8 +266,12 @@ def test_up_starts_everything_and_stops_it_all_on_ctrl_c(tmp_path):
             except OSError:
                 healthy = False
             text = log.read_text()
-            if healthy and running == expected and "press Ctrl-C" in text and (
-                    not WORKERS_PRESENT or re.search(r"celery@\S+ ready", text)):
+            if (
+                healthy
+                and running == expected
+                and "press Ctrl-C" in text
+                and (not WORKERS_PRESENT or re.search(r"celery@\S+ ready", text))
+            ):
                 ready = True
                 break
             time.sleep(0.5)
@@ -263,15 +313,27 @@ def _matches(name: str, cmd: str) -> bool:
 @pytest.mark.slow
 def test_up_stops_everything_when_a_child_dies(tmp_path):
     env = _clean_env(tmp_path)
-    subprocess.run([str(FAIRRECRUIT), "db", "upgrade"], env=env, cwd=tmp_path, check=True, capture_output=True,
-                   timeout=120)
+    subprocess.run(
+        [str(FAIRRECRUIT), "db", "upgrade"],
+        env=env,
+        cwd=tmp_path,
+        check=True,
+        capture_output=True,
+        timeout=120,
+    )
     port = _free_port()
     blocker = socket.socket()  # the web port is taken: gunicorn cannot bind and exits
     blocker.bind(("127.0.0.1", port))
     blocker.listen()
     try:
-        r = subprocess.run([str(FAIRRECRUIT), "up", "--port", str(port), "--web-workers", "1", "--no-worker",
-                            "--no-beat"], env=env, cwd=tmp_path, capture_output=True, text=True, timeout=120)
+        r = subprocess.run(
+            [str(FAIRRECRUIT), "up", "--port", str(port), "--web-workers", "1", "--no-worker", "--no-beat"],
+            env=env,
+            cwd=tmp_path,
+            capture_output=True,
+            text=True,
+            timeout=120,
+        )
     finally:
         blocker.close()
     assert r.returncode == 1
@@ -306,8 +368,13 @@ def test_docker_compose_stack_matches_the_code():
     used = set(re.findall(r"FAIRRECRUIT_[A-Z0-9_]+", text + example))
     assert used and used <= fields, used - fields
     example_vars = set(re.findall(r"^(FAIRRECRUIT_[A-Z0-9_]+)=", example, re.M))
-    for required in ("FAIRRECRUIT_DATABASE_URL", "FAIRRECRUIT_BROKER_URL", "FAIRRECRUIT_SECRET_KEY",
-                     "FAIRRECRUIT_PSEUDONYM_KEY", "FAIRRECRUIT_TELEGRAM_BOT_TOKEN"):
+    for required in (
+        "FAIRRECRUIT_DATABASE_URL",
+        "FAIRRECRUIT_BROKER_URL",
+        "FAIRRECRUIT_SECRET_KEY",
+        "FAIRRECRUIT_PSEUDONYM_KEY",
+        "FAIRRECRUIT_TELEGRAM_BOT_TOKEN",
+    ):
         assert required in example_vars
     # The database URL of the example .env points at the compose services.
     assert "@postgres/" in example and "redis://redis:6379" in example

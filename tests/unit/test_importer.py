@@ -36,7 +36,9 @@ def test_example_file_imports_applicants_with_history_and_audit_log(engine):
         events = session.scalars(select(AccreditationEvent)).all()
         assert len(events) == 6 and all(e.from_status is None and e.to_status == "applicant" for e in events)
         assert session.scalar(select(func.count()).select_from(Corridor)) == res.corridors == 11
-        assert session.scalar(select(func.count()).select_from(AuditLogEntry)) == res.log_entries == 6 * 3 + 11
+        assert (
+            session.scalar(select(func.count()).select_from(AuditLogEntry)) == res.log_entries == 6 * 3 + 11
+        )
         assert auditlog.verify(session).ok
         assert auditlog.status_at(session, first.id, first.created_at)["status"] == "applicant"
         # Searchable at once, also by another name.
@@ -48,7 +50,7 @@ def test_example_file_imports_applicants_with_history_and_audit_log(engine):
 def test_a_bad_row_is_reported_with_its_line_and_nothing_is_applied(engine):
     text = HEADER + (
         "Good Agency One,,NP,DoFE,111/080/081,NP>QA,construction\n"
-        "X,,ZZ,,,,\n"                                   # line 3: name too short, unknown country
+        "X,,ZZ,,,,\n"  # line 3: name too short, unknown country
         "Good Agency Two,,NP,DoFE,222/080/081,NP-QA,\n"  # line 4: bad corridor
         '"Good Agency\nThree",,BD,BMET,RL-98100,BD>SA,\n'  # lines 5-6: a quoted name over two lines
         "Good Agency Four,,NP,DoFE,444/080/081,NP>XX,\n"  # line 7: unknown corridor country
@@ -69,15 +71,17 @@ def test_a_bad_row_is_reported_with_its_line_and_nothing_is_applied(engine):
 
 def test_duplicates_inside_the_file_and_against_the_registry(engine):
     with session_scope(engine) as session:
-        existing = factories.recruiter(session, name="Existing Bridge Overseas Pvt. Ltd.", licence="700/080/081")
+        existing = factories.recruiter(
+            session, name="Existing Bridge Overseas Pvt. Ltd.", licence="700/080/081"
+        )
         pid = existing.public_id
     text = HEADER + (
         "Fresh Start Manpower Pvt. Ltd.,,NP,DoFE,900/080/081,,\n"
-        "Another Name Entirely,,NP,DoFE,900/080/081,,\n"          # line 3: same licence as line 2
-        "FRESH START MANPOWER PVT LTD,,NP,DoFE,901/080/081,,\n"    # line 4: same name as line 2
-        "Fresh Start Manpower Pvt. Ltd.,,BD,BMET,RL-98200,,\n"     # other country: fine
-        "Renamed Agency,,NP,DoFE,700/080/081,,\n"                  # line 6: licence already registered
-        "Existing Bridge Overseas,,NP,DoFE,,,\n"                   # line 7: name already registered
+        "Another Name Entirely,,NP,DoFE,900/080/081,,\n"  # line 3: same licence as line 2
+        "FRESH START MANPOWER PVT LTD,,NP,DoFE,901/080/081,,\n"  # line 4: same name as line 2
+        "Fresh Start Manpower Pvt. Ltd.,,BD,BMET,RL-98200,,\n"  # other country: fine
+        "Renamed Agency,,NP,DoFE,700/080/081,,\n"  # line 6: licence already registered
+        "Existing Bridge Overseas,,NP,DoFE,,,\n"  # line 7: name already registered
     )
     with pytest.raises(importer.ImportRejected) as exc:
         importer.import_text(engine, text)
@@ -93,16 +97,21 @@ def test_importing_the_same_file_twice_is_refused(engine):
     importer.import_file(engine, EXAMPLE)
     with pytest.raises(importer.ImportRejected) as exc:
         importer.import_file(engine, EXAMPLE)
-    assert len(exc.value.errors) == 6 and all("already in the registry" in e.message for e in exc.value.errors)
+    assert len(exc.value.errors) == 6 and all(
+        "already in the registry" in e.message for e in exc.value.errors
+    )
     assert _count(engine, Recruiter) == 6
 
 
-@pytest.mark.parametrize(("text", "needle"), [
-    ("", "empty"),
-    ("name,country\nA Agency,NP\n", "unknown column(s) name"),
-    ("legal_name,licence_number\nSome Agency,1\n", "missing required column(s): country"),
-    (HEADER, "no recruiters"),
-])
+@pytest.mark.parametrize(
+    ("text", "needle"),
+    [
+        ("", "empty"),
+        ("name,country\nA Agency,NP\n", "unknown column(s) name"),
+        ("legal_name,licence_number\nSome Agency,1\n", "missing required column(s): country"),
+        (HEADER, "no recruiters"),
+    ],
+)
 def test_unusable_files_get_a_clear_message(sqlite_engine, text, needle):
     with pytest.raises(importer.ImportRejected) as exc:
         importer.import_text(sqlite_engine, text)

@@ -39,9 +39,11 @@ ALL_STATES = {s.value for s in AccreditationStatus}
 def _replays_match(session: Session) -> int:
     """Every recruiter's stored state equals a replay of its recorded history (returns how many)."""
     events: dict[int, list[tuple[str | None, str]]] = {}
-    for rid, frm, to in session.execute(select(AccreditationEvent.recruiter_id, AccreditationEvent.from_status,
-                                               AccreditationEvent.to_status)
-                                        .order_by(AccreditationEvent.at, AccreditationEvent.id)):
+    for rid, frm, to in session.execute(
+        select(
+            AccreditationEvent.recruiter_id, AccreditationEvent.from_status, AccreditationEvent.to_status
+        ).order_by(AccreditationEvent.at, AccreditationEvent.id)
+    ):
         events.setdefault(rid, []).append((frm, to))
     stored = dict(session.execute(select(Accreditation.recruiter_id, Accreditation.status)).all())
     assert set(stored) == set(events)
@@ -60,7 +62,9 @@ def test_demo_set_is_realistic_and_consistent(engine):
     with Session(engine) as session:
         n = session.scalar(select(func.count()).select_from(Recruiter))
         assert n == res.recruiters and 45 <= n <= 60
-        states = dict(session.execute(select(Accreditation.status, func.count()).group_by(Accreditation.status)).all())
+        states = dict(
+            session.execute(select(Accreditation.status, func.count()).group_by(Accreditation.status)).all()
+        )
         assert set(states) == ALL_STATES, states
         assert _replays_match(session) == n
         # Real corridors from the origin countries of the brief to Gulf states, Malaysia, Thailand.
@@ -69,19 +73,30 @@ def test_demo_set_is_realistic_and_consistent(engine):
         assert {"NP", "BD", "PH", "ID", "IN", "MM"} <= origins
         assert {("NP", "QA"), ("BD", "SA"), ("MM", "TH"), ("ID", "MY")} <= corridors
         # Audits, findings (open and closed, every severity), fee reports with triage outcomes.
-        assert session.scalar(select(func.count()).select_from(Audit).where(Audit.performed_date.is_not(None))) >= 40
+        assert (
+            session.scalar(select(func.count()).select_from(Audit).where(Audit.performed_date.is_not(None)))
+            >= 40
+        )
         severities = Counter(session.scalars(select(Finding.severity)))
         assert set(severities) == {"major", "minor", "observation"}
-        assert session.scalar(select(func.count()).select_from(Finding).where(Finding.closed_at.is_not(None))) >= 3
+        assert (
+            session.scalar(select(func.count()).select_from(Finding).where(Finding.closed_at.is_not(None)))
+            >= 3
+        )
         triage = Counter(session.scalars(select(FeeReport.triage_status)))
         assert {"new", "substantiated", "unsubstantiated", "duplicate", "out_of_scope"} <= set(triage)
         assert sum(triage.values()) == res.reports >= 25
         # Every substantiated report became a major P1 finding; every suspension names its evidence.
         subst = session.scalars(select(FeeReport.id).where(FeeReport.triage_status == "substantiated")).all()
-        p1 = session.scalars(select(Finding.report_id).where(Finding.principle == "P1", Finding.severity == "major",
-                                                             Finding.report_id.is_not(None))).all()
+        p1 = session.scalars(
+            select(Finding.report_id).where(
+                Finding.principle == "P1", Finding.severity == "major", Finding.report_id.is_not(None)
+            )
+        ).all()
         assert set(subst) <= set(p1)
-        for ev in session.scalars(select(AccreditationEvent).where(AccreditationEvent.to_status == "suspended")):
+        for ev in session.scalars(
+            select(AccreditationEvent).where(AccreditationEvent.to_status == "suspended")
+        ):
             assert ev.audit_id or ev.report_id, ev
             assert ev.actor and ev.reason
         # A fee signal: a recruiter with at least 3 independent reporters within 180 days.
@@ -89,7 +104,8 @@ def test_demo_set_is_realistic_and_consistent(engine):
         per_rec = session.execute(
             select(FeeReport.recruiter_id, func.count(func.distinct(FeeReport.reporter_key)))
             .where(FeeReport.created_at >= since, FeeReport.recruiter_id.is_not(None))
-            .group_by(FeeReport.recruiter_id)).all()
+            .group_by(FeeReport.recruiter_id)
+        ).all()
         assert max(c for _r, c in per_rec) >= 3
         # Reporters are pseudonymous keys, never raw chat ids.
         keys = set(session.scalars(select(FeeReport.reporter_key)))
@@ -102,10 +118,21 @@ def test_demo_set_is_realistic_and_consistent(engine):
         result = auditlog.verify(session)
         assert result.ok, str(result)
         logged = set(session.scalars(select(AuditLogEntry.entity).distinct()))
-        assert {"recruiter", "accreditation", "accreditation_event", "audit", "finding", "fee_report", "company",
-                "api_key", "user"} <= logged
+        assert {
+            "recruiter",
+            "accreditation",
+            "accreditation_event",
+            "audit",
+            "finding",
+            "fee_report",
+            "company",
+            "api_key",
+            "user",
+        } <= logged
         # The audit log answers "status at time T" for every demo recruiter.
-        rec = session.scalars(select(Recruiter).join(Accreditation).where(Accreditation.status == "suspended")).first()
+        rec = session.scalars(
+            select(Recruiter).join(Accreditation).where(Accreditation.status == "suspended")
+        ).first()
         assert auditlog.status_at(session, rec.id, utcnow())["status"] == "suspended"
 
 
@@ -138,8 +165,12 @@ def test_demo_and_generated_names_are_invented():
     assert len(names) > 1000  # the real extracts were read
     demo_names = {search.normalize(n) for n in seed.iter_demo_names()}
     assert not demo_names & names
-    generated = {search.normalize(f"{a} {b} {s}") for a in seed._NAME_A for b in seed._NAME_B
-                 for s in seed._NAME_SUFFIX.values()}
+    generated = {
+        search.normalize(f"{a} {b} {s}")
+        for a in seed._NAME_A
+        for b in seed._NAME_B
+        for s in seed._NAME_SUFFIX.values()
+    }
     assert not generated & names
     demo_licences = {seed.licence_number(c, i).upper() for i in range(1, 60) for c in seed.AUTHORITIES}
     assert not demo_licences & licences
@@ -171,7 +202,9 @@ def test_bulk_generates_consistent_volume(engine):
         assert n_log == res.log_entries == 150 * 2 + res.corridors + res.audits + res.events + 900 + n_updates
         result = auditlog.verify(session)
         assert result.ok, str(result)
-        expired = session.scalars(select(Accreditation.recruiter_id).where(Accreditation.status == "expired")).first()
+        expired = session.scalars(
+            select(Accreditation.recruiter_id).where(Accreditation.status == "expired")
+        ).first()
         assert auditlog.status_at(session, expired, utcnow())["status"] == "expired"
 
 
@@ -180,17 +213,42 @@ def test_bulk_log_entries_look_like_the_hook(engine):
     seed.bulk(engine, recruiters=5, reports=5, pseudonym_key=KEY, fx=FX, seed=1)
     with session_scope(engine) as session:
         rec = factories.accredited(session)
-        reports.submit(session, reports.ReportInput(category="medical", amount="100", currency="NPR",
-                                                    paid_on=utcnow().date(), destination_country="QA",
-                                                    recruiter_id=rec.id, consent=True),
-                       reporter_key="k" * 64, submission_key="hook-1", fx=FX)
+        reports.submit(
+            session,
+            reports.ReportInput(
+                category="medical",
+                amount="100",
+                currency="NPR",
+                paid_on=utcnow().date(),
+                destination_country="QA",
+                recruiter_id=rec.id,
+                consent=True,
+            ),
+            reporter_key="k" * 64,
+            submission_key="hook-1",
+            fx=FX,
+        )
     with Session(engine) as session:
+
         def keys(entity: str, actor_is_bulk: bool) -> set[str]:
-            stmt = select(AuditLogEntry.data).where(AuditLogEntry.entity == entity, AuditLogEntry.action == "create")
-            stmt = stmt.where((AuditLogEntry.actor == "seed:bulk") if actor_is_bulk else (AuditLogEntry.actor != "seed:bulk"))
+            stmt = select(AuditLogEntry.data).where(
+                AuditLogEntry.entity == entity, AuditLogEntry.action == "create"
+            )
+            stmt = stmt.where(
+                (AuditLogEntry.actor == "seed:bulk")
+                if actor_is_bulk
+                else (AuditLogEntry.actor != "seed:bulk")
+            )
             return set(json.loads(session.scalars(stmt.limit(1)).one()))
 
-        for entity in ("recruiter", "corridor", "accreditation", "accreditation_event", "audit", "fee_report"):
+        for entity in (
+            "recruiter",
+            "corridor",
+            "accreditation",
+            "accreditation_event",
+            "audit",
+            "fee_report",
+        ):
             assert keys(entity, True) == keys(entity, False), entity
         # Hidden fields stay out of the log in bulk too.
         data = session.scalars(select(AuditLogEntry.data).where(AuditLogEntry.entity == "fee_report")).all()

@@ -166,11 +166,20 @@ _cache = search.CandidateCache()
 
 
 def _stamp(session: Session):
-    return tuple(session.execute(select(func.count(Recruiter.id), func.max(Recruiter.updated_at),
-                                        func.max(Recruiter.id))).one())
+    """Changes whenever a recruiter is added or renamed (cheap: two index-friendly aggregates)."""
+    return (
+        session.scalar(select(func.max(Recruiter.id))),
+        session.scalar(select(func.max(Recruiter.updated_at))),
+    )
 
 
-def search_recruiters(session: Session, query: str, limit: int = 10, cutoff: float = 70.0) -> list[tuple[Recruiter, float]]:
+def _load_candidates(session: Session):
+    return session.execute(select(Recruiter.id, Recruiter.search_text, Recruiter.licence_number)).all()
+
+
+def search_recruiters(
+    session: Session, query: str, limit: int = 10, cutoff: float = 70.0
+) -> list[tuple[Recruiter, float]]:
     """Find recruiters by public id, licence number, legal name or other name; best first.
 
     Exact public-id and licence-number hits come first (score 100); then fuzzy name matches from a
@@ -180,16 +189,13 @@ def search_recruiters(session: Session, query: str, limit: int = 10, cutoff: flo
     if not q:
         return []
     results: dict[int, float] = {}
+    index = _cache.get(_stamp(session), lambda: _load_candidates(session))
     pid = normalize_public_id(q)
-    licence = q.upper().replace(" ", "")
-    exact = session.scalars(
-        select(Recruiter).where(or_(Recruiter.public_id == pid,
-                                    func.upper(func.replace(Recruiter.licence_number, " ", "")) == licence))
-        .order_by(Recruiter.id).limit(limit)
-    ).all()
-    for r in exact:
-        results[r.id] = 100.0
-    index = _cache.get(_stamp(session), lambda: session.execute(select(Recruiter.id, Recruiter.search_text)).all())
+    rid = session.scalar(select(Recruiter.id).where(Recruiter.public_id == pid))
+    if rid is not None:
+        results[rid] = 100.0
+    for rid in index.by_code(q)[:limit]:
+        results[rid] = 100.0
     for m in index.search(q, limit=limit, cutoff=cutoff):
         results.setdefault(m.key, m.score)
     ids = sorted(results, key=lambda i: -results[i])[:limit]

@@ -33,7 +33,7 @@ from functools import lru_cache
 
 from anyascii import anyascii
 from rapidfuzz import fuzz, process
-from rapidfuzz.distance import Levenshtein
+from rapidfuzz.distance import OSA
 
 _LEGAL_FORM_WORDS = (
     "pvt private ltd limited inc incorporated corp corporation co company llc plc sdn bhd pt cv"
@@ -100,6 +100,17 @@ def _ascii(text: str) -> str:
     return anyascii(text)
 
 
+_LONG_LEGAL_FORMS = ("limited", "company", "private", "corporation", "incorporated", "establishment")
+
+
+@lru_cache(maxsize=100_000)
+def _misspelled_legal_form(word: str) -> bool:
+    """'Limtied', 'Compnay', 'Corporaion': one slip (a swap counts as one) from a long legal-form word."""
+    if len(word) < 5 or word in LEGAL_FORMS:
+        return False
+    return any(abs(len(word) - len(f)) <= 1 and OSA.distance(word, f) <= 1 for f in _LONG_LEGAL_FORMS)
+
+
 def normalize(name: str) -> str:
     """ASCII, lower case, no punctuation or legal-form words, single spaces."""
     text = _ascii(name or "").lower()
@@ -108,6 +119,8 @@ def normalize(name: str) -> str:
     words: list[str] = []
     run: list[str] = []  # consecutive single letters: initials, joined ("a z" -> "az")
     for w in text.split():
+        if w == "and":
+            continue  # "A & A" -> "aa"; a legal-form word anyway
         if len(w) == 1 and w.isalpha():
             run.append(w)
             continue
@@ -117,6 +130,8 @@ def normalize(name: str) -> str:
         m = _GLUED_LEGAL.match(w)
         if m and m.group(1) not in LEGAL_FORMS:
             w = m.group(1)
+        if _misspelled_legal_form(w):
+            continue
         words.extend(ABBREVIATIONS.get(w, w).split())
     if run:
         words.append("".join(run))
@@ -160,6 +175,11 @@ def search_text(legal_name: str, other_names: list[str] | None = None) -> str:
     return text
 
 
+def normalize_code(code: str) -> str:
+    """A licence number for exact comparison: upper case, no spaces."""
+    return "".join((code or "").split()).upper()
+
+
 # --- scoring ------------------------------------------------------------------------------------
 
 
@@ -184,9 +204,9 @@ def word_similarity(q: str, n: str) -> float:
     best = 0.0
     if sk_q == sk_n and len(sk_q) >= 2:
         best = 0.92
-    lev = Levenshtein.normalized_similarity(q, n)
+    lev = OSA.normalized_similarity(q, n)  # edit similarity; two swapped letters count as one slip
     if min(len(q), len(n)) <= 4:
-        lev = lev if Levenshtein.distance(q, n) <= 1 else 0.0
+        lev = lev if OSA.distance(q, n) <= 1 else 0.0
     best = max(best, lev, fuzz.ratio(sk_q, sk_n) / 100 * 0.9 if len(sk_q) >= 3 else 0.0)
     if len(q) >= 4 and n.startswith(q):  # typed the beginning of a word
         best = max(best, 0.85)
@@ -236,14 +256,19 @@ class Index:
     """Prepared candidate names {key: search_text} with an inverted index over words and skeletons."""
 
     def __init__(self, candidates):
+        """`candidates`: {key: search_text}, or rows (key, search_text) or (key, search_text, code) where
+        `code` (a licence number) is matched exactly, ignoring case and spaces, by `by_code`."""
         self.keys: list = []
         self.variants: list[tuple[int, tuple[str, ...]]] = []  # (key index, words)
         self.concat: dict[int, str] = {}  # variant index -> words without spaces
+        self.codes: dict[str, list] = defaultdict(list)
         postings: dict[str, list[int]] = defaultdict(list)
         items = candidates.items() if hasattr(candidates, "items") else candidates
-        for key, text in items:
+        for key, text, *code in items:
             ki = len(self.keys)
             self.keys.append(key)
+            if code and code[0]:
+                self.codes[normalize_code(code[0])].append(key)
             for v in (text or "").split(" | "):
                 words = tuple(v.split())
                 if not words:
@@ -265,13 +290,17 @@ class Index:
     def __len__(self) -> int:
         return len(self.keys)
 
+    def by_code(self, code: str) -> list:
+        return list(self.codes.get(normalize_code(code), ()))
+
     def weight(self, word: str) -> float:
         w = word_weight(word)
         return min(w, 0.25) if word in self.common else w
 
     def _similar_vocab(self, q: str) -> list[tuple[str, float]]:
         found = {q: 1.0} if q in self.postings else {}
-        for w in self.by_skeleton.get(skeleton_word(q), ()):
+        sk = skeleton_word(q)
+        for w in self.by_skeleton.get(sk, ()) if len(q) >= 3 and len(sk) >= 2 else ():
             found.setdefault(w, 0.9)
         if len(q) >= 4:
             for w, s, _ in process.extract(q, self.vocab, scorer=fuzz.ratio, limit=30, score_cutoff=70):
@@ -282,22 +311,41 @@ class Index:
                 i += 1
         return list(found.items())
 
-    def candidates(self, q_words: list[str], limit: int = 400) -> list[int]:
+    def query_weights(self, q_words: list[str]) -> dict[str, float]:
+        """Weights of the query's words; a misspelling of a common word ("Employmetn") counts as common."""
+        out = {}
+        for q in q_words:
+            w = self.weight(q)
+            if q not in self.postings and w >= 0.6:
+                similar = [(s, v) for v, s in self._similar_vocab(q) if s >= 0.8]
+                if similar:
+                    w = self.weight(max(similar)[1])
+            out[q] = w
+        return out
+
+    def candidates(self, q_words: list[str], limit: int = 400, weights: dict | None = None) -> list[int]:
         """Variant indexes worth scoring: they share a similar word or are alike without spaces."""
         votes: dict[int, float] = defaultdict(float)
-        distinctive = [q for q in q_words if self.weight(q) >= 0.6] or q_words
-        for q in dict.fromkeys(distinctive):
-            for w, s in self._similar_vocab(q):
-                if w in self.common and q in GENERIC:
-                    continue
+        weights = weights or self.query_weights(q_words)
+        distinctive = [q for q in q_words if weights[q] >= 0.6]
+        for q in dict.fromkeys(distinctive or q_words):
+            best: dict[int, float] = {}  # per name variant, the closest word to q only
+            for w, s in sorted(self._similar_vocab(q), key=lambda ws: -ws[1]):
+                if distinctive and w in self.common:
+                    continue  # a word thousands of names share adds nothing next to a rarer one
+                vote = s * s * self.weight(w)
                 for vi in self.postings[w]:
-                    votes[vi] += s * self.weight(w)
+                    if vi not in best:
+                        best[vi] = vote
+            for vi, vote in best.items():
+                votes[vi] += vote
         qc = "".join(q_words)
         if len(qc) >= 5:
             for _, _, vi in process.extract(qc, self.concat, scorer=fuzz.ratio, limit=50, score_cutoff=80):
                 votes[vi] += 10.0
         if len(votes) > limit:
-            return sorted(votes, key=votes.__getitem__, reverse=True)[:limit]
+            # ties (names sharing the same common words): shorter names first, they fit the query better
+            return sorted(votes, key=lambda vi: (-votes[vi], len(self.variants[vi][1])))[:limit]
         return list(votes)
 
     def search(self, query: str, limit: int = 10, cutoff: float = 70.0) -> list[Match]:
@@ -305,9 +353,14 @@ class Index:
         if not q_words:
             return []
         best: dict[int, float] = {}
-        for vi in self.candidates(q_words):
+        q_weights = self.query_weights(q_words)
+
+        def weight(word: str) -> float:
+            return q_weights[word] if word in q_weights else self.weight(word)
+
+        for vi in self.candidates(q_words, weights=q_weights):
             ki, words = self.variants[vi]
-            s = score_tokens(q_words, list(words), self.weight)
+            s = score_tokens(q_words, list(words), weight)
             if s >= cutoff and s > best.get(ki, 0.0):
                 best[ki] = s
         ranked = sorted(best.items(), key=lambda kv: (-kv[1], str(self.keys[kv[0]])))

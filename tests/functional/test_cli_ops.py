@@ -388,3 +388,47 @@ def test_dockerfile_builds_one_unprivileged_image():
     assert "HEALTHCHECK" in text
     ignored = (PROJECT_ROOT / ".dockerignore").read_text().split()
     assert ".env" in ignored and ".venv" in ignored and "var" in ignored
+
+
+@pytest.mark.slow
+def test_web_serves_with_gunicorn_and_stops_on_sigterm(tmp_path):
+    env = _clean_env(tmp_path)
+    subprocess.run(
+        [str(FAIRRECRUIT), "db", "upgrade"],
+        env=env,
+        cwd=tmp_path,
+        check=True,
+        capture_output=True,
+        timeout=120,
+    )
+    port = _free_port()
+    log = tmp_path / "web.log"
+    with open(log, "w") as out:
+        proc = subprocess.Popen(
+            [str(FAIRRECRUIT), "web", "--host", "127.0.0.1", "--port", str(port), "--workers", "1"],
+            env=env,
+            cwd=tmp_path,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+        )
+    try:
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            assert proc.poll() is None, log.read_text()
+            try:
+                if _get(f"http://127.0.0.1:{port}/healthz")[0] == 200:
+                    break
+            except OSError:
+                time.sleep(0.3)
+        else:
+            pytest.fail(log.read_text())
+        # `web` became gunicorn itself (exec), so signals from a container runtime reach it directly.
+        assert "gunicorn" in Path(f"/proc/{proc.pid}/cmdline").read_bytes().decode(errors="replace")
+        kids = _descendants(proc.pid)
+        proc.send_signal(signal.SIGTERM)
+        assert proc.wait(timeout=30) == 0
+        assert not [p for p in kids if _alive(p)]
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()

@@ -7,7 +7,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import date
 
-from flask import Blueprint, Flask, jsonify, render_template, request
+from flask import Blueprint, Flask, jsonify, redirect, render_template, request, url_for
 from sqlalchemy import func, select, text
 
 from registry.errors import NotFound
@@ -118,6 +118,9 @@ def verify():
         return render_template("public/index.html", bot_url=_bot_url(), q="", empty_query="q" in request.args)
     session = get_session()
     hits = recruiters.search_recruiters(session, q, limit=10)
+    if hits and hits[0][0].public_id == recruiters.normalize_public_id(q):
+        # an ID typed or scanned from a certificate: straight to the card
+        return redirect(url_for("public.card", public_id=hits[0][0].public_id))
     rows = []
     if hits:
         ids = [r.id for r, _ in hits]
@@ -167,6 +170,8 @@ def card(public_id: str):
             ),
             404,
         )
+    if rec.public_id != public_id:
+        return redirect(url_for("public.card", public_id=rec.public_id), code=301)
     c = build_card(session, rec)
     return render_template(
         "public/card.html",

@@ -89,8 +89,14 @@ def test_search_finds_a_misspelled_reordered_name_and_links_its_card(client, rec
 
 def test_search_by_public_id_licence_number_and_other_name(client, recs):
     rec = recs["accredited"]
-    for q in (rec.public_id, rec.public_id.lower().replace("-", ""), "dofe 1234/070"):
-        assert rec.legal_name in html(client.get("/verify", query_string={"q": q})), q
+    for q in (rec.public_id, rec.public_id.lower().replace("-", ""), f" {rec.public_id.lower()} "):
+        resp = client.get("/verify", query_string={"q": q})
+        assert resp.status_code == 302, q  # an ID goes straight to its card
+        assert resp.headers["Location"].endswith(f"/verify/{rec.public_id}")
+    resp = client.get(f"/verify/{rec.public_id.lower()}")
+    assert resp.status_code == 301 and resp.headers["Location"].endswith(f"/verify/{rec.public_id}")
+    resp = client.get("/verify", query_string={"q": "dofe 1234/070"})
+    assert resp.status_code == 200 and rec.legal_name in html(resp)
     assert recs["applicant"].legal_name in html(client.get("/verify", query_string={"q": "Anapurna Jobs"}))
 
 

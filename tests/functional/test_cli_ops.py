@@ -252,6 +252,7 @@ def test_up_starts_everything_and_stops_it_all_on_ctrl_c(tmp_path):
             stdout=out,
             stderr=subprocess.STDOUT,
         )
+    groups: set[int] = set()
     try:
         base = f"http://127.0.0.1:{port}"
         deadline = time.monotonic() + 90
@@ -260,6 +261,7 @@ def test_up_starts_everything_and_stops_it_all_on_ctrl_c(tmp_path):
         while time.monotonic() < deadline:
             assert proc.poll() is None, log.read_text()
             kids = _descendants(proc.pid)
+            groups |= _groups(kids)
             running = {name for name in expected if any(_matches(name, cmd) for cmd in kids.values())}
             try:
                 healthy = _get(base + "/healthz")[0] == 200
@@ -282,6 +284,7 @@ def test_up_starts_everything_and_stops_it_all_on_ctrl_c(tmp_path):
         status, body = _get(base + "/verify?q=Saptakoshi")
         assert status == 200 and "Saptakoshi Bridge Overseas" in body
         kids = _descendants(proc.pid)
+        groups |= _groups(kids)
         assert len([c for c in kids.values() if "gunicorn" in c]) >= 2  # master and its worker
         # Ctrl-C on the terminal: SIGINT to `up`.
         proc.send_signal(signal.SIGINT)
@@ -301,6 +304,25 @@ def test_up_starts_everything_and_stops_it_all_on_ctrl_c(tmp_path):
         if proc.poll() is None:
             proc.kill()
             proc.wait()
+        _kill_groups(groups)  # a failed test leaves nothing behind
+
+
+def _groups(pids) -> set[int]:
+    out = set()
+    for p in pids:
+        try:
+            out.add(os.getpgid(p))
+        except ProcessLookupError:
+            pass
+    return out - {os.getpgrp()}
+
+
+def _kill_groups(groups: set[int]) -> None:
+    for g in groups:
+        try:
+            os.killpg(g, signal.SIGKILL)
+        except (ProcessLookupError, PermissionError):
+            pass
 
 
 def _matches(name: str, cmd: str) -> bool:
@@ -403,6 +425,7 @@ def test_web_serves_with_gunicorn_and_stops_on_sigterm(tmp_path):
     )
     port = _free_port()
     log = tmp_path / "web.log"
+    groups: set[int] = set()
     with open(log, "w") as out:
         proc = subprocess.Popen(
             [str(FAIRRECRUIT), "web", "--host", "127.0.0.1", "--port", str(port), "--workers", "1"],
@@ -410,7 +433,9 @@ def test_web_serves_with_gunicorn_and_stops_on_sigterm(tmp_path):
             cwd=tmp_path,
             stdout=out,
             stderr=subprocess.STDOUT,
+            start_new_session=True,
         )
+    groups.add(proc.pid)
     try:
         deadline = time.monotonic() + 60
         while time.monotonic() < deadline:
@@ -425,6 +450,7 @@ def test_web_serves_with_gunicorn_and_stops_on_sigterm(tmp_path):
         # `web` became gunicorn itself (exec), so signals from a container runtime reach it directly.
         assert "gunicorn" in Path(f"/proc/{proc.pid}/cmdline").read_bytes().decode(errors="replace")
         kids = _descendants(proc.pid)
+        groups |= _groups(kids)
         proc.send_signal(signal.SIGTERM)
         assert proc.wait(timeout=30) == 0
         assert not [p for p in kids if _alive(p)]
@@ -432,3 +458,4 @@ def test_web_serves_with_gunicorn_and_stops_on_sigterm(tmp_path):
         if proc.poll() is None:
             proc.kill()
             proc.wait()
+        _kill_groups(groups)

@@ -68,6 +68,7 @@ def test_home_page(client, settings):
     assert resp.status_code == 200
     body = html(resp)
     assert '<meta name="viewport" content="width=device-width, initial-scale=1">' in body
+    assert '<link rel="icon" href="data:,">' in body  # no extra request for a favicon on a slow link
     assert 'action="/verify"' in body and 'name="q"' in body
     assert f'href="https://t.me/{settings.telegram_bot_username}"' in body
     assert "Never pay a fee to get a job abroad" in body
@@ -148,6 +149,7 @@ def test_card_says_what_the_status_means_and_what_to_do(client, recs, state, hea
     if state in ("suspended", "withdrawn"):
         assert f"{headline} {today().strftime('%B')} {today().day}, {today().year}" in text
     assert "Accredited until" not in text
+    assert "Valid until" not in text  # never a validity date next to a status that is not accredited
 
 
 def test_lapsed_accreditation_is_shown_as_expired_before_the_nightly_check(client, session, recs):

@@ -65,6 +65,11 @@ def _write(catalog: Catalog, path: Path, **kw) -> None:
 
 def write_template() -> Catalog:
     template = extract()
+    if POT.exists():  # same messages as last time: keep the date, so a rebuild changes no file
+        with POT.open("rb") as f:
+            previous = read_po(f)
+        if {m.id for m in previous if m.id} == {m.id for m in template if m.id}:
+            template.creation_date = previous.creation_date
     _write(template, POT, no_location=False)
     print(f"extracted {len(template)} messages -> {POT.relative_to(ROOT)}")
     return template

@@ -1,0 +1,98 @@
+"""The outbox dispatcher against a real HTTP receiver (no broker needed): backoff, dead letters,
+bot messages through the Bot API base URL, and erased followers."""
+
+from __future__ import annotations
+
+import json
+
+from sqlalchemy import delete, select
+
+from registry.db import session_scope
+from registry.models import Alert, Follower, OutboxMessage
+from registry.services import accreditation, outbox
+from tests import factories
+from tests.functional.workers.test_delivery import SECRET, messages, subscribed_recruiter, suspend
+
+
+def test_backoff_grows_with_jitter_and_is_capped():
+    for attempts in range(1, 30):
+        d = outbox.backoff_delay(attempts, 30, 24 * 3600)
+        full = min(24 * 3600, 30 * 2 ** (attempts - 1))
+        assert full / 2 <= d <= full
+    assert len({outbox.backoff_delay(5, 30, 3600) for _ in range(20)}) > 1  # jitter
+
+
+def test_receiver_down_until_horizon_becomes_dead_letter_visible_to_admins(settings, engine, receiver):
+    settings.outbox_backoff_base_seconds = 0.01
+    settings.webhook_max_backoff_seconds = 1
+    receiver.script = [500] * 100
+    rec = subscribed_recruiter(engine, receiver.url)
+    suspend(engine, rec)
+    import time
+
+    deadline = time.monotonic() + 15
+    while time.monotonic() < deadline and messages(engine)[0].status == "pending":
+        outbox.dispatch_due(engine, settings)
+        time.sleep(0.02)
+    (msg,) = messages(engine)
+    assert msg.status == "dead" and msg.attempts >= 2 and "HTTP 500" in msg.last_error
+    with session_scope(engine) as s:
+        alert = s.scalars(select(Alert).where(Alert.kind == "delivery_dead")).one()
+        assert alert.key == f"outbox_dead:{msg.message_id}" and alert.resolved_at is None
+    count = receiver.count()
+    outbox.dispatch_due(engine, settings)
+    assert receiver.count() == count  # dead letters are not retried
+
+
+def test_bot_message_goes_to_the_configured_bot_api_and_blocked_chat_is_dead(settings, engine, receiver):
+    settings.telegram_bot_token = "42:ABC"
+    settings.telegram_api_base_url = receiver.url.rsplit("/", 2)[0] + "/bot"
+    rec = subscribed_recruiter(engine, receiver.url, followers=(1001, 1002))
+    receiver.script = [200, 200, 403]  # webhook, first chat, second chat blocked the bot
+    suspend(engine, rec)
+    result = outbox.dispatch_due(engine, settings)
+    assert (result.delivered, result.dead) == (2, 1)
+    bot_calls = [r for r in receiver.received if r["path"] == "/bot42:ABC/sendMessage"]
+    assert sorted(json.loads(r["body"])["chat_id"] for r in bot_calls) == [1001, 1002]
+    for r in bot_calls:
+        body = json.loads(r["body"])
+        assert rec.public_id in body["text"] and "SUSPENDED" in body["text"]
+
+
+def test_message_to_a_forgotten_follower_is_dropped_without_alert(settings, engine, receiver):
+    settings.telegram_bot_token = "42:ABC"
+    settings.telegram_api_base_url = receiver.url.rsplit("/", 2)[0] + "/bot"
+    rec = subscribed_recruiter(engine, receiver.url, followers=(5005,))
+    suspend(engine, rec)
+    with session_scope(engine) as s:
+        s.execute(delete(Follower))
+    result = outbox.dispatch_due(engine, settings)
+    assert (result.delivered, result.dead) == (1, 1)
+    with session_scope(engine) as s:
+        assert s.scalars(select(Alert)).all() == []
+        dead = s.scalars(select(OutboxMessage).where(OutboxMessage.status == "dead")).one()
+        assert dead.channel == "bot" and "erased" in dead.last_error
+
+
+def test_signature_verification_rejects_tampering_and_old_timestamps():
+    body = '{"id":"msg_1"}'
+    header = outbox.sign(SECRET, body, t=1_700_000_000)
+    assert outbox.verify_signature(SECRET, body, header, now=1_700_000_100)
+    assert not outbox.verify_signature(SECRET, body + " ", header, now=1_700_000_100)
+    assert not outbox.verify_signature(SECRET, body, header, now=1_700_001_000)
+    assert not outbox.verify_signature(SECRET, body, "garbage")
+
+
+def test_change_and_its_messages_commit_together(settings, engine, receiver):
+    rec = subscribed_recruiter(engine, receiver.url)
+    try:
+        with session_scope(engine) as s:
+            accreditation.decide(s, s.merge(rec), "suspend", actor="officer@x.org", reason="test")
+            assert len(s.scalars(select(OutboxMessage)).all()) == 1
+            raise RuntimeError("the edge failed before commit")
+    except RuntimeError:
+        pass
+    assert messages(engine) == []
+    with session_scope(engine) as s:
+        assert accreditation.get(s, rec.id).status == "accredited"
+    assert factories  # factories used by subscribed_recruiter

@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import bisect
 import re
+import sys
 import threading
 from collections import defaultdict
 from dataclasses import dataclass
@@ -260,7 +261,7 @@ class Index:
         `code` (a licence number) is matched exactly, ignoring case and spaces, by `by_code`."""
         self.keys: list = []
         self.variants: list[tuple[int, tuple[str, ...]]] = []  # (key index, words)
-        self.concat: dict[int, str] = {}  # variant index -> words without spaces
+        self.concat: list[str] = []  # by variant index: the words without spaces
         self.codes: dict[str, list] = defaultdict(list)
         postings: dict[str, list[int]] = defaultdict(list)
         items = candidates.items() if hasattr(candidates, "items") else candidates
@@ -270,12 +271,12 @@ class Index:
             if code and code[0]:
                 self.codes[normalize_code(code[0])].append(key)
             for v in (text or "").split(" | "):
-                words = tuple(v.split())
+                words = tuple(map(sys.intern, v.split()))  # words repeat across names: share them
                 if not words:
                     continue
                 vi = len(self.variants)
                 self.variants.append((ki, words))
-                self.concat[vi] = "".join(words)
+                self.concat.append("".join(words))
                 for w in set(words):
                     postings[w].append(vi)
         self.postings = dict(postings)

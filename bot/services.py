@@ -14,13 +14,13 @@ from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
 from registry.db import session_scope
 from registry.errors import NotFound
-from registry.models import Accreditation, Audit, FeeReport, Recruiter
+from registry.models import Accreditation, Audit, Corridor, FeeReport, Recruiter
 from registry.services import auditlog, follow, recruiters, reports
 from registry.services.reports import ReportInput
 from registry.settings import Settings
@@ -104,31 +104,55 @@ class BotServices:
 
     # --- recruiters ---------------------------------------------------------------------------
 
+    def _cards(self, session: Session, recs: list[Recruiter]) -> list[Card]:
+        """Status cards of several recruiters in three queries (not three per recruiter)."""
+        ids = [r.id for r in recs]
+        if not ids:
+            return []
+        accs = {
+            a.recruiter_id: a
+            for a in session.scalars(select(Accreditation).where(Accreditation.recruiter_id.in_(ids)))
+        }
+        audits = dict(
+            session.execute(
+                select(Audit.recruiter_id, func.max(Audit.performed_date))
+                .where(Audit.recruiter_id.in_(ids), Audit.performed_date.is_not(None))
+                .group_by(Audit.recruiter_id)
+            ).all()
+        )
+        corridors: dict[int, list[tuple[str, str]]] = {}
+        for rid, origin, dest in session.execute(
+            select(Corridor.recruiter_id, Corridor.origin, Corridor.destination)
+            .where(Corridor.recruiter_id.in_(ids))
+            .order_by(Corridor.recruiter_id, Corridor.origin, Corridor.destination)
+        ):
+            corridors.setdefault(rid, []).append((origin, dest))
+        cards = []
+        for rec in recs:
+            acc = accs.get(rec.id)
+            cards.append(
+                Card(
+                    id=rec.id,
+                    public_id=rec.public_id,
+                    name=rec.legal_name,
+                    country=rec.country,
+                    status=acc.status if acc else "applicant",
+                    since=acc.since.date() if acc and acc.since else None,
+                    valid_until=acc.valid_until if acc else None,
+                    licence_status=rec.licence_status or "unknown",
+                    last_audit=audits.get(rec.id),
+                    corridors=tuple(corridors.get(rec.id, ())),
+                )
+            )
+        return cards
+
     def _card(self, session: Session, rec: Recruiter) -> Card:
-        acc = session.get(Accreditation, rec.id)
-        last_audit = session.scalar(
-            select(Audit.performed_date)
-            .where(Audit.recruiter_id == rec.id, Audit.performed_date.is_not(None))
-            .order_by(Audit.performed_date.desc())
-            .limit(1)
-        )
-        return Card(
-            id=rec.id,
-            public_id=rec.public_id,
-            name=rec.legal_name,
-            country=rec.country,
-            status=acc.status if acc else "applicant",
-            since=acc.since.date() if acc and acc.since else None,
-            valid_until=acc.valid_until if acc else None,
-            licence_status=rec.licence_status or "unknown",
-            last_audit=last_audit,
-            corridors=tuple(recruiters.corridors_of(session, rec.id)),
-        )
+        return self._cards(session, [rec])[0]
 
     def search(self, query: str) -> list[Card]:
         with Session(self.engine) as session:
             found = recruiters.search_recruiters(session, query, limit=MAX_CANDIDATES)
-            return [self._card(session, rec) for rec, _score in found]
+            return self._cards(session, [rec for rec, _score in found])
 
     def card(self, public_id: str) -> Card | None:
         with Session(self.engine) as session:
@@ -221,7 +245,7 @@ class BotServices:
 
     def following(self, chat_id: int) -> list[Card]:
         with Session(self.engine) as session:
-            return [self._card(session, rec) for rec in follow.following(session, chat_id)]
+            return self._cards(session, follow.following(session, chat_id))
 
     def language(self, chat_id: int) -> str | None:
         with Session(self.engine) as session:

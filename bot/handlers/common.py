@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import logging
 import traceback
@@ -41,17 +42,22 @@ async def reply(
 ) -> None:
     """Answer a message, or (for a button press) replace the message that carried the button."""
     query = update.callback_query
-    if query is not None:
-        with contextlib.suppress(TelegramError):
-            await query.answer()
+    if query is None:
+        await update.effective_chat.send_message(text, reply_markup=markup)
+        return
+    # Stop the button's spinner while the answer is being written (two requests at once).
+    answered = asyncio.ensure_future(query.answer())
+    try:
         if edit and query.message is not None:
             try:
                 await query.edit_message_text(text, reply_markup=markup)
                 return
             except BadRequest:
                 pass  # the same text, or a message too old to edit: send a new one
-    chat = update.effective_chat
-    await chat.send_message(text, reply_markup=markup)
+        await update.effective_chat.send_message(text, reply_markup=markup)
+    finally:
+        with contextlib.suppress(TelegramError):
+            await answered
 
 
 async def ensure_language(update: Update, context: BotContext) -> None:

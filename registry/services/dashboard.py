@@ -6,6 +6,7 @@ hundreds of thousands of recruiters and reports.
 
 from __future__ import annotations
 
+import threading
 from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
@@ -97,40 +98,86 @@ def usd_by_corridor(session: Session, limit: int = 8) -> list[tuple[str, Decimal
     return [(f"{o or '?'}→{d or '?'}", Decimal(str(usd or 0)), n) for o, d, usd, n in rows]
 
 
-def status_by_month(session: Session, months: list[str]) -> dict[str, dict[str, int]]:
+def status_by_month(session: Session, months: list[str], current: dict[str, int] | None = None
+                    ) -> dict[str, dict[str, int]]:
     """Recruiters per accreditation status at the end of each month, from the state machine's history.
 
-    Each move adds one to its target state and takes one from its source state, so the counts are
-    running sums of two GROUP BY queries instead of a replay per recruiter.
+    Walks backwards from today's counts: each move in a month added one to its target state and took
+    one from its source state, so undoing the later months' moves gives each month-end. One GROUP BY
+    over the window's events (indexed by time) instead of a replay per recruiter.
     """
+    current = current if current is not None else status_counts(session)
     start = datetime.strptime(months[0], "%Y-%m").replace(tzinfo=UTC)
-    base: dict[str, int] = defaultdict(int)
-    for col, sign in ((AccreditationEvent.to_status, 1), (AccreditationEvent.from_status, -1)):
-        for status, n in session.execute(
-            select(col, func.count()).where(AccreditationEvent.at < start, col.is_not(None)).group_by(col)
-        ).all():
-            base[status] += sign * n
     m = _month_expr(session, AccreditationEvent.at)
     delta: dict[str, dict[str, int]] = defaultdict(lambda: defaultdict(int))
-    for col, sign in ((AccreditationEvent.to_status, 1), (AccreditationEvent.from_status, -1)):
-        for month, status, n in session.execute(
-            select(m, col, func.count()).where(AccreditationEvent.at >= start, col.is_not(None)).group_by(m, col)
-        ).all():
-            delta[month][status] += sign * n
+    for month, frm, to, n in session.execute(
+        select(m, AccreditationEvent.from_status, AccreditationEvent.to_status, func.count())
+        .where(AccreditationEvent.at >= start)
+        .group_by(m, AccreditationEvent.from_status, AccreditationEvent.to_status)
+    ).all():
+        delta[month][to] += n
+        if frm is not None:
+            delta[month][frm] -= n
     out: dict[str, dict[str, int]] = {}
-    running = dict(base)
-    for month in months:
-        for status, n in delta.get(month, {}).items():
-            running[status] = running.get(status, 0) + n
+    running = dict(current)
+    for month in reversed(months):
         out[month] = {s: max(0, running.get(s, 0)) for s in STATUSES}
-    return out
+        for status, n in delta.get(month, {}).items():
+            running[status] = running.get(status, 0) - n
+    return {month: out[month] for month in months}
 
 
-def build(session: Session, *, as_of: date | None = None, months: int = 12) -> Dashboard:
+@dataclass
+class Charts:
+    months: list[str]
+    reports_by_month: dict[str, dict[str, int]]
+    usd_by_corridor: list[tuple[str, Decimal, int]]
+    status_by_month: dict[str, dict[str, int]]
+
+
+class ChartCache:
+    """The charts change only when an accreditation moves or a report arrives: keep them until then.
+
+    The stamp (the newest event and report, and the date) costs two primary-key lookups.
+    """
+
+    def __init__(self, size: int = 8):
+        self._size = size
+        self._data: dict[tuple, Charts] = {}
+        self._lock = threading.Lock()
+
+    def get(self, session: Session, as_of: date, months: int, counts: dict[str, int]) -> Charts:
+        last_event = session.execute(select(AccreditationEvent.id, AccreditationEvent.at)
+                                     .order_by(AccreditationEvent.id.desc()).limit(1)).first()
+        last_report = session.execute(select(FeeReport.id, FeeReport.created_at)
+                                      .order_by(FeeReport.id.desc()).limit(1)).first()
+        stamp = (str(session.get_bind().url), as_of, months, tuple(last_event or ()), tuple(last_report or ()))
+        with self._lock:
+            hit = self._data.get(stamp)
+        if hit is not None:
+            return hit
+        charts = build_charts(session, as_of=as_of, months=months, counts=counts)
+        with self._lock:
+            if len(self._data) >= self._size:
+                self._data.pop(next(iter(self._data)))
+            self._data[stamp] = charts
+        return charts
+
+
+def build_charts(session: Session, *, as_of: date, months: int = 12, counts: dict[str, int] | None = None) -> Charts:
+    month_keys = last_months(months, as_of)
+    return Charts(month_keys, reports_by_month(session, month_keys), usd_by_corridor(session),
+                  status_by_month(session, month_keys, counts))
+
+
+def build(session: Session, *, as_of: date | None = None, months: int = 12, cache: ChartCache | None = None
+          ) -> Dashboard:
+    """Every figure of the dashboard; the charts come from `cache` when nothing changed since."""
     as_of = as_of or today()
     counts = status_counts(session)
     overdue, overdue_major = overdue_actions(session, as_of)
-    month_keys = last_months(months, as_of)
+    charts = cache.get(session, as_of, months, counts) if cache is not None else \
+        build_charts(session, as_of=as_of, months=months, counts=counts)
     return Dashboard(
         status_counts=counts,
         total_recruiters=sum(counts.values()),
@@ -140,8 +187,8 @@ def build(session: Session, *, as_of: date | None = None, months: int = 12) -> D
         audits_due_30=audits_due(session, as_of),
         reports_new=session.scalar(select(func.count()).select_from(FeeReport)
                                    .where(FeeReport.triage_status == TriageStatus.new)) or 0,
-        months=month_keys,
-        reports_by_month=reports_by_month(session, month_keys),
-        usd_by_corridor=usd_by_corridor(session),
-        status_by_month=status_by_month(session, month_keys),
+        months=charts.months,
+        reports_by_month=charts.reports_by_month,
+        usd_by_corridor=charts.usd_by_corridor,
+        status_by_month=charts.status_by_month,
     )

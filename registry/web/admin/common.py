@@ -67,6 +67,8 @@ class Page:
     page: int
     per_page: int
     total: int
+    next_url: str | None = None  # keyset links, when the list has them
+    prev_url: str | None = None
 
     @property
     def pages(self) -> int:

@@ -12,12 +12,14 @@ from registry.web.admin import bp, charts
 from registry.web.auth import requires
 from registry.web.database import get_session
 
+_charts = dashboard_service.ChartCache()
+
 
 @bp.get("/")
 @requires("viewer")
 def dashboard():
     session = get_session()
-    d = dashboard_service.build(session)
+    d = dashboard_service.build(session, cache=_charts)
     chart_reports = charts.stacked_bars("Fee reports per month by category", d.months, d.reports_by_month)
     chart_corridors = charts.horizontal_bars(
         "Reported fees in USD by corridor", [(label, usd, f"{n} report{'s' if n != 1 else ''}")

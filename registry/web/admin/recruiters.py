@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import base64
+import json
+
 from flask import abort, flash, redirect, render_template, request, url_for
 from pydantic import ValidationError
-from sqlalchemy import func, select
+from sqlalchemy import and_, func, or_, select
 
 from registry.models import Accreditation, Alert, Audit, FeeReport, Finding, Recruiter
 from registry.models.accreditation import AccreditationStatus
@@ -13,19 +16,71 @@ from registry.services import accreditation, auditlog, recruiters
 from registry.services import reports as report_service
 from registry.services.recruiters import RecruiterInput
 from registry.web.admin import bp
-from registry.web.admin.common import DECISION_LABELS, Page, change, flash_form_errors, page_arg
+from registry.web.admin.common import DECISION_LABELS, Page, change, flash_form_errors, page_arg, url_with
 from registry.web.admin.forms import DecisionForm, PlanAuditForm, RecruiterForm, country_pairs
 from registry.web.auth import actor, requires
 from registry.web.database import get_session, settings
 
 PER_PAGE = 50
 SEARCH_LIMIT = 500  # fuzzy search returns the best matches; filters and paging then apply to those
-SORTS = {
-    "newest": (Recruiter.id.desc(),),
-    "oldest": (Recruiter.id.asc(),),
-    "name": (Recruiter.legal_name.asc(), Recruiter.id.asc()),
-    "public_id": (Recruiter.public_id.asc(),),
+# sort name -> keyset columns with their direction (True = ascending); the last column is unique
+SORTS: dict[str, list[tuple]] = {
+    "newest": [(Recruiter.id, False)],
+    "oldest": [(Recruiter.id, True)],
+    "name": [(Recruiter.legal_name, True), (Recruiter.id, True)],
+    "public_id": [(Recruiter.public_id, True)],
 }
+
+
+def _encode(values: list) -> str:
+    return base64.urlsafe_b64encode(json.dumps(values, separators=(",", ":")).encode()).decode().rstrip("=")
+
+
+def _decode(cursor: str, n: int) -> list | None:
+    try:
+        values = json.loads(base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)))
+    except ValueError:
+        return None
+    return values if isinstance(values, list) and len(values) == n else None
+
+
+def _beyond(keys: list[tuple], values: list, forward: bool):
+    """Rows strictly after (forward) or before the row whose sort values are `values` (keyset pagination)."""
+    ors = []
+    for i, (col, asc) in enumerate(keys):
+        cmp = col > values[i] if asc == forward else col < values[i]
+        ors.append(and_(*[keys[j][0] == values[j] for j in range(i)], cmp))
+    return or_(*ors)
+
+
+def _keyset_page(session, base, conds, sort: str, page: int):
+    """One page of the list by keyset (`after`/`before` cursors: fast at any depth on indexed columns);
+    a bare `page=N` falls back to an offset."""
+    keys = SORTS[sort]
+    after = _decode(request.args.get("after", ""), len(keys)) if request.args.get("after") else None
+    before = _decode(request.args.get("before", ""), len(keys)) if request.args.get("before") else None
+    forward = before is None
+    order = [(col.asc() if asc == forward else col.desc()) for col, asc in keys]
+    stmt = base.where(*conds).order_by(*order).limit(PER_PAGE)
+    if after is not None:
+        stmt = stmt.where(_beyond(keys, after, True))
+    elif before is not None:
+        stmt = stmt.where(_beyond(keys, before, False))
+    else:
+        stmt = stmt.offset((page - 1) * PER_PAGE)
+        if sort == "name":
+            # Always true, but it steers SQLite's planner to one table scan with a top-N sort instead of
+            # walking an unrelated index and fetching every row by id (10x slower at 100k rows).
+            stmt = stmt.where(Recruiter.legal_name >= "")
+    rows = list(session.execute(stmt).all())
+    if not forward:
+        rows.reverse()
+    return rows
+
+
+def _cursor(row, sort: str) -> str:
+    rec = row[0]
+    return _encode([getattr(rec, col.key) for col, _asc in SORTS[sort]])
 
 
 def _filters() -> tuple[list, dict]:
@@ -53,7 +108,7 @@ def recruiter_list():
         hits = recruiters.search_recruiters(session, q, limit=SEARCH_LIMIT)
         score = {r.id: s for r, s in hits}
         rows = session.execute(base.where(Recruiter.id.in_(list(score)), *conds)).all() if score else []
-        if sort in SORTS and sort != "newest" and sort != "oldest":
+        if sort in ("name", "public_id"):
             key = {"name": lambda r: (r[0].legal_name.lower(), r[0].id), "public_id": lambda r: r[0].public_id}[sort]
             rows.sort(key=key)
         elif sort == "newest":
@@ -69,10 +124,16 @@ def recruiter_list():
         if args["status"]:
             count_stmt = count_stmt.join(Accreditation, Accreditation.recruiter_id == Recruiter.id)
         total = session.scalar(count_stmt.where(*conds)) or 0
-        order = SORTS.get(sort, SORTS["newest"])
-        rows = session.execute(base.where(*conds).order_by(*order).offset((page - 1) * PER_PAGE).limit(PER_PAGE)).all()
+        if sort not in SORTS:
+            sort = "newest"
+        rows = _keyset_page(session, base, conds, sort, page)
+    pager = Page(rows, page, PER_PAGE, total)
+    if not q and rows:
+        pager.next_url = url_with(page=page + 1, after=_cursor(rows[-1], sort), before=None)
+        pager.prev_url = url_with(page=page - 1, before=_cursor(rows[0], sort), after=None) if page > 2 else \
+            url_with(page=None, after=None, before=None)
     return render_template(
-        "admin/recruiters/list.html", page=Page(rows, page, PER_PAGE, total), q=q, sort=sort, args=args,
+        "admin/recruiters/list.html", page=pager, q=q, sort=sort, args=args,
         statuses=list(AccreditationStatus), licence_statuses=list(LicenceStatus), countries=country_pairs("any"),
     )
 

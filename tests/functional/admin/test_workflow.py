@@ -301,6 +301,13 @@ def test_dashboard_figures(as_viewer, engine):
     assert d.usd_by_corridor[0][0] == "NP→QA" and d.usd_by_corridor[0][1] > 0
     html = as_viewer.get("/admin/").get_data(as_text=True)
     assert html.count("<svg") >= 3 and "Overdue corrective actions" in html and "cdn" not in html.lower()
+    assert "deposit or bond" not in html
+    # The charts are cached until something changes: a new report shows at once.
+    with Session(engine, expire_on_commit=False) as s:
+        _report(s, b, key="d2", category="deposit_or_bond")
+        s.commit()
+    html = as_viewer.get("/admin/").get_data(as_text=True)
+    assert "deposit or bond" in html
 
 
 def test_recruiter_list_search_filter_sort_page(as_viewer, engine):
@@ -334,3 +341,33 @@ def test_audit_log_viewer(as_viewer, engine):
     assert "Chain intact" in html and "someone@example.org" in html
     html = as_viewer.get("/admin/audit-log?actor=nobody").get_data(as_text=True)
     assert "No entries match" in html
+
+
+def test_recruiter_list_keyset_pages_cover_every_row_once(as_viewer, engine):
+    import html as htmllib
+
+    with Session(engine, expire_on_commit=False) as s:
+        for i in range(120):
+            factories.recruiter(s, name=f"Keyfield {'Same Name' if i % 3 else f'Agency {i:03d}'} Pvt. Ltd.")
+        s.commit()
+    for sort in ("name", "newest", "oldest", "public_id"):
+        seen, url, pages = [], f"/admin/recruiters?sort={sort}", []
+        while url:
+            html = as_viewer.get(url).get_data(as_text=True)
+            pages.append(url)
+            seen += re.findall(r'<td><a class="mono" href="/admin/recruiters/(RA-[0-9A-Z]{5})"', html)
+            nxt = re.search(r'href="([^"]+)" rel="next"', html)
+            url = htmllib.unescape(nxt.group(1)) if nxt else None
+        assert len(seen) == 120 and len(set(seen)) == 120, sort
+        assert len(pages) == 3 and "after=" in pages[-1]
+        # Previous from the last page gives the middle page again.
+        html = as_viewer.get(pages[-1]).get_data(as_text=True)
+        prev = htmllib.unescape(re.search(r'href="([^"]+)" rel="prev"', html).group(1))
+        middle = re.findall(r'<td><a class="mono" href="/admin/recruiters/(RA-[0-9A-Z]{5})"',
+                            as_viewer.get(prev).get_data(as_text=True))
+        assert middle == seen[50:100], sort
+    with Session(engine) as s:
+        names = sorted((r.legal_name, r.id) for r in s.scalars(select(Recruiter)))
+    first = as_viewer.get("/admin/recruiters?sort=name").get_data(as_text=True)
+    assert first.index(names[0][0]) < first.index(names[49][0])
+    assert as_viewer.get("/admin/recruiters?sort=name&after=garbage").status_code == 200

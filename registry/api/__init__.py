@@ -14,6 +14,7 @@ from registry.api import docs, recruiters, suppliers, webhooks  # noqa: F401  (r
 from registry.api.core import (
     ApiError,
     api_error_problem,
+    api_limiter,
     bp,
     domain_problem,
     http_problem,
@@ -51,6 +52,7 @@ def init_app(app: Flask) -> None:
     from registry.web.security import csrf
 
     csrf.exempt(bp)
+    api_limiter.init_app(app)
     app.register_blueprint(bp)
     app.register_blueprint(docs.docs_bp)
     for key in APP_LEVEL:

@@ -6,19 +6,22 @@ from __future__ import annotations
 
 import json
 import logging
+import math
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
 from functools import wraps
 from http import HTTPStatus
 
 from flask import Blueprint, Response, current_app, g, request
+from flask_limiter import Limiter
 from pydantic import BaseModel, ValidationError
 from werkzeug.exceptions import HTTPException
 
 from registry.errors import DomainError
+from registry.timeutil import utcnow
 from registry.web.database import get_session
-from registry.web.security import limiter
 
 log = logging.getLogger(__name__)
 
@@ -74,11 +77,16 @@ def field_errors(err: ValidationError, *, prefix: str = "") -> list[dict]:
     return out
 
 
-def retry_after_seconds() -> int:
-    current = limiter.current_limit
+def rate_limit_state() -> tuple[int, dict]:
+    """(seconds until the limit resets, X-RateLimit-* headers) for a refused request."""
+    current = api_limiter.current_limit
     if current is None:
-        return 1
-    return max(1, int(current.reset_at - time.time()))
+        return 1, {}
+    reset_at = int(current.reset_at)
+    seconds = max(1, min(int(current.limit.get_expiry()), math.ceil(reset_at - time.time())))
+    return seconds, {"X-RateLimit-Limit": str(current.limit.amount),
+                                                 "X-RateLimit-Remaining": str(current.remaining),
+                                                 "X-RateLimit-Reset": str(reset_at)}
 
 
 def http_problem(e: HTTPException) -> Response:
@@ -91,7 +99,8 @@ def http_problem(e: HTTPException) -> Response:
             headers["Allow"] = ", ".join(sorted(set(allow) | {"OPTIONS"}))
         detail = f"{request.method} is not allowed here" + (f"; use {', '.join(sorted(set(allow)))}" if allow else "")
     elif status == 429:
-        seconds = retry_after_seconds()
+        seconds, limit_headers = rate_limit_state()
+        headers.update(limit_headers)
         headers["Retry-After"] = str(seconds)
         extra["retry_after"] = seconds
         detail = f"rate limit exceeded ({e.description}); retry after {seconds} s"
@@ -135,6 +144,7 @@ class Caller:
     prefix: str
     company_id: int
     scopes: frozenset[str]
+    last_used_at: datetime | None = None
 
 
 def _unauthorized(detail: str, error: str | None = None) -> ApiError:
@@ -151,10 +161,10 @@ def authenticate() -> Caller:
         raise _unauthorized("send your API key as 'Authorization: Bearer <key>'")
     if scheme.lower() != "bearer" or not token.strip():
         raise _unauthorized("the Authorization header must be 'Bearer <key>'", "invalid_request")
-    key = companies.authenticate(get_session(), token.strip())
+    key = companies.authenticate_key(get_session(), token.strip())
     if key is None:
         raise _unauthorized("the API key is unknown or has been revoked", "invalid_token")
-    return Caller(key.id, key.prefix, key.company_id, frozenset(key.scopes or ()))
+    return Caller(key.id, key.prefix, key.company_id, frozenset(key.scopes), key.last_used_at)
 
 
 def caller() -> Caller:
@@ -170,7 +180,12 @@ def _rate_limit_key() -> str:
     return f"apikey:{c.prefix}" if c else f"ip:{request.remote_addr}"
 
 
-api_limit = limiter.shared_limit(_rate_limit_value, scope="api-v1", key_func=_rate_limit_key)
+# The API's own Flask-Limiter instance: storage from settings.ratelimit_storage_uri (Redis in production,
+# memory when embedded), like the application's; no limit headers on every answer (they would cost two
+# more storage round trips per request), only on the 429 itself.
+api_limiter = Limiter(key_func=_rate_limit_key, default_limits=[], application_limits=[], headers_enabled=False,
+                      strategy="fixed-window")
+api_limit = api_limiter.shared_limit(_rate_limit_value, scope="api-v1", key_func=_rate_limit_key)
 
 
 # --- cursors ----------------------------------------------------------------------------------
@@ -328,10 +343,15 @@ def operation(method: str, rule: str, *, summary: str, tag: str, scope: str | No
     return decorator
 
 
+TOUCH_EVERY = timedelta(seconds=60)
+
+
 def _touch(c: Caller) -> None:
     """Record the key's use (at most once a minute), in its own short transaction."""
     from registry.services import companies
 
+    if c.last_used_at is not None and utcnow() - _aware(c.last_used_at) < TOUCH_EVERY:
+        return
     session = get_session()
     if session.in_transaction() and (session.new or session.dirty or session.deleted):
         return
@@ -343,6 +363,10 @@ def _touch(c: Caller) -> None:
     except Exception:  # a busy database must not fail a read that already succeeded
         session.rollback()
         log.warning("could not record API key use", exc_info=True)
+
+
+def _aware(dt: datetime) -> datetime:
+    return dt if dt.tzinfo else dt.replace(tzinfo=UTC)
 
 
 def mutation(actor_caller: Caller | None = None):

@@ -52,9 +52,9 @@ hashed and revocable. Each key has scopes: `read` (recruiters), `suppliers` (you
 validation errors (422) also list each invalid field in `errors`. A method a path does not support
 answers 405 with an `Allow` header.
 
-**Rate limit.** Each key may make a limited number of requests per minute; beyond it the answer is
-429 with `Retry-After` (seconds). `X-RateLimit-Limit`, `X-RateLimit-Remaining` and `X-RateLimit-Reset`
-come with every answer.
+**Rate limit.** Each key may make a limited number of requests per minute (all operations together);
+beyond it the answer is 429 with `Retry-After` (seconds until the window resets) and
+`X-RateLimit-Limit`, `X-RateLimit-Remaining`, `X-RateLimit-Reset` (unix time).
 
 **Pagination.** Lists return `next_cursor`; pass it back as `cursor` for the next page.
 

@@ -284,7 +284,8 @@ class WebhookCreate(Model):
     model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [{
         "url": "https://hooks.example.com/fairrecruit", "events": ["recruiter.status_changed"]}]})
 
-    url: str = Field(pattern=r"^https?://[^\s]+$", max_length=500, description="Where events are POSTed")
+    url: str = Field(pattern=r"^https?://[!-~]+$", max_length=500,
+                     description="Where events are POSTed (printable ASCII: percent-encode the rest)")
     events: list[EventType] = Field(default_factory=lambda: list(WEBHOOK_EVENTS), min_length=1,
                                     description="Event types to receive (default: all)")
 

@@ -6,10 +6,10 @@ import hashlib
 import hmac
 import secrets
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 from decimal import Decimal
 
-from sqlalchemy import case, delete, func, or_, select, update
+from sqlalchemy import bindparam, case, delete, func, or_, select, update
 from sqlmodel import Session
 
 from registry.errors import Conflict, InvalidInput, NotFound
@@ -92,6 +92,35 @@ def revoke(session: Session, key: ApiKey) -> None:
     if key.revoked_at is None:
         key.revoked_at = utcnow()
         session.flush()
+
+
+@dataclass(frozen=True)
+class KeyInfo:
+    """What a request needs to know about the key that authenticated it."""
+
+    id: int
+    prefix: str
+    company_id: int
+    scopes: tuple[str, ...]
+    last_used_at: datetime | None
+
+
+_KEY_BY_PREFIX = (select(ApiKey.id, ApiKey.company_id, ApiKey.key_hash, ApiKey.scopes, ApiKey.revoked_at,
+                         ApiKey.last_used_at).where(ApiKey.prefix == bindparam("prefix")))
+
+
+def authenticate_key(session: Session, plaintext: str) -> KeyInfo | None:
+    """As `authenticate`, answering a light KeyInfo (one indexed lookup by prefix, constant-time compare)."""
+    if not plaintext or not plaintext.startswith(KEY_PREFIX):
+        return None
+    prefix, _, _secret = plaintext[len(KEY_PREFIX):].partition("_")
+    # Core on the session's connection: this runs on every API request, the ORM layer adds nothing here.
+    row = session.connection().execute(_KEY_BY_PREFIX, {"prefix": prefix}).first()
+    if row is None or row.revoked_at is not None:
+        return None
+    if not hmac.compare_digest(row.key_hash, hash_secret(plaintext)):
+        return None
+    return KeyInfo(row.id, prefix, row.company_id, tuple(row.scopes or ()), row.last_used_at)
 
 
 def revoke_by_prefix(session: Session, prefix: str) -> ApiKey:

@@ -9,8 +9,9 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from datetime import date, datetime, timedelta
+from functools import lru_cache
 
-from sqlalchemy import and_, func, select
+from sqlalchemy import and_, bindparam, func, select
 from sqlmodel import Session
 
 from registry.models import Accreditation, Audit, FeeReport, Finding, Recruiter
@@ -58,12 +59,11 @@ def risks_of(row: dict) -> list[str]:
     return risks
 
 
-def summaries(session: Session, recruiter_ids: Sequence[int], *, window_days: int = 180, min_reporters: int = 3,
-              now: datetime | None = None) -> dict[int, dict]:
-    """Status summary of each recruiter: accreditation, validity, last audit date, open major findings,
-    licence status, fee-signal level. One query (per chunk of ids)."""
-    since = (now or utcnow()) - timedelta(days=window_days)
+@lru_cache(maxsize=1)
+def _summary_select():
+    """The summary SELECT, built once (statement construction costs more than running it for one row)."""
     r = Recruiter
+    since = bindparam("since")
     last_audit = (select(func.max(Audit.performed_date)).where(Audit.recruiter_id == r.id)
                   .correlate(r).scalar_subquery())
     open_majors = (select(func.count(Finding.id))
@@ -76,34 +76,65 @@ def summaries(session: Session, recruiter_ids: Sequence[int], *, window_days: in
     substantiated = (select(func.count(FeeReport.id))
                      .where(window, FeeReport.triage_status == TriageStatus.substantiated.value)
                      .correlate(r).scalar_subquery())
+    return (
+        select(r.id, r.public_id, r.legal_name, r.other_names, r.country, r.licence_authority, r.licence_number,
+               r.licence_status, r.licence_valid_until, Accreditation.status, Accreditation.since,
+               Accreditation.valid_from, Accreditation.valid_until, Accreditation.certificate_number,
+               last_audit, open_majors, reports, reporters, substantiated)
+        .outerjoin(Accreditation, Accreditation.recruiter_id == r.id)
+    )
+
+
+@lru_cache(maxsize=1)
+def _summary_by_ids():
+    return _summary_select().where(Recruiter.id.in_(bindparam("ids", expanding=True)))
+
+
+@lru_cache(maxsize=1)
+def _summary_by_public_id():
+    return _summary_select().where(Recruiter.public_id == bindparam("public_id"))
+
+
+def _summary_row(row, min_reporters: int) -> tuple[int, dict]:
+    (rid, public_id, legal_name, other_names, country, authority, number, lic_status, lic_until, status,
+     since_at, valid_from, valid_until, cert, last_audit_date, majors, n_reports, n_reporters, n_subst) = row
+    item = {
+        "public_id": public_id, "legal_name": legal_name, "other_names": list(other_names or []),
+        "country": country, "licence_authority": authority, "licence_number": number,
+        "licence_status": lic_status or LicenceStatus.unknown.value, "licence_valid_until": lic_until,
+        "status": status or AccreditationStatus.applicant.value, "status_since": since_at,
+        "valid_from": valid_from, "valid_until": valid_until, "certificate_number": cert,
+        "last_audit_date": _as_date(last_audit_date), "open_major_findings": int(majors or 0),
+        "fee_signal_level": fee_signal_level(int(n_reports or 0), int(n_reporters or 0), int(n_subst or 0),
+                                             min_reporters=min_reporters),
+    }
+    item["risks"] = risks_of(item)
+    return rid, item
+
+
+def summaries(session: Session, recruiter_ids: Sequence[int], *, window_days: int = 180, min_reporters: int = 3,
+              now: datetime | None = None) -> dict[int, dict]:
+    """Status summary of each recruiter: accreditation, validity, last audit date, open major findings,
+    licence status, fee-signal level. One query (per chunk of ids)."""
+    since = (now or utcnow()) - timedelta(days=window_days)
     out: dict[int, dict] = {}
     ids = list(dict.fromkeys(recruiter_ids))
     for start in range(0, len(ids), CHUNK):
-        stmt = (
-            select(r.id, r.public_id, r.legal_name, r.other_names, r.country, r.licence_authority, r.licence_number,
-                   r.licence_status, r.licence_valid_until, Accreditation.status, Accreditation.since,
-                   Accreditation.valid_from, Accreditation.valid_until, Accreditation.certificate_number,
-                   last_audit, open_majors, reports, reporters, substantiated)
-            .outerjoin(Accreditation, Accreditation.recruiter_id == r.id)
-            .where(r.id.in_(ids[start:start + CHUNK]))
-        )
-        for row in session.execute(stmt):
-            (rid, public_id, legal_name, other_names, country, authority, number, lic_status, lic_until, status,
-             since_at, valid_from, valid_until, cert, last_audit_date, majors, n_reports, n_reporters,
-             n_subst) = row
-            item = {
-                "public_id": public_id, "legal_name": legal_name, "other_names": list(other_names or []),
-                "country": country, "licence_authority": authority, "licence_number": number,
-                "licence_status": lic_status or LicenceStatus.unknown.value, "licence_valid_until": lic_until,
-                "status": status or AccreditationStatus.applicant.value, "status_since": since_at,
-                "valid_from": valid_from, "valid_until": valid_until, "certificate_number": cert,
-                "last_audit_date": _as_date(last_audit_date), "open_major_findings": int(majors or 0),
-                "fee_signal_level": fee_signal_level(int(n_reports or 0), int(n_reporters or 0), int(n_subst or 0),
-                                                     min_reporters=min_reporters),
-            }
-            item["risks"] = risks_of(item)
+        for row in session.connection().execute(_summary_by_ids(), {"ids": ids[start:start + CHUNK], "since": since}):
+            rid, item = _summary_row(row, min_reporters)
             out[rid] = item
     return out
+
+
+def summary_by_public_id(session: Session, public_id: str, *, window_days: int = 180, min_reporters: int = 3,
+                         now: datetime | None = None) -> tuple[int, dict] | None:
+    """(recruiter id, status summary) of one recruiter, or None when the public id is unknown."""
+    pid = normalize_public_id(public_id)
+    if "\x00" in pid:
+        return None
+    since = (now or utcnow()) - timedelta(days=window_days)
+    row = session.connection().execute(_summary_by_public_id(), {"public_id": pid, "since": since}).first()
+    return None if row is None else _summary_row(row, min_reporters)
 
 
 def _as_date(value) -> date | None:
@@ -122,6 +153,18 @@ def _chunks(values: list, size: int = CHUNK) -> Iterable[list]:
 
 _VERIFY_COLUMNS = (Recruiter.public_id, Recruiter.legal_name, Recruiter.country, Recruiter.licence_number,
                    Recruiter.licence_status, Accreditation.status, Accreditation.valid_until)
+
+
+@lru_cache(maxsize=1)
+def _verify_by_ids():
+    return (select(*_VERIFY_COLUMNS).outerjoin(Accreditation, Accreditation.recruiter_id == Recruiter.id)
+            .where(Recruiter.public_id.in_(bindparam("ids", expanding=True))))
+
+
+@lru_cache(maxsize=1)
+def _verify_by_licences():
+    return (select(*_VERIFY_COLUMNS).outerjoin(Accreditation, Accreditation.recruiter_id == Recruiter.id)
+            .where(Recruiter.licence_number.in_(bindparam("numbers", expanding=True))).order_by(Recruiter.id))
 
 
 def _result(row) -> dict:
@@ -144,9 +187,8 @@ def verify_ids(session: Session, public_ids: Sequence[str]) -> list[dict]:
     normalized = [normalize_public_id(p) for p in public_ids]
     wanted = list(dict.fromkeys(n for n in normalized if n and "\x00" not in n))
     found: dict[str, dict] = {}
-    base = select(*_VERIFY_COLUMNS).outerjoin(Accreditation, Accreditation.recruiter_id == Recruiter.id)
     for chunk in _chunks(wanted):
-        for row in session.execute(base.where(Recruiter.public_id.in_(chunk))):
+        for row in session.connection().execute(_verify_by_ids(), {"ids": chunk}):
             found[row[0]] = _result(row)
     unknown = _unknown()
     return [{"input": raw, **found.get(n, unknown)} for raw, n in zip(public_ids, normalized, strict=True)]
@@ -168,10 +210,8 @@ def verify_licences(session: Session, licences: Sequence[tuple[str, str]]) -> li
         if key and "\x00" not in key:
             spellings.update((" ".join((raw or "").split()), key, key.lower()))
     found: dict[tuple[str, str], dict] = {}
-    base = (select(*_VERIFY_COLUMNS).outerjoin(Accreditation, Accreditation.recruiter_id == Recruiter.id)
-            .order_by(Recruiter.id))
     for chunk in _chunks(sorted(spellings)):
-        for row in session.execute(base.where(Recruiter.licence_number.in_(chunk))):
+        for row in session.connection().execute(_verify_by_licences(), {"numbers": chunk}):
             found.setdefault(_licence_key(row[2], row[3]), _result(row))
     unknown = _unknown()
     return [{"input": {"country": c, "number": n}, **found.get(k, unknown)}

@@ -1,0 +1,294 @@
+"""Supply-chain API under gunicorn (2 workers), load from `wrk` on loopback, in the same run.
+
+1. GET /api/v1/recruiters/{public_id} throughput (authenticated, rate-limited, validated, full status
+   summary from the database) as a ratio of a bare Flask JSON endpoint served by the same gunicorn
+   configuration (config/gunicorn.conf.py, 2 workers). Goal: ratio >= 0.6; p99 <= 25 ms at 32
+   connections.
+2. POST /api/v1/recruiters/verify with 10,000 public ids, end to end over HTTP (request, auth,
+   validation, set-based lookup, serialisation), on PostgreSQL and on SQLite. Goal: <= 1 s, and at most
+   3 times the floor measured in the same run: one raw SQL ``IN`` query through the DB-API driver plus
+   ``json.dumps`` of its rows.
+
+The bench builds its own databases (invented names, from ``seed.bulk``) in a temporary directory and in
+a PostgreSQL database of its own, dropped at the end. The rate limit is on (as high as the load needs)
+and kept in Redis as in production (database 2), or in memory when Redis does not answer. Environment: BENCH_API_RECRUITERS (default
+20000), BENCH_API_SECONDS (wrk duration, default 8), BENCH_API_PG_ADMIN_URL.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import random
+import re
+import shutil
+import signal
+import socket
+import sqlite3
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import uuid
+from contextlib import contextmanager
+from pathlib import Path
+
+import httpx
+from sqlalchemy import create_engine, text
+from sqlmodel import Session
+
+from registry.db import make_engine
+from registry.migrate import upgrade
+from registry.services import auditlog, companies, reports, seed
+from registry.settings import CONFIG_DIR, PROJECT_ROOT
+
+WRK = shutil.which("wrk") or "/usr/bin/wrk"
+GUNICORN_CONF = CONFIG_DIR / "gunicorn.conf.py"
+RECRUITERS = int(os.environ.get("BENCH_API_RECRUITERS", "20000"))
+SECONDS = int(os.environ.get("BENCH_API_SECONDS", "8"))
+CONNECTIONS = 32
+BULK = 10_000
+REDIS_URL = os.environ.get("BENCH_API_REDIS_URL", "redis://127.0.0.1:6379/2")
+PG_ADMIN_URL = os.environ.get("BENCH_API_PG_ADMIN_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres")
+
+BARE_APP = '''
+from flask import Flask, jsonify
+
+app = Flask(__name__)
+
+
+@app.get("/bare/<public_id>")
+def bare(public_id):
+    return jsonify(public_id=public_id, legal_name="Bench Placement Services", status="accredited")
+'''
+
+LUA = '''
+local paths = {%s}
+local i = 0
+request = function()
+  i = i %% #paths + 1
+  return wrk.format("GET", paths[i])
+end
+'''
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@contextmanager
+def gunicorn(app_spec: str, env: dict, cwd: Path):
+    port = _free_port()
+    argv = [sys.executable, "-m", "gunicorn", "--config", str(GUNICORN_CONF), "--bind", f"127.0.0.1:{port}",
+            "--workers", "2", "--access-logfile", "/dev/null", "--log-level", "warning", app_spec]
+    full_env = {**os.environ, **env, "PYTHONPATH": os.pathsep.join([str(PROJECT_ROOT), str(cwd)])}
+    proc = subprocess.Popen(argv, env=full_env, cwd=cwd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+                            start_new_session=True)
+    base = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 60
+        while True:
+            if proc.poll() is not None:
+                raise RuntimeError(f"gunicorn exited: {proc.stderr.read().decode()[-2000:]}")
+            try:
+                with socket.create_connection(("127.0.0.1", port), timeout=0.5):
+                    break
+            except OSError:
+                if time.monotonic() > deadline:
+                    raise RuntimeError("gunicorn did not start") from None
+                time.sleep(0.2)
+        yield base
+    finally:
+        os.killpg(proc.pid, signal.SIGTERM)
+        try:
+            proc.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            os.killpg(proc.pid, signal.SIGKILL)
+            proc.wait()
+
+
+def wrk(base: str, paths: list[str], headers: dict, tmp: Path) -> dict:
+    script = tmp / f"paths_{uuid.uuid4().hex[:6]}.lua"
+    script.write_text(LUA % ", ".join(json.dumps(p) for p in paths))
+    argv = [WRK, "-t", "1", "-c", str(CONNECTIONS), "-d", f"{SECONDS}s", "--latency", "-s", str(script)]
+    for k, v in headers.items():
+        argv += ["-H", f"{k}: {v}"]
+    # warm-up (imports, connection pools), then the measured run
+    subprocess.run([*argv[:5], "-d", "2s", *argv[7:], base], capture_output=True, check=True)
+    out = subprocess.run([*argv, base], capture_output=True, text=True, check=True).stdout
+    rps = float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))
+    p99 = _ms(re.search(r"99%\s+([\d.]+\w+)", out).group(1))
+    p50 = _ms(re.search(r"50%\s+([\d.]+\w+)", out).group(1))
+    non2xx = re.search(r"Non-2xx or 3xx responses:\s+(\d+)", out)
+    errors = re.search(r"Socket errors:.*", out)
+    return {"rps": rps, "p50_ms": p50, "p99_ms": p99, "non2xx": int(non2xx.group(1)) if non2xx else 0,
+            "socket_errors": errors.group(0) if errors else "", "raw": out}
+
+
+def _ms(value: str) -> float:
+    number, unit = re.match(r"([\d.]+)(\w+)", value).groups()
+    return float(number) * {"us": 0.001, "ms": 1.0, "s": 1000.0, "m": 60_000.0}[unit]
+
+
+def _build(url: str) -> tuple[str, list[str]]:
+    """Migrate, seed invented recruiters, create an API key; return (key, public ids)."""
+    engine = make_engine(url)
+    upgrade(engine)
+    fx = reports.fx_table(str(CONFIG_DIR / "fx_rates.csv"))
+    seed.bulk(engine, recruiters=RECRUITERS, reports=RECRUITERS * 2, pseudonym_key="bench-pseudonym-key", fx=fx,
+              seed=7)
+    with Session(engine) as s:
+        auditlog.set_actor(s, "bench")
+        company, _ = companies.get_or_create(s, "Bench Buyer Ltd")
+        key = companies.create_api_key(s, company).plaintext
+        s.commit()
+    with engine.connect() as conn:
+        ids = [r[0] for r in conn.execute(text("SELECT public_id FROM recruiter ORDER BY id"))]
+    engine.dispose()
+    return key, ids
+
+
+def raw_floor(url: str, ids: list[str], repeats: int = 5) -> float:
+    """One raw SQL IN query through the DB-API driver plus json.dumps of the rows: median seconds."""
+    sql = ("SELECT r.public_id, r.legal_name, r.country, r.licence_number, r.licence_status, a.status, "
+           "a.valid_until FROM recruiter r LEFT JOIN accreditation a ON a.recruiter_id = r.id "
+           "WHERE r.public_id IN ({})")
+    times = []
+    if url.startswith("sqlite"):
+        conn = sqlite3.connect(url.removeprefix("sqlite:///"))
+        query = sql.format(",".join("?" * len(ids)))
+        run = lambda: conn.execute(query, ids).fetchall()  # noqa: E731
+    else:
+        import psycopg
+
+        conn = psycopg.connect(url.replace("postgresql+psycopg://", "postgresql://"))
+        query = sql.format(",".join(["%s"] * len(ids)))
+        run = lambda: conn.execute(query, ids).fetchall()  # noqa: E731
+    try:
+        for _ in range(repeats + 1):
+            t = time.perf_counter()
+            rows = run()
+            json.dumps({"results": [dict(zip(("public_id", "legal_name", "country", "licence_number",
+                                              "licence_status", "status", "valid_until"), r, strict=True))
+                                    for r in rows]}, default=str)
+            times.append(time.perf_counter() - t)
+    finally:
+        conn.close()
+    return statistics.median(times[1:])
+
+
+def bulk_verify(base: str, key: str, ids: list[str], repeats: int = 5) -> tuple[float, int]:
+    body = {"ids": ids}
+    times = []
+    with httpx.Client(base_url=base, headers={"Authorization": f"Bearer {key}"}, timeout=60) as client:
+        for _ in range(repeats + 1):
+            t = time.perf_counter()
+            resp = client.post("/api/v1/recruiters/verify", json=body)
+            resp.raise_for_status()
+            n = len(resp.json()["results"])
+            times.append(time.perf_counter() - t)
+    return statistics.median(times[1:]), n
+
+
+def _limit_storage() -> str:
+    """Redis, as in production (the API's own database number), when it answers; else in-memory."""
+    import redis
+
+    try:
+        redis.Redis.from_url(REDIS_URL, socket_connect_timeout=1).ping()
+        return REDIS_URL
+    except Exception:  # noqa: BLE001
+        return "memory://"
+
+
+def _env(url: str, tmp: Path, storage: str) -> dict:
+    return {"FAIRRECRUIT_DATABASE_URL": url, "FAIRRECRUIT_VAR_DIR": str(tmp / "var"), "FAIRRECRUIT_ENV": "development",
+            "FAIRRECRUIT_API_RATE_LIMIT": "100000000/minute", "FAIRRECRUIT_RATELIMIT_STORAGE_URI": storage,
+            "FAIRRECRUIT_WEB_WORKERS": "2"}
+
+
+@contextmanager
+def pg_database():
+    name = f"fr_bench_api_{os.getpid()}_{uuid.uuid4().hex[:6]}"
+    admin = create_engine(PG_ADMIN_URL, isolation_level="AUTOCOMMIT")
+    try:
+        with admin.connect() as conn:
+            conn.execute(text(f'CREATE DATABASE "{name}"'))
+    except Exception as e:  # noqa: BLE001
+        admin.dispose()
+        print(f"PostgreSQL not available ({type(e).__name__}); skipping its rows", flush=True)
+        yield None
+        return
+    try:
+        yield PG_ADMIN_URL.rsplit("/", 1)[0] + "/" + name
+    finally:
+        with admin.connect() as conn:
+            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()
+
+
+def row(metric: str, value, unit: str, goal: str, ok: bool, **extra) -> dict:
+    return {"metric": metric, "value": value, "unit": unit, "goal": goal, "ok": ok, **extra}
+
+
+def main() -> dict:
+    rows: list[dict] = []
+    details: dict = {"recruiters": RECRUITERS, "connections": CONNECTIONS, "seconds": SECONDS,
+                     "gunicorn": "config/gunicorn.conf.py, 2 workers"}
+    tmp = Path(tempfile.mkdtemp(prefix="bench_api_"))
+    storage = _limit_storage()
+    details["rate_limit_storage"] = storage
+    try:
+        (tmp / "bare_app.py").write_text(BARE_APP)
+        rng = random.Random(3)
+        with gunicorn("bare_app:app", _env("sqlite:///" + str(tmp / "unused.db"), tmp, storage), tmp) as base:
+            sample = [f"/bare/RA-{i:05d}" for i in range(200)]
+            bare = wrk(base, sample, {}, tmp)
+        details["bare"] = {k: v for k, v in bare.items() if k != "raw"}
+        print(f"bare Flask JSON: {bare['rps']:.0f} req/s, p99 {bare['p99_ms']:.1f} ms", flush=True)
+
+        with pg_database() as pg_url:
+            backends = [("SQLite", f"sqlite:///{tmp / 'bench_api.db'}")]
+            if pg_url:
+                backends.insert(0, ("PostgreSQL", pg_url))
+            for label, url in backends:
+                t = time.perf_counter()
+                key, ids = _build(url)
+                print(f"{label}: seeded {len(ids)} recruiters in {time.perf_counter() - t:.1f} s", flush=True)
+                bulk_ids = rng.sample(ids, BULK) if len(ids) >= BULK else rng.choices(ids, k=BULK)
+                floor = raw_floor(url, bulk_ids)
+                with gunicorn("registry.wsgi:app", _env(url, tmp, storage), tmp) as base:
+                    paths = [f"/api/v1/recruiters/{p}" for p in rng.sample(ids, 200)]
+                    detail = wrk(base, paths, {"Authorization": f"Bearer {key}"}, tmp)
+                    seconds, n = bulk_verify(base, key, bulk_ids)
+                details[label] = {"detail": {k: v for k, v in detail.items() if k != "raw"},
+                                  "bulk_seconds": seconds, "floor_seconds": floor}
+                ratio = detail["rps"] / bare["rps"]
+                print(f"{label}: detail {detail['rps']:.0f} req/s (ratio {ratio:.2f}), p99 {detail['p99_ms']:.1f} ms; "
+                      f"bulk verify {seconds * 1000:.0f} ms (floor {floor * 1000:.0f} ms)", flush=True)
+                clean = detail["non2xx"] == 0 and n == BULK
+                rows += [
+                    row(f"GET recruiter detail / bare Flask req/s ({label})", round(ratio, 3), "ratio", ">= 0.6",
+                        ratio >= 0.6 and clean),
+                    row(f"GET recruiter detail req/s ({label})", round(detail["rps"], 1), "req/s", "(info)", clean),
+                    row(f"GET recruiter detail p99 at {CONNECTIONS} conns ({label})", round(detail["p99_ms"], 2), "ms",
+                        "<= 25", detail["p99_ms"] <= 25 and clean),
+                    row(f"bulk verify {BULK} ids end to end ({label})", round(seconds, 3), "s", "<= 1", seconds <= 1),
+                    row(f"bulk verify / raw IN query + JSON ({label})", round(seconds / floor, 2), "ratio", "<= 3",
+                        seconds / floor <= 3),
+                ]
+            if not pg_url:
+                rows.append(row("PostgreSQL available", 0, "", "required", False))
+        rows.append(row("bare Flask JSON req/s (same gunicorn config)", round(bare["rps"], 1), "req/s", "(baseline)",
+                        bare["non2xx"] == 0))
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+    return {"rows": rows, "details": details}
+
+
+if __name__ == "__main__":
+    result = main()
+    print(json.dumps(result, indent=2, default=str))

@@ -38,6 +38,29 @@ def quiet_loggers() -> None:
         logging.getLogger(name).setLevel(logging.WARNING)
 
 
+class RedactToken(logging.Filter):
+    """Replace the bot token wherever a log record would show it (e.g. in a request URL of an error)."""
+
+    def __init__(self, token: str):
+        super().__init__()
+        self.token = token
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if self.token:
+            message = record.getMessage()
+            if self.token in message:
+                record.msg = message.replace(self.token, "[token]")
+                record.args = None
+        return True
+
+
+def install_log_redaction(token: str) -> None:
+    """Attach RedactToken to every handler of the root logger (records of all loggers pass there)."""
+    for handler in logging.getLogger().handlers:
+        if not any(isinstance(f, RedactToken) for f in handler.filters):
+            handler.addFilter(RedactToken(token))
+
+
 def file_base_url(base_url: str) -> str:
     """https://api.telegram.org/bot -> https://api.telegram.org/file/bot (the same for a local server)."""
     head, sep, tail = base_url.rstrip("/").rpartition("/")
@@ -125,6 +148,7 @@ def tune_process() -> None:
 
 def run_polling(settings: Settings, engine: Engine) -> None:
     tune_process()
+    install_log_redaction(settings.telegram_bot_token)
     app = build_application(settings, engine)
     app.run_polling(allowed_updates=["message", "callback_query"], drop_pending_updates=False)
 
@@ -142,6 +166,7 @@ def run_webhook(
     if not settings.telegram_webhook_secret:
         raise ValueError("FAIRRECRUIT_TELEGRAM_WEBHOOK_SECRET is required in webhook mode")
     tune_process()
+    install_log_redaction(settings.telegram_bot_token)
     app = build_application(settings, engine)
     app.run_webhook(
         listen=listen,

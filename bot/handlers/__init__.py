@@ -14,10 +14,12 @@ from telegram.ext import (
 
 from bot.handlers import common, follow, forget, mycases, report, start, verify
 
+GUARD = -2  # private chats only
 PRE = -1  # group that runs before the flows (language of the chat)
 
 
 def register(app: Application) -> None:
+    app.add_handler(TypeHandler(Update, common.private_only), group=GUARD)
     app.add_handler(TypeHandler(Update, common.ensure_language), group=PRE)
     flows = [
         *report.handlers(),

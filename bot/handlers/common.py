@@ -10,8 +10,9 @@ import warnings
 
 from sqlalchemy.exc import SQLAlchemyError
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
+from telegram.constants import ChatType
 from telegram.error import BadRequest, TelegramError
-from telegram.ext import ConversationHandler
+from telegram.ext import ApplicationHandlerStop, ConversationHandler
 from telegram.warnings import PTBUserWarning
 
 from bot.context import BotContext
@@ -58,6 +59,13 @@ async def reply(
     finally:
         with contextlib.suppress(TelegramError):
             await answered
+
+
+async def private_only(update: Update, context: BotContext) -> None:
+    """Workers talk to the bot one to one: in a group, others would see what they report."""
+    chat = update.effective_chat
+    if chat is not None and chat.type != ChatType.PRIVATE:
+        raise ApplicationHandlerStop
 
 
 async def ensure_language(update: Update, context: BotContext) -> None:

@@ -14,7 +14,8 @@ from telegram.ext import TypeHandler
 from bot.app import build_application
 from tests.functional.bot.fakebotapi import Call, FakeBotAPI
 
-DONE_GROUP = 99
+SEEN_GROUP = -99  # before every handler of the bot
+DONE_GROUP = 99  # after every handler of the bot
 
 
 class BotHarness:
@@ -26,6 +27,8 @@ class BotHarness:
         self.app = build_application(self.settings, engine, concurrency=concurrency)
         self.processed: dict[int, int] = {}
         self._lock = threading.Lock()
+        self.seen: set[int] = set()
+        self.app.add_handler(TypeHandler(Update, self._seen), group=SEEN_GROUP)
         self.app.add_handler(TypeHandler(Update, self._done), group=DONE_GROUP)
         self.loop = asyncio.new_event_loop()
         self._thread = threading.Thread(target=self.loop.run_forever, name="bot-loop", daemon=True)
@@ -34,6 +37,10 @@ class BotHarness:
     @property
     def services(self):
         return self.app.bot_data["services"]
+
+    async def _seen(self, update: Update, _context) -> None:
+        with self._lock:
+            self.seen.add(update.update_id)
 
     async def _done(self, update: Update, _context) -> None:
         with self._lock:
@@ -90,8 +97,11 @@ class BotHarness:
         busy = self.app.update_processor.current_concurrent_updates
         return q == 0 and busy == 0 and self.api.pending() == 0
 
-    def deliver(self, update: dict, timeout: float = 15.0) -> list[Call]:
-        """Queue an update on the fake server; return the Bot API calls the bot made for it."""
+    def deliver(self, update: dict, timeout: float = 15.0, *, stopped: bool = False) -> list[Call]:
+        """Queue an update on the fake server; return the Bot API calls the bot made for it.
+
+        stopped=True: the bot is expected to stop processing it early (it never reaches the last group).
+        """
         start = len(self.api.calls)
         self.api.push(update)
         uid = update["update_id"]
@@ -99,7 +109,7 @@ class BotHarness:
         quiet = 0
         while time.monotonic() < deadline:
             time.sleep(0.005)
-            if uid in self.processed and self.idle():
+            if uid in (self.seen if stopped else self.processed) and self.idle():
                 quiet += 1
                 if quiet >= 3:
                     return self.api.calls[start:]

@@ -145,3 +145,29 @@ def test_a_bot_api_error_does_not_break_the_bot(bot, registry_data, method):
     bot.api.fail_methods[method] = 1
     chat.send("/help")  # the reply fails (Telegram answered 500)
     assert "What I can do:" in chat.send("/help").text
+
+
+def test_group_chats_are_ignored(bot, registry_data):
+    """Reports are private: the bot does not talk in groups, where others would see."""
+    chat = bot.chat("en")
+    update = chat.message_update(text="/report", entities=[{"type": "bot_command", "offset": 0, "length": 7}])
+    update["message"]["chat"] = {"id": -100123, "type": "supergroup", "title": "Workers"}
+    assert bot.deliver(update, stopped=True) == []
+    assert update["update_id"] not in bot.processed
+    assert "Which recruiter" in chat.send("/report").text  # the same person in a private chat
+
+
+def test_token_is_redacted_from_log_records(caplog):
+    from bot.app import RedactToken
+
+    record = logging.LogRecord(
+        "telegram.ext.Updater",
+        logging.ERROR,
+        __file__,
+        1,
+        "request to %s failed",
+        ("https://api.telegram.org/bot123:SECRET/getUpdates",),
+        None,
+    )
+    assert RedactToken("123:SECRET").filter(record)
+    assert record.getMessage() == "request to https://api.telegram.org/bot[token]/getUpdates failed"

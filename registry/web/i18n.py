@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from flask import Flask, request
+from flask import Flask, current_app, request
 from flask_babel import Babel, get_locale
 
 LANGUAGES = {"en": "English", "ne": "नेपाली", "bn": "বাংলা", "tl": "Tagalog", "id": "Bahasa Indonesia"}
@@ -53,7 +53,16 @@ def current_language() -> str:
 def _remember_language(response):
     lang = _valid(request.args.get("lang"))
     if lang and request.cookies.get(COOKIE) != lang:
-        response.set_cookie(COOKIE, lang, max_age=365 * 24 * 3600, httponly=True, samesite="Lax")
+        response.set_cookie(
+            COOKIE,
+            lang,
+            max_age=365 * 24 * 3600,
+            httponly=True,
+            samesite="Lax",
+            secure=bool(current_app.config.get("SESSION_COOKIE_SECURE")),
+        )
+    if response.mimetype == "text/html":
+        response.vary.update(("Accept-Language", "Cookie"))  # the page's language depends on both
     return response
 
 

@@ -178,6 +178,7 @@ def test_card_warnings(client, session, recs):
     assert "The government licence is not valid." in text
     assert "Licence cancelled or banned" in text
     assert "2 serious problems found by auditors are not fixed yet." in text
+    assert "Licence cancelled or banned" in text_of(client.get("/verify", query_string={"q": "Gorkha Manpower"}))
     sub_text = text_of(client.get(f"/verify/{sub.public_id}"))
     assert f"This is a sub-agent of {rec.legal_name}." in sub_text
 
@@ -273,6 +274,7 @@ def test_language_switch_on_the_page_is_remembered(client, recs):
     resp = client.get("/?lang=bn", headers={"Accept-Language": "en"})
     assert '<html lang="bn">' in html(resp)
     assert "lang=bn" in resp.headers["Set-Cookie"]
+    assert {"Accept-Language", "Cookie"} <= set(resp.vary)
     # later pages, without ?lang=, stay in Bengali even though the browser prefers English
     resp = client.get(f"/verify/{recs['accredited'].public_id}", headers={"Accept-Language": "en"})
     assert '<html lang="bn">' in html(resp)

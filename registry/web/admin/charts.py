@@ -24,6 +24,19 @@ def _nice_max(v: float) -> float:
     return 10 * mag
 
 
+def _ticks(vmax: float, *, integer: bool = True, target: int = 4) -> list[float]:
+    """Round tick values from 0 to at least `vmax`: steps of 1, 2 or 5 times a power of ten."""
+    import math
+
+    raw = max(vmax, 1 if integer else 1e-9) / target
+    mag = 10 ** math.floor(math.log10(raw))
+    step = next(m * mag for m in (1, 2, 5, 10) if m * mag >= raw)
+    if integer:
+        step = max(1, round(step))
+    top = step * math.ceil(max(vmax, step) / step)
+    return [i * step for i in range(int(round(top / step)) + 1)]
+
+
 def _fmt(v: float) -> str:
     if v >= 1_000_000:
         return f"{v / 1_000_000:.1f}M"
@@ -55,12 +68,12 @@ def stacked_bars(title: str, columns: list[str], series: dict[str, dict[str, flo
     legend, legend_bottom = _legend([(n.replace("_", " "), colours.get(n, "#888")) for n in names], 48, 16, width - 56)
     top, bottom, left, right = max(30, legend_bottom + 4), height - 28, 44, width - 8
     totals = [sum(series.get(c, {}).values()) for c in columns]
-    vmax = max(_nice_max(max(totals, default=0)), 4)  # counts: whole-number ticks
+    ticks = _ticks(max(totals, default=0))
+    vmax = ticks[-1]
     parts = [f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {width} {height}" role="img" '
              f'aria-label="{escape(title)}" class="chart"><title>{escape(title)}</title>']
-    for i in range(5):
-        v = vmax * i / 4
-        y = bottom - (bottom - top) * i / 4
+    for v in ticks:
+        y = bottom - (bottom - top) * v / vmax
         parts.append(f'<line x1="{left}" x2="{right}" y1="{y:.1f}" y2="{y:.1f}" class="grid"/>'
                      f'<text x="{left - 6}" y="{y + 4:.1f}" class="ax" text-anchor="end">{_fmt(v)}</text>')
     n = max(len(columns), 1)
@@ -114,12 +127,12 @@ def stacked_area(title: str, columns: list[str], series: dict[str, dict[str, int
     legend, legend_bottom = _legend([(n, STATUS_COLOURS.get(n, "#888")) for n in names], 48, 16, width - 56)
     top, bottom, left, right = max(30, legend_bottom + 4), height - 28, 44, width - 22
     totals = [sum(series.get(c, {}).get(s, 0) for s in names) for c in columns]
-    vmax = max(_nice_max(max(totals, default=0)), 4)  # counts: whole-number ticks
+    ticks = _ticks(max(totals, default=0))
+    vmax = ticks[-1]
     parts = [f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {width} {height}" role="img" '
              f'aria-label="{escape(title)}" class="chart"><title>{escape(title)}</title>']
-    for i in range(5):
-        v = vmax * i / 4
-        y = bottom - (bottom - top) * i / 4
+    for v in ticks:
+        y = bottom - (bottom - top) * v / vmax
         parts.append(f'<line x1="{left}" x2="{right}" y1="{y:.1f}" y2="{y:.1f}" class="grid"/>'
                      f'<text x="{left - 6}" y="{y + 4:.1f}" class="ax" text-anchor="end">{_fmt(v)}</text>')
     n = len(columns)

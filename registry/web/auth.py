@@ -133,6 +133,12 @@ def login():
     return render_template("admin/login.html", form=form)
 
 
+@bp.errorhandler(429)
+def _too_many(_e):
+    return render_template("admin/error.html", code=429, title="Too many sign-in attempts",
+                           message="Too many sign-in attempts from this address. Wait a minute and try again."), 429
+
+
 @bp.post("/logout")
 @login_required
 def logout():

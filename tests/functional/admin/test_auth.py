@@ -141,3 +141,11 @@ def test_users_admin(as_admin, admin_users):
     assert "cannot deactivate your own account" in flashes(resp)
     resp = as_admin.post(f"/admin/users/{admin_users['auditor'].id}/active", follow_redirects=True)
     assert "deactivated" in flashes(resp)
+
+
+def test_sign_in_attempts_are_rate_limited_per_address(app, web, admin_users):
+    app.config["ADMIN_LOGIN_RATE_LIMIT"] = "3/minute"
+    for _ in range(3):
+        assert web.login(EMAILS["viewer"], "wrong password!").status_code == 401
+    resp = web.login(EMAILS["viewer"])
+    assert resp.status_code == 429 and "Too many sign-in attempts" in resp.get_data(as_text=True)

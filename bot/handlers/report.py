@@ -31,7 +31,7 @@ log = logging.getLogger("bot.report")
 RECRUITER, CATEGORY, AMOUNT, DATE, DESTINATION, PHOTO, CONSENT = range(7)
 ORDER = [RECRUITER, CATEGORY, AMOUNT, DATE, DESTINATION, PHOTO, CONSENT]
 # Where most workers who use the bot are sent; the recruiter's own corridors come first.
-DESTINATIONS = ["QA", "SA", "AE", "KW", "OM", "BH", "MY", "JP", "KR", "SG", "HK", "TW"]
+DESTINATIONS = ["QA", "SA", "AE", "KW", "OM", "BH", "MY", "JP", "KR", "SG"]
 
 
 def _draft(context: BotContext) -> Draft:
@@ -101,9 +101,9 @@ def q_date(context: BotContext):
 def q_destination(context: BotContext):
     _ = context._
     d = _draft(context)
-    codes = list(dict.fromkeys([dest for _o, dest in d.corridors] + DESTINATIONS))[:12]
+    codes = list(dict.fromkeys([dest for _o, dest in d.corridors] + DESTINATIONS))[:10]
     items = [button(country(c, context.lang), f"r:dst:{c}") for c in codes]
-    rows = [items[i : i + 3] for i in range(0, len(items), 3)]
+    rows = [items[i : i + 2] for i in range(0, len(items), 2)]
     return (
         _("In which country is (or was) the job? Tap it, or type the country's name."),
         keyboard(*rows, nav(context)),

@@ -80,7 +80,7 @@ def _free_port() -> int:
 
 
 @contextmanager
-def gunicorn(app_spec: str, env: dict, cwd: Path):
+def gunicorn(app_spec: str, env: dict, cwd: Path, ready_path: str):
     port = _free_port()
     argv = [sys.executable, "-m", "gunicorn", "--config", str(GUNICORN_CONF), "--bind", f"127.0.0.1:{port}",
             "--workers", "2", "--access-logfile", "/dev/null", "--log-level", "warning", app_spec]
@@ -89,17 +89,18 @@ def gunicorn(app_spec: str, env: dict, cwd: Path):
                             start_new_session=True)
     base = f"http://127.0.0.1:{port}"
     try:
-        deadline = time.monotonic() + 60
-        while True:
+        # The master listens before its workers have imported the app: wait until both answer.
+        deadline = time.monotonic() + 180
+        answered = 0
+        while answered < 8:
             if proc.poll() is not None:
                 raise RuntimeError(f"gunicorn exited: {proc.stderr.read().decode()[-2000:]}")
             try:
-                with socket.create_connection(("127.0.0.1", port), timeout=0.5):
-                    break
-            except OSError:
+                answered += httpx.get(base + ready_path, timeout=30).status_code == 200
+            except httpx.HTTPError:
                 if time.monotonic() > deadline:
                     raise RuntimeError("gunicorn did not start") from None
-                time.sleep(0.2)
+                time.sleep(0.3)
         yield base
     finally:
         os.killpg(proc.pid, signal.SIGTERM)
@@ -117,7 +118,7 @@ def wrk(base: str, paths: list[str], headers: dict, tmp: Path) -> dict:
     for k, v in headers.items():
         argv += ["-H", f"{k}: {v}"]
     # warm-up (imports, connection pools), then the measured run
-    subprocess.run([*argv[:5], "-d", "2s", *argv[7:], base], capture_output=True, check=True)
+    subprocess.run([*argv[:5], "-d", "3s", *argv[7:], base], capture_output=True, check=True)
     out = subprocess.run([*argv, base], capture_output=True, text=True, check=True).stdout
     rps = float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))
     p99 = _ms(re.search(r"99%\s+([\d.]+\w+)", out).group(1))
@@ -244,7 +245,8 @@ def main() -> dict:
     try:
         (tmp / "bare_app.py").write_text(BARE_APP)
         rng = random.Random(3)
-        with gunicorn("bare_app:app", _env("sqlite:///" + str(tmp / "unused.db"), tmp, storage), tmp) as base:
+        with gunicorn("bare_app:app", _env("sqlite:///" + str(tmp / "unused.db"), tmp, storage), tmp,
+                      "/bare/RA-22222") as base:
             sample = [f"/bare/RA-{i:05d}" for i in range(200)]
             bare = wrk(base, sample, {}, tmp)
         details["bare"] = {k: v for k, v in bare.items() if k != "raw"}
@@ -260,7 +262,7 @@ def main() -> dict:
                 print(f"{label}: seeded {len(ids)} recruiters in {time.perf_counter() - t:.1f} s", flush=True)
                 bulk_ids = rng.sample(ids, BULK) if len(ids) >= BULK else rng.choices(ids, k=BULK)
                 floor = raw_floor(url, bulk_ids)
-                with gunicorn("registry.wsgi:app", _env(url, tmp, storage), tmp) as base:
+                with gunicorn("registry.wsgi:app", _env(url, tmp, storage), tmp, "/healthz") as base:
                     paths = [f"/api/v1/recruiters/{p}" for p in rng.sample(ids, 200)]
                     detail = wrk(base, paths, {"Authorization": f"Bearer {key}"}, tmp)
                     seconds, n = bulk_verify(base, key, bulk_ids)

@@ -46,6 +46,7 @@ class Card:
     substantiated_reports: int
     corridors: list[tuple[str, str]]
     parent: Recruiter | None
+    certificate_number: str | None = None
     warnings: list[str] = field(default_factory=list)
 
 
@@ -78,6 +79,7 @@ def build_card(session, rec: Recruiter) -> Card:
         substantiated_reports=reports,
         corridors=recruiters.corridors_of(session, rec.id),
         parent=parent,
+        certificate_number=acc.certificate_number if status == S.accredited else None,
     )
     if rec.licence_status in BAD_LICENCE:
         card.warnings.append("licence_bad")

@@ -112,7 +112,10 @@ def test_accredited_card(client, recs):
     from sqlmodel import Session
 
     with Session(acc) as s:
-        valid_until = s.get(Accreditation, rec.id).valid_until
+        accreditation_row = s.get(Accreditation, rec.id)
+        valid_until = accreditation_row.valid_until
+    assert accreditation_row.certificate_number
+    assert f"Certificate number {accreditation_row.certificate_number}" in text
     assert f"Accredited until {valid_until.strftime('%B')} {valid_until.day}, {valid_until.year}" in text
     assert "never pay a recruitment fee" in text and "report it" in text
     assert f"Last audit {today().strftime('%B')} {today().day}, {today().year}" in text
@@ -151,7 +154,8 @@ def test_card_says_what_the_status_means_and_what_to_do(client, recs, state, hea
     if state in ("suspended", "withdrawn"):
         assert f"{headline} {today().strftime('%B')} {today().day}, {today().year}" in text
     assert "Accredited until" not in text
-    assert "Valid until" not in text  # never a validity date next to a status that is not accredited
+    assert "Valid until" not in text
+    assert "Certificate number" not in text  # a paper certificate is worth nothing now  # never a validity date next to a status that is not accredited
 
 
 def test_lapsed_accreditation_is_shown_as_expired_before_the_nightly_check(client, session, recs):

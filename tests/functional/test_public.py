@@ -154,8 +154,9 @@ def test_card_says_what_the_status_means_and_what_to_do(client, recs, state, hea
     if state in ("suspended", "withdrawn"):
         assert f"{headline} {today().strftime('%B')} {today().day}, {today().year}" in text
     assert "Accredited until" not in text
+    # never a validity date or a certificate next to a status that is not accredited
     assert "Valid until" not in text
-    assert "Certificate number" not in text  # a paper certificate is worth nothing now  # never a validity date next to a status that is not accredited
+    assert "Certificate number" not in text
 
 
 def test_lapsed_accreditation_is_shown_as_expired_before_the_nightly_check(client, session, recs):
@@ -182,7 +183,9 @@ def test_card_warnings(client, session, recs):
     assert "The government licence is not valid." in text
     assert "Licence cancelled or banned" in text
     assert "2 serious problems found by auditors are not fixed yet." in text
-    assert "Licence cancelled or banned" in text_of(client.get("/verify", query_string={"q": "Gorkha Manpower"}))
+    assert "Licence cancelled or banned" in text_of(
+        client.get("/verify", query_string={"q": "Gorkha Manpower"})
+    )
     sub_text = text_of(client.get(f"/verify/{sub.public_id}"))
     assert f"This is a sub-agent of {rec.legal_name}." in sub_text
 

@@ -185,6 +185,11 @@ def test_normalize():
     assert normalize("Haque & Sons Ltd.") == "haque sons"
     assert normalize("華南國際人力資源公司") == normalize("华南国际人力资源")
     assert normalize("") == ""
+    # a slip in a legal-form word is still a legal-form word; a real name word that looks alike is not
+    assert normalize("Glory Wind Shipping Limtied") == "glory wind shipping"
+    assert normalize("Bluewave Compnay") == "bluewave"
+    assert normalize("Compass  Shipping Service Ltd.") == "compass shipping service"
+    assert normalize("A & A Engineering") == "aa engineering"
 
 
 def test_former_names_become_variants():

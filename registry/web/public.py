@@ -51,7 +51,10 @@ class Card:
 
 
 def build_card(session, rec: Recruiter) -> Card:
-    acc = accreditation.get(session, rec.id)
+    try:
+        acc = accreditation.get(session, rec.id)
+    except NotFound:  # registered in bulk without an accreditation record yet: an applicant
+        acc = Accreditation(recruiter_id=rec.id, status=S.applicant, since=rec.created_at)
     status = acc.status
     if status == S.accredited and acc.valid_until and acc.valid_until < today():
         status = S.expired  # the nightly check has not run yet: never show a lapsed accreditation as valid

@@ -159,6 +159,16 @@ def test_card_says_what_the_status_means_and_what_to_do(client, recs, state, hea
     assert "Certificate number" not in text
 
 
+def test_recruiter_without_an_accreditation_record_is_shown_as_applicant(client, session, recs):
+    rec = recs["applicant"]
+    session.delete(session.get(Accreditation, rec.id))
+    session.commit()
+    resp = client.get(f"/verify/{rec.public_id}")
+    assert resp.status_code == 200
+    assert "Applicant, not yet accredited" in text_of(resp)
+    assert "Applicant, not yet accredited" in text_of(client.get("/verify", query_string={"q": rec.legal_name}))
+
+
 def test_lapsed_accreditation_is_shown_as_expired_before_the_nightly_check(client, session, recs):
     rec = recs["accredited"]
     acc = session.get(Accreditation, rec.id)

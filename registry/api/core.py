@@ -326,9 +326,13 @@ def operation(method: str, rule: str, *, summary: str, tag: str, scope: str | No
             g.api_caller = c
             if scope and scope not in c.scopes:
                 raise ApiError(403, f"this API key lacks the '{scope}' scope", required_scope=scope)
-            response = limited_view(**kwargs)
-            _touch(c)
-            return response
+            if method == "GET":
+                response = limited_view(**kwargs)
+                _touch(c, commit=True)
+                return response
+            # A change: the key's use is recorded in the same transaction the view commits once.
+            _touch(c, commit=False)
+            return limited_view(**kwargs)
 
         bp.add_url_rule(rule, endpoint=endpoint, view_func=handler, methods=[method])
         OPERATIONS.append(Operation(method=method, rule=API_PREFIX + rule, endpoint=endpoint, summary=summary,
@@ -346,14 +350,16 @@ def operation(method: str, rule: str, *, summary: str, tag: str, scope: str | No
 TOUCH_EVERY = timedelta(seconds=60)
 
 
-def _touch(c: Caller) -> None:
-    """Record the key's use (at most once a minute), in its own short transaction."""
+def _touch(c: Caller, *, commit: bool) -> None:
+    """Record the key's use (at most once a minute). After a read, in its own short transaction;
+    before a change, as part of the change's transaction (committed, or rolled back, with it)."""
     from registry.services import companies
 
     if c.last_used_at is not None and utcnow() - _aware(c.last_used_at) < TOUCH_EVERY:
         return
     session = get_session()
-    if session.in_transaction() and (session.new or session.dirty or session.deleted):
+    if not commit:
+        companies.touch_key(session, c.key_id)
         return
     try:
         if companies.touch_key(session, c.key_id):

@@ -102,3 +102,18 @@ def test_rate_limit_in_redis_storage(settings, engine, keys, world, redis_url):
     import redis
 
     assert any(b"apikey" in k for k in redis.Redis.from_url(url).keys("*"))
+
+
+def test_a_change_records_key_use_in_its_own_transaction(engine, key, client, auth, world):
+    from registry.models import AuditLogEntry
+
+    prefix = key.split("_")[2]
+    resp = client.post(f"/api/v1/suppliers/{world.accredited.public_id}", headers=auth)
+    assert resp.status_code == 201
+    with Session(engine) as s:
+        assert s.scalars(select(ApiKey).where(ApiKey.prefix == prefix)).one().last_used_at is not None
+        # use of a key is bookkeeping, not an audited change
+        assert not s.scalars(select(AuditLogEntry).where(AuditLogEntry.entity == "api_key",
+                                                         AuditLogEntry.action == "update")).all()
+    # a refused change records nothing either way, and the key keeps working
+    assert client.post("/api/v1/suppliers/RA-ZZZZZ", headers=auth).status_code == 404

@@ -28,15 +28,24 @@ import subprocess
 import sys
 import time
 import uuid
-from datetime import UTC, date, datetime, time as dtime, timedelta
+from datetime import UTC, date, datetime, timedelta
+from datetime import time as dtime
 
 from sqlalchemy import create_engine, text
 
-ADMIN_URL = os.environ.get("FAIRRECRUIT_BENCH_PG_ADMIN_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres")
+ADMIN_URL = os.environ.get(
+    "FAIRRECRUIT_BENCH_PG_ADMIN_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
+)
 N_RECRUITERS = int(os.environ.get("BENCH_RECRUITERS", 100_000))
 N_REPORTS = int(os.environ.get("BENCH_REPORTS", 1_000_000))
-CHECK_NAMES = ["accreditation_expiry", "overdue_corrective_actions", "surveillance_due", "fee_report_signals",
-               "licence_register", "retention"]
+CHECK_NAMES = [
+    "accreditation_expiry",
+    "overdue_corrective_actions",
+    "surveillance_due",
+    "fee_report_signals",
+    "licence_register",
+    "retention",
+]
 ALPHABET = "23456789ABCDEFGHJKMNPQRSTUVWXYZ"
 
 
@@ -79,14 +88,54 @@ def generate(url: str, as_of: date, settings) -> dict:
         def recruiters():
             for i in range(1, N + 1):
                 name = f"Benchfield Placement {i} Ltd"
-                status = "cancelled" if i % 200 == 0 else "valid"
-                yield (i, public_id(i), name, "[]", countries[i % 7], "BENCH", f"B-{i:06d}", "[]", "", "", "", "",
-                       status, None, None, None, name.lower(), now, now)
+                status = "cancelled" if i % 1000 == 0 else "valid"  # a day's register changes
+                yield (
+                    i,
+                    public_id(i),
+                    name,
+                    "[]",
+                    countries[i % 7],
+                    "BENCH",
+                    f"B-{i:06d}",
+                    "[]",
+                    "",
+                    "",
+                    "",
+                    "",
+                    status,
+                    None,
+                    None,
+                    None,
+                    name.lower(),
+                    now,
+                    now,
+                )
 
-        copy("recruiter", ["id", "public_id", "legal_name", "other_names", "country", "licence_authority",
-                           "licence_number", "sectors", "contact_email", "contact_phone", "website", "address",
-                           "licence_status", "licence_valid_until", "licence_checked_at", "parent_id", "search_text",
-                           "created_at", "updated_at"], recruiters())
+        copy(
+            "recruiter",
+            [
+                "id",
+                "public_id",
+                "legal_name",
+                "other_names",
+                "country",
+                "licence_authority",
+                "licence_number",
+                "sectors",
+                "contact_email",
+                "contact_phone",
+                "website",
+                "address",
+                "licence_status",
+                "licence_valid_until",
+                "licence_checked_at",
+                "parent_id",
+                "search_text",
+                "created_at",
+                "updated_at",
+            ],
+            recruiters(),
+        )
 
         cycle = 3 * 365
         accredited: list[tuple[int, date, date]] = []
@@ -104,19 +153,68 @@ def generate(url: str, as_of: date, settings) -> dict:
                         accredited.append((i, vf, vu))
                 yield (i, st, now, vf, vu, cert, now)
 
-        copy("accreditation", ["recruiter_id", "status", "since", "valid_from", "valid_until", "certificate_number",
-                               "updated_at"], accreditations())
+        copy(
+            "accreditation",
+            [
+                "recruiter_id",
+                "status",
+                "since",
+                "valid_from",
+                "valid_until",
+                "certificate_number",
+                "updated_at",
+            ],
+            accreditations(),
+        )
 
         def audits():
             for i, vf, _vu in accredited:
-                yield (2 * i - 1, i, "initial", "Bench CB", "A. Auditor", vf, vf, "conforming", "", "bench", now)
+                yield (
+                    2 * i - 1,
+                    i,
+                    "initial",
+                    "Bench CB",
+                    "A. Auditor",
+                    vf,
+                    vf,
+                    "conforming",
+                    "",
+                    "bench",
+                    now,
+                )
                 last = as_of - timedelta(days=rnd.randint(366, 400) if i % 200 == 1 else rnd.randint(0, 364))
                 if last > vf:
-                    yield (2 * i, i, "surveillance", "Bench CB", "A. Auditor", last, last, "conforming", "", "bench",
-                           now)
+                    yield (
+                        2 * i,
+                        i,
+                        "surveillance",
+                        "Bench CB",
+                        "A. Auditor",
+                        last,
+                        last,
+                        "conforming",
+                        "",
+                        "bench",
+                        now,
+                    )
 
-        copy("audit", ["id", "recruiter_id", "kind", "certification_body", "lead_auditor", "planned_date",
-                       "performed_date", "outcome", "summary", "created_by", "created_at"], audits())
+        copy(
+            "audit",
+            [
+                "id",
+                "recruiter_id",
+                "kind",
+                "certification_body",
+                "lead_auditor",
+                "planned_date",
+                "performed_date",
+                "outcome",
+                "summary",
+                "created_by",
+                "created_at",
+            ],
+            audits(),
+        )
 
         # findings: mostly closed; open ones due in the future, a few due yesterday (the day's work)
         n_findings = 50_000
@@ -130,12 +228,41 @@ def generate(url: str, as_of: date, settings) -> dict:
                 due = None if sev == "observation" else as_of + timedelta(days=rnd.randint(1, 180))
                 if f % 1000 == 0 and sev != "observation":
                     due, closed = as_of - timedelta(days=1), False
-                yield (f, 2 * rid - 1, rid, "P2", sev, "bench finding", "", due, None,
-                       now if closed else None, "bench" if closed else None, "ok" if closed else None, now)
+                yield (
+                    f,
+                    2 * rid - 1,
+                    rid,
+                    "P2",
+                    sev,
+                    "bench finding",
+                    "",
+                    due,
+                    None,
+                    now if closed else None,
+                    "bench" if closed else None,
+                    "ok" if closed else None,
+                    now,
+                )
 
-        copy("finding", ["id", "audit_id", "recruiter_id", "principle", "severity", "description", "corrective_action",
-                         "due_date", "report_id", "closed_at", "closed_by", "closure_evidence", "created_at"],
-             findings())
+        copy(
+            "finding",
+            [
+                "id",
+                "audit_id",
+                "recruiter_id",
+                "principle",
+                "severity",
+                "description",
+                "corrective_action",
+                "due_date",
+                "report_id",
+                "closed_at",
+                "closed_by",
+                "closure_evidence",
+                "created_at",
+            ],
+            findings(),
+        )
 
         # fee reports: 97% before the signal window, 3% inside it; old triaged ones already erased
         window = settings.fee_signal_window_days
@@ -160,28 +287,134 @@ def generate(url: str, as_of: date, settings) -> dict:
                 erased = None
                 if triaged_at is not None and triaged_at < cutoff - timedelta(days=2):
                     key, free, erased = None, None, triaged_at + timedelta(days=731)
-                yield (r, f"FR-B{r:07d}", f"bench-{r}", rid, "" if rid else "unknown agency", "recruitment_fee",
-                       500, "USD", 500, created.date(), "NP", "QA", "telegram", key, free, None, created, tri, "",
-                       None if tri == "new" else "bench", triaged_at, erased, created)
+                yield (
+                    r,
+                    f"FR-B{r:07d}",
+                    f"bench-{r}",
+                    rid,
+                    "" if rid else "unknown agency",
+                    "recruitment_fee",
+                    500,
+                    "USD",
+                    500,
+                    created.date(),
+                    "NP",
+                    "QA",
+                    "telegram",
+                    key,
+                    free,
+                    None,
+                    created,
+                    tri,
+                    "",
+                    None if tri == "new" else "bench",
+                    triaged_at,
+                    erased,
+                    created,
+                )
 
-        copy("fee_report", ["id", "case_code", "submission_key", "recruiter_id", "recruiter_text", "category",
-                            "amount", "currency", "amount_usd", "paid_on", "origin_country", "destination_country",
-                            "channel", "reporter_key", "free_text", "receipt_file_id", "consent_at", "triage_status",
-                            "triage_note", "triaged_by", "triaged_at", "erased_at", "created_at"], reports())
+        copy(
+            "fee_report",
+            [
+                "id",
+                "case_code",
+                "submission_key",
+                "recruiter_id",
+                "recruiter_text",
+                "category",
+                "amount",
+                "currency",
+                "amount_usd",
+                "paid_on",
+                "origin_country",
+                "destination_country",
+                "channel",
+                "reporter_key",
+                "free_text",
+                "receipt_file_id",
+                "consent_at",
+                "triage_status",
+                "triage_note",
+                "triaged_by",
+                "triaged_at",
+                "erased_at",
+                "created_at",
+            ],
+            reports(),
+        )
 
         # P1 findings for the substantiated reports (all but 20: the check catches those)
         acc_set = set(acc_ids)
         extra_audits = sorted({rid for _r, rid in substantiated[20:] if rid not in acc_set})
-        copy("audit", ["id", "recruiter_id", "kind", "certification_body", "lead_auditor", "planned_date",
-                       "performed_date", "outcome", "summary", "created_by", "created_at"],
-             ((2 * N + k + 1, rid, "special", "Bench CB", "", as_of, as_of, "nonconforming", "", "bench", now)
-              for k, rid in enumerate(extra_audits)))
+        copy(
+            "audit",
+            [
+                "id",
+                "recruiter_id",
+                "kind",
+                "certification_body",
+                "lead_auditor",
+                "planned_date",
+                "performed_date",
+                "outcome",
+                "summary",
+                "created_by",
+                "created_at",
+            ],
+            (
+                (
+                    2 * N + k + 1,
+                    rid,
+                    "special",
+                    "Bench CB",
+                    "",
+                    as_of,
+                    as_of,
+                    "nonconforming",
+                    "",
+                    "bench",
+                    now,
+                )
+                for k, rid in enumerate(extra_audits)
+            ),
+        )
         extra_audit_id = {rid: 2 * N + k + 1 for k, rid in enumerate(extra_audits)}
-        copy("finding", ["id", "audit_id", "recruiter_id", "principle", "severity", "description", "corrective_action",
-                         "due_date", "report_id", "closed_at", "closed_by", "closure_evidence", "created_at"],
-             ((n_findings + 1 + k, 2 * rid - 1 if rid in acc_set else extra_audit_id[rid], rid, "P1", "major", "fee",
-               "", as_of + timedelta(days=60), report_id, now, "bench", "repaid", now)
-              for k, (report_id, rid) in enumerate(substantiated[20:])))
+        copy(
+            "finding",
+            [
+                "id",
+                "audit_id",
+                "recruiter_id",
+                "principle",
+                "severity",
+                "description",
+                "corrective_action",
+                "due_date",
+                "report_id",
+                "closed_at",
+                "closed_by",
+                "closure_evidence",
+                "created_at",
+            ],
+            (
+                (
+                    n_findings + 1 + k,
+                    2 * rid - 1 if rid in acc_set else extra_audit_id[rid],
+                    rid,
+                    "P1",
+                    "major",
+                    "fee",
+                    "",
+                    as_of + timedelta(days=60),
+                    report_id,
+                    now,
+                    "bench",
+                    "repaid",
+                    now,
+                )
+                for k, (report_id, rid) in enumerate(substantiated[20:])
+            ),
+        )
 
         # yesterday's reminders already exist (steady state); today's stage crossings are the day's work
         days = sorted(settings.expiry_reminder_days)
@@ -194,28 +427,66 @@ def generate(url: str, as_of: date, settings) -> dict:
                 if 0 <= left <= max(days):
                     stage = min(d for d in days if left <= d)
                     aid += 1
-                    yield (aid, f"expiry_reminder:{i}:{vu.isoformat()}:{stage}", "expiry_reminder", i,
-                           json.dumps({"valid_until": vu.isoformat()}), now - timedelta(days=1))
+                    yield (
+                        aid,
+                        f"expiry_reminder:{i}:{vu.isoformat()}:{stage}",
+                        "expiry_reminder",
+                        i,
+                        json.dumps({"valid_until": vu.isoformat()}),
+                        now - timedelta(days=1),
+                    )
             for j in range(50_000):  # history: resolved alerts of other kinds
                 aid += 1
                 yield (aid, f"history:{j}", "history", rnd.randint(1, N), "{}", now - timedelta(days=400))
 
         copy("alert", ["id", "key", "kind", "recruiter_id", "details", "opened_at"], alerts())
 
-        copy("company", ["id", "name", "contact_email", "created_at"], ((c, f"Bench Buyer {c}", "", now)
-                                                                         for c in range(1, 101)))
-        copy("webhook_endpoint", ["id", "company_id", "url", "secret", "events", "active", "created_at"],
-             ((c, c, f"http://127.0.0.1:9/hook/{c}", "s" * 32,
-               '["recruiter.status_changed", "recruiter.licence_changed", "recruiter.alert_raised"]', True, now)
-              for c in range(1, 101)))
+        copy(
+            "company",
+            ["id", "name", "contact_email", "created_at"],
+            ((c, f"Bench Buyer {c}", "", now) for c in range(1, 101)),
+        )
+        copy(
+            "webhook_endpoint",
+            ["id", "company_id", "url", "secret", "events", "active", "created_at"],
+            (
+                (
+                    c,
+                    c,
+                    f"http://127.0.0.1:9/hook/{c}",
+                    "s" * 32,
+                    '["recruiter.status_changed", "recruiter.licence_changed", "recruiter.alert_raised"]',
+                    True,
+                    now,
+                )
+                for c in range(1, 101)
+            ),
+        )
         links = {(rnd.randint(1, 100), rnd.randint(1, N)) for _ in range(20_000)}
-        copy("supplier_link", ["company_id", "recruiter_id", "added_at"], ((c, r, now) for c, r in sorted(links)))
-        copy("follower", ["id", "chat_id", "recruiter_id", "language", "created_at"],
-             ((f, 10_000_000 + f, rnd.randint(1, N), "en", now) for f in range(1, 5001)))
+        copy(
+            "supplier_link",
+            ["company_id", "recruiter_id", "added_at"],
+            ((c, r, now) for c, r in sorted(links)),
+        )
+        copy(
+            "follower",
+            ["id", "chat_id", "recruiter_id", "language", "created_at"],
+            ((f, 10_000_000 + f, rnd.randint(1, N), "en", now) for f in range(1, 5001)),
+        )
 
-        for table in ("recruiter", "audit", "finding", "fee_report", "alert", "company", "webhook_endpoint",
-                      "follower"):
-            cur.execute(f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), (SELECT max(id) FROM {table}))")
+        for table in (
+            "recruiter",
+            "audit",
+            "finding",
+            "fee_report",
+            "alert",
+            "company",
+            "webhook_endpoint",
+            "follower",
+        ):
+            cur.execute(
+                f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), (SELECT max(id) FROM {table}))"
+            )
         raw.commit()
         cur.execute("ANALYZE")
         raw.commit()
@@ -238,27 +509,35 @@ def hand_sql(as_of: date, settings) -> dict[str, tuple[str, dict]]:
     end = dt(as_of + timedelta(days=1), 0)
     bad = "('expired','suspended','cancelled','delisted','banned')"
     return {
-        "accreditation_expiry": (f"""
+        "accreditation_expiry": (
+            f"""
             SELECT a.recruiter_id, a.valid_until, {stage} AS stage FROM accreditation a
             WHERE a.status = 'accredited' AND a.valid_until <= :wend
               AND (a.valid_until < :as_of OR NOT EXISTS (SELECT 1 FROM alert x WHERE x.key =
                    'expiry_reminder:' || a.recruiter_id || ':' || a.valid_until || ':' || {stage}))""",
-                                 {**p, "as_of": as_of, "wend": as_of + timedelta(days=max(days))}),
-        "overdue_corrective_actions": ("""
+            {**p, "as_of": as_of, "wend": as_of + timedelta(days=max(days))},
+        ),
+        "overdue_corrective_actions": (
+            """
             SELECT f.id, f.recruiter_id, f.severity, f.principle, f.due_date, f.audit_id, a.status
             FROM finding f JOIN accreditation a ON a.recruiter_id = f.recruiter_id
             WHERE f.closed_at IS NULL AND f.due_date < :as_of AND f.severity IN ('major','minor')
               AND (NOT EXISTS (SELECT 1 FROM alert x WHERE x.key = 'overdue_finding:' || f.id)
-                   OR (f.severity = 'major' AND a.status = 'accredited'))""", {"as_of": as_of}),
-        "surveillance_due": ("""
+                   OR (f.severity = 'major' AND a.status = 'accredited'))""",
+            {"as_of": as_of},
+        ),
+        "surveillance_due": (
+            """
             SELECT a.recruiter_id, COALESCE(l.last, a.valid_from) FROM accreditation a
             LEFT JOIN (SELECT recruiter_id, max(performed_date) AS last FROM audit
                        WHERE performed_date IS NOT NULL GROUP BY recruiter_id) l ON l.recruiter_id = a.recruiter_id
             WHERE a.status = 'accredited' AND COALESCE(l.last, a.valid_from) <= :cutoff
               AND NOT EXISTS (SELECT 1 FROM audit o WHERE o.recruiter_id = a.recruiter_id
                               AND o.performed_date IS NULL)""",
-                             {"cutoff": add_months(as_of, -settings.surveillance_interval_months)}),
-        "fee_report_signals": ("""
+            {"cutoff": add_months(as_of, -settings.surveillance_interval_months)},
+        ),
+        "fee_report_signals": (
+            """
             SELECT c.recruiter_id, c.reporters, 0 AS report_id FROM (
                 SELECT recruiter_id, count(DISTINCT reporter_key) AS reporters FROM fee_report
                 WHERE recruiter_id IS NOT NULL AND created_at >= :start AND created_at < :end
@@ -270,18 +549,24 @@ def hand_sql(as_of: date, settings) -> dict[str, tuple[str, dict]]:
             SELECT r.recruiter_id, 0, r.id FROM fee_report r
             WHERE r.triage_status = 'substantiated' AND r.recruiter_id IS NOT NULL
               AND NOT EXISTS (SELECT 1 FROM finding f WHERE f.report_id = r.id)""",
-                               {"start": start, "end": end, "min": settings.fee_signal_min_reporters}),
-        "licence_register": (f"""
+            {"start": start, "end": end, "min": settings.fee_signal_min_reporters},
+        ),
+        "licence_register": (
+            f"""
             SELECT r.id, r.licence_status, r.licence_authority, a.status FROM recruiter r
             JOIN accreditation a ON a.recruiter_id = r.id
             WHERE r.licence_status IN {bad}
               AND (NOT EXISTS (SELECT 1 FROM alert x WHERE x.key = 'licence:' || r.id || ':' || r.licence_status)
-                   OR a.status = 'accredited')""", {}),
-        "retention": ("""
+                   OR a.status = 'accredited')""",
+            {},
+        ),
+        "retention": (
+            """
             SELECT id, case_code, recruiter_id FROM fee_report
             WHERE triage_status <> 'new' AND triaged_at < :cutoff
               AND (reporter_key IS NOT NULL OR free_text IS NOT NULL OR receipt_file_id IS NOT NULL)""",
-                      {"cutoff": dt(as_of - timedelta(days=settings.retention_days), 0)}),
+            {"cutoff": dt(as_of - timedelta(days=settings.retention_days), 0)},
+        ),
     }
 
 
@@ -320,9 +605,15 @@ def child(url: str, as_of: str) -> None:
             with engine.begin() as conn:
                 n_sql = len(conn.execute(text(sql), params).all())
             hand.append(time.perf_counter() - t0)
-        out[name] = {"first": t_first, "changed": first["changed"], "counts": first["counts"],
-                     "steady": statistics.median(steady), "steady_all": steady, "sql": statistics.median(hand),
-                     "sql_rows": n_sql}
+        out[name] = {
+            "first": t_first,
+            "changed": first["changed"],
+            "counts": first["counts"],
+            "steady": statistics.median(steady),
+            "steady_all": steady,
+            "sql": statistics.median(hand),
+            "sql_rows": n_sql,
+        }
     out["_maxrss_kb"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
     print("BENCH-RESULT " + json.dumps(out), flush=True)
 
@@ -351,12 +642,16 @@ def main() -> dict:
         stats = generate(url, as_of, settings)
         gen_s = time.perf_counter() - t0
         print(f"generated {stats} in {gen_s:.1f}s", flush=True)
-        proc = subprocess.run([sys.executable, "-m", "bench.bench_checks", "--child", url, as_of.isoformat()],
-                              capture_output=True, text=True, cwd=os.path.dirname(os.path.dirname(__file__)))
+        proc = subprocess.run(
+            [sys.executable, "-m", "bench.bench_checks", "--child", url, as_of.isoformat()],
+            capture_output=True,
+            text=True,
+            cwd=os.path.dirname(os.path.dirname(__file__)),
+        )
         line = next((x for x in proc.stdout.splitlines() if x.startswith("BENCH-RESULT ")), None)
         if proc.returncode != 0 or line is None:
             raise RuntimeError(f"worker process failed:\n{proc.stdout[-3000:]}\n{proc.stderr[-5000:]}")
-        res = json.loads(line[len("BENCH-RESULT "):])
+        res = json.loads(line[len("BENCH-RESULT ") :])
         peak_mb = max(res.pop("_maxrss_kb"), resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss) / 1024
         total = 0.0
         for check in CHECK_NAMES:
@@ -364,18 +659,56 @@ def main() -> dict:
             t_sql, n_sql = r["sql"], r["sql_rows"]
             ratio = r["steady"] / t_sql if t_sql > 0 else float("inf")
             total += r["first"] + sum(r["steady_all"])
-            print(f"{check}: first run {r['first']:.3f}s ({r['changed']} changes {r['counts']}), steady "
-                  f"{r['steady'] * 1000:.1f} ms, hand SQL {t_sql * 1000:.1f} ms ({n_sql} rows)", flush=True)
-            rows.append({"metric": f"{check}: steady run / hand SQL", "value": round(ratio, 3), "unit": "x",
-                         "goal": "<= 1.5", "ok": ratio <= 1.5})
-            rows.append({"metric": f"{check}: first run ({r['changed']} changes)", "value": round(r["first"], 3),
-                         "unit": "s", "goal": "", "ok": True})
-        rows.append({"metric": "all checks, total", "value": round(total, 2), "unit": "s", "goal": "<= 30",
-                     "ok": total <= 30})
-        rows.append({"metric": "worker peak memory", "value": round(peak_mb, 1), "unit": "MB", "goal": "<= 300",
-                     "ok": peak_mb <= 300})
-        rows.append({"metric": f"data: {N_RECRUITERS} recruiters, {N_REPORTS} fee reports (COPY)",
-                     "value": round(gen_s, 1), "unit": "s", "goal": "", "ok": True})
+            print(
+                f"{check}: first run {r['first']:.3f}s ({r['changed']} changes {r['counts']}), steady "
+                f"{r['steady'] * 1000:.1f} ms, hand SQL {t_sql * 1000:.1f} ms ({n_sql} rows)",
+                flush=True,
+            )
+            rows.append(
+                {
+                    "metric": f"{check}: steady run / hand SQL",
+                    "value": round(ratio, 3),
+                    "unit": "x",
+                    "goal": "<= 1.5",
+                    "ok": ratio <= 1.5,
+                }
+            )
+            rows.append(
+                {
+                    "metric": f"{check}: first run ({r['changed']} changes)",
+                    "value": round(r["first"], 3),
+                    "unit": "s",
+                    "goal": "",
+                    "ok": True,
+                }
+            )
+        rows.append(
+            {
+                "metric": "all checks, total",
+                "value": round(total, 2),
+                "unit": "s",
+                "goal": "<= 30",
+                "ok": total <= 30,
+            }
+        )
+        rows.append(
+            {
+                "metric": "worker peak memory",
+                "value": round(peak_mb, 1),
+                "unit": "MB",
+                "goal": "<= 300",
+                "ok": peak_mb <= 300,
+            }
+        )
+        rows.append(
+            {
+                "metric": f"data: {N_RECRUITERS} recruiters, {N_REPORTS} fee reports (COPY)",
+                "value": round(gen_s, 1),
+                "unit": "s",
+                "goal": "",
+                "ok": True,
+            }
+        )
         engine.dispose()
     finally:
         if os.environ.get("BENCH_KEEP_DB"):

@@ -20,8 +20,10 @@ def checks_list() -> None:
     from registry.services.checks import CHECKS
 
     for c in CHECKS.values():
-        cron = " ".join(str(c.schedule.get(k, "*")) for k in ("minute", "hour", "day_of_month", "month_of_year",
-                                                               "day_of_week"))
+        cron = " ".join(
+            str(c.schedule.get(k, "*"))
+            for k in ("minute", "hour", "day_of_month", "month_of_year", "day_of_week")
+        )
         click.echo(f"{c.name:<28} {cron:<14} {c.doc}")
 
 
@@ -36,7 +38,9 @@ def _parse_date(_ctx, _param, value):
 
 @checks.command("run")
 @click.argument("name", required=False)
-@click.option("--as-of", callback=_parse_date, metavar="DATE", help="Evaluate as of this date (default: today).")
+@click.option(
+    "--as-of", callback=_parse_date, metavar="DATE", help="Evaluate as of this date (default: today)."
+)
 @pass_ctx
 def checks_run(obj, name: str | None, as_of: date | None) -> None:
     """Run check NAME (or every check), commit, and print each change it made."""

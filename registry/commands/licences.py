@@ -36,13 +36,21 @@ def _parse_date(_ctx, _param, value):
 
 @licences.command("import")
 @click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
-@click.option("--authority", required=True, help="Issuing authority (e.g. DMW, BMET, BD-MLA, or any name for "
-                                                   "the generic licence_number,name,status,valid_until format).")
+@click.option(
+    "--authority",
+    required=True,
+    help="Issuing authority (e.g. DMW, BMET, BD-MLA, or any name for "
+    "the generic licence_number,name,status,valid_until format).",
+)
 @click.option("--mapping", default=None, help="Mapping to use (a file name in config/licence_mappings/).")
-@click.option("--as-of", callback=_parse_date, metavar="DATE", help="Date the register describes (default: today).")
+@click.option(
+    "--as-of", callback=_parse_date, metavar="DATE", help="Date the register describes (default: today)."
+)
 @click.option("--dry-run", is_flag=True, help="Check the file and show what would change; change nothing.")
 @pass_ctx
-def licences_import(obj, file: Path, authority: str, mapping: str | None, as_of: date | None, dry_run: bool) -> None:
+def licences_import(
+    obj, file: Path, authority: str, mapping: str | None, as_of: date | None, dry_run: bool
+) -> None:
     """Import FILE (CSV, or JSON for .json) for AUTHORITY. A file with any bad row applies nothing."""
     from registry.db import session_scope
     from registry.services import auditlog
@@ -53,7 +61,9 @@ def licences_import(obj, file: Path, authority: str, mapping: str | None, as_of:
         text, fmt = service.read_file(file)
     except (ValueError, UnicodeDecodeError) as e:
         raise click.ClickException(str(e)) from None
-    click.echo(f"reading {file.name} as {fmt.upper()} with the {m.slug} mapping (authority {m.authority})", err=True)
+    click.echo(
+        f"reading {file.name} as {fmt.upper()} with the {m.slug} mapping (authority {m.authority})", err=True
+    )
     parsed = service.parse(text, m, fmt=fmt, as_of=as_of)
     for note in parsed.notes:
         click.echo(f"note: {note}", err=True)
@@ -72,7 +82,9 @@ def licences_import(obj, file: Path, authority: str, mapping: str | None, as_of:
     with session_scope(obj.engine) as session:
         auditlog.set_actor(session, f"cli:licences import {m.authority}")
         with click.progressbar(length=len(parsed.rows), label="importing", file=sys.stderr) as bar:
-            result = service.apply(session, parsed, m, settings=obj.settings, as_of=as_of, progress=bar.update)
+            result = service.apply(
+                session, parsed, m, settings=obj.settings, as_of=as_of, progress=bar.update
+            )
     click.echo(result.summary())
     for line in result.recruiters_changed + result.effects:
         click.echo(f"  {line}")
@@ -83,9 +95,14 @@ def _preview(session, service, parsed, m) -> str:
 
     from registry.models import LicenceRecord
 
-    existing = {service.normalize_number(n): (s, v) for n, s, v in session.execute(
-        select(LicenceRecord.licence_number, LicenceRecord.status, LicenceRecord.valid_until)
-        .where(LicenceRecord.authority == m.authority))}
+    existing = {
+        service.normalize_number(n): (s, v)
+        for n, s, v in session.execute(
+            select(LicenceRecord.licence_number, LicenceRecord.status, LicenceRecord.valid_until).where(
+                LicenceRecord.authority == m.authority
+            )
+        )
+    }
     new = changed = 0
     lines = []
     for row in parsed.rows:
@@ -94,6 +111,8 @@ def _preview(session, service, parsed, m) -> str:
             new += 1
         elif old != (row.status, row.valid_until):
             changed += 1
-        lines.append(f"  line {row.line}: {row.licence_number} | {row.name} | {row.status} ({row.raw_status or '-'})"
-                     f" | valid until {row.valid_until or '-'}")
+        lines.append(
+            f"  line {row.line}: {row.licence_number} | {row.name} | {row.status} ({row.raw_status or '-'})"
+            f" | valid until {row.valid_until or '-'}"
+        )
     return "\n".join([f"{m.authority}: {len(parsed.rows)} rows, {new} new, {changed} changed", *lines])

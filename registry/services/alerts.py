@@ -32,7 +32,7 @@ class AlertSpec:
 def existing_keys(session: Session, keys: list[str]) -> set[str]:
     found: set[str] = set()
     for i in range(0, len(keys), CHUNK):
-        found.update(session.scalars(select(Alert.key).where(Alert.key.in_(keys[i:i + CHUNK]))))
+        found.update(session.scalars(select(Alert.key).where(Alert.key.in_(keys[i : i + CHUNK]))))
     return found
 
 
@@ -49,8 +49,10 @@ def raise_many(session: Session, specs: list[AlertSpec]) -> list[Alert]:
         if not todo:
             return []
         now = utcnow()
-        new = [Alert(key=s.key, kind=s.kind, recruiter_id=s.recruiter_id, details=s.details, opened_at=now)
-               for s in todo]
+        new = [
+            Alert(key=s.key, kind=s.kind, recruiter_id=s.recruiter_id, details=s.details, opened_at=now)
+            for s in todo
+        ]
         try:
             with session.begin_nested():
                 session.add_all(new)
@@ -58,17 +60,32 @@ def raise_many(session: Session, specs: list[AlertSpec]) -> list[Alert]:
         except IntegrityError:
             # Someone raised one of them concurrently: look again and insert only the rest.
             continue
-        outbox.emit_many(session, outbox.ALERT_RAISED, [
-            (a.recruiter_id, {"alert": {"id": a.id, "kind": a.kind, "details": a.details,
-                                        "opened_at": a.opened_at.isoformat().replace("+00:00", "Z")}})
-            for a in new if a.recruiter_id is not None
-        ])
+        outbox.emit_many(
+            session,
+            outbox.ALERT_RAISED,
+            [
+                (
+                    a.recruiter_id,
+                    {
+                        "alert": {
+                            "id": a.id,
+                            "kind": a.kind,
+                            "details": a.details,
+                            "opened_at": a.opened_at.isoformat().replace("+00:00", "Z"),
+                        }
+                    },
+                )
+                for a in new
+                if a.recruiter_id is not None
+            ],
+        )
         return new
     return []
 
 
-def raise_alert(session: Session, *, key: str, kind: str, recruiter_id: int | None, details: dict | None = None
-                ) -> Alert | None:
+def raise_alert(
+    session: Session, *, key: str, kind: str, recruiter_id: int | None, details: dict | None = None
+) -> Alert | None:
     """Open one alert; None when an alert with this key already exists."""
     new = raise_many(session, [AlertSpec(key, kind, recruiter_id, details or {})])
     return new[0] if new else None
@@ -82,8 +99,9 @@ def resolve(session: Session, alert: Alert, *, actor: str) -> Alert:
     return alert
 
 
-def open_alerts(session: Session, *, recruiter_id: int | None = None, kind: str | None = None,
-                limit: int = 200) -> list[Alert]:
+def open_alerts(
+    session: Session, *, recruiter_id: int | None = None, kind: str | None = None, limit: int = 200
+) -> list[Alert]:
     stmt = select(Alert).where(Alert.resolved_at.is_(None))
     if recruiter_id is not None:
         stmt = stmt.where(Alert.recruiter_id == recruiter_id)

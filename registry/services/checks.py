@@ -20,8 +20,24 @@ from collections import defaultdict
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
+from functools import lru_cache
 
-from sqlalchemy import String, and_, case, cast, exists, func, literal, not_, or_, select
+from sqlalchemy import (
+    Date,
+    Integer,
+    String,
+    and_,
+    bindparam,
+    case,
+    cast,
+    exists,
+    func,
+    literal,
+    not_,
+    null,
+    or_,
+    select,
+)
 from sqlmodel import Session
 
 from registry.models import Accreditation, Alert, Audit, FeeReport, Finding, Recruiter
@@ -36,8 +52,13 @@ from registry.timeutil import add_months
 log = logging.getLogger(__name__)
 
 # Licence statuses that are "not valid" for SPEC section 4 (unknown = not found in a register yet).
-BAD_LICENCE = (LicenceStatus.expired, LicenceStatus.suspended, LicenceStatus.cancelled, LicenceStatus.delisted,
-               LicenceStatus.banned)
+BAD_LICENCE = (
+    LicenceStatus.expired,
+    LicenceStatus.suspended,
+    LicenceStatus.cancelled,
+    LicenceStatus.delisted,
+    LicenceStatus.banned,
+)
 # Triage outcomes that take a report out of the fee-signal count.
 DISCOUNTED = (TriageStatus.unsubstantiated, TriageStatus.duplicate, TriageStatus.out_of_scope)
 
@@ -122,25 +143,45 @@ def _recruiters(session: Session, ids) -> dict[int, Recruiter]:
     ids = sorted(set(ids))
     out: dict[int, Recruiter] = {}
     for i in range(0, len(ids), 900):
-        out.update({r.id: r for r in session.scalars(select(Recruiter).where(Recruiter.id.in_(ids[i:i + 900])))})
+        out.update(
+            {r.id: r for r in session.scalars(select(Recruiter).where(Recruiter.id.in_(ids[i : i + 900])))}
+        )
     return out
 
 
 # --- accreditation expiry -----------------------------------------------------------------------
 
 
-def expiry_selection(as_of: date, reminder_days: list[int]):
+# Selections are built once per shape (lru_cache) with bound parameters: building and hashing a
+# statement costs more than running it when there is little to find.
+
+
+@lru_cache(maxsize=16)
+def expiry_selection(days: tuple[int, ...]):
     """Accredited recruiters past valid_until, or inside a reminder window without that reminder yet."""
-    days = sorted(set(reminder_days))
-    stage = case(*[(Accreditation.valid_until <= as_of + timedelta(days=d), d) for d in days], else_=None)
+    if days:
+        stage = case(*[(Accreditation.valid_until <= bindparam(f"until_{d}", type_=Date), d) for d in days])
+    else:
+        stage = null()
     reminder_key = _key("expiry_reminder", Accreditation.recruiter_id, Accreditation.valid_until, stage)
-    window_end = as_of + timedelta(days=max(days)) if days else as_of
     return (
-        select(Accreditation.recruiter_id, Accreditation.valid_until, stage.label("stage"))
-        .where(Accreditation.status == S.accredited, Accreditation.valid_until <= window_end)
-        .where(or_(Accreditation.valid_until < as_of, _no_alert(reminder_key)))
+        select(Accreditation.recruiter_id, Accreditation.valid_until, cast(stage, Integer).label("stage"))
+        .where(
+            Accreditation.status == S.accredited,
+            Accreditation.valid_until <= bindparam("window_end", type_=Date),
+        )
+        .where(or_(Accreditation.valid_until < bindparam("as_of", type_=Date), _no_alert(reminder_key)))
         .order_by(Accreditation.recruiter_id)
     )
+
+
+def expiry_params(as_of: date, days: tuple[int, ...]) -> dict:
+    window_end = as_of + timedelta(days=max(days)) if days else as_of
+    return {
+        "as_of": as_of,
+        "window_end": window_end,
+        **{f"until_{d}": as_of + timedelta(days=d) for d in days},
+    }
 
 
 @check("accreditation_expiry", schedule={"minute": "10", "hour": "0"})
@@ -148,39 +189,73 @@ def accreditation_expiry(session: Session, as_of: date, settings) -> CheckResult
     """Expire accreditations past valid_until; remind 90/30/7 days before (configurable)."""
     name = "accreditation_expiry"
     result = CheckResult(name, as_of)
-    rows = session.execute(expiry_selection(as_of, settings.expiry_reminder_days)).all()
+    days = tuple(sorted(set(settings.expiry_reminder_days)))
+    rows = session.execute(expiry_selection(days), expiry_params(as_of, days)).all()
     to_expire = [(rid, vu) for rid, vu, _stage in rows if vu < as_of]
     reminders = [(rid, vu, stage) for rid, vu, stage in rows if vu >= as_of and stage is not None]
     recs = _recruiters(session, [rid for rid, _ in to_expire] + [rid for rid, _, _ in reminders])
     for rid, vu in to_expire:
         rec = recs[rid]
-        accreditation.transition(session, rec, S.expired, actor=f"system:{name}",
-                                 reason=f"certificate valid until {vu.isoformat()} was not renewed (expired as of "
-                                        f"{as_of.isoformat()})")
+        accreditation.transition(
+            session,
+            rec,
+            S.expired,
+            actor=f"system:{name}",
+            reason=f"certificate valid until {vu.isoformat()} was not renewed (expired as of "
+            f"{as_of.isoformat()})",
+        )
         result.add("expired", f"{rec.public_id}: accredited -> expired (valid until {vu.isoformat()})")
-    specs = [AlertSpec(f"expiry_reminder:{rid}:{vu.isoformat()}:{stage}", "expiry_reminder", rid,
-                       {"valid_until": vu.isoformat(), "days_before": stage, "days_left": (vu - as_of).days,
-                        "as_of": as_of.isoformat()})
-             for rid, vu, stage in reminders]
+    specs = [
+        AlertSpec(
+            f"expiry_reminder:{rid}:{vu.isoformat()}:{stage}",
+            "expiry_reminder",
+            rid,
+            {
+                "valid_until": vu.isoformat(),
+                "days_before": stage,
+                "days_left": (vu - as_of).days,
+                "as_of": as_of.isoformat(),
+            },
+        )
+        for rid, vu, stage in reminders
+    ]
     for a in alerts.raise_many(session, specs):
-        result.add("reminders", f"{recs[a.recruiter_id].public_id}: reminder, accreditation expires "
-                                f"{a.details['valid_until']} ({a.details['days_left']} days left)")
+        result.add(
+            "reminders",
+            f"{recs[a.recruiter_id].public_id}: reminder, accreditation expires "
+            f"{a.details['valid_until']} ({a.details['days_left']} days left)",
+        )
     return result
 
 
 # --- overdue corrective actions -----------------------------------------------------------------
 
 
-def overdue_selection(as_of: date):
+@lru_cache(maxsize=1)
+def overdue_selection():
     """Open major/minor findings past their due date, still without their alert or (major) suspension."""
     key = _key("overdue_finding", Finding.id)
     return (
-        select(Finding.id, Finding.recruiter_id, Finding.severity, Finding.principle, Finding.due_date,
-               Finding.audit_id, Accreditation.status)
+        select(
+            Finding.id,
+            Finding.recruiter_id,
+            Finding.severity,
+            Finding.principle,
+            Finding.due_date,
+            Finding.audit_id,
+            Accreditation.status,
+        )
         .join(Accreditation, Accreditation.recruiter_id == Finding.recruiter_id)
-        .where(Finding.closed_at.is_(None), Finding.due_date < as_of,
-               Finding.severity.in_((Severity.major, Severity.minor)))
-        .where(or_(_no_alert(key), and_(Finding.severity == Severity.major, Accreditation.status == S.accredited)))
+        .where(
+            Finding.closed_at.is_(None),
+            Finding.due_date < bindparam("as_of", type_=Date),
+            Finding.severity.in_((Severity.major, Severity.minor)),
+        )
+        .where(
+            or_(
+                _no_alert(key), and_(Finding.severity == Severity.major, Accreditation.status == S.accredited)
+            )
+        )
         .order_by(Finding.recruiter_id, Finding.id)
     )
 
@@ -190,7 +265,7 @@ def overdue_corrective_actions(session: Session, as_of: date, settings) -> Check
     """Suspend on an overdue major corrective action (and alert); alert on an overdue minor one."""
     name = "overdue_corrective_actions"
     result = CheckResult(name, as_of)
-    rows = session.execute(overdue_selection(as_of)).all()
+    rows = session.execute(overdue_selection(), {"as_of": as_of}).all()
     recs = _recruiters(session, [r.recruiter_id for r in rows])
     majors: dict[int, list] = defaultdict(list)
     for r in rows:
@@ -199,30 +274,57 @@ def overdue_corrective_actions(session: Session, as_of: date, settings) -> Check
     for rid, found in majors.items():
         rec = recs[rid]
         what = ", ".join(f"#{f.id} ({f.principle}, due {f.due_date.isoformat()})" for f in found)
-        accreditation.transition(session, rec, S.suspended, actor=f"system:{name}", audit_id=found[0].audit_id,
-                                 reason=f"corrective action of major finding {what} overdue as of {as_of.isoformat()}")
+        accreditation.transition(
+            session,
+            rec,
+            S.suspended,
+            actor=f"system:{name}",
+            audit_id=found[0].audit_id,
+            reason=f"corrective action of major finding {what} overdue as of {as_of.isoformat()}",
+        )
         result.add("suspended", f"{rec.public_id}: accredited -> suspended (overdue major finding {what})")
-    specs = [AlertSpec(f"overdue_finding:{r.id}", f"overdue_{r.severity}_finding", r.recruiter_id,
-                       {"finding_id": r.id, "severity": r.severity, "principle": r.principle,
-                        "due_date": r.due_date.isoformat(), "as_of": as_of.isoformat()})
-             for r in rows]
+    specs = [
+        AlertSpec(
+            f"overdue_finding:{r.id}",
+            f"overdue_{r.severity}_finding",
+            r.recruiter_id,
+            {
+                "finding_id": r.id,
+                "severity": r.severity,
+                "principle": r.principle,
+                "due_date": r.due_date.isoformat(),
+                "as_of": as_of.isoformat(),
+            },
+        )
+        for r in rows
+    ]
     for a in alerts.raise_many(session, specs):
-        result.add("alerts", f"{recs[a.recruiter_id].public_id}: alert, {a.details['severity']} finding "
-                             f"#{a.details['finding_id']} overdue since {a.details['due_date']}")
+        result.add(
+            "alerts",
+            f"{recs[a.recruiter_id].public_id}: alert, {a.details['severity']} finding "
+            f"#{a.details['finding_id']} overdue since {a.details['due_date']}",
+        )
     return result
 
 
 # --- surveillance due ---------------------------------------------------------------------------
 
 
-def surveillance_selection(as_of: date, interval_months: int):
-    """Accredited recruiters whose last audit (or accreditation start) is a full interval ago and
-    that have no audit planned or under way."""
-    cutoff = add_months(as_of, -interval_months)
-    last = (select(Audit.recruiter_id, func.max(Audit.performed_date).label("last"))
-            .where(Audit.performed_date.is_not(None)).group_by(Audit.recruiter_id).subquery())
+@lru_cache(maxsize=1)
+def surveillance_selection():
+    """Accredited recruiters whose last audit (or accreditation start) is on or before the cutoff (a full
+    interval before as_of) and that have no audit planned or under way."""
+    cutoff = bindparam("cutoff", type_=Date)
+    last = (
+        select(Audit.recruiter_id, func.max(Audit.performed_date).label("last"))
+        .where(Audit.performed_date.is_not(None))
+        .group_by(Audit.recruiter_id)
+        .subquery()
+    )
     basis = func.coalesce(last.c.last, Accreditation.valid_from)
-    open_audit = exists().where(Audit.recruiter_id == Accreditation.recruiter_id, Audit.performed_date.is_(None))
+    open_audit = exists().where(
+        Audit.recruiter_id == Accreditation.recruiter_id, Audit.performed_date.is_(None)
+    )
     return (
         select(Accreditation.recruiter_id, basis.label("basis"))
         .outerjoin(last, last.c.recruiter_id == Accreditation.recruiter_id)
@@ -237,47 +339,73 @@ def surveillance_due(session: Session, as_of: date, settings) -> CheckResult:
     name = "surveillance_due"
     result = CheckResult(name, as_of)
     interval = settings.surveillance_interval_months
-    rows = session.execute(surveillance_selection(as_of, interval)).all()
+    rows = session.execute(surveillance_selection(), {"cutoff": add_months(as_of, -interval)}).all()
     recs = _recruiters(session, [rid for rid, _ in rows])
     planned = []
     for rid, basis in rows:
         due = add_months(basis, interval)
-        planned.append(Audit(recruiter_id=rid, kind=AuditKind.surveillance, planned_date=due,
-                             created_by=f"system:{name}",
-                             summary=f"surveillance due {due.isoformat()} (last audit {basis.isoformat()})"))
+        planned.append(
+            Audit(
+                recruiter_id=rid,
+                kind=AuditKind.surveillance,
+                planned_date=due,
+                created_by=f"system:{name}",
+                summary=f"surveillance due {due.isoformat()} (last audit {basis.isoformat()})",
+            )
+        )
     session.add_all(planned)
     session.flush()
     for a in planned:
-        result.add("audits planned", f"{recs[a.recruiter_id].public_id}: surveillance audit planned for "
-                                     f"{a.planned_date.isoformat()}")
-    specs = [AlertSpec(f"surveillance_due:{a.recruiter_id}:{a.planned_date.isoformat()}", "surveillance_due",
-                       a.recruiter_id, {"due_date": a.planned_date.isoformat(), "audit_id": a.id,
-                                        "as_of": as_of.isoformat()})
-             for a in planned]
+        result.add(
+            "audits planned",
+            f"{recs[a.recruiter_id].public_id}: surveillance audit planned for {a.planned_date.isoformat()}",
+        )
+    specs = [
+        AlertSpec(
+            f"surveillance_due:{a.recruiter_id}:{a.planned_date.isoformat()}",
+            "surveillance_due",
+            a.recruiter_id,
+            {"due_date": a.planned_date.isoformat(), "audit_id": a.id, "as_of": as_of.isoformat()},
+        )
+        for a in planned
+    ]
     for a in alerts.raise_many(session, specs):
-        result.add("alerts", f"{recs[a.recruiter_id].public_id}: alert, surveillance audit due {a.details['due_date']}")
+        result.add(
+            "alerts",
+            f"{recs[a.recruiter_id].public_id}: alert, surveillance audit due {a.details['due_date']}",
+        )
     return result
 
 
 # --- fee-report signals -------------------------------------------------------------------------
 
 
-def fee_signal_selection(as_of: date, window_days: int, min_reporters: int):
-    """Recruiters with reports from at least `min_reporters` distinct reporters in the window, and no
-    fee-signal alert opened within the window."""
-    start = _day_start(as_of - timedelta(days=window_days))
-    end = _day_start(as_of + timedelta(days=1))
+@lru_cache(maxsize=1)
+def fee_signal_selection():
+    """Recruiters with reports from at least `min_reporters` distinct reporters in the window
+    [start, end), and no fee-signal alert opened within the window."""
+    start = bindparam("start", type_=FeeReport.__table__.c.created_at.type)
+    end = bindparam("end", type_=FeeReport.__table__.c.created_at.type)
+    min_reporters = bindparam("min_reporters", type_=Integer)
     counts = (
-        select(FeeReport.recruiter_id, func.count(func.distinct(FeeReport.reporter_key)).label("reporters"),
-               func.count().label("reports"))
-        .where(FeeReport.recruiter_id.is_not(None), FeeReport.created_at >= start, FeeReport.created_at < end,
-               FeeReport.triage_status.not_in(DISCOUNTED))
+        select(
+            FeeReport.recruiter_id,
+            func.count(func.distinct(FeeReport.reporter_key)).label("reporters"),
+            func.count().label("reports"),
+        )
+        .where(
+            FeeReport.recruiter_id.is_not(None),
+            FeeReport.created_at >= start,
+            FeeReport.created_at < end,
+            FeeReport.triage_status.not_in(DISCOUNTED),
+        )
         .group_by(FeeReport.recruiter_id)
         .having(func.count(func.distinct(FeeReport.reporter_key)) >= min_reporters)
         .subquery()
     )
-    recent_alert = exists().where(Alert.recruiter_id == counts.c.recruiter_id, Alert.kind == "fee_signal",
-                                  Alert.opened_at >= start)
+    recent_alert = exists().where(
+        Alert.recruiter_id == counts.c.recruiter_id, Alert.kind == "fee_signal", Alert.opened_at >= start
+    )
     return (
         select(counts.c.recruiter_id, counts.c.reporters, counts.c.reports)
         .where(not_(recent_alert))
@@ -285,11 +413,23 @@ def fee_signal_selection(as_of: date, window_days: int, min_reporters: int):
     )
 
 
+def fee_signal_params(as_of: date, window_days: int, min_reporters: int) -> dict:
+    return {
+        "start": _day_start(as_of - timedelta(days=window_days)),
+        "end": _day_start(as_of + timedelta(days=1)),
+        "min_reporters": min_reporters,
+    }
+
+
+@lru_cache(maxsize=1)
 def substantiated_without_finding():
     return (
         select(FeeReport)
-        .where(FeeReport.triage_status == TriageStatus.substantiated, FeeReport.recruiter_id.is_not(None),
-               not_(exists().where(Finding.report_id == FeeReport.id)))
+        .where(
+            FeeReport.triage_status == TriageStatus.substantiated,
+            FeeReport.recruiter_id.is_not(None),
+            not_(exists().where(Finding.report_id == FeeReport.id)),
+        )
         .order_by(FeeReport.id)
     )
 
@@ -302,34 +442,63 @@ def fee_report_signals(session: Session, as_of: date, settings) -> CheckResult:
     name = "fee_report_signals"
     result = CheckResult(name, as_of)
     window = settings.fee_signal_window_days
-    rows = session.execute(fee_signal_selection(as_of, window, settings.fee_signal_min_reporters)).all()
+    rows = session.execute(
+        fee_signal_selection(), fee_signal_params(as_of, window, settings.fee_signal_min_reporters)
+    ).all()
     recs = _recruiters(session, [r.recruiter_id for r in rows])
     have_special = set()
     if rows:
         ids = [r.recruiter_id for r in rows]
         for i in range(0, len(ids), 900):
-            have_special.update(session.scalars(
-                select(Audit.recruiter_id).where(Audit.recruiter_id.in_(ids[i:i + 900]),
-                                                 Audit.kind == AuditKind.special, Audit.performed_date.is_(None))))
-    proposed = [Audit(recruiter_id=r.recruiter_id, kind=AuditKind.special, planned_date=None,
-                      created_by=f"system:{name}",
-                      summary=f"proposed: {r.reporters} independent workers reported fees within {window} days "
-                              f"(as of {as_of.isoformat()})")
-                for r in rows if r.recruiter_id not in have_special]
+            have_special.update(
+                session.scalars(
+                    select(Audit.recruiter_id).where(
+                        Audit.recruiter_id.in_(ids[i : i + 900]),
+                        Audit.kind == AuditKind.special,
+                        Audit.performed_date.is_(None),
+                    )
+                )
+            )
+    proposed = [
+        Audit(
+            recruiter_id=r.recruiter_id,
+            kind=AuditKind.special,
+            planned_date=None,
+            created_by=f"system:{name}",
+            summary=f"proposed: {r.reporters} independent workers reported fees within {window} days "
+            f"(as of {as_of.isoformat()})",
+        )
+        for r in rows
+        if r.recruiter_id not in have_special
+    ]
     session.add_all(proposed)
     session.flush()
     for a in proposed:
         result.add("special audits proposed", f"{recs[a.recruiter_id].public_id}: special audit proposed")
-    specs = [AlertSpec(f"fee_signal:{r.recruiter_id}:{as_of.isoformat()}", "fee_signal", r.recruiter_id,
-                       {"reporters": r.reporters, "reports": r.reports, "window_days": window,
-                        "as_of": as_of.isoformat()})
-             for r in rows]
+    specs = [
+        AlertSpec(
+            f"fee_signal:{r.recruiter_id}:{as_of.isoformat()}",
+            "fee_signal",
+            r.recruiter_id,
+            {
+                "reporters": r.reporters,
+                "reports": r.reports,
+                "window_days": window,
+                "as_of": as_of.isoformat(),
+            },
+        )
+        for r in rows
+    ]
     for a in alerts.raise_many(session, specs):
-        result.add("alerts", f"{recs[a.recruiter_id].public_id}: alert, {a.details['reporters']} workers reported "
-                             f"fees in {window} days")
+        result.add(
+            "alerts",
+            f"{recs[a.recruiter_id].public_id}: alert, {a.details['reporters']} workers reported "
+            f"fees in {window} days",
+        )
     for report in session.scalars(substantiated_without_finding()).all():
-        finding = reports.substantiated_finding(session, report, actor=f"system:{name}",
-                                                major_days=settings.major_finding_due_days)
+        finding = reports.substantiated_finding(
+            session, report, actor=f"system:{name}", major_days=settings.major_finding_due_days
+        )
         result.add("P1 findings", f"case {report.case_code}: major P1 finding #{finding.id}")
     return result
 
@@ -337,6 +506,7 @@ def fee_report_signals(session: Session, as_of: date, settings) -> CheckResult:
 # --- licence register effects ---------------------------------------------------------------------
 
 
+@lru_cache(maxsize=1)
 def licence_selection():
     """Recruiters whose licence is not valid, without the alert yet or still accredited."""
     key = _key("licence", Recruiter.id, Recruiter.licence_status)
@@ -359,16 +529,32 @@ def licence_register(session: Session, as_of: date, settings) -> CheckResult:
     for r in rows:
         if r.status == S.accredited:
             rec = recs[r.id]
-            accreditation.transition(session, rec, S.suspended, actor=f"system:{name}",
-                                     reason=f"licence is {r.licence_status} in the {r.licence_authority or 'government'} "
-                                            f"register (as of {as_of.isoformat()})")
+            accreditation.transition(
+                session,
+                rec,
+                S.suspended,
+                actor=f"system:{name}",
+                reason=f"licence is {r.licence_status} in the {r.licence_authority or 'government'} "
+                f"register (as of {as_of.isoformat()})",
+            )
             result.add("suspended", f"{rec.public_id}: accredited -> suspended (licence {r.licence_status})")
-    specs = [AlertSpec(f"licence:{r.id}:{r.licence_status}", "licence_not_valid", r.id,
-                       {"licence_status": r.licence_status, "authority": r.licence_authority,
-                        "as_of": as_of.isoformat()})
-             for r in rows]
+    specs = [
+        AlertSpec(
+            f"licence:{r.id}:{r.licence_status}",
+            "licence_not_valid",
+            r.id,
+            {
+                "licence_status": r.licence_status,
+                "authority": r.licence_authority,
+                "as_of": as_of.isoformat(),
+            },
+        )
+        for r in rows
+    ]
     for a in alerts.raise_many(session, specs):
-        result.add("alerts", f"{recs[a.recruiter_id].public_id}: alert, licence {a.details['licence_status']}")
+        result.add(
+            "alerts", f"{recs[a.recruiter_id].public_id}: alert, licence {a.details['licence_status']}"
+        )
     return result
 
 
@@ -381,6 +567,8 @@ def retention(session: Session, as_of: date, settings) -> CheckResult:
     from registry.services import retention as retention_service
 
     result = CheckResult("retention", as_of)
-    for case_code in retention_service.erase_closed_reports(session, as_of=as_of, days=settings.retention_days):
+    for case_code in retention_service.erase_closed_reports(
+        session, as_of=as_of, days=settings.retention_days
+    ):
         result.add("reports erased", f"case {case_code}: personal data erased")
     return result

@@ -72,13 +72,20 @@ class Mapping:
 
 def load_mapping(path: Path) -> Mapping:
     data = json.loads(path.read_text(encoding="utf-8"))
-    m = Mapping(slug=path.stem, authority=data["authority"], aliases=data.get("aliases", []),
-                description=data.get("description", ""), columns=data["columns"], status_map=data.get("status_map", {}),
-                default_status=data.get("default_status"), key=data.get("key", "licence_number"),
-                duplicates=data.get("duplicates", "error"),
-                expire_after_valid_until=data.get("expire_after_valid_until", False),
-                null_dates=data.get("null_dates", []),
-                skip_without_number=data.get("skip_without_number", False))
+    m = Mapping(
+        slug=path.stem,
+        authority=data["authority"],
+        aliases=data.get("aliases", []),
+        description=data.get("description", ""),
+        columns=data["columns"],
+        status_map=data.get("status_map", {}),
+        default_status=data.get("default_status"),
+        key=data.get("key", "licence_number"),
+        duplicates=data.get("duplicates", "error"),
+        expire_after_valid_until=data.get("expire_after_valid_until", False),
+        null_dates=data.get("null_dates", []),
+        skip_without_number=data.get("skip_without_number", False),
+    )
     bad = {v for v in m.status_map.values() if v not in STATUSES}
     if m.default_status is not None and m.default_status not in STATUSES:
         bad.add(m.default_status)
@@ -245,15 +252,30 @@ def parse(content: str, mapping: Mapping, *, fmt: str = "csv", as_of: date | Non
         required.append(cols["status"])
     missing = [c for c in required if c not in fieldnames]
     if missing and (records or not errors):
-        return Parsed([], [RowError(1, f"missing column(s) {', '.join(missing)} (the {mapping.slug} mapping needs "
-                                       f"{', '.join(c for c in cols.values() if c)})")], [])
+        return Parsed(
+            [],
+            [
+                RowError(
+                    1,
+                    f"missing column(s) {', '.join(missing)} (the {mapping.slug} mapping needs "
+                    f"{', '.join(c for c in cols.values() if c)})",
+                )
+            ],
+            [],
+        )
     rows: list[Row] = []
     skipped: list[str] = []
     for line, rec in records:
         problems = []
-        if (mapping.key != "name" and mapping.skip_without_number and cols.get("licence_number")
-                and not (rec.get(cols["licence_number"]) or "").strip()):
-            skipped.append(f"line {line}: skipped, no licence number ({(rec.get(cols['name']) or '').strip()!r})")
+        if (
+            mapping.key != "name"
+            and mapping.skip_without_number
+            and cols.get("licence_number")
+            and not (rec.get(cols["licence_number"]) or "").strip()
+        ):
+            skipped.append(
+                f"line {line}: skipped, no licence number ({(rec.get(cols['name']) or '').strip()!r})"
+            )
             continue
         name = " ".join((rec.get(cols["name"]) or "").split()) if cols.get("name") else ""
         if not name:
@@ -270,8 +292,11 @@ def parse(content: str, mapping: Mapping, *, fmt: str = "csv", as_of: date | Non
         status = mapping.map_status(raw_status)
         if status is None:
             known = ", ".join(sorted(mapping.status_map)) or "none"
-            problems.append(f"unknown status {raw_status!r} (the {mapping.slug} mapping knows: {known})"
-                            if raw_status else "the status is empty")
+            problems.append(
+                f"unknown status {raw_status!r} (the {mapping.slug} mapping knows: {known})"
+                if raw_status
+                else "the status is empty"
+            )
         valid_until = None
         if cols.get("valid_until"):
             try:
@@ -281,18 +306,33 @@ def parse(content: str, mapping: Mapping, *, fmt: str = "csv", as_of: date | Non
         if problems:
             errors.append(RowError(line, "; ".join(problems)))
             continue
-        if (mapping.expire_after_valid_until and status == LicenceStatus.valid and valid_until is not None
-                and valid_until < as_of):
+        if (
+            mapping.expire_after_valid_until
+            and status == LicenceStatus.valid
+            and valid_until is not None
+            and valid_until < as_of
+        ):
             status = LicenceStatus.expired.value
         order_col = mapping.duplicates.partition(":")[2]
-        rows.append(Row(line, number, name[:300], status, raw_status[:80], valid_until,
-                        rec.get(order_col, "") if order_col else ""))
+        rows.append(
+            Row(
+                line,
+                number,
+                name[:300],
+                status,
+                raw_status[:80],
+                valid_until,
+                rec.get(order_col, "") if order_col else "",
+            )
+        )
     kept, notes = _resolve_duplicates(rows, mapping, errors)
     errors.sort(key=lambda e: e.line)
     return Parsed(kept, errors, skipped + notes)
 
 
-def _resolve_duplicates(rows: list[Row], mapping: Mapping, errors: list[RowError]) -> tuple[list[Row], list[str]]:
+def _resolve_duplicates(
+    rows: list[Row], mapping: Mapping, errors: list[RowError]
+) -> tuple[list[Row], list[str]]:
     by_key: dict[str, list[Row]] = {}
     for r in rows:
         by_key.setdefault(normalize_number(r.licence_number), []).append(r)
@@ -305,11 +345,15 @@ def _resolve_duplicates(rows: list[Row], mapping: Mapping, errors: list[RowError
         if mapping.duplicates.startswith("latest:"):
             best = max(group, key=lambda r: (r.order, r.line))
             kept.append(best)
-            notes.append(f"licence {best.licence_number!r} appears on lines {lines}; kept line {best.line} "
-                         f"(latest {mapping.duplicates.partition(':')[2]} {best.order or '-'})")
+            notes.append(
+                f"licence {best.licence_number!r} appears on lines {lines}; kept line {best.line} "
+                f"(latest {mapping.duplicates.partition(':')[2]} {best.order or '-'})"
+            )
         else:
             for r in group[1:]:
-                errors.append(RowError(r.line, f"licence number {r.licence_number!r} repeats line {group[0].line}"))
+                errors.append(
+                    RowError(r.line, f"licence number {r.licence_number!r} repeats line {group[0].line}")
+                )
     kept.sort(key=lambda r: r.line)
     return kept, notes
 
@@ -329,32 +373,60 @@ class ImportResult:
     effects: list[str] = field(default_factory=list)
 
     def summary(self) -> str:
-        return (f"{self.authority}: {self.rows} rows; licence records {self.records_added} new, "
-                f"{self.records_changed} changed, {self.records_unchanged} unchanged; "
-                f"{self.recruiters_matched} recruiter(s) matched, {len(self.recruiters_changed)} licence status "
-                f"change(s)")
+        return (
+            f"{self.authority}: {self.rows} rows; licence records {self.records_added} new, "
+            f"{self.records_changed} changed, {self.records_unchanged} unchanged; "
+            f"{self.recruiters_matched} recruiter(s) matched, {len(self.recruiters_changed)} licence status "
+            f"change(s)"
+        )
 
 
-def apply(session: Session, parsed: Parsed, mapping: Mapping, *, settings, as_of: date | None = None,
-          progress: Callable[[int], None] | None = None) -> ImportResult:
+def apply(
+    session: Session,
+    parsed: Parsed,
+    mapping: Mapping,
+    *,
+    settings,
+    as_of: date | None = None,
+    progress: Callable[[int], None] | None = None,
+) -> ImportResult:
     """Store the parsed register and drive its effects. Call only when ``parsed.errors`` is empty."""
     assert not parsed.errors, "a file with errors must not be applied"
     as_of = as_of or today()
     now = utcnow()
     authority = mapping.authority
     result = ImportResult(authority, rows=len(parsed.rows))
-    existing = {normalize_number(r.licence_number): r
-                for r in session.scalars(select(LicenceRecord).where(LicenceRecord.authority == authority))}
+    existing = {
+        normalize_number(r.licence_number): r
+        for r in session.scalars(select(LicenceRecord).where(LicenceRecord.authority == authority))
+    }
     for i, row in enumerate(parsed.rows, 1):
         rec = existing.get(normalize_number(row.licence_number))
         if rec is None:
-            session.add(LicenceRecord(authority=authority, licence_number=row.licence_number, name=row.name,
-                                      status=row.status, raw_status=row.raw_status, valid_until=row.valid_until,
-                                      imported_at=now))
+            session.add(
+                LicenceRecord(
+                    authority=authority,
+                    licence_number=row.licence_number,
+                    name=row.name,
+                    status=row.status,
+                    raw_status=row.raw_status,
+                    valid_until=row.valid_until,
+                    imported_at=now,
+                )
+            )
             result.records_added += 1
-        elif (rec.name, rec.status, rec.raw_status, rec.valid_until) != (row.name, row.status, row.raw_status,
-                                                                            row.valid_until):
-            rec.name, rec.status, rec.raw_status, rec.valid_until = row.name, row.status, row.raw_status, row.valid_until
+        elif (rec.name, rec.status, rec.raw_status, rec.valid_until) != (
+            row.name,
+            row.status,
+            row.raw_status,
+            row.valid_until,
+        ):
+            rec.name, rec.status, rec.raw_status, rec.valid_until = (
+                row.name,
+                row.status,
+                row.raw_status,
+                row.valid_until,
+            )
             rec.imported_at = now
             result.records_changed += 1
         else:
@@ -368,7 +440,9 @@ def apply(session: Session, parsed: Parsed, mapping: Mapping, *, settings, as_of
     by_number = {normalize_number(r.licence_number): r for r in parsed.rows}
     names = sorted(mapping.names() | {authority.casefold()})
     recruiters = session.scalars(
-        select(Recruiter).where(func.lower(Recruiter.licence_authority).in_(names), Recruiter.licence_number != "")
+        select(Recruiter).where(
+            func.lower(Recruiter.licence_authority).in_(names), Recruiter.licence_number != ""
+        )
     ).all()
     events = []
     for rec in recruiters:
@@ -383,9 +457,21 @@ def apply(session: Session, parsed: Parsed, mapping: Mapping, *, settings, as_of
         rec.licence_valid_until = row.valid_until
         rec.licence_checked_at = now
         result.recruiters_changed.append(f"{rec.public_id}: licence {old} -> {row.status}")
-        events.append((rec.id, {"licence": {"authority": authority, "number": rec.licence_number, "from": old,
-                                            "to": row.status, "raw_status": row.raw_status,
-                                            "valid_until": row.valid_until.isoformat() if row.valid_until else None}}))
+        events.append(
+            (
+                rec.id,
+                {
+                    "licence": {
+                        "authority": authority,
+                        "number": rec.licence_number,
+                        "from": old,
+                        "to": row.status,
+                        "raw_status": row.raw_status,
+                        "valid_until": row.valid_until.isoformat() if row.valid_until else None,
+                    }
+                },
+            )
+        )
     session.flush()
     outbox.emit_many(session, outbox.LICENCE_CHANGED, events)
     from registry.services import checks

@@ -46,8 +46,14 @@ def emit(session: Session, event_type: str, recruiter: Recruiter, data: dict) ->
     """Queue `event_type` about `recruiter` for every subscriber. Returns the number of messages."""
     assert event_type in EVENT_TYPES, event_type
     now = utcnow()
-    base = {"recruiter": {"public_id": recruiter.public_id, "legal_name": recruiter.legal_name,
-                          "country": recruiter.country}, **data}
+    base = {
+        "recruiter": {
+            "public_id": recruiter.public_id,
+            "legal_name": recruiter.legal_name,
+            "country": recruiter.country,
+        },
+        **data,
+    }
     rows = []
     endpoints = session.exec(
         select(WebhookEndpoint.id, WebhookEndpoint.events)
@@ -58,16 +64,25 @@ def emit(session: Session, event_type: str, recruiter: Recruiter, data: dict) ->
         if event_type in (events or []):
             rows.append({"channel": "webhook", "target_id": endpoint_id})
     if event_type in BOT_EVENTS:
-        for (follower_id,) in session.exec(select(Follower.id).where(Follower.recruiter_id == recruiter.id)).all():
+        for (follower_id,) in session.exec(
+            select(Follower.id).where(Follower.recruiter_id == recruiter.id)
+        ).all():
             rows.append({"channel": "bot", "target_id": follower_id})
     if not rows:
         return 0
     session.execute(
         insert(OutboxMessage),
         [
-            {**r, "message_id": new_message_id(), "event_type": event_type,
-             "payload": {"type": event_type, "created_at": iso(now), "data": base},
-             "status": "pending", "attempts": 0, "next_attempt_at": now, "created_at": now}
+            {
+                **r,
+                "message_id": new_message_id(),
+                "event_type": event_type,
+                "payload": {"type": event_type, "created_at": iso(now), "data": base},
+                "status": "pending",
+                "attempts": 0,
+                "next_attempt_at": now,
+                "created_at": now,
+            }
             for r in rows
         ],
     )
@@ -91,10 +106,11 @@ def emit_many(session: Session, event_type: str, items: list[tuple[int, dict]]) 
     endpoints: dict[int, list[int]] = defaultdict(list)
     followers: dict[int, list[int]] = defaultdict(list)
     for i in range(0, len(ids), _CHUNK):
-        chunk = ids[i:i + _CHUNK]
+        chunk = ids[i : i + _CHUNK]
         for rid, pid, name, country in session.execute(
-            select(Recruiter.id, Recruiter.public_id, Recruiter.legal_name, Recruiter.country)
-            .where(Recruiter.id.in_(chunk))
+            select(Recruiter.id, Recruiter.public_id, Recruiter.legal_name, Recruiter.country).where(
+                Recruiter.id.in_(chunk)
+            )
         ):
             recs[rid] = {"public_id": pid, "legal_name": name, "country": country}
         for rid, eid, events in session.execute(
@@ -116,13 +132,25 @@ def emit_many(session: Session, event_type: str, items: list[tuple[int, dict]]) 
         if rid not in recs:
             continue
         payload = {"type": event_type, "created_at": iso(now), "data": {"recruiter": recs[rid], **data}}
-        targets = [("webhook", e) for e in endpoints.get(rid, ())] + [("bot", f) for f in followers.get(rid, ())]
+        targets = [("webhook", e) for e in endpoints.get(rid, ())] + [
+            ("bot", f) for f in followers.get(rid, ())
+        ]
         for channel, target in targets:
-            rows.append({"channel": channel, "target_id": target, "message_id": new_message_id(),
-                         "event_type": event_type, "payload": payload, "status": OutboxStatus.pending,
-                         "attempts": 0, "next_attempt_at": now, "created_at": now})
+            rows.append(
+                {
+                    "channel": channel,
+                    "target_id": target,
+                    "message_id": new_message_id(),
+                    "event_type": event_type,
+                    "payload": payload,
+                    "status": OutboxStatus.pending,
+                    "attempts": 0,
+                    "next_attempt_at": now,
+                    "created_at": now,
+                }
+            )
     for i in range(0, len(rows), 1000):
-        session.execute(insert(OutboxMessage), rows[i:i + 1000])
+        session.execute(insert(OutboxMessage), rows[i : i + 1000])
     if rows:
         session.info["outbox_written"] = session.info.get("outbox_written", 0) + len(rows)
     return len(rows)
@@ -165,8 +193,17 @@ SIGNATURE_HEADER = "FairRecruit-Signature"
 def webhook_body(msg: OutboxMessage) -> str:
     """The JSON body of a webhook: {id, type, created_at, data}; id is the stable message id."""
     p = msg.payload or {}
-    return json.dumps({"id": msg.message_id, "type": msg.event_type, "created_at": p.get("created_at"),
-                       "data": p.get("data", {})}, separators=(",", ":"), ensure_ascii=False, sort_keys=True)
+    return json.dumps(
+        {
+            "id": msg.message_id,
+            "type": msg.event_type,
+            "created_at": p.get("created_at"),
+            "data": p.get("data", {}),
+        },
+        separators=(",", ":"),
+        ensure_ascii=False,
+        sort_keys=True,
+    )
 
 
 def sign(secret: str, body: str, t: int | None = None) -> str:
@@ -176,8 +213,9 @@ def sign(secret: str, body: str, t: int | None = None) -> str:
     return f"t={t},v1={mac}"
 
 
-def verify_signature(secret: str, body: str | bytes, header: str, *, tolerance: int | None = 300,
-                     now: int | None = None) -> bool:
+def verify_signature(
+    secret: str, body: str | bytes, header: str, *, tolerance: int | None = 300, now: int | None = None
+) -> bool:
     """What a receiver does: recompute the HMAC and compare in constant time (and bound the age)."""
     if isinstance(body, bytes):
         body = body.decode()
@@ -199,8 +237,12 @@ def backoff_delay(attempts: int, base: float, cap: float) -> float:
 
 
 STATUS_WORDS = {
-    "accredited": "ACCREDITED", "suspended": "SUSPENDED", "expired": "EXPIRED", "withdrawn": "WITHDRAWN",
-    "applicant": "an applicant (not accredited)", "rejected": "REJECTED (not accredited)",
+    "accredited": "ACCREDITED",
+    "suspended": "SUSPENDED",
+    "expired": "EXPIRED",
+    "withdrawn": "WITHDRAWN",
+    "applicant": "an applicant (not accredited)",
+    "rejected": "REJECTED (not accredited)",
 }
 
 
@@ -209,8 +251,10 @@ def bot_text(msg: OutboxMessage) -> str:
     data = (msg.payload or {}).get("data", {})
     rec = data.get("recruiter", {})
     to = STATUS_WORDS.get(data.get("to"), data.get("to", "changed"))
-    return (f"FairRecruit: {rec.get('legal_name', '')} ({rec.get('public_id', '')}) is now {to}.\n"
-            f"Check the details with /verify {rec.get('public_id', '')}")
+    return (
+        f"FairRecruit: {rec.get('legal_name', '')} ({rec.get('public_id', '')}) is now {to}.\n"
+        f"Check the details with /verify {rec.get('public_id', '')}"
+    )
 
 
 @dataclass
@@ -233,9 +277,12 @@ class Request:
 def claim_one(session: Session, *, lease_seconds: float, now: datetime | None = None) -> OutboxMessage | None:
     """Take the next due message (one atomic UPDATE); it stays pending but is leased for a while."""
     now = now or utcnow()
-    sub = (select(OutboxMessage.id)
-           .where(OutboxMessage.status == OutboxStatus.pending, OutboxMessage.next_attempt_at <= now)
-           .order_by(OutboxMessage.next_attempt_at, OutboxMessage.id).limit(1))
+    sub = (
+        select(OutboxMessage.id)
+        .where(OutboxMessage.status == OutboxStatus.pending, OutboxMessage.next_attempt_at <= now)
+        .order_by(OutboxMessage.next_attempt_at, OutboxMessage.id)
+        .limit(1)
+    )
     if session.get_bind().dialect.name == "postgresql":
         sub = sub.with_for_update(skip_locked=True)
     mid = session.execute(
@@ -255,11 +302,19 @@ def build_request(session: Session, msg: OutboxMessage, settings) -> Request | O
         if ep is None or not ep.active:
             return Outcome(False, permanent=True, error="webhook endpoint removed or disabled")
         body = webhook_body(msg)
-        return Request(msg.id, "webhook", ep.url, {
-            "Content-Type": "application/json", "User-Agent": "FairRecruit-Webhooks/1",
-            SIGNATURE_HEADER: sign(ep.secret, body), "FairRecruit-Event": msg.event_type,
-            "FairRecruit-Delivery": msg.message_id,
-        }, body)
+        return Request(
+            msg.id,
+            "webhook",
+            ep.url,
+            {
+                "Content-Type": "application/json",
+                "User-Agent": "FairRecruit-Webhooks/1",
+                SIGNATURE_HEADER: sign(ep.secret, body),
+                "FairRecruit-Event": msg.event_type,
+                "FairRecruit-Delivery": msg.message_id,
+            },
+            body,
+        )
     if msg.channel == "bot":
         follower = session.get(Follower, msg.target_id)
         if follower is None:
@@ -281,15 +336,18 @@ def send(client: httpx.Client, req: Request) -> Outcome:
     if 200 <= resp.status_code < 300:
         return Outcome(True)
     if req.channel == "bot":
-        retry_after = None
         try:
             retry_after = (resp.json().get("parameters") or {}).get("retry_after")
-        except ValueError:
-            pass
+        except (ValueError, AttributeError):
+            retry_after = None
         # 400 chat not found / 403 bot blocked: this follower cannot be reached any more.
         permanent = resp.status_code in (400, 403)
-        return Outcome(False, permanent=permanent, error=f"Bot API answered {resp.status_code}",
-                       retry_after=float(retry_after) if retry_after else None)
+        return Outcome(
+            False,
+            permanent=permanent,
+            error=f"Bot API answered {resp.status_code}",
+            retry_after=float(retry_after) if retry_after else None,
+        )
     return Outcome(False, error=f"receiver answered HTTP {resp.status_code}")
 
 
@@ -306,7 +364,9 @@ def record(session: Session, message_pk: int, outcome: Outcome, settings, now: d
         msg.last_error = None
     else:
         msg.last_error = outcome.error[:1000]
-        delay = backoff_delay(msg.attempts, settings.outbox_backoff_base_seconds, settings.webhook_max_backoff_seconds)
+        delay = backoff_delay(
+            msg.attempts, settings.outbox_backoff_base_seconds, settings.webhook_max_backoff_seconds
+        )
         if outcome.retry_after:
             delay = max(delay, outcome.retry_after)
         created = msg.created_at if msg.created_at.tzinfo else msg.created_at.replace(tzinfo=now.tzinfo)
@@ -325,9 +385,20 @@ def _dead_letter_alert(session: Session, msg: OutboxMessage) -> None:
 
     if msg.last_error and "chat erased" in msg.last_error:
         return  # nothing to do for an erased follower
-    alerts.raise_alert(session, key=f"outbox_dead:{msg.message_id}", kind="delivery_dead", recruiter_id=None,
-                       details={"message_id": msg.message_id, "channel": msg.channel, "target_id": msg.target_id,
-                                "event_type": msg.event_type, "attempts": msg.attempts, "error": msg.last_error})
+    alerts.raise_alert(
+        session,
+        key=f"outbox_dead:{msg.message_id}",
+        kind="delivery_dead",
+        recruiter_id=None,
+        details={
+            "message_id": msg.message_id,
+            "channel": msg.channel,
+            "target_id": msg.target_id,
+            "event_type": msg.event_type,
+            "attempts": msg.attempts,
+            "error": msg.last_error,
+        },
+    )
 
 
 @dataclass
@@ -343,8 +414,9 @@ class DispatchResult:
 
 def next_due_in(session: Session, now: datetime | None = None) -> float | None:
     now = now or utcnow()
-    nxt = session.scalar(select(func.min(OutboxMessage.next_attempt_at))
-                         .where(OutboxMessage.status == OutboxStatus.pending))
+    nxt = session.scalar(
+        select(func.min(OutboxMessage.next_attempt_at)).where(OutboxMessage.status == OutboxStatus.pending)
+    )
     if nxt is None:
         return None
     if nxt.tzinfo is None:
@@ -352,8 +424,9 @@ def next_due_in(session: Session, now: datetime | None = None) -> float | None:
     return max(0.0, (nxt - now).total_seconds())
 
 
-def dispatch_due(engine, settings, *, limit: int = 500, client: httpx.Client | None = None,
-                 time_budget: float = 240.0) -> DispatchResult:
+def dispatch_due(
+    engine, settings, *, limit: int = 500, client: httpx.Client | None = None, time_budget: float = 240.0
+) -> DispatchResult:
     """Deliver due messages one by one: claim (commit), HTTP call (no transaction open), record (commit).
 
     Each step is its own unit of work, so a crash between them leaves the message pending; its lease
@@ -382,8 +455,12 @@ def dispatch_due(engine, settings, *, limit: int = 500, client: httpx.Client | N
                 result.delivered += 1
             elif status == OutboxStatus.dead:
                 result.dead += 1
-                log.warning("outbox message %s is dead after %s attempts: %s", msg.message_id, msg.attempts + 1,
-                            outcome.error)
+                log.warning(
+                    "outbox message %s is dead after %s attempts: %s",
+                    msg.message_id,
+                    msg.attempts + 1,
+                    outcome.error,
+                )
             else:
                 result.failed += 1
         with session_scope(engine) as s:
@@ -397,6 +474,11 @@ def dispatch_due(engine, settings, *, limit: int = 500, client: httpx.Client | N
 def undelivered(session: Session, now: datetime | None = None) -> int:
     """How many pending messages are due now (what the sweep re-enqueues)."""
     now = now or utcnow()
-    return session.scalar(select(func.count()).select_from(OutboxMessage)
-                          .where(OutboxMessage.status == OutboxStatus.pending,
-                                 OutboxMessage.next_attempt_at <= now)) or 0
+    return (
+        session.scalar(
+            select(func.count())
+            .select_from(OutboxMessage)
+            .where(OutboxMessage.status == OutboxStatus.pending, OutboxMessage.next_attempt_at <= now)
+        )
+        or 0
+    )

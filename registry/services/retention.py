@@ -26,18 +26,34 @@ def erase_closed_reports(session: Session, *, as_of: date, days: int) -> list[st
     now = utcnow()
     rows = session.execute(
         update(FeeReport)
-        .where(FeeReport.triage_status != TriageStatus.new, FeeReport.triaged_at < cutoff,
-               or_(FeeReport.reporter_key.is_not(None), FeeReport.free_text.is_not(None),
-                   FeeReport.receipt_file_id.is_not(None)))
+        .where(
+            FeeReport.triage_status != TriageStatus.new,
+            FeeReport.triaged_at < cutoff,
+            or_(
+                FeeReport.reporter_key.is_not(None),
+                FeeReport.free_text.is_not(None),
+                FeeReport.receipt_file_id.is_not(None),
+            ),
+        )
         .values(reporter_key=None, free_text=None, receipt_file_id=None, erased_at=now)
         .returning(FeeReport.id, FeeReport.case_code, FeeReport.recruiter_id)
         .execution_options(synchronize_session=False)
     ).all()
     if rows:
         actor = session.info.get("actor", "system:retention")
-        auditlog.append(session.connection(), (
-            auditlog.PendingEntry(actor, "update", "fee_report", str(rid), rec_id,
-                                  {"erased_at": [None, now.isoformat()], "personal_data": "erased"})
-            for rid, _code, rec_id in rows
-        ), at=now)
+        auditlog.append(
+            session.connection(),
+            (
+                auditlog.PendingEntry(
+                    actor,
+                    "update",
+                    "fee_report",
+                    str(rid),
+                    rec_id,
+                    {"erased_at": [None, now.isoformat()], "personal_data": "erased"},
+                )
+                for rid, _code, rec_id in rows
+            ),
+            at=now,
+        )
     return [code for _rid, code, _rec in rows]

@@ -8,8 +8,17 @@ from decimal import Decimal
 import pytest
 from sqlalchemy import func, select
 
-from registry.models import Accreditation, AccreditationEvent, Alert, Audit, AuditLogEntry, FeeReport, Finding
-from registry.models import OutboxMessage, WebhookEndpoint
+from registry.models import (
+    Accreditation,
+    AccreditationEvent,
+    Alert,
+    Audit,
+    AuditLogEntry,
+    FeeReport,
+    Finding,
+    OutboxMessage,
+    WebhookEndpoint,
+)
 from registry.services import accreditation, audits, checks, companies
 from registry.services.checks import CHECKS
 from registry.timeutil import add_months, today, utcnow
@@ -32,8 +41,10 @@ def run_twice(session, settings, name, as_of):
 
 
 def table_counts(session):
-    return {m.__name__: session.scalar(select(func.count()).select_from(m))
-            for m in (Alert, Audit, AccreditationEvent, Finding, OutboxMessage, AuditLogEntry)}
+    return {
+        m.__name__: session.scalar(select(func.count()).select_from(m))
+        for m in (Alert, Audit, AccreditationEvent, Finding, OutboxMessage, AuditLogEntry)
+    }
 
 
 def status(session, rec):
@@ -46,8 +57,14 @@ def valid_until(session, rec) -> date:
 
 
 def test_every_check_is_registered_with_a_schedule():
-    assert set(CHECKS) == {"accreditation_expiry", "overdue_corrective_actions", "surveillance_due",
-                           "fee_report_signals", "licence_register", "retention"}
+    assert set(CHECKS) == {
+        "accreditation_expiry",
+        "overdue_corrective_actions",
+        "surveillance_due",
+        "fee_report_signals",
+        "licence_register",
+        "retention",
+    }
     for c in CHECKS.values():
         assert c.schedule and c.doc
 
@@ -70,12 +87,18 @@ def test_expiry_on_the_last_valid_day_keeps_then_expires_the_day_after(session, 
     assert status(session, rec) == "expired" and status(session, other) == "expired"
     assert r.counts["expired"] == 2
     ev = accreditation.history(session, rec.id)[-1]
-    assert (ev.from_status, ev.to_status, ev.actor) == ("accredited", "expired", "system:accreditation_expiry")
+    assert (ev.from_status, ev.to_status, ev.actor) == (
+        "accredited",
+        "expired",
+        "system:accreditation_expiry",
+    )
     assert vu.isoformat() in ev.reason
     assert any(line.startswith(rec.public_id) for line in r.changes)
 
 
-@pytest.mark.parametrize(("days_left", "stage"), [(91, None), (90, 90), (31, 90), (30, 30), (8, 30), (7, 7), (0, 7)])
+@pytest.mark.parametrize(
+    ("days_left", "stage"), [(91, None), (90, 90), (31, 90), (30, 30), (8, 30), (7, 7), (0, 7)]
+)
 def test_expiry_reminder_boundaries(session, settings, days_left, stage):
     rec = factories.accredited(session)
     session.commit()
@@ -124,8 +147,9 @@ def test_expiry_ignores_other_states(session, settings):
 
 def _finding(session, rec, severity, due):
     audit = factories.performed_audit(session, rec, kind="surveillance")
-    return audits.add_finding(session, audit, principle="P2", severity=severity, description="passports kept",
-                              due_date=due)
+    return audits.add_finding(
+        session, audit, principle="P2", severity=severity, description="passports kept", due_date=due
+    )
 
 
 def test_major_overdue_suspends_from_the_day_after_due(session, settings):
@@ -143,7 +167,11 @@ def test_major_overdue_suspends_from_the_day_after_due(session, settings):
     ev = accreditation.history(session, rec.id)[-1]
     assert ev.actor == "system:overdue_corrective_actions" and f"#{f.id}" in ev.reason
     alert = session.scalars(select(Alert)).one()
-    assert (alert.key, alert.kind, alert.recruiter_id) == (f"overdue_finding:{f.id}", "overdue_major_finding", rec.id)
+    assert (alert.key, alert.kind, alert.recruiter_id) == (
+        f"overdue_finding:{f.id}",
+        "overdue_major_finding",
+        rec.id,
+    )
 
 
 def test_minor_overdue_only_alerts_and_closed_findings_are_ignored(session, settings):
@@ -188,7 +216,10 @@ def test_surveillance_due_on_the_anniversary_of_the_last_audit(session, settings
     assert planned.planned_date == due and planned.performed_date is None
     assert planned.created_by == "system:surveillance_due"
     alert = session.scalars(select(Alert)).one()
-    assert alert.key == f"surveillance_due:{rec.id}:{due.isoformat()}" and alert.details["audit_id"] == planned.id
+    assert (
+        alert.key == f"surveillance_due:{rec.id}:{due.isoformat()}"
+        and alert.details["audit_id"] == planned.id
+    )
 
 
 def test_surveillance_interval_is_configurable(session, settings):
@@ -205,10 +236,20 @@ def test_surveillance_interval_is_configurable(session, settings):
 
 def _report(session, rec, reporter, *, created=None, triage="new"):
     n = session.scalar(select(func.count()).select_from(FeeReport)) + 1
-    r = FeeReport(case_code=f"FR-T{n:03d}-X", submission_key=f"sub-{n}-{reporter}", recruiter_id=rec.id,
-                  category="recruitment_fee", amount=Decimal("500"), currency="USD", amount_usd=Decimal("500"),
-                  destination_country="QA", reporter_key=reporter, triage_status=triage,
-                  created_at=created or utcnow(), consent_at=utcnow())
+    r = FeeReport(
+        case_code=f"FR-T{n:03d}-X",
+        submission_key=f"sub-{n}-{reporter}",
+        recruiter_id=rec.id,
+        category="recruitment_fee",
+        amount=Decimal("500"),
+        currency="USD",
+        amount_usd=Decimal("500"),
+        destination_country="QA",
+        reporter_key=reporter,
+        triage_status=triage,
+        created_at=created or utcnow(),
+        consent_at=utcnow(),
+    )
     session.add(r)
     session.flush()
     return r
@@ -238,7 +279,9 @@ def test_fee_signal_window_boundary_and_discounted_reports(session, settings):
     rec = factories.accredited(session)
     as_of = today()
     start = utcnow() - timedelta(days=30)
-    _report(session, rec, "k1", created=start.replace(hour=0, minute=0, second=0, microsecond=0))  # first window day
+    _report(
+        session, rec, "k1", created=start.replace(hour=0, minute=0, second=0, microsecond=0)
+    )  # first window day
     _report(session, rec, "k2", created=start - timedelta(days=1))  # outside the window
     _report(session, rec, "k3")
     _report(session, rec, "k4", triage="unsubstantiated")
@@ -276,8 +319,9 @@ def test_licence_not_valid_alerts_and_suspends_accredited(session, settings):
     assert status(session, acc) == "suspended"
     assert status(session, applicant) == "applicant"
     assert status(session, fine) == "accredited"
-    assert sorted(session.scalars(select(Alert.key))) == sorted([f"licence:{acc.id}:cancelled",
-                                                                  f"licence:{applicant.id}:expired"])
+    assert sorted(session.scalars(select(Alert.key))) == sorted(
+        [f"licence:{acc.id}:cancelled", f"licence:{applicant.id}:expired"]
+    )
 
 
 # --- outbox: changes and their messages commit together -----------------------------------------

@@ -22,8 +22,14 @@ def test_checks_run_prints_changes_and_second_run_is_quiet(cli, session):
     again = cli("checks", "run", "--as-of", after)
     assert again.exit_code == 0
     assert "0 change(s) in total" in again.output
-    for name in ("accreditation_expiry", "overdue_corrective_actions", "surveillance_due", "fee_report_signals",
-                 "licence_register", "retention"):
+    for name in (
+        "accreditation_expiry",
+        "overdue_corrective_actions",
+        "surveillance_due",
+        "fee_report_signals",
+        "licence_register",
+        "retention",
+    ):
         assert f"{name} (as of {after}): nothing to change" in again.output
 
 

@@ -29,27 +29,54 @@ def parse(path: Path, authority: str, as_of=AS_OF):
 
 
 def records(session, authority):
-    return {r.licence_number: r for r in session.scalars(select(LicenceRecord).where(LicenceRecord.authority == authority))}
+    return {
+        r.licence_number: r
+        for r in session.scalars(select(LicenceRecord).where(LicenceRecord.authority == authority))
+    }
 
 
 def test_name_key_is_stable_across_punctuation_and_rename_notes():
-    assert L.name_key("1015 BRILLIANT MINDS INC.") == L.name_key("1015 BRILLIANT MINDS INC") == "1015 BRILLIANT MINDS INC"
+    assert (
+        L.name_key("1015 BRILLIANT MINDS INC.")
+        == L.name_key("1015 BRILLIANT MINDS INC")
+        == "1015 BRILLIANT MINDS INC"
+    )
     assert L.name_key("101 MOJO INT`L. CORPORATION") == "101 MOJO INTL CORPORATION"
-    assert L.name_key("1ST AKCES MANPOWER INC (FORMERLY CHAYAN MAN PROMOTION PHILS INTERNATIONAL") == \
-        "1ST AKCES MANPOWER INC"
-    assert L.name_key('"2000 MILES PLACEMENT AGENCY, INC. (FOR:GEOSONS PLCT AGENCY, INC)"') == \
-        "2000 MILES PLACEMENT AGENCY INC"
+    assert (
+        L.name_key("1ST AKCES MANPOWER INC (FORMERLY CHAYAN MAN PROMOTION PHILS INTERNATIONAL")
+        == "1ST AKCES MANPOWER INC"
+    )
+    assert (
+        L.name_key('"2000 MILES PLACEMENT AGENCY, INC. (FOR:GEOSONS PLCT AGENCY, INC)"')
+        == "2000 MILES PLACEMENT AGENCY INC"
+    )
     assert L.normalize_number("rl 0010") == L.normalize_number("RL-0010") == "RL0010"
 
 
 def test_every_dmw_status_word_is_mapped():
     m = L.mapping_for("DMW")
-    published = ["Valid License", "Valid License - Provisional", "Expired", "Cancelled", "Delisted", "Denied Renewal",
-                 "Forever Banned", "Ceased Operations", "Inactive"]
+    published = [
+        "Valid License",
+        "Valid License - Provisional",
+        "Expired",
+        "Cancelled",
+        "Delisted",
+        "Denied Renewal",
+        "Forever Banned",
+        "Ceased Operations",
+        "Inactive",
+    ]
     assert {w: m.map_status(w) for w in published} == {
-        "Valid License": "valid", "Valid License - Provisional": "valid", "Expired": "expired",
-        "Cancelled": "cancelled", "Delisted": "delisted", "Denied Renewal": "expired", "Forever Banned": "banned",
-        "Ceased Operations": "delisted", "Inactive": "suspended"}
+        "Valid License": "valid",
+        "Valid License - Provisional": "valid",
+        "Expired": "expired",
+        "Cancelled": "cancelled",
+        "Delisted": "delisted",
+        "Denied Renewal": "expired",
+        "Forever Banned": "banned",
+        "Ceased Operations": "delisted",
+        "Inactive": "suspended",
+    }
     assert m.key == "name"
 
 
@@ -99,23 +126,35 @@ def test_import_real_register_matches_by_authority_and_number_and_drives_effects
     result = L.apply(session, parsed, L.mapping_for("BD-MLA"), settings=settings, as_of=AS_OF)
     session.commit()
     assert result.records_added == 83 and result.recruiters_matched == 2
-    assert sorted(result.recruiters_changed) == sorted([f"{ok.public_id}: licence unknown -> valid",
-                                                        f"{expired.public_id}: licence unknown -> expired"])
+    assert sorted(result.recruiters_changed) == sorted(
+        [f"{ok.public_id}: licence unknown -> valid", f"{expired.public_id}: licence unknown -> expired"]
+    )
     session.expire_all()
-    assert (ok.licence_status, expired.licence_status, other_authority.licence_status) == ("valid", "expired", "unknown")
+    assert (ok.licence_status, expired.licence_status, other_authority.licence_status) == (
+        "valid",
+        "expired",
+        "unknown",
+    )
     assert accreditation.get(session, expired.id).status == "suspended"
     assert accreditation.get(session, ok.id).status == "accredited"
     assert session.scalars(select(Alert.key)).all() == [f"licence:{expired.id}:expired"]
     events = sorted(session.scalars(select(OutboxMessage.event_type)))
     assert events == ["recruiter.alert_raised", "recruiter.licence_changed", "recruiter.status_changed"]
-    licence_msg = session.scalars(select(OutboxMessage).where(OutboxMessage.event_type == "recruiter.licence_changed")).one()
+    licence_msg = session.scalars(
+        select(OutboxMessage).where(OutboxMessage.event_type == "recruiter.licence_changed")
+    ).one()
     assert licence_msg.payload["data"]["licence"]["to"] == "expired"
 
     # the same file again changes nothing
     before = session.scalar(select(func.count()).select_from(OutboxMessage))
     again = L.apply(session, parse(BD_MLA, "BD-MLA"), L.mapping_for("BD-MLA"), settings=settings, as_of=AS_OF)
     session.commit()
-    assert (again.records_added, again.records_changed, again.recruiters_changed, again.effects) == (0, 0, [], [])
+    assert (again.records_added, again.records_changed, again.recruiters_changed, again.effects) == (
+        0,
+        0,
+        [],
+        [],
+    )
     assert session.scalar(select(func.count()).select_from(OutboxMessage)) == before
 
 
@@ -150,13 +189,17 @@ def test_changed_register_updates_records(session, settings, tmp_path):
 
 
 def test_json_register_with_line_numbers(tmp_path):
-    doc = [{"licence_number": "X-1", "name": "Alpha", "status": "valid", "valid_until": "2030-01-01"},
-           {"licence_number": "X-2", "name": "Beta", "status": "nope", "valid_until": None},
-           {"licence_number": "X-3", "name": "", "status": "expired", "valid_until": "2020-02-30"}]
+    doc = [
+        {"licence_number": "X-1", "name": "Alpha", "status": "valid", "valid_until": "2030-01-01"},
+        {"licence_number": "X-2", "name": "Beta", "status": "nope", "valid_until": None},
+        {"licence_number": "X-3", "name": "", "status": "expired", "valid_until": "2020-02-30"},
+    ]
     text = json.dumps(doc, indent=2)
     p = L.parse(text, L.mapping_for("Somewhere"), fmt="json", as_of=AS_OF)
     assert [(e.line, e.message.split(" (")[0]) for e in p.errors] == [
-        (8, "unknown status 'nope'"), (14, "the name is empty; valid-until '2020-02-30' is not a date")]
+        (8, "unknown status 'nope'"),
+        (14, "the name is empty; valid-until '2020-02-30' is not a date"),
+    ]
     good = L.parse(json.dumps({"records": doc[:1]}), L.mapping_for("Somewhere"), fmt="json", as_of=AS_OF)
     assert good.errors == [] and good.rows[0].licence_number == "X-1"
 
@@ -166,12 +209,14 @@ def test_json_register_with_line_numbers(tmp_path):
 
 def test_cli_bad_file_applies_nothing_and_lists_each_bad_row(cli, session, tmp_path):
     f = tmp_path / "bad.csv"
-    f.write_text("licence_number,name,status,valid_until\n"
-                 "NP-1,Alpha Placement,valid,2027-01-01\n"
-                 ",Beta Placement,valid,2027-01-01\n"
-                 "NP-3,Gamma Placement,weird,2027-01-01\n"
-                 "NP-4,\"Delta\nPlacement\",valid,2027-13-01\n"
-                 "NP-1,Alpha again,valid,\n")
+    f.write_text(
+        "licence_number,name,status,valid_until\n"
+        "NP-1,Alpha Placement,valid,2027-01-01\n"
+        ",Beta Placement,valid,2027-01-01\n"
+        "NP-3,Gamma Placement,weird,2027-01-01\n"
+        'NP-4,"Delta\nPlacement",valid,2027-13-01\n'
+        "NP-1,Alpha again,valid,\n"
+    )
     result = cli("licences", "import", str(f), "--authority", "DoFE")
     assert result.exit_code == 1
     out = result.output
@@ -193,7 +238,9 @@ def test_cli_missing_columns_is_refused(cli, session, tmp_path):
 def test_cli_dry_run_then_import(cli, session):
     result = cli("licences", "import", str(PH), "--authority", "DMW", "--as-of", "2026-07-14", "--dry-run")
     assert result.exit_code == 0, result.output
-    assert "DMW: 55 rows, 55 new, 0 changed" in result.output and "dry run: nothing was changed" in result.output
+    assert (
+        "DMW: 55 rows, 55 new, 0 changed" in result.output and "dry run: nothing was changed" in result.output
+    )
     assert "101 MOJO INTL CORPORATION" in result.output
     assert session.scalar(select(func.count()).select_from(LicenceRecord)) == 0
     result = cli("licences", "import", str(PH), "--authority", "DMW", "--as-of", "2026-07-14")

@@ -41,8 +41,9 @@ class Receiver:
                 body = self.rfile.read(int(self.headers.get("Content-Length", 0)))
                 with receiver.lock:
                     code = receiver.script.pop(0) if receiver.script else 200
-                    receiver.received.append({"path": self.path, "headers": dict(self.headers), "body": body,
-                                              "answered": code})
+                    receiver.received.append(
+                        {"path": self.path, "headers": dict(self.headers), "body": body, "answered": code}
+                    )
                 self.send_response(code)
                 self.send_header("Content-Type", "application/json")
                 self.end_headers()
@@ -92,8 +93,22 @@ class RedisServer:
 
     def start(self):
         self.proc = subprocess.Popen(
-            ["redis-server", "--port", str(self.port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no",
-             "--dir", str(self.dir)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+            [
+                "redis-server",
+                "--port",
+                str(self.port),
+                "--bind",
+                "127.0.0.1",
+                "--save",
+                "",
+                "--appendonly",
+                "no",
+                "--dir",
+                str(self.dir),
+            ],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
         import redis
 
         client = redis.Redis.from_url(self.url, socket_connect_timeout=0.5)
@@ -148,9 +163,15 @@ def stack(request, tmp_path):
 
 def make_settings(tmp_path, engine, broker_url: str) -> Settings:
     return Settings(
-        env="test", var_dir=tmp_path / "var", database_url=engine.url.render_as_string(hide_password=False),
-        broker_url=broker_url, secret_key="test-secret-key-0123456789",
-        pseudonym_key="test-pseudonym-key-0123456789", outbox_backoff_base_seconds=0.05,
-        celery_poll_interval_seconds=0.1, outbox_sweep_seconds=1, webhook_timeout_seconds=5,
+        env="test",
+        var_dir=tmp_path / "var",
+        database_url=engine.url.render_as_string(hide_password=False),
+        broker_url=broker_url,
+        secret_key="test-secret-key-0123456789",
+        pseudonym_key="test-pseudonym-key-0123456789",
+        outbox_backoff_base_seconds=0.05,
+        celery_poll_interval_seconds=0.1,
+        outbox_sweep_seconds=1,
+        webhook_timeout_seconds=5,
         telegram_bot_token="123:TEST",
     )

@@ -15,7 +15,9 @@ from tests.functional.workers.test_delivery import messages, subscribed_recruite
 from workers.app import create_celery
 
 
-def test_changes_during_redis_outage_are_delivered_after_it_returns(_pg_engine, redis_server, receiver, tmp_path):
+def test_changes_during_redis_outage_are_delivered_after_it_returns(
+    _pg_engine, redis_server, receiver, tmp_path
+):
     engine = _pg_engine
     clean(engine)
     settings = make_settings(tmp_path, engine, redis_server.url)
@@ -37,7 +39,9 @@ def test_changes_during_redis_outage_are_delivered_after_it_returns(_pg_engine, 
 
             redis_server.start()  # an empty Redis: the dispatch tasks sent before the outage are gone
             wait_for(lambda: receiver.count() >= 3, 60, what="deliveries after Redis returned")
-            wait_for(lambda: all(m.status == "delivered" for m in messages(engine)), 20, what="delivered status")
+            wait_for(
+                lambda: all(m.status == "delivered" for m in messages(engine)), 20, what="delivered status"
+            )
     finally:
         beat.service.stop(wait=False)  # daemon thread; do not wait for a broker that may be gone
         outbox.set_commit_hook(None)

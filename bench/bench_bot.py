@@ -230,11 +230,14 @@ def _driver(conn, targets: list[tuple[str, str]]) -> None:
     conn.send((api.token, api.base_url))
     conn.recv()  # the bot is polling
     sim = Simulation(api, targets)
+    cpu0 = time.process_time()
     completed = sim.run(timeout=900)
+    cpu = time.process_time() - cpu0
     api.release_polls()
     conn.send(
         {
             "completed": completed,
+            "cpu": cpu,
             "updates": sim.updates,
             "latencies": sim.latencies,
             "errors": sim.errors,
@@ -310,7 +313,8 @@ def main() -> dict:
     print(
         f"{CHATS} chats ({ACTIVE} active at a time), {updates} updates in {wall:.1f}s: {rate:.0f}/s, "
         f"p50 {p50:.0f} ms, p95 {p95:.0f} ms, {stored} reports, {len(errors)} errors, "
-        f"bot CPU {1000 * cpu / max(updates, 1):.1f} ms/update"
+        f"bot CPU {1000 * cpu / max(updates, 1):.1f} ms/update, Bot API side (fake server and simulated workers) "
+        f"CPU {1000 * result['cpu'] / max(updates, 1):.1f} ms/update"
     )
     for e in errors[:5]:
         print("  error reply:", e)

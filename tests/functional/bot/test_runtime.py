@@ -27,7 +27,8 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
-def test_cli_refuses_to_start_without_a_token(cli):
+def test_cli_refuses_to_start_without_a_token(cli, monkeypatch):
+    monkeypatch.setenv("FAIRRECRUIT_TELEGRAM_BOT_TOKEN", "")
     result = cli("bot")
     assert result.exit_code == 1
     assert "FAIRRECRUIT_TELEGRAM_BOT_TOKEN" in result.output

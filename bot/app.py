@@ -51,6 +51,11 @@ class RedactToken(logging.Filter):
             if self.token in message:
                 record.msg = message.replace(self.token, "[token]")
                 record.args = None
+            if record.exc_info and not record.exc_text:
+                # Formatters reuse exc_text: render the traceback here, without the token.
+                record.exc_text = (
+                    logging.Formatter().formatException(record.exc_info).replace(self.token, "[token]")
+                )
         return True
 
 

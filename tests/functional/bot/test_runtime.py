@@ -172,3 +172,12 @@ def test_token_is_redacted_from_log_records(caplog):
     )
     assert RedactToken("123:SECRET").filter(record)
     assert record.getMessage() == "request to https://api.telegram.org/bot[token]/getUpdates failed"
+    try:
+        raise RuntimeError("GET https://api.telegram.org/bot123:SECRET/getMe: 502")
+    except RuntimeError:
+        import sys
+
+        failed = logging.LogRecord("httpx", logging.ERROR, __file__, 1, "failed", (), sys.exc_info())
+    RedactToken("123:SECRET").filter(failed)
+    text = logging.Formatter().format(failed)
+    assert "SECRET" not in text and "bot[token]/getMe" in text

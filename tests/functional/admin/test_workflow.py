@@ -94,6 +94,7 @@ def test_accreditation_cycle(as_auditor, engine, settings):
                            follow_redirects=True)
     assert "Outcome recorded: nonconforming" in flashes(resp)
     # A major finding; the due date defaults from the configuration.
+    settings.major_finding_due_days = 45
     resp = as_auditor.post(f"/admin/audits/{audit_id}/findings", {"principle": "P1", "severity": "major",
                                                                   "description": "Workers paid a service fee",
                                                                   "corrective_action": "Repay the workers"},
@@ -341,6 +342,27 @@ def test_audit_log_viewer(as_viewer, engine):
     assert "Chain intact" in html and "someone@example.org" in html
     html = as_viewer.get("/admin/audit-log?actor=nobody").get_data(as_text=True)
     assert "No entries match" in html
+    html = as_viewer.get("/admin/audit-log?entity=accreditation_event&action=create").get_data(as_text=True)
+    assert "1–2 of 2" in html
+
+
+def test_audit_log_viewer_names_a_tampered_entry(as_viewer, engine):
+    from sqlalchemy import text
+
+    from registry.services.auditlog import protect_sql, unprotect_sql
+
+    with Session(engine, expire_on_commit=False) as s:
+        factories.accredited(s, actor="someone@example.org")
+        s.commit()
+        dialect = engine.dialect.name
+        for stmt in unprotect_sql(dialect):  # an attacker with database-owner rights
+            s.execute(text(stmt))
+        s.execute(text("UPDATE audit_log SET actor = 'mallory' WHERE seq = 3"))
+        for stmt in protect_sql(dialect):
+            s.execute(text(stmt))
+        s.commit()
+    html = as_viewer.get("/admin/audit-log?verify=1").get_data(as_text=True)
+    assert "Chain BROKEN" in html and "seq=3" in html and "altered" in html
 
 
 def test_recruiter_list_keyset_pages_cover_every_row_once(as_viewer, engine):

@@ -96,20 +96,29 @@ def test_expiry_on_the_last_valid_day_keeps_then_expires_the_day_after(session, 
     assert any(line.startswith(rec.public_id) for line in r.changes)
 
 
-@pytest.mark.parametrize(
-    ("days_left", "stage"), [(91, None), (90, 90), (31, 90), (30, 30), (8, 30), (7, 7), (0, 7)]
-)
-def test_expiry_reminder_boundaries(session, settings, days_left, stage):
+def test_expiry_reminder_boundaries(session, settings):
     rec = factories.accredited(session)
     session.commit()
     vu = valid_until(session, rec)
-    run_twice(session, settings, "accreditation_expiry", vu - timedelta(days=days_left))
-    keys = session.scalars(select(Alert.key).where(Alert.kind == "expiry_reminder")).all()
-    if stage is None:
-        assert keys == []
-    else:
-        assert keys == [f"expiry_reminder:{rec.id}:{vu.isoformat()}:{stage}"]
+    seen: set[str] = set()
+    # days left -> the reminder newly raised that day (90/30/7 days before, each once)
+    for days_left, stage in [(91, None), (90, 90), (31, None), (30, 30), (8, None), (7, 7), (0, None)]:
+        run_twice(session, settings, "accreditation_expiry", vu - timedelta(days=days_left))
+        keys = set(session.scalars(select(Alert.key).where(Alert.kind == "expiry_reminder")))
+        new = keys - seen
+        assert new == ({f"expiry_reminder:{rec.id}:{vu.isoformat()}:{stage}"} if stage else set()), days_left
+        seen = keys
     assert status(session, rec) == "accredited"
+
+
+def test_reminder_stage_is_the_most_urgent_one_reached(session, settings):
+    rec = factories.accredited(session)
+    session.commit()
+    vu = valid_until(session, rec)
+    run(
+        session, settings, "accreditation_expiry", vu - timedelta(days=8)
+    )  # first run inside the 30-day window
+    assert session.scalars(select(Alert.key)).all() == [f"expiry_reminder:{rec.id}:{vu.isoformat()}:30"]
 
 
 def test_reminders_follow_the_configured_days(session, settings):

@@ -22,7 +22,7 @@ from bot.i18n import HOME_COUNTRY
 from bot.parsing import BadInput, match_country, parse_amount_text, parse_date_text
 from bot.services import Draft
 from registry.errors import InvalidInput
-from registry.services.countries import default_currency
+from registry.services.countries import default_currency, is_country
 from registry.services.reports import MAX_AMOUNT_USD, LimitReached
 from registry.timeutil import today
 
@@ -279,7 +279,10 @@ async def date_button(update: Update, context: BotContext) -> int:
 
 
 async def destination_pick(update: Update, context: BotContext) -> int:
-    _draft(context).destination_country = update.callback_query.data.split(":", 2)[2]
+    code = update.callback_query.data.split(":", 2)[2]
+    if not is_country(code):
+        return await ask(update, context, DESTINATION)
+    _draft(context).destination_country = code
     return await ask(update, context, PHOTO)
 
 

@@ -344,3 +344,18 @@ def test_a_command_in_the_middle_leaves_the_report(bot, registry_data):
     assert "Accredited until" in r.text
     r = chat.send("1500")  # no longer an answer to the amount question
     assert Q_DATE not in r.text
+
+
+def test_case_code_lost_on_the_way_is_sent_again_on_the_next_tap(bot_db, registry_data_db):
+    """Committed, but Telegram failed to deliver the answer: tapping again shows the same case code."""
+    chat = bot_db.chat("en")
+    walk(chat, registry_data_db["ok"], 6)
+    message_id = chat.message_with("rc:yes")
+    bot_db.api.fail_methods["editMessageText"] = 1
+    r = chat.tap("rc:yes", message_id=message_id)
+    assert "FR-" not in r.text
+    assert "Sorry, something went wrong. Please try again." in r.text
+    [stored] = reports(bot_db.services.engine)
+    r = chat.tap("rc:yes", message_id=message_id)
+    assert case_code_in(r.text) == stored.case_code
+    assert len(reports(bot_db.services.engine)) == 1

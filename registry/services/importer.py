@@ -283,6 +283,9 @@ def import_text(
     )
     hidden = {t: auditlog.TRACKED[m][1] for t, m in ((R, Recruiter), (C, Corridor), (E, AccreditationEvent))}
     with engine.connect() as conn, conn.begin() as tx:
+        if conn.dialect.name == "sqlite":
+            # Take the write lock before the duplicate check (pysqlite would begin only at the first INSERT).
+            conn.exec_driver_sql("BEGIN IMMEDIATE")
         if conn.dialect.name == "postgresql":
             for t in (R, C, A, E):
                 conn.exec_driver_sql(f'LOCK TABLE "{t.name}" IN SHARE ROW EXCLUSIVE MODE')

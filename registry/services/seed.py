@@ -852,6 +852,8 @@ def _origins_for(destination: str) -> list[str]:
 
 # --- bulk volume ---------------------------------------------------------------------------------
 
+# Page cache for the load (KiB): large enough that the indexes being filled stay in memory.
+LOAD_CACHE_KIB = 1024 * 1024
 # Accreditation outcome mix of generated recruiters (weights).
 BULK_STATES = [
     ("applicant", 24),
@@ -1035,14 +1037,59 @@ def _fix_sequences(conn: Connection, tables) -> None:
         )
 
 
+DEFER_INDEXES_FROM = 50_000
+
+
+def _defer_indexes(conn: Connection, tables, volume: int) -> list:
+    """For large loads on SQLite: drop the secondary indexes (the schema's own, from the models, which
+    the migrations match) inside the load's transaction; the caller recreates them before commit.
+    Building an index once from sorted data is much cheaper than a million random B-tree inserts.
+    Primary keys and unique constraints stay. Transactional DDL: a failed load restores them."""
+    if conn.dialect.name != "sqlite" or volume < DEFER_INDEXES_FROM:
+        return []
+    indexes = [idx for t in tables for idx in sorted(t.indexes, key=lambda i: i.name)]
+    for idx in indexes:
+        idx.drop(conn)
+    return indexes
+
+
 def _jsonable_row(row: dict, hidden: frozenset[str]) -> dict:
     j = auditlog._jsonable
     return {k: j(v) for k, v in row.items() if k not in hidden}
 
 
+_COMPILED: dict[tuple, tuple[str, list]] = {}
+
+
 def _insert(conn: Connection, table, rows: list[dict]) -> None:
-    if rows:
+    """Bulk INSERT of rows (dicts with the same keys) as one executemany.
+
+    On SQLite the statement is compiled once by SQLAlchemy Core and executed with positional
+    tuples; values go through the columns' own bind processors (exactly what Core would store),
+    without Core's per-row parameter bookkeeping, which dominates the cost of large loads.
+    """
+    if not rows:
+        return
+    dialect = conn.dialect
+    if dialect.name != "sqlite":
         conn.execute(insert(table), rows)
+        return
+    keys = tuple(rows[0])
+    cache_key = (table.name, keys)
+    compiled = _COMPILED.get(cache_key)
+    if compiled is None:
+        stmt = insert(table).compile(dialect=dialect, column_keys=list(keys))
+        order = list(stmt.positiontup)
+        procs = [(k, table.c[k].type._cached_bind_processor(dialect)) for k in order]
+        compiled = _COMPILED[cache_key] = (str(stmt), procs)
+    sql, procs = compiled
+    columns = []
+    for key, proc in procs:
+        values = [r[key] for r in rows]
+        if proc is not None:
+            values = [proc(v) for v in values]
+        columns.append(values)
+    conn.exec_driver_sql(sql, list(zip(*columns, strict=True)))
 
 
 def bulk(
@@ -1091,15 +1138,22 @@ def bulk(
         sqlite = conn.dialect.name == "sqlite"
         if sqlite:  # pragmas for the load only (outside the transaction, as SQLite requires)
             conn.exec_driver_sql("PRAGMA synchronous=OFF")
-            conn.exec_driver_sql("PRAGMA cache_size=-262144")  # 256 MiB page cache
+            conn.exec_driver_sql(f"PRAGMA cache_size=-{LOAD_CACHE_KIB}")
             conn.exec_driver_sql("PRAGMA temp_store=MEMORY")
             conn.commit()
         try:
             with conn.begin():
+                if sqlite:
+                    # pysqlite would open the transaction only at the first INSERT; open it now, with
+                    # the write lock, so that the deferred-index DDL is part of it (and ids stay ours).
+                    conn.exec_driver_sql("BEGIN IMMEDIATE")
                 if conn.dialect.name == "postgresql":
                     conn.exec_driver_sql("SET LOCAL synchronous_commit = off")
                     for t in (R, C, A, E, AU, F):
                         conn.exec_driver_sql(f'LOCK TABLE "{t.name}" IN SHARE ROW EXCLUSIVE MODE')
+                deferred = _defer_indexes(
+                    conn, (R, C, A, E, AU, F, AuditLogEntry.__table__), recruiters + reports
+                )
                 pool = _generate_recruiters(
                     conn, rng, recruiters, batch, progress, res, hidden, now, t_today, actor, cycle_years
                 )
@@ -1134,6 +1188,12 @@ def bulk(
                         actor,
                     )
                 _fix_sequences(conn, (R, C, E, AU, F))
+                if deferred:
+                    bar = progress(len(deferred), "indexes")
+                    for idx in deferred:  # rebuilt in one sorted pass each, inside the same transaction
+                        idx.create(conn)
+                        bar.update(1)
+                    bar.close()
         finally:
             if sqlite:
                 conn.exec_driver_sql("PRAGMA synchronous=NORMAL")

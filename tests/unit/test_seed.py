@@ -275,3 +275,29 @@ def test_bulk_validates_its_arguments(engine):
         seed.bulk(engine, recruiters=0, reports=10, pseudonym_key=KEY, fx=FX)
     with Session(engine) as session:
         assert session.scalar(select(func.count()).select_from(FeeReport)) == 0
+
+
+def _index_ddl(engine) -> set[str]:
+    with engine.connect() as conn:
+        return set(
+            conn.exec_driver_sql(
+                "SELECT name || ':' || coalesce(sql, '') FROM sqlite_master WHERE type = 'index'"
+            ).scalars()
+        )
+
+
+def test_large_loads_rebuild_exactly_the_schema_indexes(sqlite_engine, monkeypatch):
+    """Large SQLite loads defer the secondary indexes; afterwards the schema is exactly the migrated one,
+    and a load that fails restores it untouched (the DDL is part of the load's transaction)."""
+    before = _index_ddl(sqlite_engine)
+    assert any(":CREATE UNIQUE INDEX ix_fee_report_case_code" in d for d in before)
+    monkeypatch.setattr(seed, "DEFER_INDEXES_FROM", 10)
+    with pytest.raises(InvalidInput):
+        seed.bulk(sqlite_engine, recruiters=0, reports=20, pseudonym_key=KEY, fx=FX)
+    assert _index_ddl(sqlite_engine) == before
+    seed.bulk(sqlite_engine, recruiters=30, reports=60, pseudonym_key=KEY, fx=FX, seed=4)
+    assert _index_ddl(sqlite_engine) == before
+    with Session(sqlite_engine) as session:
+        assert session.scalar(select(func.count()).select_from(FeeReport)) == 60
+        assert auditlog.verify(session).ok
+        assert _replays_match(session) == 30

@@ -133,7 +133,8 @@ def test_accreditation_cycle_in_the_browser(live_server, page_factory, operators
             destination_country="QA", origin_country="NP", recruiter_id=rec.id, consent=True),
             reporter_key="b" * 64, submission_key="browser-test-1", fx=reports.fx_table(str(CONFIG_DIR / "fx_rates.csv")))
         s.commit()
-    page.locator("#sidenav").get_by_role("link", name="Fee reports", exact=True).click()
+    page.locator("#sidenav a[href='/admin/reports']").click()
+    expect(page.locator("#sidenav .nav-count")).to_have_text("1")  # one report waiting
     page.get_by_role("link", name=report.case_code).click()
     page.get_by_label("Decision").select_option("substantiated")
     page.get_by_label("Note").fill("Receipt and bank transfer match the report")

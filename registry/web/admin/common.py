@@ -6,7 +6,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from flask import flash, redirect, request, url_for
+from flask import flash, g, redirect, request, url_for
 from flask_login import current_user
 
 from registry.errors import DomainError
@@ -27,10 +27,11 @@ DESTRUCTIVE_DECISIONS = frozenset({"reject", "suspend", "withdraw", "expire"})
 
 
 def change(action: Callable[[Any], Any], *, success: str | Callable[[Any], str], to: str | Callable[[Any], str],
-           on_error: str | None = None):
+           on_error: str | None = None, render_error: Callable[[DomainError], Any] | None = None):
     """Run one service call as a unit of work: name the actor, commit once, flash, redirect.
 
-    A DomainError rolls everything back and is shown to the user as it is (a clear, specific message).
+    A DomainError rolls everything back and is shown to the user as it is (a clear, specific message);
+    `render_error` may answer it with the form again instead of a redirect.
     """
     session = get_session()
     auditlog.set_actor(session, current_user.email)
@@ -40,6 +41,8 @@ def change(action: Callable[[Any], Any], *, success: str | Callable[[Any], str],
     except DomainError as e:
         session.rollback()
         flash(e.message, "error")
+        if render_error is not None:
+            return render_error(e)
         return redirect(on_error or (to if isinstance(to, str) else request.referrer or url_for("admin.dashboard")))
     flash(success(result) if callable(success) else success, "success")
     return redirect(to(result) if callable(to) else to)
@@ -113,8 +116,24 @@ def can(role: str) -> bool:
     return bool(current_user.is_authenticated and current_user.can(role))
 
 
+def nav_counts() -> dict[str, int]:
+    """Work waiting, shown next to the navigation links (two indexed counts, once per request)."""
+    if "admin_nav_counts" not in g:
+        from sqlalchemy import func, select
+
+        from registry.models import Alert, FeeReport
+
+        session = get_session()
+        g.admin_nav_counts = {
+            "reports": session.scalar(select(func.count()).select_from(FeeReport)
+                                      .where(FeeReport.triage_status == "new")) or 0,
+            "alerts": session.scalar(select(func.count()).select_from(Alert).where(Alert.resolved_at.is_(None))) or 0,
+        }
+    return g.admin_nav_counts
+
+
 def template_helpers() -> dict:
     return {
-        "can": can, "url_with": url_with, "STATUS_LABELS": STATUS_LABELS, "DECISION_LABELS": DECISION_LABELS,
+        "can": can, "nav_counts": nav_counts, "url_with": url_with, "STATUS_LABELS": STATUS_LABELS, "DECISION_LABELS": DECISION_LABELS,
         "DESTRUCTIVE_DECISIONS": DESTRUCTIVE_DECISIONS, "ROLES": list(ROLE_RANK),
     }

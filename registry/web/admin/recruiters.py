@@ -195,6 +195,14 @@ def _fill(form: RecruiterForm, rec: Recruiter) -> None:
         form.parent_public_id.data = parent.public_id if parent else ""
 
 
+def _form_again(form: RecruiterForm, rec: Recruiter | None, error):
+    """The form once more, with the service's complaint next to the field it is about."""
+    field = getattr(form, error.field or "", None)
+    if field is not None and hasattr(field, "errors"):
+        field.errors = [*field.errors, error.message]
+    return render_template("admin/recruiters/form.html", form=form, rec=rec, duplicates=[]), 422
+
+
 @bp.route("/recruiters/new", methods=["GET", "POST"])
 @requires("auditor")
 def recruiter_new():
@@ -208,7 +216,7 @@ def recruiter_new():
                 return change(lambda s: recruiters.create(s, data, actor=actor()),
                               success=lambda r: f"Recruiter {r.public_id} ({r.legal_name}) registered as applicant.",
                               to=lambda r: url_for("admin.recruiter_detail", public_id=r.public_id),
-                              on_error=url_for("admin.recruiter_new"))
+                              render_error=lambda e: _form_again(form, None, e))
             flash("This looks like a recruiter already in the registry. Check the list below; "
                   "tick “Save anyway” if it is a different organisation.", "warning")
     elif request.method == "POST":
@@ -234,7 +242,7 @@ def recruiter_edit(public_id: str):
                 return change(lambda s: recruiters.update(s, rec, data, actor=actor()),
                               success=f"Recruiter {rec.public_id} saved.",
                               to=url_for("admin.recruiter_detail", public_id=rec.public_id),
-                              on_error=url_for("admin.recruiter_edit", public_id=rec.public_id))
+                              render_error=lambda e: _form_again(form, rec, e))
             flash("Another recruiter has the same name or licence. Tick “Save anyway” if they are different.",
                   "warning")
     else:

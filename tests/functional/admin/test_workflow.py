@@ -42,6 +42,10 @@ def test_create_validates_input(as_auditor):
     assert resp.status_code == 422 and "ISO 3166-1" in resp.get_data(as_text=True)
     resp = create(as_auditor, corridors="Nepal to Qatar")
     assert resp.status_code == 422 and "ORIGIN-DESTINATION" in resp.get_data(as_text=True)
+    # A refusal from the service comes back with the form as it was typed.
+    resp = create(as_auditor, parent_public_id="RA-ZZZZZ")
+    assert resp.status_code == 422 and "no recruiter with public id" in flashes(resp)
+    assert 'value="Himalfield Overseas Placement Pvt. Ltd."' in resp.get_data(as_text=True)
 
 
 def test_create_edit_and_duplicates(as_auditor, engine):

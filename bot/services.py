@@ -66,7 +66,6 @@ class Draft:
     amount: Decimal | None = None
     currency: str = ""
     paid_on: date | None = None
-    paid_on_known: bool = False
     destination_country: str = ""
     receipt_file_id: str | None = None
     extra: dict = field(default_factory=dict)

@@ -267,14 +267,13 @@ async def date_text(update: Update, context: BotContext) -> int:
         }
         return await ask(update, context, DATE, problems[e.kind])
     d = _draft(context)
-    d.paid_on, d.paid_on_known = paid_on, True
+    d.paid_on = paid_on
     return await ask(update, context, DESTINATION)
 
 
 async def date_button(update: Update, context: BotContext) -> int:
     d = _draft(context)
     d.paid_on = today() if update.callback_query.data == "r:today" else None
-    d.paid_on_known = d.paid_on is not None
     return await ask(update, context, DESTINATION)
 
 

@@ -59,10 +59,6 @@ def following(session: Session, chat_id: int) -> list[Recruiter]:
     )
 
 
-def count_following(session: Session, chat_id: int) -> int:
-    return len(following(session, chat_id))
-
-
 def get_language(session: Session, reporter_key: str) -> str | None:
     pref = session.get(ChatPreference, reporter_key)
     return pref.language if pref is not None else None

@@ -22,7 +22,10 @@ def document() -> dict:
 
 @bp.get("/openapi.json")
 def openapi_json():
-    return Response(json.dumps(document(), indent=1), mimetype="application/json",
+    body = current_app.extensions.get("fairrecruit.openapi_json")
+    if body is None:
+        body = current_app.extensions["fairrecruit.openapi_json"] = json.dumps(document(), indent=1).encode()
+    return Response(body, mimetype="application/json",
                     headers={"Cache-Control": "public, max-age=300", "Access-Control-Allow-Origin": "*"})
 
 

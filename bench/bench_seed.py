@@ -42,7 +42,7 @@ def raw_baseline(src: Path, dst: Path, chunk: int = 50_000) -> tuple[float, int]
     d = sqlite3.connect(dst, isolation_level=None)
     d.execute("PRAGMA journal_mode=WAL")
     d.execute("PRAGMA synchronous=OFF")
-    d.execute("PRAGMA cache_size=-262144")
+    d.execute(f"PRAGMA cache_size=-{seed.LOAD_CACHE_KIB}")
     d.execute("PRAGMA foreign_keys=ON")
     spent = 0.0
     rows = 0

@@ -37,7 +37,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from pydantic import ValidationError
-from sqlalchemy import func, insert, select
+from sqlalchemy import func, select
 from sqlalchemy.engine import Engine
 
 from registry.errors import InvalidInput
@@ -45,7 +45,7 @@ from registry.models import Accreditation, AccreditationEvent, Corridor, Recruit
 from registry.services import auditlog, search
 from registry.services.auditlog import PendingEntry
 from registry.services.recruiters import PUBLIC_ID_ALPHABET, RecruiterInput
-from registry.services.seed import _codes, _fix_sequences, _jsonable_row, _next_id, _NoProgress
+from registry.services.seed import _codes, _fix_sequences, _insert, _jsonable_row, _next_id, _NoProgress
 from registry.timeutil import utcnow
 
 COLUMNS = (
@@ -377,11 +377,10 @@ def import_text(
                 res.public_ids.append(pids[k])
                 rid += 1
                 eid += 1
-            conn.execute(insert(R), rrows)
-            if crows:
-                conn.execute(insert(C), crows)
-            conn.execute(insert(A), arows)
-            conn.execute(insert(E), erows)
+            _insert(conn, R, rrows)
+            _insert(conn, C, crows)
+            _insert(conn, A, arows)
+            _insert(conn, E, erows)
             res.log_entries += auditlog.append(conn, log, at=now)
             res.created += len(rrows)
             res.corridors += len(crows)

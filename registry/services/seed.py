@@ -1053,9 +1053,23 @@ def _defer_indexes(conn: Connection, tables, volume: int) -> list:
     return indexes
 
 
+_ISO_TYPES = frozenset({datetime, date})
+
+
 def _jsonable_row(row: dict, hidden: frozenset[str]) -> dict:
-    j = auditlog._jsonable
-    return {k: j(v) for k, v in row.items() if k not in hidden}
+    """The audit-log snapshot of a row (as auditlog._snapshot makes it): hidden columns left out,
+    dates as ISO 8601, decimals as strings."""
+    out = {}
+    for k, v in row.items():
+        if k in hidden:
+            continue
+        t = type(v)
+        if t in _ISO_TYPES:
+            v = v.isoformat()
+        elif t is Decimal:
+            v = str(v)
+        out[k] = v
+    return out
 
 
 _COMPILED: dict[tuple, tuple[str, list]] = {}

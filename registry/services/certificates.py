@@ -21,6 +21,7 @@ from registry.models import Recruiter
 from registry.models.accreditation import AccreditationStatus
 from registry.services import accreditation
 from registry.services.countries import country_name
+from registry.timeutil import today
 
 
 @dataclass
@@ -49,6 +50,9 @@ def for_recruiter(session: Session, recruiter: Recruiter, *, bot_username: str, 
     acc = accreditation.get(session, recruiter.id)
     if acc.status != AccreditationStatus.accredited or not acc.certificate_number:
         raise Conflict(f"{recruiter.public_id} is {acc.status}: only an accredited recruiter has a certificate")
+    if acc.valid_until is not None and acc.valid_until < today():
+        raise Conflict(f"the accreditation of {recruiter.public_id} ended on {acc.valid_until:%d %b %Y}; "
+                       "no certificate is issued for an expired accreditation")
     licence = " ".join(x for x in (recruiter.licence_authority, recruiter.licence_number) if x)
     return Certificate(
         public_id=recruiter.public_id, legal_name=recruiter.legal_name,

@@ -15,6 +15,7 @@ from registry.models.recruiters import LicenceStatus
 from registry.services import accreditation, auditlog, recruiters
 from registry.services import reports as report_service
 from registry.services.recruiters import RecruiterInput
+from registry.timeutil import today
 from registry.web.admin import bp
 from registry.web.admin.common import DECISION_LABELS, Page, change, flash_form_errors, page_arg, url_with
 from registry.web.admin.forms import DecisionForm, PlanAuditForm, RecruiterForm, country_pairs
@@ -275,7 +276,7 @@ def recruiter_detail(public_id: str):
         reports=reports, ledger=ledger, alerts=alerts, log=log, parent=parent, sub_agents=sub_agents,
         corridors=recruiters.corridors_of(session, rec.id), decisions=accreditation.allowed_decisions(acc.status),
         open_majors=accreditation.open_major_findings(session, rec.id),
-        decision_form=DecisionForm(), plan_form=PlanAuditForm(), cfg=cfg,
+        decision_form=DecisionForm(), plan_form=PlanAuditForm(), cfg=cfg, today=today(),
     )
 
 

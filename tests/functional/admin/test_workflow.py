@@ -168,6 +168,13 @@ def test_certificate(as_viewer, engine, settings):
     assert pdf.status_code == 200 and pdf.mimetype == "application/pdf" and pdf.data.startswith(b"%PDF")
     resp = as_viewer.get(f"/admin/recruiters/{applicant.public_id}/certificate", follow_redirects=True)
     assert "only an accredited recruiter has a certificate" in flashes(resp)
+    # Validity over but the expiry check has not run yet: no certificate, and the page says why.
+    with Session(engine, expire_on_commit=False) as s:
+        s.get(Accreditation, rec.id).valid_until = today() - timedelta(days=1)
+        s.commit()
+    resp = as_viewer.get(f"/admin/recruiters/{rec.public_id}/certificate.pdf", follow_redirects=True)
+    assert "no certificate is issued for an expired accreditation" in flashes(resp)
+    assert "validity ended" in resp.get_data(as_text=True)
 
 
 def test_certificate_qr_encodes_the_bot_deep_link(engine):

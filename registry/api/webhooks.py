@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import Response
+from flask import Response, current_app
 
 from registry.api import schemas as s
 from registry.api.core import caller, mutation, operation, render
@@ -33,11 +33,12 @@ def create_webhook(body: s.WebhookCreate):
     """Register a URL to receive `recruiter.status_changed`, `recruiter.licence_changed` and/or
     `recruiter.alert_raised` events about the recruiters on your supplier list. Each delivery is a
     `POST` of `{id, type, created_at, data}` signed with
-    `FairRecruit-Signature: t=<unix>,v1=<hex HMAC-SHA256(secret, "<t>.<body>")>`. The same URL twice,
-    or more than 10 endpoints: 409."""
+    `FairRecruit-Signature: t=<unix>,v1=<hex HMAC-SHA256(secret, "<t>.<body>")>`. In production the URL
+    must be https:// on a public address. The same URL twice, or more than 10 endpoints: 409."""
     session = mutation()
     company = companies.get(session, caller().company_id)
-    new = companies.create_webhook(session, company, url=body.url, events=list(body.events))
+    production = current_app.extensions["fairrecruit.settings"].is_production
+    new = companies.create_webhook(session, company, url=body.url, events=list(body.events), production=production)
     session.commit()
     return render(s.WebhookCreated, {**_webhook(new.endpoint), "secret": new.secret}, status=201,
                   headers={"Location": f"/api/v1/webhooks/{new.endpoint.id}"})

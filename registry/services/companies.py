@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import ipaddress
 import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from decimal import Decimal
+from urllib.parse import urlsplit
 
 from sqlalchemy import bindparam, case, delete, func, or_, select, update
 from sqlmodel import Session
@@ -262,15 +264,36 @@ def list_webhooks(session: Session, company_id: int) -> list[WebhookEndpoint]:
                                 .order_by(WebhookEndpoint.id)))
 
 
-def create_webhook(session: Session, company: Company, *, url: str, events: list[str] | None = None) -> NewWebhook:
+def check_webhook_url(url: str, *, production: bool) -> str:
+    """The URL deliveries go to. In production: https only, and never a loopback, private, link-local
+    or otherwise internal address (the registry must not be made to POST into its own network)."""
+    url = (url or "").strip()
+    parts = urlsplit(url)
+    if parts.scheme not in ("https", "http") or not parts.hostname or len(url) > 500:
+        raise InvalidInput("the URL must be an absolute https:// URL of at most 500 characters", field="url")
+    if production:
+        if parts.scheme != "https":
+            raise InvalidInput("webhook URLs must use https://", field="url")
+        host = parts.hostname.rstrip(".").lower()
+        if host == "localhost" or host.endswith((".localhost", ".local", ".internal")):
+            raise InvalidInput("webhook URLs must point to a public host", field="url")
+        try:
+            address = ipaddress.ip_address(host)
+        except ValueError:
+            address = None
+        if address is not None and not address.is_global:
+            raise InvalidInput("webhook URLs must point to a public address", field="url")
+    return url
+
+
+def create_webhook(session: Session, company: Company, *, url: str, events: list[str] | None = None,
+                   production: bool = False) -> NewWebhook:
     events = list(dict.fromkeys(events or WEBHOOK_EVENTS))
     bad = [e for e in events if e not in WEBHOOK_EVENTS]
     if bad:
         raise InvalidInput(f"unknown event type(s) {', '.join(bad)}; known: {', '.join(WEBHOOK_EVENTS)}",
                            field="events")
-    url = (url or "").strip()
-    if not url.startswith(("https://", "http://")) or len(url) > 500:
-        raise InvalidInput("the URL must start with https:// (at most 500 characters)", field="url")
+    url = check_webhook_url(url, production=production)
     existing = list_webhooks(session, company.id)
     if any(w.url == url for w in existing):
         raise Conflict(f"a webhook for {url} already exists; delete it first to change it")

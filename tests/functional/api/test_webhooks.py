@@ -70,3 +70,16 @@ def test_status_change_of_a_supplier_reaches_its_webhook(client, auth, engine, w
         s.commit()
         msgs = s.scalars(select(OutboxMessage).where(OutboxMessage.channel == "webhook")).all()
     assert [(m.target_id, m.payload["data"]["to"]) for m in msgs] == [(hook.get_json()["id"], "suspended")]
+
+
+def test_production_accepts_only_public_https_urls(settings, engine, keys):
+    from registry import create_app
+
+    app = create_app(settings.model_copy(update={"env": "production"}), engine=engine)
+    client = app.test_client()
+    auth = keys.headers(keys.make("Production Buyer"))
+    for url in ("http://hooks.example.com/x", "https://127.0.0.1/x", "https://10.1.2.3/x", "https://[::1]/x",
+                "https://169.254.169.254/latest", "https://localhost:8443/x", "https://db.internal/x"):
+        body = assert_problem(client.post("/api/v1/webhooks", headers=auth, json={"url": url}), 422)
+        assert body["errors"][0]["field"] == "url", url
+    assert client.post("/api/v1/webhooks", headers=auth, json={"url": "https://hooks.example.com/x"}).status_code == 201

@@ -45,7 +45,15 @@ from registry.models import Accreditation, AccreditationEvent, Corridor, Recruit
 from registry.services import auditlog, search
 from registry.services.auditlog import PendingEntry
 from registry.services.recruiters import PUBLIC_ID_ALPHABET, RecruiterInput
-from registry.services.seed import _codes, _fix_sequences, _insert, _jsonable_row, _next_id, _NoProgress
+from registry.services.seed import (
+    _append_log,
+    _codes,
+    _fix_sequences,
+    _insert,
+    _jsonable_row,
+    _next_id,
+    _NoProgress,
+)
 from registry.timeutil import utcnow
 
 COLUMNS = (
@@ -381,7 +389,7 @@ def import_text(
             _insert(conn, C, crows)
             _insert(conn, A, arows)
             _insert(conn, E, erows)
-            res.log_entries += auditlog.append(conn, log, at=now)
+            res.log_entries += _append_log(conn, log, now)
             res.created += len(rrows)
             res.corridors += len(crows)
             bar.update(len(rrows))

@@ -1040,6 +1040,37 @@ def _fix_sequences(conn: Connection, tables) -> None:
 DEFER_INDEXES_FROM = 50_000
 
 
+def _append_log(conn: Connection, entries: list[PendingEntry], at: datetime) -> int:
+    """auditlog.append for bulk loads: the same chain (its tail, canonical() and entry_hash()), with the
+    rows written through the compiled executemany path on SQLite."""
+    if conn.dialect.name != "sqlite":
+        return auditlog.append(conn, entries, at=at)
+    seq, prev = auditlog._lock_and_tail(conn)
+    canonical, entry_hash = auditlog.canonical, auditlog.entry_hash
+    rows = []
+    for e in entries:
+        seq += 1
+        data = canonical(e.data)
+        h = entry_hash(prev, seq, at, e.actor, e.action, e.entity, e.entity_id, data)
+        rows.append(
+            {
+                "seq": seq,
+                "at": at,
+                "actor": e.actor,
+                "action": e.action,
+                "entity": e.entity,
+                "entity_id": e.entity_id,
+                "recruiter_id": e.recruiter_id,
+                "data": data,
+                "prev_hash": prev,
+                "hash": h,
+            }
+        )
+        prev = h
+    _insert(conn, AuditLogEntry.__table__, rows, constant=("at",))
+    return len(rows)
+
+
 def _defer_indexes(conn: Connection, tables, volume: int) -> list:
     """For large loads on SQLite: drop the secondary indexes (the schema's own, from the models, which
     the migrations match) inside the load's transaction; the caller recreates them before commit.
@@ -1075,7 +1106,7 @@ def _jsonable_row(row: dict, hidden: frozenset[str]) -> dict:
 _COMPILED: dict[tuple, tuple[str, list]] = {}
 
 
-def _insert(conn: Connection, table, rows: list[dict]) -> None:
+def _insert(conn: Connection, table, rows: list[dict], constant: tuple[str, ...] = ()) -> None:
     """Bulk INSERT of rows (dicts with the same keys) as one executemany.
 
     On SQLite the statement is compiled once by SQLAlchemy Core and executed with positional
@@ -1098,7 +1129,12 @@ def _insert(conn: Connection, table, rows: list[dict]) -> None:
         compiled = _COMPILED[cache_key] = (str(stmt), procs)
     sql, procs = compiled
     columns = []
+    n = len(rows)
     for key, proc in procs:
+        if key in constant:  # the same value in every row: convert it once
+            v = rows[0][key]
+            columns.append([proc(v) if proc is not None else v] * n)
+            continue
         values = [r[key] for r in rows]
         if proc is not None:
             values = [proc(v) for v in values]
@@ -1416,7 +1452,7 @@ def _generate_recruiters(conn, rng, n, batch, progress, res, hidden, now, t_toda
         _insert(conn, A, arows)
         _insert(conn, AU, aurows)
         _insert(conn, E, erows)
-        res.log_entries += auditlog.append(conn, log, at=now)
+        res.log_entries += _append_log(conn, log, now)
         res.recruiters += len(rrows)
         res.corridors += len(crows)
         res.audits += len(aurows)
@@ -1533,7 +1569,7 @@ def _generate_reports(
             )
             fid += 1
         _insert(conn, F, rows)
-        res.log_entries += auditlog.append(conn, log, at=now)
+        res.log_entries += _append_log(conn, log, now)
         res.reports += k
         bar.update(k)
     bar.close()

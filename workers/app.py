@@ -83,9 +83,18 @@ def engine_of(app: Celery):
 
 
 def enqueue_dispatch(app: Celery, countdown: float | None = None) -> bool:
-    """Ask a worker to deliver due outbox messages; False when the broker cannot be reached."""
+    """Ask a worker to deliver due outbox messages; False when the broker cannot be reached.
+
+    Called right after a commit, so it must not hold the caller up: one connection attempt, no retries.
+    """
+    options = {}
+    if app.conf.broker_url.startswith(("redis", "rediss", "amqp")):
+        options = {"max_retries": 0, "interval_start": 0, "interval_step": 0, "interval_max": 0}
     try:
-        app.send_task(DISPATCH_TASK, countdown=countdown, retry=False, ignore_result=True)
+        with app.connection_for_write(transport_options=options, connect_timeout=2) as conn:
+            app.send_task(
+                DISPATCH_TASK, countdown=countdown, retry=False, ignore_result=True, connection=conn
+            )
         return True
     except Exception:  # noqa: BLE001 - broker down: the beat sweep re-enqueues later
         log.warning("broker unreachable; outbox messages stay pending until the next sweep", exc_info=True)

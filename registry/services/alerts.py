@@ -43,7 +43,7 @@ def raise_many(session: Session, specs: list[AlertSpec]) -> list[Alert]:
         unique.setdefault(s.key, s)
     if not unique:
         return []
-    for _attempt in range(2):
+    for attempt in range(2):
         have = existing_keys(session, list(unique))
         todo = [s for k, s in unique.items() if k not in have]
         if not todo:
@@ -59,6 +59,8 @@ def raise_many(session: Session, specs: list[AlertSpec]) -> list[Alert]:
                 session.flush()
         except IntegrityError:
             # Someone raised one of them concurrently: look again and insert only the rest.
+            if attempt:
+                raise
             continue
         outbox.emit_many(
             session,

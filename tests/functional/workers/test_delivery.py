@@ -108,3 +108,29 @@ def test_receiver_failing_twice_gets_the_event_once_delivered_and_never_again(st
     (msg,) = messages(engine)
     assert msg.attempts == 3 and msg.status == "delivered" and msg.last_error is None
     assert ids == {msg.message_id}
+
+
+def test_check_task_on_the_worker_suspends_and_the_companies_hear_of_it(stack, celery_app, receiver):
+    from datetime import timedelta
+
+    from registry.services import audits
+    from registry.timeutil import today
+
+    settings, engine = stack
+    rec = subscribed_recruiter(engine, receiver.url)
+    with session_scope(engine) as s:
+        audit = factories.performed_audit(s, s.merge(rec), kind="surveillance")
+        audits.add_finding(
+            s, audit, principle="P2", severity="major", description="passports kept", due_date=today()
+        )
+    as_of = (today() + timedelta(days=1)).isoformat()
+    with start_worker(celery_app, pool="solo", perform_ping_check=False, shutdown_timeout=15):
+        celery_app.send_task("workers.tasks.run_check", args=("overdue_corrective_actions", as_of))
+        wait_for(lambda: receiver.count() >= 2, 30, what="status change and alert webhooks")
+    with session_scope(engine) as s:
+        assert accreditation.get(s, rec.id).status == "suspended"
+        assert accreditation.history(s, rec.id)[-1].actor == "system:overdue_corrective_actions"
+    types = sorted(json.loads(r["body"])["type"] for r in receiver.received)
+    assert types == ["recruiter.alert_raised", "recruiter.status_changed"]
+    for r in receiver.received:
+        assert outbox.verify_signature(SECRET, r["body"], r["headers"]["FairRecruit-Signature"])

@@ -280,12 +280,16 @@ class SupplierReport(Model):
 # --- webhooks ---------------------------------------------------------------------------------
 
 
+PORT = r"([1-9][0-9]{0,3}|[1-5][0-9]{4}|6[0-4][0-9]{3}|65[0-4][0-9]{2}|655[0-2][0-9]|6553[0-5])"
+
+
 class WebhookCreate(Model):
     model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [{
         "url": "https://hooks.example.com/fairrecruit", "events": ["recruiter.status_changed"]}]})
 
-    url: str = Field(pattern=r"^https?://[!-~]+$", max_length=500,
-                     description="Where events are POSTed (printable ASCII: percent-encode the rest)")
+    url: str = Field(pattern=r"^https?://[A-Za-z0-9.-]+(:" + PORT + r")?(/[!-~]*)?$", max_length=500,
+                     description="Where events are POSTed: http(s), a host name, an optional port and path "
+                                 "(printable ASCII; percent-encode the rest)")
     events: list[EventType] = Field(default_factory=lambda: list(WEBHOOK_EVENTS), min_length=1,
                                     description="Event types to receive (default: all)")
 

@@ -268,7 +268,11 @@ def check_webhook_url(url: str, *, production: bool) -> str:
     """The URL deliveries go to. In production: https only, and never a loopback, private, link-local
     or otherwise internal address (the registry must not be made to POST into its own network)."""
     url = (url or "").strip()
-    parts = urlsplit(url)
+    try:
+        parts = urlsplit(url)
+        parts.port  # noqa: B018 - raises ValueError on an impossible port
+    except ValueError:
+        raise InvalidInput("the URL is not valid", field="url") from None
     if parts.scheme not in ("https", "http") or not parts.hostname or len(url) > 500:
         raise InvalidInput("the URL must be an absolute https:// URL of at most 500 characters", field="url")
     if production:

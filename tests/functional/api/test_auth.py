@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import pytest
 from sqlalchemy import select
 from sqlmodel import Session
 
@@ -28,9 +27,9 @@ def test_no_key_is_401_with_challenge(client, world):
     assert resp.headers["WWW-Authenticate"].startswith("Bearer")
 
 
-@pytest.mark.parametrize("header", ["Basic abc", "Bearer", "Bearer fr_live_deadbeef_nope", "Bearer somethingelse"])
-def test_bad_keys_are_401(client, key, header):
-    assert_problem(client.get("/api/v1/recruiters", headers={"Authorization": header}), 401)
+def test_bad_keys_are_401(client, key):
+    for header in ("Basic abc", "Bearer", "Bearer fr_live_deadbeef_nope", "Bearer somethingelse", f"Token {key}"):
+        assert_problem(client.get("/api/v1/recruiters", headers={"Authorization": header}), 401)
 
 
 def test_key_is_stored_hashed_and_found_by_prefix(engine, key, client, auth):

@@ -153,6 +153,8 @@ def test_access_matrix(app, client, objects, admin_users):
             if RANK[role] < RANK[need]:
                 assert resp.status_code == 403, f"{role} {method} {url} -> {resp.status_code}, expected 403"
                 assert "Not allowed" in resp.get_data(as_text=True)
+            elif method == "GET":
+                assert resp.status_code == 200, f"{role} GET {url} -> {resp.status_code}"
             else:
                 assert resp.status_code in (200, 302, 404, 422), f"{role} {method} {url} -> {resp.status_code}"
                 assert "/admin/login" not in location, f"{role} {method} {url} sent to login"

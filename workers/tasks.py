@@ -25,10 +25,19 @@ def run_check(self, name: str, as_of: str | None = None) -> dict:
     return {"check": name, "as_of": day.isoformat(), "changed": result.changed, "counts": dict(result.counts)}
 
 
+def follower_text():
+    """The bot's localized follower notification (bot/notify.py), when the bot package is installed."""
+    try:
+        from bot.notify import status_change_text
+    except ImportError:  # pragma: no cover - the registry's English text is used
+        return None
+    return status_change_text
+
+
 @shared_task(bind=True, name="workers.tasks.dispatch_outbox")
 def dispatch_outbox(self) -> dict:
     """Deliver due outbox messages; schedule a follow-up for the next retry when one is waiting."""
-    result = outbox.dispatch_due(engine_of(self.app), self.app.fr_settings)
+    result = outbox.dispatch_due(engine_of(self.app), self.app.fr_settings, text_fn=follower_text())
     log.info("outbox: %s", result)
     sweep = self.app.fr_settings.outbox_sweep_seconds
     if result.next_due_in is not None and result.next_due_in < sweep:

@@ -296,7 +296,12 @@ def claim_one(session: Session, *, lease_seconds: float, now: datetime | None = 
     return session.get(OutboxMessage, mid, populate_existing=True)
 
 
-def build_request(session: Session, msg: OutboxMessage, settings) -> Request | Outcome:
+TextFn = Callable[[str, dict], str]  # (follower language, payload) -> message text
+
+
+def build_request(
+    session: Session, msg: OutboxMessage, settings, text_fn: TextFn | None = None
+) -> Request | Outcome:
     if msg.channel == "webhook":
         ep = session.get(WebhookEndpoint, msg.target_id)
         if ep is None or not ep.active:
@@ -321,7 +326,8 @@ def build_request(session: Session, msg: OutboxMessage, settings) -> Request | O
             return Outcome(False, permanent=True, error="follower no longer exists (chat erased)")
         if not settings.telegram_bot_token:
             return Outcome(False, error="no Telegram bot token configured")
-        body = json.dumps({"chat_id": follower.chat_id, "text": bot_text(msg)}, ensure_ascii=False)
+        text = text_fn(follower.language, msg.payload or {}) if text_fn else bot_text(msg)
+        body = json.dumps({"chat_id": follower.chat_id, "text": text}, ensure_ascii=False)
         url = f"{settings.telegram_api_base_url}{settings.telegram_bot_token}/sendMessage"
         return Request(msg.id, "bot", url, {"Content-Type": "application/json"}, body)
     return Outcome(False, permanent=True, error=f"unknown channel {msg.channel!r}")
@@ -425,12 +431,19 @@ def next_due_in(session: Session, now: datetime | None = None) -> float | None:
 
 
 def dispatch_due(
-    engine, settings, *, limit: int = 500, client: httpx.Client | None = None, time_budget: float = 240.0
+    engine,
+    settings,
+    *,
+    limit: int = 500,
+    client: httpx.Client | None = None,
+    time_budget: float = 240.0,
+    text_fn: TextFn | None = None,
 ) -> DispatchResult:
     """Deliver due messages one by one: claim (commit), HTTP call (no transaction open), record (commit).
 
     Each step is its own unit of work, so a crash between them leaves the message pending; its lease
     runs out and it is delivered again (at least once; receivers de-duplicate on the message id).
+    `text_fn(language, payload)` renders bot messages in the follower's language (English otherwise).
     """
     from registry.db import session_scope
 
@@ -447,7 +460,7 @@ def dispatch_due(
                 msg = claim_one(s, lease_seconds=lease)
                 if msg is None:
                     break
-                req = build_request(s, msg, settings)
+                req = build_request(s, msg, settings, text_fn)
             outcome = req if isinstance(req, Outcome) else send(client, req)
             with session_scope(engine) as s:
                 status = record(s, msg.id, outcome, settings)

@@ -20,7 +20,7 @@ from workers.app import create_celery
 SECRET = "whsec_" + "k" * 32
 
 
-def subscribed_recruiter(engine, url: str, *, followers: tuple[int, ...] = ()):
+def subscribed_recruiter(engine, url: str, *, followers: tuple = ()):
     """An accredited recruiter on a company's supplier list, the company having a webhook endpoint."""
     with session_scope(engine) as s:
         rec = factories.accredited(s)
@@ -29,7 +29,8 @@ def subscribed_recruiter(engine, url: str, *, followers: tuple[int, ...] = ()):
         if new:
             s.add(WebhookEndpoint(company_id=company.id, url=url, secret=SECRET))
         for chat in followers:
-            s.add(Follower(chat_id=chat, recruiter_id=rec.id))
+            chat_id, language = chat if isinstance(chat, tuple) else (chat, "en")
+            s.add(Follower(chat_id=chat_id, recruiter_id=rec.id, language=language))
         return rec
 
 
@@ -56,7 +57,7 @@ def celery_app(stack):
 def test_status_change_becomes_signed_webhook(stack, celery_app, receiver):
     settings, engine = stack
     settings.telegram_api_base_url = receiver.url.rsplit("/", 2)[0] + "/bot"
-    rec = subscribed_recruiter(engine, receiver.url, followers=(777001,))
+    rec = subscribed_recruiter(engine, receiver.url, followers=((777001, "ne"),))
     with start_worker(celery_app, pool="solo", perform_ping_check=False, shutdown_timeout=15):
         suspend(engine, rec)
         wait_for(lambda: receiver.count() >= 2, 30, what="webhook and bot deliveries")
@@ -88,7 +89,13 @@ def test_status_change_becomes_signed_webhook(stack, celery_app, receiver):
     bots = [r for r in receiver.received if r["path"].endswith("/bot123:TEST/sendMessage")]
     assert len(bots) == 1
     sent = json.loads(bots[0]["body"])
-    assert sent["chat_id"] == 777001 and rec.public_id in sent["text"] and "SUSPENDED" in sent["text"]
+    assert sent["chat_id"] == 777001 and rec.public_id in sent["text"]
+    # in the follower's language, through the bot's catalogs
+    from bot.notify import status_change_text
+
+    bot_msg = [m for m in messages(engine) if m.channel == "bot"][0]
+    assert sent["text"] == status_change_text("ne", bot_msg.payload)
+    assert "निलम्बित" in sent["text"]  # "suspended" in Nepali
 
 
 def test_receiver_failing_twice_gets_the_event_once_delivered_and_never_again(stack, celery_app, receiver):

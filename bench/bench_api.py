@@ -83,8 +83,12 @@ def _free_port() -> int:
 @contextmanager
 def gunicorn(app_spec: str, env: dict, cwd: Path, ready_path: str):
     port = _free_port()
+    # The project's configuration, with two overrides for both servers alike: no access log, and no
+    # worker recycling during the few seconds of load (max_requests would restart each worker every
+    # ~5,000 requests, i.e. several times per run, and a restart re-imports the whole application).
     argv = [sys.executable, "-m", "gunicorn", "--config", str(GUNICORN_CONF), "--bind", f"127.0.0.1:{port}",
-            "--workers", "2", "--access-logfile", "/dev/null", "--log-level", "warning", app_spec]
+            "--workers", "2", "--access-logfile", "/dev/null", "--log-level", "warning", "--max-requests", "0",
+            app_spec]
     full_env = {**os.environ, **env, "PYTHONPATH": os.pathsep.join([str(PROJECT_ROOT), str(cwd)])}
     proc = subprocess.Popen(argv, env=full_env, cwd=cwd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
                             start_new_session=True)

@@ -84,9 +84,9 @@ def rate_limit_state() -> tuple[int, dict]:
         return 1, {}
     reset_at = int(current.reset_at)
     seconds = max(1, min(int(current.limit.get_expiry()), math.ceil(reset_at - time.time())))
-    return seconds, {"X-RateLimit-Limit": str(current.limit.amount),
-                                                 "X-RateLimit-Remaining": str(current.remaining),
-                                                 "X-RateLimit-Reset": str(reset_at)}
+    headers = {"X-RateLimit-Limit": str(current.limit.amount), "X-RateLimit-Remaining": str(current.remaining),
+               "X-RateLimit-Reset": str(reset_at)}
+    return seconds, headers
 
 
 def http_problem(e: HTTPException) -> Response:

@@ -170,3 +170,24 @@ def cli(settings, monkeypatch):
         return runner.invoke(main, list(args), input=input, env=env, catch_exceptions=False)
 
     return invoke
+
+
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
+                 "--disable-sync", "--no-first-run", "--disable-dev-shm-usage"]
+
+
+@pytest.fixture(scope="module")
+def chromium():
+    """Debian's headless Chromium through Playwright's sync API.
+
+    Module-scoped: the sync API keeps an event loop marked as running on this thread while it is
+    open, so it must not outlive the module that uses it (other tests call asyncio.run()).
+    """
+    sync_api = pytest.importorskip("playwright.sync_api")
+    if not os.path.exists(CHROMIUM):
+        service_missing("Chromium (/usr/bin/chromium)", FileNotFoundError(CHROMIUM))
+    with sync_api.sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
+        yield browser
+        browser.close()

@@ -385,46 +385,33 @@ def live_server(sqlite_engine, tmp_path):
 
 
 @pytest.mark.browser
-def test_small_phone_without_javascript(live_server, sqlite_engine):
+def test_small_phone_without_javascript(live_server, sqlite_engine, chromium):
     from sqlmodel import Session
 
     with Session(sqlite_engine, expire_on_commit=False) as session:
         rec = factories.accredited(session, name="Gorkha Manpower Services Pvt. Ltd.")
         factories.recruiter(session, name="Gulf Manpower Nepal Pvt. Ltd.")
         session.commit()
-    playwright = pytest.importorskip("playwright.sync_api")
-    with playwright.sync_playwright() as p:
-        browser = p.chromium.launch(
-            executable_path="/usr/bin/chromium",
-            headless=True,
-            args=[
-                "--no-sandbox",
-                "--disable-gpu",
-                "--disable-background-networking",
-                "--disable-component-update",
-                "--disable-sync",
-                "--no-first-run",
-            ],
+    browser = chromium
+    try:
+        context = browser.new_context(
+            viewport={"width": 320, "height": 640}, java_script_enabled=False, locale="ne-NP"
         )
-        try:
-            context = browser.new_context(
-                viewport={"width": 320, "height": 640}, java_script_enabled=False, locale="ne-NP"
-            )
-            page = context.new_page()
-            requested = []
-            page.on("request", lambda r: requested.append(r.url))
-            page.goto(live_server + "/")
-            assert page.locator("html").get_attribute("lang") == "ne"
-            page.fill("input[name=q]", "Gurkha Manpower Pvt")
-            page.click("button[type=submit]")
-            page.wait_for_url(re.compile(r"/verify\?q="))
-            page.click(f"a[href='/verify/{rec.public_id}']")
-            page.wait_for_url(re.compile(r"/verify/RA-"))
-            assert tr("ne", "What to do:") in page.content()
-            # nothing wider than the screen
-            assert page.evaluate("document.documentElement.scrollWidth") <= 320
-            page.click("a[hreflang=en]")
-            assert page.locator("html").get_attribute("lang") == "en"
-            assert all(u.startswith(live_server) for u in requested), requested
-        finally:
-            browser.close()
+        page = context.new_page()
+        requested = []
+        page.on("request", lambda r: requested.append(r.url))
+        page.goto(live_server + "/")
+        assert page.locator("html").get_attribute("lang") == "ne"
+        page.fill("input[name=q]", "Gurkha Manpower Pvt")
+        page.click("button[type=submit]")
+        page.wait_for_url(re.compile(r"/verify\?q="))
+        page.click(f"a[href='/verify/{rec.public_id}']")
+        page.wait_for_url(re.compile(r"/verify/RA-"))
+        assert tr("ne", "What to do:") in page.content()
+        # nothing wider than the screen
+        assert page.evaluate("document.documentElement.scrollWidth") <= 320
+        page.click("a[hreflang=en]")
+        assert page.locator("html").get_attribute("lang") == "en"
+        assert all(u.startswith(live_server) for u in requested), requested
+    finally:
+        context.close()

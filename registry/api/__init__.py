@@ -49,7 +49,12 @@ def _wrap_app_handler(app: Flask, key) -> None:
 
 
 def init_app(app: Flask) -> None:
-    from registry.web.security import csrf
+    from registry.web.security import csrf, limiter
+
+    # The API has its own per-key limiter (core.api_limiter); the application's limiter need not look
+    # at API requests at all.
+    if is_api_request not in limiter._request_filters:
+        limiter.request_filter(is_api_request)
 
     csrf.exempt(bp)
     api_limiter.init_app(app)

@@ -2,19 +2,15 @@
 
 from __future__ import annotations
 
-import shutil
 import threading
 
 import pytest
 from werkzeug.serving import make_server
 
-CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
-ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
-        "--disable-sync", "--no-first-run", "--disable-dev-shm-usage"]
-
 
 @pytest.fixture(scope="module")
 def browser(chromium):
+    """Debian's headless Chromium (the shared fixture in tests/conftest.py)."""
     return chromium
 
 

@@ -233,6 +233,13 @@ def test_up_starts_everything_and_stops_it_all_on_ctrl_c(tmp_path):
         assert r.returncode == 0, r.stderr
     port = _free_port()
     log = tmp_path / "up.log"
+    # With a bot token, `up` runs the bot too; Telegram is faked over a real socket.
+    from tests.functional.bot.fakebotapi import FakeBotAPI
+
+    telegram = FakeBotAPI().start()
+    env.update(
+        FAIRRECRUIT_TELEGRAM_BOT_TOKEN=telegram.token, FAIRRECRUIT_TELEGRAM_API_BASE_URL=telegram.base_url
+    )
     with open(log, "w") as out:
         proc = subprocess.Popen(
             [
@@ -256,7 +263,7 @@ def test_up_starts_everything_and_stops_it_all_on_ctrl_c(tmp_path):
     try:
         base = f"http://127.0.0.1:{port}"
         deadline = time.monotonic() + 90
-        expected = {"gunicorn"} | ({"celery worker", "celery beat"} if WORKERS_PRESENT else set())
+        expected = {"gunicorn", "bot"} | ({"celery worker", "celery beat"} if WORKERS_PRESENT else set())
         ready = False
         while time.monotonic() < deadline:
             assert proc.poll() is None, log.read_text()
@@ -272,6 +279,7 @@ def test_up_starts_everything_and_stops_it_all_on_ctrl_c(tmp_path):
                 healthy
                 and running == expected
                 and "press Ctrl-C" in text
+                and any(c.method == "deleteWebhook" for c in telegram.calls)  # the bot starts polling
                 and (not WORKERS_PRESENT or re.search(r"celery@\S+ ready", text))
             ):
                 ready = True
@@ -287,6 +295,7 @@ def test_up_starts_everything_and_stops_it_all_on_ctrl_c(tmp_path):
         groups |= _groups(kids)
         assert len([c for c in kids.values() if "gunicorn" in c]) >= 2  # master and its worker
         # Ctrl-C on the terminal: SIGINT to `up`.
+        telegram.release_polls()  # a real Bot API would end the long poll by its timeout
         proc.send_signal(signal.SIGINT)
         rc = proc.wait(timeout=60)
         text = log.read_text()
@@ -305,6 +314,7 @@ def test_up_starts_everything_and_stops_it_all_on_ctrl_c(tmp_path):
             proc.kill()
             proc.wait()
         _kill_groups(groups)  # a failed test leaves nothing behind
+        telegram.stop()
 
 
 def _groups(pids) -> set[int]:
@@ -326,6 +336,8 @@ def _kill_groups(groups: set[int]) -> None:
 
 
 def _matches(name: str, cmd: str) -> bool:
+    if name == "bot":
+        return cmd.endswith(" bot") and "fairrecruit" in cmd
     if name == "gunicorn":
         return "gunicorn" in cmd and "registry.wsgi:app" in cmd
     kind = name.split()[1]

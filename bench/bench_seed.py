@@ -1,6 +1,6 @@
 """Bulk loading: `fairrecruit seed --recruiters 100000 --reports 1000000` on SQLite, and a 10,000-row import.
 
-Goal (issue: seed data): 100,000 recruiters and 1,000,000 fee reports load in under 3 minutes on
+Goal: 100,000 recruiters and 1,000,000 fee reports load in under 3 minutes on
 SQLite. The baseline, measured in the same run on the same machine, is a raw ``sqlite3``
 ``executemany`` of exactly the same rows (read back from the seeded database) into a fresh,
 migrated database with the same pragmas: the floor for inserting those rows at all. The ratio

@@ -67,7 +67,7 @@ def test_demo_set_is_realistic_and_consistent(engine):
         )
         assert set(states) == ALL_STATES, states
         assert _replays_match(session) == n
-        # Real corridors from the origin countries of the brief to Gulf states, Malaysia, Thailand.
+        # Real corridors: the main origin countries to the Gulf states, Malaysia and Thailand.
         corridors = set(session.execute(select(Corridor.origin, Corridor.destination)).all())
         origins = {o for o, _d in corridors}
         assert {"NP", "BD", "PH", "ID", "IN", "MM"} <= origins

@@ -372,6 +372,8 @@ def up(obj, host, port, web_workers, concurrency, no_worker, no_beat, no_bot, st
         click.echo(f"  API docs:    {url}/api/docs")
         click.echo("  press Ctrl-C to stop everything")
         click.echo("", nl=True)
+    elif not sup.stopping and all(c.proc.poll() is None for c in children):
+        click.echo(f"{url}/healthz does not answer yet; still starting (Ctrl-C stops everything)", err=True)
     sys.exit(sup.run())
 
 

@@ -131,6 +131,11 @@ def _key(*parts) -> object:
     return expr
 
 
+def _select(session: Session, stmt, params: dict | None = None):
+    """Run a selection on the session's connection (Core rows; no ORM entity loading needed)."""
+    return session.connection().execute(stmt, params or {})
+
+
 def _no_alert(key_expr):
     return not_(exists().where(Alert.key == key_expr))
 
@@ -190,7 +195,7 @@ def accreditation_expiry(session: Session, as_of: date, settings) -> CheckResult
     name = "accreditation_expiry"
     result = CheckResult(name, as_of)
     days = tuple(sorted(set(settings.expiry_reminder_days)))
-    rows = session.execute(expiry_selection(days), expiry_params(as_of, days)).all()
+    rows = _select(session, expiry_selection(days), expiry_params(as_of, days)).all()
     to_expire = [(rid, vu) for rid, vu, _stage in rows if vu < as_of]
     reminders = [(rid, vu, stage) for rid, vu, stage in rows if vu >= as_of and stage is not None]
     recs = _recruiters(session, [rid for rid, _ in to_expire] + [rid for rid, _, _ in reminders])
@@ -265,7 +270,7 @@ def overdue_corrective_actions(session: Session, as_of: date, settings) -> Check
     """Suspend on an overdue major corrective action (and alert); alert on an overdue minor one."""
     name = "overdue_corrective_actions"
     result = CheckResult(name, as_of)
-    rows = session.execute(overdue_selection(), {"as_of": as_of}).all()
+    rows = _select(session, overdue_selection(), {"as_of": as_of}).all()
     recs = _recruiters(session, [r.recruiter_id for r in rows])
     majors: dict[int, list] = defaultdict(list)
     for r in rows:
@@ -339,7 +344,7 @@ def surveillance_due(session: Session, as_of: date, settings) -> CheckResult:
     name = "surveillance_due"
     result = CheckResult(name, as_of)
     interval = settings.surveillance_interval_months
-    rows = session.execute(surveillance_selection(), {"cutoff": add_months(as_of, -interval)}).all()
+    rows = _select(session, surveillance_selection(), {"cutoff": add_months(as_of, -interval)}).all()
     recs = _recruiters(session, [rid for rid, _ in rows])
     planned = []
     for rid, basis in rows:
@@ -442,8 +447,8 @@ def fee_report_signals(session: Session, as_of: date, settings) -> CheckResult:
     name = "fee_report_signals"
     result = CheckResult(name, as_of)
     window = settings.fee_signal_window_days
-    rows = session.execute(
-        fee_signal_selection(), fee_signal_params(as_of, window, settings.fee_signal_min_reporters)
+    rows = _select(
+        session, fee_signal_selection(), fee_signal_params(as_of, window, settings.fee_signal_min_reporters)
     ).all()
     recs = _recruiters(session, [r.recruiter_id for r in rows])
     have_special = set()
@@ -524,7 +529,7 @@ def licence_register(session: Session, as_of: date, settings) -> CheckResult:
     """Alert on recruiters whose government licence is not valid; suspend the accredited ones."""
     name = "licence_register"
     result = CheckResult(name, as_of)
-    rows = session.execute(licence_selection()).all()
+    rows = _select(session, licence_selection()).all()
     recs = _recruiters(session, [r.id for r in rows])
     for r in rows:
         if r.status == S.accredited:

@@ -164,10 +164,13 @@ def _recruiter_ids(session: Session, public_ids: list[str]) -> dict[str, int]:
     """public id (normalised) -> recruiter id, set-based."""
     # NUL can be in no stored id (and PostgreSQL refuses it in a query): such an id is simply unknown.
     wanted = list(dict.fromkeys(n for p in public_ids if "\x00" not in (n := normalize_public_id(p))))
+    from registry.services.verification import dialect_of, in_values, value_batches
+
+    dialect = dialect_of(session)
+    stmt = select(Recruiter.public_id, Recruiter.id).where(in_values(Recruiter.public_id, "ids", dialect))
     out: dict[str, int] = {}
-    for start in range(0, len(wanted), 5000):
-        out.update(session.execute(select(Recruiter.public_id, Recruiter.id)
-                                   .where(Recruiter.public_id.in_(wanted[start:start + 5000]))).all())
+    for batch in value_batches(dialect, wanted):
+        out.update(session.connection().execute(stmt, {"ids": batch}).all())
     return out
 
 

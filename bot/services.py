@@ -81,13 +81,10 @@ class BotServices:
     def _write(self) -> Iterator[Session]:
         """A unit of work that writes: one transaction, committed once at the end.
 
-        On SQLite the transaction is opened explicitly (BEGIN IMMEDIATE): the driver would otherwise
-        start it at the first SAVEPOINT, whose release would already commit; IMMEDIATE also makes
-        concurrent writers wait for each other instead of failing.
+        On SQLite the transaction takes the write lock at once (BEGIN IMMEDIATE), so concurrent
+        writers wait for each other instead of failing.
         """
-        with session_scope(self.engine) as session:
-            if self.engine.dialect.name == "sqlite":
-                session.connection().exec_driver_sql("BEGIN IMMEDIATE")
+        with session_scope(self.engine, write=True) as session:
             auditlog.set_actor(session, ACTOR)
             yield session
 

@@ -22,12 +22,23 @@ def make_engine(settings: Settings | str, **kwargs) -> Engine:
         engine = create_engine(url, **kwargs)
 
         @event.listens_for(engine, "connect")
-        def _sqlite_pragmas(dbapi_conn, _record):  # pragma: no cover - trivial
+        def _sqlite_connect(dbapi_conn, _record):
+            # Let SQLAlchemy, not the driver, open transactions (the driver would start none before a
+            # SAVEPOINT, whose release would then commit on its own).
+            dbapi_conn.isolation_level = None
             cur = dbapi_conn.cursor()
             cur.execute("PRAGMA journal_mode=WAL")
             cur.execute("PRAGMA foreign_keys=ON")
             cur.execute("PRAGMA synchronous=NORMAL")
             cur.close()
+
+        @event.listens_for(engine, "begin")
+        def _sqlite_begin(conn):
+            # Writers that read first ask for IMMEDIATE (execution option sqlite_immediate=True, see
+            # session_scope(write=True)): they take the write lock at once and wait for each other (busy timeout)
+            # instead of failing when their read snapshot is stale.
+            immediate = conn.get_execution_options().get("sqlite_immediate")
+            conn.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
 
         return engine
     kwargs.setdefault("pool_pre_ping", True)
@@ -35,9 +46,14 @@ def make_engine(settings: Settings | str, **kwargs) -> Engine:
 
 
 @contextmanager
-def session_scope(engine: Engine) -> Iterator[Session]:
-    """A unit of work: commit on success, roll back on error."""
+def session_scope(engine: Engine, *, write: bool = False) -> Iterator[Session]:
+    """A unit of work: commit on success, roll back on error.
+
+    write=True takes SQLite's write lock at the start of the transaction (no effect elsewhere).
+    """
     session = Session(engine, expire_on_commit=False)
+    if write:
+        session.connection(execution_options={"sqlite_immediate": True})
     try:
         yield session
         session.commit()

@@ -290,10 +290,8 @@ def import_text(
         AccreditationEvent.__table__,
     )
     hidden = {t: auditlog.TRACKED[m][1] for t, m in ((R, Recruiter), (C, Corridor), (E, AccreditationEvent))}
-    with engine.connect() as conn, conn.begin() as tx:
-        if conn.dialect.name == "sqlite":
-            # Take the write lock before the duplicate check (pysqlite would begin only at the first INSERT).
-            conn.exec_driver_sql("BEGIN IMMEDIATE")
+    # SQLite: take the write lock before the duplicate check (BEGIN IMMEDIATE, see registry.db)
+    with engine.connect().execution_options(sqlite_immediate=True) as conn, conn.begin() as tx:
         if conn.dialect.name == "postgresql":
             for t in (R, C, A, E):
                 conn.exec_driver_sql(f'LOCK TABLE "{t.name}" IN SHARE ROW EXCLUSIVE MODE')

@@ -1187,16 +1187,13 @@ def bulk(
     with engine.connect() as conn:
         sqlite = conn.dialect.name == "sqlite"
         if sqlite:  # pragmas for the load only (outside the transaction, as SQLite requires)
-            conn.exec_driver_sql("PRAGMA synchronous=OFF")
-            conn.exec_driver_sql(f"PRAGMA cache_size=-{LOAD_CACHE_KIB}")
-            conn.exec_driver_sql("PRAGMA temp_store=MEMORY")
-            conn.commit()
+            raw = conn.connection.driver_connection  # no SQLAlchemy transaction is open yet
+            raw.execute("PRAGMA synchronous=OFF")
+            raw.execute(f"PRAGMA cache_size=-{LOAD_CACHE_KIB}")
+            raw.execute("PRAGMA temp_store=MEMORY")
+        conn.execution_options(sqlite_immediate=True)  # SQLite: BEGIN IMMEDIATE (see registry.db)
         try:
             with conn.begin():
-                if sqlite:
-                    # pysqlite would open the transaction only at the first INSERT; open it now, with
-                    # the write lock, so that the deferred-index DDL is part of it (and ids stay ours).
-                    conn.exec_driver_sql("BEGIN IMMEDIATE")
                 if conn.dialect.name == "postgresql":
                     conn.exec_driver_sql("SET LOCAL synchronous_commit = off")
                     for t in (R, C, A, E, AU, F):
@@ -1246,9 +1243,8 @@ def bulk(
                     bar.close()
         finally:
             if sqlite:
-                conn.exec_driver_sql("PRAGMA synchronous=NORMAL")
-                conn.exec_driver_sql("PRAGMA cache_size=-2000")
-                conn.commit()
+                raw.execute("PRAGMA synchronous=NORMAL")
+                raw.execute("PRAGMA cache_size=-2000")
     res.seconds = _time.perf_counter() - t0
     return res
 

@@ -338,6 +338,8 @@ def send(client: httpx.Client, req: Request) -> Outcome:
     try:
         resp = client.post(req.url, content=req.body.encode(), headers=req.headers)
     except httpx.HTTPError as e:
+        if req.channel == "bot":  # the Bot API URL carries the token: never store or log it
+            return Outcome(False, error=f"{type(e).__name__} calling the Bot API")
         return Outcome(False, error=f"{type(e).__name__}: {e}"[:500])
     if 200 <= resp.status_code < 300:
         return Outcome(True)

@@ -96,3 +96,15 @@ def test_change_and_its_messages_commit_together(settings, engine, receiver):
     with session_scope(engine) as s:
         assert accreditation.get(s, rec.id).status == "accredited"
     assert factories  # factories used by subscribed_recruiter
+
+
+def test_unreachable_bot_api_is_retried_and_the_token_never_stored(settings, engine, receiver):
+    settings.telegram_bot_token = "42:SECRET-TOKEN-VALUE"
+    settings.telegram_api_base_url = "http://127.0.0.1:1/bot"  # nothing listens there
+    rec = subscribed_recruiter(engine, receiver.url, followers=(9009,))
+    suspend(engine, rec)
+    result = outbox.dispatch_due(engine, settings)
+    assert (result.delivered, result.failed) == (1, 1)  # the webhook went out; the bot message waits
+    (bot_msg,) = [m for m in messages(engine) if m.channel == "bot"]
+    assert bot_msg.status == "pending" and bot_msg.attempts == 1
+    assert "Bot API" in bot_msg.last_error and "SECRET-TOKEN" not in bot_msg.last_error

@@ -155,3 +155,16 @@ def test_thousands_of_rows_in_one_go_with_progress(engine):
     # The ORM keeps working after the bulk path (ids/sequences continue).
     with session_scope(engine) as session:
         assert factories.recruiter(session).id == n + 1
+
+
+def test_a_file_that_is_not_utf8_is_refused_clearly(sqlite_engine, tmp_path):
+    path = tmp_path / "latin1.csv"
+    path.write_bytes(HEADER.encode() + "Agência Lusófona,,PH,DMW,X-1,,\n".encode("latin-1"))
+    from registry.errors import InvalidInput
+
+    with pytest.raises(InvalidInput, match="not UTF-8"):
+        importer.import_file(sqlite_engine, path)
+    assert _count(sqlite_engine, Recruiter) == 0
+    # A UTF-8 file with a byte-order mark (as spreadsheet programs write it) is fine.
+    path.write_bytes(b"\xef\xbb\xbf" + (HEADER + "Agência Lusófona,,PH,DMW,X-1,,\n").encode())
+    assert importer.import_file(sqlite_engine, path).created == 1

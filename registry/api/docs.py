@@ -4,8 +4,10 @@ from the package: no CDN, no JavaScript needed."""
 from __future__ import annotations
 
 import json
+import re
 
 from flask import Blueprint, Response, current_app, render_template
+from markupsafe import Markup, escape
 
 from registry.api import openapi
 from registry.api.core import bp
@@ -27,6 +29,22 @@ def openapi_json():
         body = current_app.extensions["fairrecruit.openapi_json"] = json.dumps(document(), indent=1).encode()
     return Response(body, mimetype="application/json",
                     headers={"Cache-Control": "public, max-age=300", "Access-Control-Allow-Origin": "*"})
+
+
+_CODE = re.compile(r"`([^`]+)`")
+_STRONG = re.compile(r"\*\*([^*]+)\*\*")
+
+
+def inline_markdown(text: str) -> Markup:
+    """The little Markdown the descriptions use: paragraphs, **strong** and `code`."""
+    paragraphs = []
+    for para in re.split(r"\n\s*\n", text or ""):
+        html = str(escape(" ".join(para.split())))
+        html = _CODE.sub(r"<code>\1</code>", html)
+        html = _STRONG.sub(r"<strong>\1</strong>", html)
+        if html:
+            paragraphs.append(f"<p>{html}</p>")
+    return Markup("\n".join(paragraphs))  # noqa: S704 - built from escaped text only
 
 
 def _resolve(doc: dict, schema: dict | None) -> dict:
@@ -63,5 +81,5 @@ def api_docs():
         for method, op in methods.items():
             operations.append({"path": path, "method": method.upper(), **op})
     tags = [(t, [o for o in operations if t["name"] in o["tags"]]) for t in doc["tags"]]
-    return render_template("api/docs.html", doc=doc, tags=tags, base=base, json=json,
+    return render_template("api/docs.html", doc=doc, tags=tags, base=base, json=json, md=inline_markdown,
                            resolve=lambda sch: _resolve(doc, sch), type_of=lambda sch: _type_of(doc, sch))

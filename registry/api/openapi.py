@@ -16,7 +16,7 @@ from registry.api.core import OPERATIONS, PROBLEM_BASE, PROBLEM_JSON, PROBLEM_SL
 REF = "#/components/schemas/{model}"
 
 ERROR_DESCRIPTIONS = {
-    400: ("Malformed request: the body is not JSON, or the cursor is not one this API gave out",
+    400: ("Malformed request: the body is not valid JSON",
           "the body is not valid JSON: Expecting value: line 1 column 1 (char 0)"),
     401: ("No API key, or an unknown or revoked one", "the API key is unknown or has been revoked"),
     403: ("The API key lacks the scope this operation needs", "this API key lacks the 'suppliers' scope"),

@@ -499,7 +499,8 @@ def hand_sql(as_of: date, settings) -> dict[str, tuple[str, dict]]:
             SELECT a.recruiter_id, a.valid_until, {stage} AS stage FROM accreditation a
             WHERE a.status = 'accredited' AND a.valid_until <= :wend
               AND (a.valid_until < :as_of OR NOT EXISTS (SELECT 1 FROM alert x WHERE x.key =
-                   'expiry_reminder:' || a.recruiter_id || ':' || a.valid_until || ':' || {stage}))""",
+                   'expiry_reminder:' || a.recruiter_id || ':' || a.valid_until || ':' || {stage}))
+            ORDER BY a.recruiter_id""",
             {**p, "as_of": as_of, "wend": as_of + timedelta(days=max(days))},
         ),
         "overdue_corrective_actions": (
@@ -508,7 +509,8 @@ def hand_sql(as_of: date, settings) -> dict[str, tuple[str, dict]]:
             FROM finding f JOIN accreditation a ON a.recruiter_id = f.recruiter_id
             WHERE f.closed_at IS NULL AND f.due_date < :as_of AND f.severity IN ('major','minor')
               AND (NOT EXISTS (SELECT 1 FROM alert x WHERE x.key = 'overdue_finding:' || f.id)
-                   OR (f.severity = 'major' AND a.status = 'accredited'))""",
+                   OR (f.severity = 'major' AND a.status = 'accredited'))
+            ORDER BY f.recruiter_id, f.id""",
             {"as_of": as_of},
         ),
         "surveillance_due": (
@@ -518,7 +520,8 @@ def hand_sql(as_of: date, settings) -> dict[str, tuple[str, dict]]:
                        WHERE performed_date IS NOT NULL GROUP BY recruiter_id) l ON l.recruiter_id = a.recruiter_id
             WHERE a.status = 'accredited' AND COALESCE(l.last, a.valid_from) <= :cutoff
               AND NOT EXISTS (SELECT 1 FROM audit o WHERE o.recruiter_id = a.recruiter_id
-                              AND o.performed_date IS NULL)""",
+                              AND o.performed_date IS NULL)
+            ORDER BY a.recruiter_id""",
             {"cutoff": add_months(as_of, -settings.surveillance_interval_months)},
         ),
         "fee_report_signals": (
@@ -533,7 +536,8 @@ def hand_sql(as_of: date, settings) -> dict[str, tuple[str, dict]]:
             UNION ALL
             SELECT r.recruiter_id, 0, r.id FROM fee_report r
             WHERE r.triage_status = 'substantiated' AND r.recruiter_id IS NOT NULL
-              AND NOT EXISTS (SELECT 1 FROM finding f WHERE f.report_id = r.id)""",
+              AND NOT EXISTS (SELECT 1 FROM finding f WHERE f.report_id = r.id)
+            ORDER BY 1, 3""",
             {"start": start, "end": end, "min": settings.fee_signal_min_reporters},
         ),
         "licence_register": (
@@ -542,7 +546,8 @@ def hand_sql(as_of: date, settings) -> dict[str, tuple[str, dict]]:
             JOIN accreditation a ON a.recruiter_id = r.id
             WHERE r.licence_status IN {bad}
               AND (NOT EXISTS (SELECT 1 FROM alert x WHERE x.key = 'licence:' || r.id || ':' || r.licence_status)
-                   OR a.status = 'accredited')""",
+                   OR a.status = 'accredited')
+            ORDER BY r.id""",
             {},
         ),
         "retention": (

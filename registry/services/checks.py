@@ -32,7 +32,7 @@ from sqlalchemy import (
     cast,
     exists,
     func,
-    literal,
+    literal_column,
     not_,
     null,
     or_,
@@ -118,15 +118,26 @@ def run(session: Session, name: str, *, as_of: date, settings) -> CheckResult:
     return result
 
 
+def _const(value: str):
+    """An internal constant written into the SQL text (no bound parameter to expand on every run)."""
+    if "'" in value or "\\" in value:
+        raise ValueError(f"not a plain constant: {value!r}")
+    return literal_column(f"'{value}'", String)
+
+
+def _consts(values) -> list:
+    return [_const(str(v)) for v in values]
+
+
 def _key(*parts) -> object:
     """SQL expression 'a:b:c' built from literals and columns (portable: the || operator)."""
     expr = None
     for i, p in enumerate(parts):
-        piece = p if hasattr(p, "compile") else literal(str(p), String)
+        piece = p if hasattr(p, "compile") else _const(str(p))
         if not isinstance(p, str):
             piece = cast(p, String)
         if i:
-            piece = literal(":", String).concat(piece)
+            piece = _const(":").concat(piece)
         expr = piece if expr is None else expr.concat(piece)
     return expr
 
@@ -254,7 +265,7 @@ def overdue_selection():
         .where(
             Finding.closed_at.is_(None),
             Finding.due_date < bindparam("as_of", type_=Date),
-            Finding.severity.in_((Severity.major, Severity.minor)),
+            Finding.severity.in_(_consts((Severity.major, Severity.minor))),
         )
         .where(
             or_(
@@ -402,7 +413,7 @@ def fee_signal_selection():
             FeeReport.recruiter_id.is_not(None),
             FeeReport.created_at >= start,
             FeeReport.created_at < end,
-            FeeReport.triage_status.not_in(DISCOUNTED),
+            FeeReport.triage_status.not_in(_consts(DISCOUNTED)),
         )
         .group_by(FeeReport.recruiter_id)
         .having(func.count(func.distinct(FeeReport.reporter_key)) >= min_reporters)
@@ -518,7 +529,7 @@ def licence_selection():
     return (
         select(Recruiter.id, Recruiter.licence_status, Recruiter.licence_authority, Accreditation.status)
         .join(Accreditation, Accreditation.recruiter_id == Recruiter.id)
-        .where(Recruiter.licence_status.in_(BAD_LICENCE))
+        .where(Recruiter.licence_status.in_(_consts(BAD_LICENCE)))
         .where(or_(_no_alert(key), Accreditation.status == S.accredited))
         .order_by(Recruiter.id)
     )

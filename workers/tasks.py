@@ -19,7 +19,7 @@ log = logging.getLogger(__name__)
 def run_check(self, name: str, as_of: str | None = None) -> dict:
     """Run one compliance check (as of today unless a date is given) and commit its changes."""
     day = date.fromisoformat(as_of) if as_of else today()
-    with session_scope(engine_of(self.app)) as session:
+    with session_scope(engine_of(self.app), write=True) as session:
         result = checks.run(session, name, as_of=day, settings=self.app.fr_settings)
     log.info("%s", result.summary())
     return {"check": name, "as_of": day.isoformat(), "changed": result.changed, "counts": dict(result.counts)}

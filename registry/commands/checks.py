@@ -54,7 +54,7 @@ def checks_run(obj, name: str | None, as_of: date | None) -> None:
     as_of = as_of or today()
     total = 0
     for n in names:
-        with session_scope(obj.engine) as session:
+        with session_scope(obj.engine, write=True) as session:
             result = run(session, n, as_of=as_of, settings=obj.settings)
         click.echo(result.summary())
         for line in result.changes:

@@ -79,7 +79,7 @@ def licences_import(
         click.echo(result)
         click.echo("dry run: nothing was changed")
         return
-    with session_scope(obj.engine) as session:
+    with session_scope(obj.engine, write=True) as session:
         auditlog.set_actor(session, f"cli:licences import {m.authority}")
         with click.progressbar(length=len(parsed.rows), label="importing", file=sys.stderr) as bar:
             result = service.apply(

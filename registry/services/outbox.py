@@ -458,13 +458,13 @@ def dispatch_due(
         for _ in range(limit):
             if time.monotonic() - started > time_budget:
                 break
-            with session_scope(engine) as s:
+            with session_scope(engine, write=True) as s:
                 msg = claim_one(s, lease_seconds=lease)
                 if msg is None:
                     break
                 req = build_request(s, msg, settings, text_fn)
             outcome = req if isinstance(req, Outcome) else send(client, req)
-            with session_scope(engine) as s:
+            with session_scope(engine, write=True) as s:
                 status = record(s, msg.id, outcome, settings)
             if status == OutboxStatus.delivered:
                 result.delivered += 1

@@ -16,7 +16,7 @@ def test_checks_run_prints_changes_and_second_run_is_quiet(cli, session):
     assert result.exit_code == 0, result.output
     assert f"accreditation_expiry (as of {after}): 1 expired" in result.output
     assert f"{rec.public_id}: accredited -> expired" in result.output
-    session.expire_all()
+    session.rollback()  # a fresh read transaction sees what the command committed
     assert accreditation.get(session, rec.id).status == "expired"
 
     again = cli("checks", "run", "--as-of", after)

@@ -246,6 +246,7 @@ def test_cli_dry_run_then_import(cli, session):
     result = cli("licences", "import", str(PH), "--authority", "DMW", "--as-of", "2026-07-14")
     assert result.exit_code == 0, result.output
     assert "licence records 55 new" in result.output
+    session.rollback()  # end the test's read transaction (SQLite keeps its snapshot until then)
     assert session.scalar(select(func.count()).select_from(LicenceRecord)) == 55
 
 

@@ -22,7 +22,7 @@ SECRET = "whsec_" + "k" * 32
 
 def subscribed_recruiter(engine, url: str, *, followers: tuple = ()):
     """An accredited recruiter on a company's supplier list, the company having a webhook endpoint."""
-    with session_scope(engine) as s:
+    with session_scope(engine, write=True) as s:
         rec = factories.accredited(s)
         company, new = companies.get_or_create(s, "Harbour Garments Ltd")
         s.add(SupplierLink(company_id=company.id, recruiter_id=rec.id))
@@ -35,7 +35,7 @@ def subscribed_recruiter(engine, url: str, *, followers: tuple = ()):
 
 
 def suspend(engine, rec, reason="overcharging workers"):
-    with session_scope(engine) as s:
+    with session_scope(engine, write=True) as s:
         accreditation.decide(s, s.merge(rec), "suspend", actor="officer@fairrecruit.test", reason=reason)
 
 
@@ -125,7 +125,7 @@ def test_check_task_on_the_worker_suspends_and_the_companies_hear_of_it(stack, c
 
     settings, engine = stack
     rec = subscribed_recruiter(engine, receiver.url)
-    with session_scope(engine) as s:
+    with session_scope(engine, write=True) as s:
         audit = factories.performed_audit(s, s.merge(rec), kind="surveillance")
         audits.add_finding(
             s, audit, principle="P2", severity="major", description="passports kept", due_date=today()

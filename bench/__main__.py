@@ -13,8 +13,11 @@ RESULTS = Path(__file__).parent / "results"
 
 
 def discover() -> list[str]:
-    return sorted(m.name[len("bench_"):] for m in pkgutil.iter_modules([str(Path(__file__).parent)])
-                  if m.name.startswith("bench_"))
+    return sorted(
+        m.name[len("bench_") :]
+        for m in pkgutil.iter_modules([str(Path(__file__).parent)])
+        if m.name.startswith("bench_")
+    )
 
 
 def main(argv: list[str]) -> int:
@@ -39,8 +42,10 @@ def main(argv: list[str]) -> int:
     for name, row in summary:
         value = row["value"]
         shown = f"{value:.3f}" if isinstance(value, float) else str(value)
-        print(f"{name:<10} {row['metric']:<52} {shown:>12} {row.get('unit', ''):<8} {row.get('goal', ''):<18} "
-              f"{'yes' if row.get('ok', True) else 'NO'}")
+        print(
+            f"{name:<10} {row['metric']:<52} {shown:>12} {row.get('unit', ''):<8} {row.get('goal', ''):<18} "
+            f"{'yes' if row.get('ok', True) else 'NO'}"
+        )
     print(f"\nresults written to {RESULTS}/")
     return 1 if failed else 0
 

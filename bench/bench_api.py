@@ -51,9 +51,11 @@ SECONDS = int(os.environ.get("BENCH_API_SECONDS", "8"))
 CONNECTIONS = 32
 BULK = 10_000
 REDIS_URL = os.environ.get("BENCH_API_REDIS_URL", "redis://127.0.0.1:6379/2")
-PG_ADMIN_URL = os.environ.get("BENCH_API_PG_ADMIN_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres")
+PG_ADMIN_URL = os.environ.get(
+    "BENCH_API_PG_ADMIN_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
+)
 
-BARE_APP = '''
+BARE_APP = """
 from flask import Flask, jsonify
 
 app = Flask(__name__)
@@ -62,16 +64,16 @@ app = Flask(__name__)
 @app.get("/bare/<public_id>")
 def bare(public_id):
     return jsonify(public_id=public_id, legal_name="Bench Placement Services", status="accredited")
-'''
+"""
 
-LUA = '''
+LUA = """
 local paths = {%s}
 local i = 0
 request = function()
   i = i %% #paths + 1
   return wrk.format("GET", paths[i])
 end
-'''
+"""
 
 
 def _free_port() -> int:
@@ -86,12 +88,28 @@ def gunicorn(app_spec: str, env: dict, cwd: Path, ready_path: str):
     # The project's configuration, with two overrides for both servers alike: no access log, and no
     # worker recycling during the few seconds of load (max_requests would restart each worker every
     # ~5,000 requests, i.e. several times per run, and a restart re-imports the whole application).
-    argv = [sys.executable, "-m", "gunicorn", "--config", str(GUNICORN_CONF), "--bind", f"127.0.0.1:{port}",
-            "--workers", "2", "--access-logfile", "/dev/null", "--log-level", "warning", "--max-requests", "0",
-            app_spec]
+    argv = [
+        sys.executable,
+        "-m",
+        "gunicorn",
+        "--config",
+        str(GUNICORN_CONF),
+        "--bind",
+        f"127.0.0.1:{port}",
+        "--workers",
+        "2",
+        "--access-logfile",
+        "/dev/null",
+        "--log-level",
+        "warning",
+        "--max-requests",
+        "0",
+        app_spec,
+    ]
     full_env = {**os.environ, **env, "PYTHONPATH": os.pathsep.join([str(PROJECT_ROOT), str(cwd)])}
-    proc = subprocess.Popen(argv, env=full_env, cwd=cwd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
-                            start_new_session=True)
+    proc = subprocess.Popen(
+        argv, env=full_env, cwd=cwd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, start_new_session=True
+    )
     base = f"http://127.0.0.1:{port}"
     try:
         # The master listens before its workers have imported the app: wait until both answer.
@@ -130,8 +148,14 @@ def wrk(base: str, paths: list[str], headers: dict, tmp: Path) -> dict:
     p50 = _ms(re.search(r"50%\s+([\d.]+\w+)", out).group(1))
     non2xx = re.search(r"Non-2xx or 3xx responses:\s+(\d+)", out)
     errors = re.search(r"Socket errors:.*", out)
-    return {"rps": rps, "p50_ms": p50, "p99_ms": p99, "non2xx": int(non2xx.group(1)) if non2xx else 0,
-            "socket_errors": errors.group(0) if errors else "", "raw": out}
+    return {
+        "rps": rps,
+        "p50_ms": p50,
+        "p99_ms": p99,
+        "non2xx": int(non2xx.group(1)) if non2xx else 0,
+        "socket_errors": errors.group(0) if errors else "",
+        "raw": out,
+    }
 
 
 def _ms(value: str) -> float:
@@ -144,8 +168,14 @@ def _build(url: str) -> tuple[str, list[str]]:
     engine = make_engine(url)
     upgrade(engine)
     fx = reports.fx_table(str(CONFIG_DIR / "fx_rates.csv"))
-    seed.bulk(engine, recruiters=RECRUITERS, reports=RECRUITERS * 2, pseudonym_key="bench-pseudonym-key", fx=fx,
-              seed=7)
+    seed.bulk(
+        engine,
+        recruiters=RECRUITERS,
+        reports=RECRUITERS * 2,
+        pseudonym_key="bench-pseudonym-key",
+        fx=fx,
+        seed=7,
+    )
     with Session(engine) as s:
         auditlog.set_actor(s, "bench")
         company, _ = companies.get_or_create(s, "Bench Buyer Ltd")
@@ -159,9 +189,11 @@ def _build(url: str) -> tuple[str, list[str]]:
 
 def raw_floor(url: str, ids: list[str], repeats: int = 5) -> float:
     """One raw SQL IN query through the DB-API driver plus json.dumps of the rows: median seconds."""
-    sql = ("SELECT r.public_id, r.legal_name, r.country, r.licence_number, r.licence_status, a.status, "
-           "a.valid_until FROM recruiter r LEFT JOIN accreditation a ON a.recruiter_id = r.id "
-           "WHERE r.public_id IN ({})")
+    sql = (
+        "SELECT r.public_id, r.legal_name, r.country, r.licence_number, r.licence_status, a.status, "
+        "a.valid_until FROM recruiter r LEFT JOIN accreditation a ON a.recruiter_id = r.id "
+        "WHERE r.public_id IN ({})"
+    )
     times = []
     if url.startswith("sqlite"):
         conn = sqlite3.connect(url.removeprefix("sqlite:///"))
@@ -177,9 +209,29 @@ def raw_floor(url: str, ids: list[str], repeats: int = 5) -> float:
         for _ in range(repeats + 1):
             t = time.perf_counter()
             rows = run()
-            json.dumps({"results": [dict(zip(("public_id", "legal_name", "country", "licence_number",
-                                              "licence_status", "status", "valid_until"), r, strict=True))
-                                    for r in rows]}, default=str)
+            json.dumps(
+                {
+                    "results": [
+                        dict(
+                            zip(
+                                (
+                                    "public_id",
+                                    "legal_name",
+                                    "country",
+                                    "licence_number",
+                                    "licence_status",
+                                    "status",
+                                    "valid_until",
+                                ),
+                                r,
+                                strict=True,
+                            )
+                        )
+                        for r in rows
+                    ]
+                },
+                default=str,
+            )
             times.append(time.perf_counter() - t)
     finally:
         conn.close()
@@ -191,9 +243,23 @@ def bulk_verify(base: str, key: str, ids: list[str], tmp: Path, repeats: int = 5
     own JSON handling is not billed to the server): request sent, answer fully received."""
     body, out = tmp / "verify_body.json", tmp / "verify_answer.json"
     body.write_text(json.dumps({"ids": ids}))
-    argv = ["curl", "-s", "-o", str(out), "-w", "%{http_code} %{time_total}", "-X", "POST",
-            "-H", "Content-Type: application/json", "-H", f"Authorization: Bearer {key}",
-            "--data-binary", f"@{body}", f"{base}/api/v1/recruiters/verify"]
+    argv = [
+        "curl",
+        "-s",
+        "-o",
+        str(out),
+        "-w",
+        "%{http_code} %{time_total}",
+        "-X",
+        "POST",
+        "-H",
+        "Content-Type: application/json",
+        "-H",
+        f"Authorization: Bearer {key}",
+        "--data-binary",
+        f"@{body}",
+        f"{base}/api/v1/recruiters/verify",
+    ]
     times = []
     for _ in range(repeats + 1):
         code, seconds = subprocess.run(argv, capture_output=True, text=True, check=True).stdout.split()
@@ -216,9 +282,14 @@ def _limit_storage() -> str:
 
 
 def _env(url: str, tmp: Path, storage: str) -> dict:
-    return {"FAIRRECRUIT_DATABASE_URL": url, "FAIRRECRUIT_VAR_DIR": str(tmp / "var"), "FAIRRECRUIT_ENV": "development",
-            "FAIRRECRUIT_API_RATE_LIMIT": "100000000/minute", "FAIRRECRUIT_RATELIMIT_STORAGE_URI": storage,
-            "FAIRRECRUIT_WEB_WORKERS": "2"}
+    return {
+        "FAIRRECRUIT_DATABASE_URL": url,
+        "FAIRRECRUIT_VAR_DIR": str(tmp / "var"),
+        "FAIRRECRUIT_ENV": "development",
+        "FAIRRECRUIT_API_RATE_LIMIT": "100000000/minute",
+        "FAIRRECRUIT_RATELIMIT_STORAGE_URI": storage,
+        "FAIRRECRUIT_WEB_WORKERS": "2",
+    }
 
 
 @contextmanager
@@ -247,16 +318,21 @@ def row(metric: str, value, unit: str, goal: str, ok: bool, **extra) -> dict:
 
 def main() -> dict:
     rows: list[dict] = []
-    details: dict = {"recruiters": RECRUITERS, "connections": CONNECTIONS, "seconds": SECONDS,
-                     "gunicorn": "config/gunicorn.conf.py, 2 workers"}
+    details: dict = {
+        "recruiters": RECRUITERS,
+        "connections": CONNECTIONS,
+        "seconds": SECONDS,
+        "gunicorn": "config/gunicorn.conf.py, 2 workers",
+    }
     tmp = Path(tempfile.mkdtemp(prefix="bench_api_"))
     storage = _limit_storage()
     details["rate_limit_storage"] = storage
     try:
         (tmp / "bare_app.py").write_text(BARE_APP)
         rng = random.Random(3)
-        with gunicorn("bare_app:app", _env("sqlite:///" + str(tmp / "unused.db"), tmp, storage), tmp,
-                      "/bare/RA-22222") as base:
+        with gunicorn(
+            "bare_app:app", _env("sqlite:///" + str(tmp / "unused.db"), tmp, storage), tmp, "/bare/RA-22222"
+        ) as base:
             sample = [f"/bare/RA-{i:05d}" for i in range(200)]
             bare = wrk(base, sample, {}, tmp)
         details["bare"] = {k: v for k, v in bare.items() if k != "raw"}
@@ -278,29 +354,74 @@ def main() -> dict:
                     # For attribution: the whole application's per-request cost on a trivial route.
                     health = wrk(base, ["/healthz"], {}, tmp)
                     seconds, n = bulk_verify(base, key, bulk_ids, tmp)
-                details[label] = {"detail": {k: v for k, v in detail.items() if k != "raw"},
-                                  "healthz": {k: v for k, v in health.items() if k != "raw"},
-                                  "bulk_seconds": seconds, "floor_seconds": floor}
+                details[label] = {
+                    "detail": {k: v for k, v in detail.items() if k != "raw"},
+                    "healthz": {k: v for k, v in health.items() if k != "raw"},
+                    "bulk_seconds": seconds,
+                    "floor_seconds": floor,
+                }
                 ratio = detail["rps"] / bare["rps"]
-                print(f"{label}: detail {detail['rps']:.0f} req/s (ratio {ratio:.2f}), p99 {detail['p99_ms']:.1f} ms; "
-                      f"bulk verify {seconds * 1000:.0f} ms (floor {floor * 1000:.0f} ms)", flush=True)
+                print(
+                    f"{label}: detail {detail['rps']:.0f} req/s (ratio {ratio:.2f}), p99 {detail['p99_ms']:.1f} ms; "
+                    f"bulk verify {seconds * 1000:.0f} ms (floor {floor * 1000:.0f} ms)",
+                    flush=True,
+                )
                 clean = detail["non2xx"] == 0 and n == BULK
                 rows += [
-                    row(f"GET recruiter detail / bare Flask req/s ({label})", round(ratio, 3), "ratio", ">= 0.6",
-                        ratio >= 0.6 and clean),
-                    row(f"GET recruiter detail req/s ({label})", round(detail["rps"], 1), "req/s", "(info)", clean),
-                    row(f"GET /healthz of the same app req/s ({label})", round(health["rps"], 1), "req/s", "(info)",
-                        health["non2xx"] == 0),
-                    row(f"GET recruiter detail p99 at {CONNECTIONS} conns ({label})", round(detail["p99_ms"], 2), "ms",
-                        "<= 25", detail["p99_ms"] <= 25 and clean),
-                    row(f"bulk verify {BULK} ids end to end ({label})", round(seconds, 3), "s", "<= 1", seconds <= 1),
-                    row(f"bulk verify / raw IN query + JSON ({label})", round(seconds / floor, 2), "ratio", "<= 3",
-                        seconds / floor <= 3),
+                    row(
+                        f"GET recruiter detail / bare Flask req/s ({label})",
+                        round(ratio, 3),
+                        "ratio",
+                        ">= 0.6",
+                        ratio >= 0.6 and clean,
+                    ),
+                    row(
+                        f"GET recruiter detail req/s ({label})",
+                        round(detail["rps"], 1),
+                        "req/s",
+                        "(info)",
+                        clean,
+                    ),
+                    row(
+                        f"GET /healthz of the same app req/s ({label})",
+                        round(health["rps"], 1),
+                        "req/s",
+                        "(info)",
+                        health["non2xx"] == 0,
+                    ),
+                    row(
+                        f"GET recruiter detail p99 at {CONNECTIONS} conns ({label})",
+                        round(detail["p99_ms"], 2),
+                        "ms",
+                        "<= 25",
+                        detail["p99_ms"] <= 25 and clean,
+                    ),
+                    row(
+                        f"bulk verify {BULK} ids end to end ({label})",
+                        round(seconds, 3),
+                        "s",
+                        "<= 1",
+                        seconds <= 1,
+                    ),
+                    row(
+                        f"bulk verify / raw IN query + JSON ({label})",
+                        round(seconds / floor, 2),
+                        "ratio",
+                        "<= 3",
+                        seconds / floor <= 3,
+                    ),
                 ]
             if not pg_url:
                 rows.append(row("PostgreSQL available", 0, "", "required", False))
-        rows.append(row("bare Flask JSON req/s (same gunicorn config)", round(bare["rps"], 1), "req/s", "(baseline)",
-                        bare["non2xx"] == 0))
+        rows.append(
+            row(
+                "bare Flask JSON req/s (same gunicorn config)",
+                round(bare["rps"], 1),
+                "req/s",
+                "(baseline)",
+                bare["non2xx"] == 0,
+            )
+        )
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
     return {"rows": rows, "details": details}

@@ -29,3 +29,12 @@ worker_tmp_dir = "/dev/shm" if os.path.isdir("/dev/shm") else None  # noqa: S108
 proc_name = "fairrecruit-web"
 # No shared control socket in $HOME: several instances (tests, containers) must not collide.
 control_socket_disable = True
+
+
+def post_fork(server, worker):
+    """In each web worker: after a commit that wrote outbox messages (a decision made in the admin
+    panel, a webhook test from the API), enqueue their delivery at once; the beat sweep remains the
+    safety net when the broker cannot be reached."""
+    from workers.app import create_celery
+
+    create_celery(_settings)

@@ -31,7 +31,6 @@ class Context:
             self._engine = make_engine(self.settings)
         return self._engine
 
-
     def close(self) -> None:
         if self._engine is not None:
             self._engine.dispose()
@@ -68,7 +67,9 @@ def db_upgrade(obj: Context, revision: str) -> None:
     from registry.migrate import current, upgrade
 
     upgrade(obj.engine, revision)
-    click.echo(f"database at revision {current(obj.engine)} ({obj.engine.url.render_as_string(hide_password=True)})")
+    click.echo(
+        f"database at revision {current(obj.engine)} ({obj.engine.url.render_as_string(hide_password=True)})"
+    )
 
 
 # --- audit log --------------------------------------------------------------------------------
@@ -114,7 +115,8 @@ def users_create(obj: Context, email: str, role: str, password_opt: str | None) 
     otherwise asked for twice."""
     from registry.db import session_scope
     from registry.errors import DomainError
-    from registry.services import auditlog, users as user_service
+    from registry.services import auditlog
+    from registry.services import users as user_service
 
     if password_opt is not None:
         password = password_opt

@@ -39,7 +39,7 @@ class Settings(BaseSettings):
     broker_url: str = Field("", description="Celery broker; empty = kombu SQLAlchemy transport on SQLite")
     result_backend: str = Field("", description="Celery result backend; empty = none")
     redis_url: str = Field("", description="Redis URL used for rate-limit storage in production")
-    secret_key: str = "dev-secret-key-change-me"
+    secret_key: str = "dev-secret-key-change-me"  # noqa: S105 - development default, refused in production
     pseudonym_key: str = "dev-pseudonym-key-change-me"
 
     public_base_url: str = "http://127.0.0.1:8000"
@@ -107,7 +107,7 @@ class Settings(BaseSettings):
             if bad:
                 raise ConfigurationError(
                     "refusing to start in production: "
-                        + " and ".join(bad)
+                    + " and ".join(bad)
                     + (" are" if len(bad) > 1 else " is")
                     + " missing or a default value (set a random value of at least 16 characters)"
                 )

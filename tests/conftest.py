@@ -20,7 +20,9 @@ from registry.migrate import upgrade
 from registry.settings import Settings
 
 CI = os.environ.get("CI", "").lower() in {"1", "true", "yes"}
-PG_ADMIN_URL = os.environ.get("FAIRRECRUIT_TEST_PG_ADMIN_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
+PG_ADMIN_URL = os.environ.get(
+    "FAIRRECRUIT_TEST_PG_ADMIN_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test"
+)
 REDIS_URL = os.environ.get("FAIRRECRUIT_TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
 DATA_DIR = Path(__file__).parent / "data"
 
@@ -86,7 +88,9 @@ def clean(engine) -> None:
     with engine.begin() as conn:
         if engine.dialect.name == "postgresql":
             # TRUNCATE does not fire the append-only row trigger
-            conn.execute(text("TRUNCATE " + ", ".join(f'"{t}"' for t in tables) + " RESTART IDENTITY CASCADE"))
+            conn.execute(
+                text("TRUNCATE " + ", ".join(f'"{t}"' for t in tables) + " RESTART IDENTITY CASCADE")
+            )
         else:
             for stmt in unprotect_sql("sqlite"):
                 conn.execute(text(stmt))
@@ -173,8 +177,15 @@ def cli(settings, monkeypatch):
 
 
 CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
-                 "--disable-sync", "--no-first-run", "--disable-dev-shm-usage"]
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+    "--disable-dev-shm-usage",
+]
 
 
 @pytest.fixture(scope="module")

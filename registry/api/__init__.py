@@ -61,8 +61,9 @@ def init_app(app: Flask) -> None:
     # The API limiter has no default or application limits, only the decorated per-key limit that
     # each API view checks itself: its application-wide before_request pass would only cost time on
     # every request of every blueprint.
-    app.before_request_funcs[None] = [f for f in app.before_request_funcs[None]
-                                      if getattr(f, "__self__", None) is not api_limiter]
+    app.before_request_funcs[None] = [
+        f for f in app.before_request_funcs[None] if getattr(f, "__self__", None) is not api_limiter
+    ]
     app.register_blueprint(bp)
     app.register_blueprint(docs.docs_bp)
     for key in APP_LEVEL:

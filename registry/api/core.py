@@ -35,9 +35,18 @@ bp = Blueprint("api", __name__, url_prefix=API_PREFIX)
 # --- problems ---------------------------------------------------------------------------------
 
 PROBLEM_SLUGS = {
-    400: "bad-request", 401: "unauthorized", 403: "forbidden", 404: "not-found", 405: "method-not-allowed",
-    406: "not-acceptable", 409: "conflict", 413: "too-large", 415: "unsupported-media-type",
-    422: "validation-error", 429: "rate-limited", 500: "server-error",
+    400: "bad-request",
+    401: "unauthorized",
+    403: "forbidden",
+    404: "not-found",
+    405: "method-not-allowed",
+    406: "not-acceptable",
+    409: "conflict",
+    413: "too-large",
+    415: "unsupported-media-type",
+    422: "validation-error",
+    429: "rate-limited",
+    500: "server-error",
 }
 
 
@@ -72,8 +81,13 @@ def field_errors(err: ValidationError, *, prefix: str = "") -> list[dict]:
         loc = [str(p) for p in e["loc"]]
         # Unions add the model name to the path; drop those segments.
         loc = [p for p in loc if not p[:1].isupper() and p not in ("function-after",)]
-        out.append({"field": ".".join([prefix, *loc] if prefix else loc) or "body",
-                    "message": e["msg"], "type": e["type"]})
+        out.append(
+            {
+                "field": ".".join([prefix, *loc] if prefix else loc) or "body",
+                "message": e["msg"],
+                "type": e["type"],
+            }
+        )
     return out
 
 
@@ -84,8 +98,11 @@ def rate_limit_state() -> tuple[int, dict]:
         return 1, {}
     reset_at = int(current.reset_at)
     seconds = max(1, min(int(current.limit.get_expiry()), math.ceil(reset_at - time.time())))
-    headers = {"X-RateLimit-Limit": str(current.limit.amount), "X-RateLimit-Remaining": str(current.remaining),
-               "X-RateLimit-Reset": str(reset_at)}
+    headers = {
+        "X-RateLimit-Limit": str(current.limit.amount),
+        "X-RateLimit-Remaining": str(current.remaining),
+        "X-RateLimit-Reset": str(reset_at),
+    }
     return seconds, headers
 
 
@@ -97,7 +114,9 @@ def http_problem(e: HTTPException) -> Response:
         allow = [m for m in (getattr(e, "valid_methods", None) or []) if m not in ("OPTIONS",)]
         if allow:
             headers["Allow"] = ", ".join(sorted(set(allow) | {"OPTIONS"}))
-        detail = f"{request.method} is not allowed here" + (f"; use {', '.join(sorted(set(allow)))}" if allow else "")
+        detail = f"{request.method} is not allowed here" + (
+            f"; use {', '.join(sorted(set(allow)))}" if allow else ""
+        )
     elif status == 429:
         seconds, limit_headers = rate_limit_state()
         headers.update(limit_headers)
@@ -183,8 +202,13 @@ def _rate_limit_key() -> str:
 # The API's own Flask-Limiter instance: storage from settings.ratelimit_storage_uri (Redis in production,
 # memory when embedded), like the application's; no limit headers on every answer (they would cost two
 # more storage round trips per request), only on the 429 itself.
-api_limiter = Limiter(key_func=_rate_limit_key, default_limits=[], application_limits=[], headers_enabled=False,
-                      strategy="fixed-window")
+api_limiter = Limiter(
+    key_func=_rate_limit_key,
+    default_limits=[],
+    application_limits=[],
+    headers_enabled=False,
+    strategy="fixed-window",
+)
 api_limit = api_limiter.shared_limit(_rate_limit_value, scope="api-v1", key_func=_rate_limit_key)
 
 
@@ -242,8 +266,11 @@ def _parse_query(model: type[BaseModel]) -> BaseModel:
     for name in request.args:
         values = request.args.getlist(name)
         if name in fields and len(values) > 1:
-            raise ApiError(422, f"give {name} once", errors=[{"field": name, "message": "repeated parameter",
-                                                              "type": "repeated"}])
+            raise ApiError(
+                422,
+                f"give {name} once",
+                errors=[{"field": name, "message": "repeated parameter", "type": "repeated"}],
+            )
         data[name] = values[0].replace("\x00", "")  # NUL can be in no stored text
     try:
         return model.model_validate(data)
@@ -263,7 +290,9 @@ def _strip_nul(value):
 
 def _parse_body(model: type[BaseModel], *, strip_nul: bool) -> BaseModel:
     mimetype = request.mimetype
-    if mimetype != "application/json" and not (mimetype.startswith("application/") and mimetype.endswith("+json")):
+    if mimetype != "application/json" and not (
+        mimetype.startswith("application/") and mimetype.endswith("+json")
+    ):
         raise ApiError(415, f"send the body as application/json (got {mimetype or 'no Content-Type'})")
     raw = request.get_data(cache=True)  # raises 413 beyond MAX_CONTENT_LENGTH
     try:
@@ -274,8 +303,11 @@ def _parse_body(model: type[BaseModel], *, strip_nul: bool) -> BaseModel:
     if isinstance(data, dict):
         for key in MAX_BODY_ITEMS_KEYS:
             if isinstance(data.get(key), list) and len(data[key]) > limit:
-                raise ApiError(413, f"at most {limit} entries in '{key}' per request (got {len(data[key])}); "
-                                    "split the list into several requests")
+                raise ApiError(
+                    413,
+                    f"at most {limit} entries in '{key}' per request (got {len(data[key])}); "
+                    "split the list into several requests",
+                )
     if strip_nul:
         data = _strip_nul(data)
     try:
@@ -292,11 +324,24 @@ def render(model: type[BaseModel], data, status: int = 200, headers: dict | None
     return resp
 
 
-def operation(method: str, rule: str, *, summary: str, tag: str, scope: str | None, description: str = "",
-              query: type[BaseModel] | None = None, body: type[BaseModel] | None = None,
-              responses: dict[int, tuple[type[BaseModel] | None, str]], errors: tuple[int, ...] = (),
-              path_params: dict[str, dict] | None = None, extra_content: dict[int, dict] | None = None,
-              examples: dict | None = None, authenticated: bool = True, strip_nul: bool = True):
+def operation(
+    method: str,
+    rule: str,
+    *,
+    summary: str,
+    tag: str,
+    scope: str | None,
+    description: str = "",
+    query: type[BaseModel] | None = None,
+    body: type[BaseModel] | None = None,
+    responses: dict[int, tuple[type[BaseModel] | None, str]],
+    errors: tuple[int, ...] = (),
+    path_params: dict[str, dict] | None = None,
+    extra_content: dict[int, dict] | None = None,
+    examples: dict | None = None,
+    authenticated: bool = True,
+    strip_nul: bool = True,
+):
     """Register an API route and describe it for the OpenAPI document.
 
     The view gets path parameters, plus ``query=`` and ``body=`` (validated models) when declared,
@@ -339,13 +384,28 @@ def operation(method: str, rule: str, *, summary: str, tag: str, scope: str | No
             return limited_view(**kwargs)
 
         bp.add_url_rule(rule, endpoint=endpoint, view_func=handler, methods=[method])
-        OPERATIONS.append(Operation(method=method, rule=API_PREFIX + rule, endpoint=endpoint, summary=summary,
-                                    description=description or (view.__doc__ or "").strip(), tag=tag, scope=scope,
-                                    query=query, body=body, responses=responses,
-                                    errors=tuple(sorted(set(errors) | ({401, 429} if authenticated else set())
-                                                        | ({403} if scope else set()))),
-                                    path_params=path_params or {}, extra_content=extra_content or {},
-                                    examples=examples or {}))
+        OPERATIONS.append(
+            Operation(
+                method=method,
+                rule=API_PREFIX + rule,
+                endpoint=endpoint,
+                summary=summary,
+                description=description or (view.__doc__ or "").strip(),
+                tag=tag,
+                scope=scope,
+                query=query,
+                body=body,
+                responses=responses,
+                errors=tuple(
+                    sorted(
+                        set(errors) | ({401, 429} if authenticated else set()) | ({403} if scope else set())
+                    )
+                ),
+                path_params=path_params or {},
+                extra_content=extra_content or {},
+                examples=examples or {},
+            )
+        )
         return handler
 
     return decorator

@@ -27,8 +27,11 @@ def openapi_json():
     body = current_app.extensions.get("fairrecruit.openapi_json")
     if body is None:
         body = current_app.extensions["fairrecruit.openapi_json"] = json.dumps(document(), indent=1).encode()
-    return Response(body, mimetype="application/json",
-                    headers={"Cache-Control": "public, max-age=300", "Access-Control-Allow-Origin": "*"})
+    return Response(
+        body,
+        mimetype="application/json",
+        headers={"Cache-Control": "public, max-age=300", "Access-Control-Allow-Origin": "*"},
+    )
 
 
 _CODE = re.compile(r"`([^`]+)`")
@@ -81,5 +84,13 @@ def api_docs():
         for method, op in methods.items():
             operations.append({"path": path, "method": method.upper(), **op})
     tags = [(t, [o for o in operations if t["name"] in o["tags"]]) for t in doc["tags"]]
-    return render_template("api/docs.html", doc=doc, tags=tags, base=base, json=json, md=inline_markdown,
-                           resolve=lambda sch: _resolve(doc, sch), type_of=lambda sch: _type_of(doc, sch))
+    return render_template(
+        "api/docs.html",
+        doc=doc,
+        tags=tags,
+        base=base,
+        json=json,
+        md=inline_markdown,
+        resolve=lambda sch: _resolve(doc, sch),
+        type_of=lambda sch: _type_of(doc, sch),
+    )

@@ -16,27 +16,48 @@ from registry.api.core import OPERATIONS, PROBLEM_BASE, PROBLEM_JSON, PROBLEM_SL
 REF = "#/components/schemas/{model}"
 
 ERROR_DESCRIPTIONS = {
-    400: ("Malformed request: the body is not valid JSON",
-          "the body is not valid JSON: Expecting value: line 1 column 1 (char 0)"),
+    400: (
+        "Malformed request: the body is not valid JSON",
+        "the body is not valid JSON: Expecting value: line 1 column 1 (char 0)",
+    ),
     401: ("No API key, or an unknown or revoked one", "the API key is unknown or has been revoked"),
     403: ("The API key lacks the scope this operation needs", "this API key lacks the 'suppliers' scope"),
     404: ("Not found (or not yours)", "no recruiter with public id 'RA-XXXXX'"),
-    406: ("None of the accepted media types can be produced",
-          "this report is available as application/json or text/csv"),
-    409: ("Conflicts with the current state", "a webhook for https://hooks.example.com/fairrecruit already exists"),
-    413: ("Too many entries (more than 10,000) or a body over 8 MB",
-          "at most 10000 entries in 'ids' per request (got 10001); split the list into several requests"),
+    406: (
+        "None of the accepted media types can be produced",
+        "this report is available as application/json or text/csv",
+    ),
+    409: (
+        "Conflicts with the current state",
+        "a webhook for https://hooks.example.com/fairrecruit already exists",
+    ),
+    413: (
+        "Too many entries (more than 10,000) or a body over 8 MB",
+        "at most 10000 entries in 'ids' per request (got 10001); split the list into several requests",
+    ),
     415: ("The body must be sent as application/json", "send the body as application/json (got text/plain)"),
     422: ("Invalid input; `errors` lists each invalid field", "the request body is invalid"),
-    429: ("Rate limit for this API key exceeded; retry after `Retry-After` seconds",
-          "rate limit exceeded (600 per 1 minute); retry after 37 s"),
+    429: (
+        "Rate limit for this API key exceeded; retry after `Retry-After` seconds",
+        "rate limit exceeded (600 per 1 minute); retry after 37 s",
+    ),
 }
 
 ERROR_HEADERS = {
-    401: {"WWW-Authenticate": {"description": "Bearer challenge", "schema": {"type": "string"},
-                               "example": 'Bearer realm="FairRecruit API", error="invalid_token"'}},
-    429: {"Retry-After": {"description": "Seconds until the limit resets", "schema": {"type": "integer"},
-                          "example": 37}},
+    401: {
+        "WWW-Authenticate": {
+            "description": "Bearer challenge",
+            "schema": {"type": "string"},
+            "example": 'Bearer realm="FairRecruit API", error="invalid_token"',
+        }
+    },
+    429: {
+        "Retry-After": {
+            "description": "Seconds until the limit resets",
+            "schema": {"type": "integer"},
+            "example": 37,
+        }
+    },
     405: {"Allow": {"description": "Methods this path supports", "schema": {"type": "string"}}},
 }
 
@@ -110,8 +131,13 @@ def _query_parameters(model: type[BaseModel]) -> list[dict]:
         p = _param_schema(prop)
         description = p.pop("description", "")
         examples = p.pop("examples", None)
-        param = {"name": name, "in": "query", "required": name in required, "description": description,
-                 "schema": p}
+        param = {
+            "name": name,
+            "in": "query",
+            "required": name in required,
+            "description": description,
+            "schema": p,
+        }
         if examples:
             param["example"] = examples[0]
         params.append(param)
@@ -119,10 +145,16 @@ def _query_parameters(model: type[BaseModel]) -> list[dict]:
 
 
 def _problem_example(code: int, detail: str) -> dict:
-    example = {"type": PROBLEM_BASE + PROBLEM_SLUGS.get(code, str(code)), "title": HTTPStatus(code).phrase,
-               "status": code, "detail": detail}
+    example = {
+        "type": PROBLEM_BASE + PROBLEM_SLUGS.get(code, str(code)),
+        "title": HTTPStatus(code).phrase,
+        "status": code,
+        "detail": detail,
+    }
     if code == 422:
-        example["errors"] = [{"field": "ids.0", "message": "Input should be a valid string", "type": "string_type"}]
+        example["errors"] = [
+            {"field": "ids.0", "message": "Input should be a valid string", "type": "string_type"}
+        ]
     if code == 403:
         example["required_scope"] = "suppliers"
     if code == 429:
@@ -145,40 +177,83 @@ def build(*, title: str = "FairRecruit supply-chain API", version: str = "1.0.0"
         paths.setdefault(_openapi_path(op.rule), {})[op.method.lower()] = _operation(op, refs)
     return {
         "openapi": "3.1.0",
-        "info": {"title": title, "version": version, "description": DESCRIPTION,
-                 "license": {"name": "AGPL-3.0-or-later", "identifier": "AGPL-3.0-or-later"}},
+        "info": {
+            "title": title,
+            "version": version,
+            "description": DESCRIPTION,
+            "license": {"name": "AGPL-3.0-or-later", "identifier": "AGPL-3.0-or-later"},
+        },
         "servers": [{"url": "/", "description": "This registry"}],
         "tags": [
-            {"name": "Recruiters", "description": "Look up, search and bulk-verify recruiters (scope `read`)"},
-            {"name": "Suppliers", "description": "Your supplier list and its risk report (scope `suppliers`)"},
-            {"name": "Webhooks", "description": "Be told when a recruiter you list changes (scope `webhooks`)"},
+            {
+                "name": "Recruiters",
+                "description": "Look up, search and bulk-verify recruiters (scope `read`)",
+            },
+            {
+                "name": "Suppliers",
+                "description": "Your supplier list and its risk report (scope `suppliers`)",
+            },
+            {
+                "name": "Webhooks",
+                "description": "Be told when a recruiter you list changes (scope `webhooks`)",
+            },
         ],
         "paths": paths,
         "webhooks": {
-            "recruiterEvent": {"post": {
-                "summary": "A change to a recruiter on your supplier list",
-                "description": "Sent to each of your endpoints subscribed to the event type. Verify "
-                               "`FairRecruit-Signature` before trusting the body.",
-                "parameters": [{"name": "FairRecruit-Signature", "in": "header", "required": True,
-                                "schema": {"type": "string"},
-                                "example": "t=1767225600,v1=5257a869e7ecebeda32affa62cdca3fa51cad7e77a0e56ff536d0ce8e108d8bd"}],
-                "requestBody": {"required": True, "content": {"application/json": {
-                    "schema": refs[(WebhookEvent, "validation")],
-                    "example": {"id": "msg_5f0c3b1e9d2a4c7b8e6f1a2b3c4d5e6f", "type": "recruiter.status_changed",
-                                "created_at": "2026-03-01T10:00:00Z",
-                                "data": {"recruiter": {"public_id": "RA-7K3Q9",
-                                                       "legal_name": "Himal Bright Overseas Pvt. Ltd.",
-                                                       "country": "NP"},
-                                         "from": "accredited", "to": "suspended",
-                                         "reason": "major finding overdue", "at": "2026-03-01T10:00:00Z",
-                                         "valid_until": "2028-06-01"}}}}},
-                "responses": {"2XX": {"description": "Received; any other answer is retried with backoff"}},
-            }},
+            "recruiterEvent": {
+                "post": {
+                    "summary": "A change to a recruiter on your supplier list",
+                    "description": "Sent to each of your endpoints subscribed to the event type. Verify "
+                    "`FairRecruit-Signature` before trusting the body.",
+                    "parameters": [
+                        {
+                            "name": "FairRecruit-Signature",
+                            "in": "header",
+                            "required": True,
+                            "schema": {"type": "string"},
+                            "example": "t=1767225600,v1=5257a869e7ecebeda32affa62cdca3fa51cad7e77a0e56ff536d0ce8e108d8bd",
+                        }
+                    ],
+                    "requestBody": {
+                        "required": True,
+                        "content": {
+                            "application/json": {
+                                "schema": refs[(WebhookEvent, "validation")],
+                                "example": {
+                                    "id": "msg_5f0c3b1e9d2a4c7b8e6f1a2b3c4d5e6f",
+                                    "type": "recruiter.status_changed",
+                                    "created_at": "2026-03-01T10:00:00Z",
+                                    "data": {
+                                        "recruiter": {
+                                            "public_id": "RA-7K3Q9",
+                                            "legal_name": "Himal Bright Overseas Pvt. Ltd.",
+                                            "country": "NP",
+                                        },
+                                        "from": "accredited",
+                                        "to": "suspended",
+                                        "reason": "major finding overdue",
+                                        "at": "2026-03-01T10:00:00Z",
+                                        "valid_until": "2028-06-01",
+                                    },
+                                },
+                            }
+                        },
+                    },
+                    "responses": {
+                        "2XX": {"description": "Received; any other answer is retried with backoff"}
+                    },
+                }
+            },
         },
         "components": {
             "schemas": top.get("$defs", {}),
-            "securitySchemes": {"bearerAuth": {"type": "http", "scheme": "bearer",
-                                               "description": "An API key: `fr_live_<prefix>_<secret>`"}},
+            "securitySchemes": {
+                "bearerAuth": {
+                    "type": "http",
+                    "scheme": "bearer",
+                    "description": "An API key: `fr_live_<prefix>_<secret>`",
+                }
+            },
         },
     }
 
@@ -201,8 +276,12 @@ def _operation(op: Operation, refs: dict) -> dict:
         out["security"] = [{"bearerAuth": []}]
         out["x-required-scope"] = op.scope
     if op.body is not None:
-        out["requestBody"] = {"required": True, "content": {"application/json": {
-            "schema": refs[(op.body, "validation")], "example": _example(op.body)}}}
+        out["requestBody"] = {
+            "required": True,
+            "content": {
+                "application/json": {"schema": refs[(op.body, "validation")], "example": _example(op.body)}
+            },
+        }
     for code, (model, description) in sorted(op.responses.items()):
         resp: dict = {"description": description}
         if model is not None:
@@ -214,8 +293,15 @@ def _operation(op: Operation, refs: dict) -> dict:
         out["responses"][str(code)] = resp
     for code in op.errors:
         description, detail = ERROR_DESCRIPTIONS[code]
-        resp = {"description": description, "content": {PROBLEM_JSON: {
-            "schema": refs[(s.Problem, "serialization")], "example": _problem_example(code, detail)}}}
+        resp = {
+            "description": description,
+            "content": {
+                PROBLEM_JSON: {
+                    "schema": refs[(s.Problem, "serialization")],
+                    "example": _problem_example(code, detail),
+                }
+            },
+        }
         if code in ERROR_HEADERS:
             resp["headers"] = copy.deepcopy(ERROR_HEADERS[code])
         out["responses"][str(code)] = resp

@@ -14,9 +14,13 @@ from registry.models import Accreditation, Recruiter
 from registry.services import auditlog, companies, recruiters, verification
 from registry.web.database import get_session
 
-PUBLIC_ID_PARAM = {"public_id": {"description": "Public id of the recruiter, e.g. RA-7K3Q9",
-                                 "schema": {"type": "string", "minLength": 1, "maxLength": 40},
-                                 "example": s.EXAMPLE_ID}}
+PUBLIC_ID_PARAM = {
+    "public_id": {
+        "description": "Public id of the recruiter, e.g. RA-7K3Q9",
+        "schema": {"type": "string", "minLength": 1, "maxLength": 40},
+        "example": s.EXAMPLE_ID,
+    }
+}
 
 
 def _settings():
@@ -25,36 +29,64 @@ def _settings():
 
 def _list_item(row) -> dict:
     public_id, legal_name, other_names, country, authority, number, lic_status, status, valid_until = row
-    return {"public_id": public_id, "legal_name": legal_name, "other_names": list(other_names or []),
-            "country": country, "licence_authority": authority, "licence_number": number,
-            "licence_status": lic_status or "unknown", "status": status or "applicant", "valid_until": valid_until}
+    return {
+        "public_id": public_id,
+        "legal_name": legal_name,
+        "other_names": list(other_names or []),
+        "country": country,
+        "licence_authority": authority,
+        "licence_number": number,
+        "licence_status": lic_status or "unknown",
+        "status": status or "applicant",
+        "valid_until": valid_until,
+    }
 
 
-LIST_COLUMNS = (Recruiter.public_id, Recruiter.legal_name, Recruiter.other_names, Recruiter.country,
-                Recruiter.licence_authority, Recruiter.licence_number, Recruiter.licence_status,
-                Accreditation.status, Accreditation.valid_until)
+LIST_COLUMNS = (
+    Recruiter.public_id,
+    Recruiter.legal_name,
+    Recruiter.other_names,
+    Recruiter.country,
+    Recruiter.licence_authority,
+    Recruiter.licence_number,
+    Recruiter.licence_status,
+    Accreditation.status,
+    Accreditation.valid_until,
+)
 
 
-@operation("GET", "/recruiters", summary="List and search recruiters", tag="Recruiters", scope="read",
-           query=s.RecruiterListQuery, responses={200: (s.RecruiterList, "A page of recruiters")}, errors=(422,))
+@operation(
+    "GET",
+    "/recruiters",
+    summary="List and search recruiters",
+    tag="Recruiters",
+    scope="read",
+    query=s.RecruiterListQuery,
+    responses={200: (s.RecruiterList, "A page of recruiters")},
+    errors=(422,),
+)
 def list_recruiters(query: s.RecruiterListQuery):
     """Recruiters in the registry, filtered by `country`, accreditation `status` and `licence_number`.
     With `q`, the best matches of a tolerant name search come first (at most 200); otherwise they come in
     registration order. Follow `next_cursor` for further pages."""
     session = get_session()
-    stmt = select(Recruiter.id, *LIST_COLUMNS).outerjoin(Accreditation, Accreditation.recruiter_id == Recruiter.id)
+    stmt = select(Recruiter.id, *LIST_COLUMNS).outerjoin(
+        Accreditation, Accreditation.recruiter_id == Recruiter.id
+    )
     if query.country:
         stmt = stmt.where(Recruiter.country == query.country.upper())
     if query.status:
         stmt = stmt.where(Accreditation.status == query.status)
     if query.licence_number:
-        stmt = stmt.where(func.upper(Recruiter.licence_number) == " ".join(query.licence_number.split()).upper())
+        stmt = stmt.where(
+            func.upper(Recruiter.licence_number) == " ".join(query.licence_number.split()).upper()
+        )
     if query.q:
         offset = decode_cursor(query.cursor) or 0
         ranked = [rec.id for rec, _score in recruiters.search_recruiters(session, query.q, limit=200)]
         rows = {r[0]: r for r in session.execute(stmt.where(Recruiter.id.in_(ranked)))} if ranked else {}
         ordered = [rows[i] for i in ranked if i in rows]
-        page = ordered[offset:offset + query.limit]
+        page = ordered[offset : offset + query.limit]
         more = offset + query.limit < len(ordered)
         next_cursor = encode_cursor(offset + query.limit) if more else None
     else:
@@ -63,30 +95,43 @@ def list_recruiters(query: s.RecruiterListQuery):
             stmt = stmt.where(Recruiter.id > after)
         page = list(session.execute(stmt.order_by(Recruiter.id).limit(query.limit + 1)))
         more = len(page) > query.limit
-        page = page[:query.limit]
+        page = page[: query.limit]
         next_cursor = encode_cursor(page[-1][0]) if more else None
     return render(s.RecruiterList, {"items": [_list_item(r[1:]) for r in page], "next_cursor": next_cursor})
 
 
 def _recruiter_id(session, public_id: str) -> int:
-    rid = session.scalar(select(Recruiter.id).where(Recruiter.public_id == recruiters.normalize_public_id(public_id)))
+    rid = session.scalar(
+        select(Recruiter.id).where(Recruiter.public_id == recruiters.normalize_public_id(public_id))
+    )
     if rid is None:
         raise ApiError(404, f"no recruiter with public id {public_id!r}")
     return rid
 
 
-@operation("GET", "/recruiters/<public_id>", summary="A recruiter's status", tag="Recruiters", scope="read",
-           query=s.RecruiterDetailQuery, path_params=PUBLIC_ID_PARAM,
-           responses={200: (s.RecruiterDetail, "Current status, validity, audits, licence and fee signal")},
-           errors=(404, 422))
+@operation(
+    "GET",
+    "/recruiters/<public_id>",
+    summary="A recruiter's status",
+    tag="Recruiters",
+    scope="read",
+    query=s.RecruiterDetailQuery,
+    path_params=PUBLIC_ID_PARAM,
+    responses={200: (s.RecruiterDetail, "Current status, validity, audits, licence and fee signal")},
+    errors=(404, 422),
+)
 def get_recruiter(public_id: str, query: s.RecruiterDetailQuery):
     """Current accreditation status and validity, date of the last audit, open major findings, licence
     status from the government register, and the worker fee-signal level. With `at`, also the status at
     that moment, replayed from the audit log."""
     session = get_session()
     settings = _settings()
-    found = verification.summary_by_public_id(session, public_id, window_days=settings.fee_signal_window_days,
-                                              min_reporters=settings.fee_signal_min_reporters)
+    found = verification.summary_by_public_id(
+        session,
+        public_id,
+        window_days=settings.fee_signal_window_days,
+        min_reporters=settings.fee_signal_min_reporters,
+    )
     if found is None:
         raise ApiError(404, f"no recruiter with public id {public_id!r}")
     rid, summary = found
@@ -95,15 +140,31 @@ def get_recruiter(public_id: str, query: s.RecruiterDetailQuery):
     if query.at is not None:
         at = query.at if query.at.tzinfo else query.at.replace(tzinfo=UTC)
         state = auditlog.status_at(session, rid, at)
-        summary["status_at"] = ({"at": at, **state} if state else
-                                {"at": at, "status": "not_registered", "since": None, "valid_from": None,
-                                 "valid_until": None})
+        summary["status_at"] = (
+            {"at": at, **state}
+            if state
+            else {
+                "at": at,
+                "status": "not_registered",
+                "since": None,
+                "valid_from": None,
+                "valid_until": None,
+            }
+        )
     return render(s.RecruiterDetail, summary)
 
 
-@operation("POST", "/recruiters/verify", summary="Verify many recruiters at once", tag="Recruiters", scope="read",
-           body=s.VerifyRequest, responses={200: (s.VerifyResponse, "One result per input, in input order")},
-           errors=(400, 413, 415, 422), strip_nul=False)
+@operation(
+    "POST",
+    "/recruiters/verify",
+    summary="Verify many recruiters at once",
+    tag="Recruiters",
+    scope="read",
+    body=s.VerifyRequest,
+    responses={200: (s.VerifyResponse, "One result per input, in input order")},
+    errors=(400, 413, 415, 422),
+    strip_nul=False,
+)
 def verify(body: s.VerifyRequest):
     """Check up to 10,000 recruiters in one call, by public id (`{"ids": [...]}`) or by licence
     (`{"licences": [{"country": "NP", "number": "..."}]}`). Every input gets exactly one result, in
@@ -118,14 +179,24 @@ def verify(body: s.VerifyRequest):
     found = sum(1 for r in results if r["found"])
     # Up to 10,000 results: serialised directly (the services build exactly the VerifyResponse shape;
     # the contract tests check it against the document).
-    body = json.dumps({"results": results, "found": found, "unknown": len(results) - found},
-                      separators=(",", ":"), ensure_ascii=False)
+    body = json.dumps(
+        {"results": results, "found": found, "unknown": len(results) - found},
+        separators=(",", ":"),
+        ensure_ascii=False,
+    )
     return Response(body, mimetype="application/json")
 
 
-@operation("GET", "/recruiters/<public_id>/fee-stats", summary="Fee reports about a recruiter, aggregated",
-           tag="Recruiters", scope="read", path_params=PUBLIC_ID_PARAM,
-           responses={200: (s.FeeStats, "Aggregates by fee category and by migration corridor")}, errors=(404,))
+@operation(
+    "GET",
+    "/recruiters/<public_id>/fee-stats",
+    summary="Fee reports about a recruiter, aggregated",
+    tag="Recruiters",
+    scope="read",
+    path_params=PUBLIC_ID_PARAM,
+    responses={200: (s.FeeStats, "Aggregates by fee category and by migration corridor")},
+    errors=(404,),
+)
 def fee_stats(public_id: str):
     """Worker fee reports about this recruiter (new and substantiated ones), counted and summed in US
     dollars by fee category and by corridor. A bucket of fewer than 5 reports is never shown

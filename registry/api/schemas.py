@@ -27,8 +27,10 @@ class Model(BaseModel):
 
 
 class FieldError(Model):
-    field: str = Field(description="Where the problem is: a dotted path into the body or a parameter name",
-                       examples=["ids.3"])
+    field: str = Field(
+        description="Where the problem is: a dotted path into the body or a parameter name",
+        examples=["ids.3"],
+    )
     message: str = Field(examples=["String should have at most 40 characters"])
     type: str = Field(description="Machine-readable kind of problem", examples=["string_too_long"])
 
@@ -36,36 +38,66 @@ class FieldError(Model):
 class Problem(BaseModel):
     """An error (RFC 9457 problem details), served as ``application/problem+json``."""
 
-    model_config = ConfigDict(extra="allow", json_schema_extra={"examples": [{
-        "type": "https://fairrecruit.org/problems/not-found", "title": "Not Found", "status": 404,
-        "detail": "no recruiter with public id 'RA-XXXXX'"}]})
+    model_config = ConfigDict(
+        extra="allow",
+        json_schema_extra={
+            "examples": [
+                {
+                    "type": "https://fairrecruit.org/problems/not-found",
+                    "title": "Not Found",
+                    "status": 404,
+                    "detail": "no recruiter with public id 'RA-XXXXX'",
+                }
+            ]
+        },
+    )
 
     type: str = Field(description="URI identifying the kind of problem")
     title: str = Field(description="Short summary of the kind of problem")
     status: int = Field(description="The HTTP status code", ge=400, le=599)
     detail: str = Field(description="What went wrong this time, in plain language")
-    errors: list[FieldError] | None = Field(default=None, description="Each invalid field (validation errors only)")
+    errors: list[FieldError] | None = Field(
+        default=None, description="Each invalid field (validation errors only)"
+    )
     required_scope: str | None = Field(default=None, description="The scope the key lacks (403 only)")
     retry_after: int | None = Field(default=None, description="Seconds until the limit resets (429 only)")
-    unknown_ids: list[str] | None = Field(default=None, description="Public ids not in the registry (404 of "
-                                                                    "PUT /api/v1/suppliers only)")
+    unknown_ids: list[str] | None = Field(
+        default=None, description="Public ids not in the registry (404 of PUT /api/v1/suppliers only)"
+    )
 
 
 # --- recruiters -------------------------------------------------------------------------------
 
 
 class RecruiterListQuery(Model):
-    q: str | None = Field(default=None, max_length=200, description=(
-        "Search by name, other name, licence number or public id; tolerant of spelling and transliteration. "
-        "Results come best match first."), examples=["Gorkha Manpower"])
-    country: str | None = Field(default=None, pattern=r"^[A-Za-z]{2}$", description="ISO 3166-1 alpha-2 country",
-                                examples=["NP"])
-    status: AccreditationStatusName | None = Field(default=None, description="Accreditation status",
-                                                   examples=["accredited"])
-    licence_number: str | None = Field(default=None, min_length=1, max_length=80,
-                                       description="Exact licence number (case-insensitive)", examples=["1234/067/68"])
-    cursor: str | None = Field(default=None, pattern=r"^[0-9a-z]{1,12}$",
-                               description="Opaque cursor from `next_cursor` of the previous page", examples=["c1"])
+    q: str | None = Field(
+        default=None,
+        max_length=200,
+        description=(
+            "Search by name, other name, licence number or public id; tolerant of spelling and transliteration. "
+            "Results come best match first."
+        ),
+        examples=["Gorkha Manpower"],
+    )
+    country: str | None = Field(
+        default=None, pattern=r"^[A-Za-z]{2}$", description="ISO 3166-1 alpha-2 country", examples=["NP"]
+    )
+    status: AccreditationStatusName | None = Field(
+        default=None, description="Accreditation status", examples=["accredited"]
+    )
+    licence_number: str | None = Field(
+        default=None,
+        min_length=1,
+        max_length=80,
+        description="Exact licence number (case-insensitive)",
+        examples=["1234/067/68"],
+    )
+    cursor: str | None = Field(
+        default=None,
+        pattern=r"^[0-9a-z]{1,12}$",
+        description="Opaque cursor from `next_cursor` of the previous page",
+        examples=["c1"],
+    )
     limit: int = Field(default=50, ge=1, le=200, description="Page size", examples=[50])
 
 
@@ -82,40 +114,84 @@ class RecruiterListItem(Model):
 
 
 class RecruiterList(Model):
-    model_config = ConfigDict(json_schema_extra={"examples": [{
-        "items": [{"public_id": EXAMPLE_ID, "legal_name": "Himal Bright Overseas Pvt. Ltd.",
-                   "other_names": ["Himal Bright"], "country": "NP", "licence_authority": "DoFE",
-                   "licence_number": "1234/067/68", "licence_status": "valid", "status": "accredited",
-                   "valid_until": "2028-05-31"}],
-        "next_cursor": "c1"}]})
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "items": [
+                        {
+                            "public_id": EXAMPLE_ID,
+                            "legal_name": "Himal Bright Overseas Pvt. Ltd.",
+                            "other_names": ["Himal Bright"],
+                            "country": "NP",
+                            "licence_authority": "DoFE",
+                            "licence_number": "1234/067/68",
+                            "licence_status": "valid",
+                            "status": "accredited",
+                            "valid_until": "2028-05-31",
+                        }
+                    ],
+                    "next_cursor": "c1",
+                }
+            ]
+        }
+    )
 
     items: list[RecruiterListItem]
-    next_cursor: str | None = Field(description="Pass as `cursor` to get the next page; null on the last page")
+    next_cursor: str | None = Field(
+        description="Pass as `cursor` to get the next page; null on the last page"
+    )
 
 
 class RecruiterDetailQuery(Model):
-    at: datetime | None = Field(default=None, description=(
-        "Also answer what the accreditation status was at this moment (ISO 8601; without a time zone, UTC), "
-        "replayed from the tamper-evident audit log"), examples=["2025-01-31T12:00:00Z"])
+    at: datetime | None = Field(
+        default=None,
+        description=(
+            "Also answer what the accreditation status was at this moment (ISO 8601; without a time zone, UTC), "
+            "replayed from the tamper-evident audit log"
+        ),
+        examples=["2025-01-31T12:00:00Z"],
+    )
 
 
 class HistoricStatus(Model):
     at: datetime = Field(description="The moment asked about")
     status: AccreditationStatusName | Literal["not_registered"] = Field(
-        description="Accreditation status at that moment; `not_registered` before the recruiter was registered")
+        description="Accreditation status at that moment; `not_registered` before the recruiter was registered"
+    )
     since: datetime | None = Field(description="When that status began")
     valid_from: date | None
     valid_until: date | None
 
 
 class RecruiterDetail(Model):
-    model_config = ConfigDict(json_schema_extra={"examples": [{
-        "public_id": EXAMPLE_ID, "legal_name": "Himal Bright Overseas Pvt. Ltd.", "other_names": ["Himal Bright"],
-        "country": "NP", "licence_authority": "DoFE", "licence_number": "1234/067/68", "licence_status": "valid",
-        "licence_valid_until": "2027-07-15", "status": "accredited", "status_since": "2025-06-01T09:30:00Z",
-        "valid_from": "2025-06-01", "valid_until": "2028-06-01", "certificate_number": "FRC-2025-7K3Q9-1A2B",
-        "last_audit_date": "2025-05-20", "open_major_findings": 0, "fee_signal_level": "none", "risks": [],
-        "verify_url": "https://registry.example.org/verify/RA-7K3Q9", "status_at": None}]})
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "public_id": EXAMPLE_ID,
+                    "legal_name": "Himal Bright Overseas Pvt. Ltd.",
+                    "other_names": ["Himal Bright"],
+                    "country": "NP",
+                    "licence_authority": "DoFE",
+                    "licence_number": "1234/067/68",
+                    "licence_status": "valid",
+                    "licence_valid_until": "2027-07-15",
+                    "status": "accredited",
+                    "status_since": "2025-06-01T09:30:00Z",
+                    "valid_from": "2025-06-01",
+                    "valid_until": "2028-06-01",
+                    "certificate_number": "FRC-2025-7K3Q9-1A2B",
+                    "last_audit_date": "2025-05-20",
+                    "open_major_findings": 0,
+                    "fee_signal_level": "none",
+                    "risks": [],
+                    "verify_url": "https://registry.example.org/verify/RA-7K3Q9",
+                    "status_at": None,
+                }
+            ]
+        }
+    )
 
     public_id: str
     legal_name: str
@@ -131,12 +207,19 @@ class RecruiterDetail(Model):
     valid_until: date | None
     certificate_number: str | None
     last_audit_date: date | None = Field(description="Date of the most recent performed audit")
-    open_major_findings: int = Field(ge=0, description="Major audit findings whose corrective action is still open")
-    fee_signal_level: FeeSignalLevel = Field(description=(
-        "Worker fee reports in the rolling window: none; low (some); elevated (several independent "
-        "reporters); high (a substantiated report)"))
-    risks: list[str] = Field(description="Plain-language risk flags, e.g. `accreditation_suspended`, "
-                                         "`licence_cancelled`, `open_major_findings`, `fee_signal_high`")
+    open_major_findings: int = Field(
+        ge=0, description="Major audit findings whose corrective action is still open"
+    )
+    fee_signal_level: FeeSignalLevel = Field(
+        description=(
+            "Worker fee reports in the rolling window: none; low (some); elevated (several independent "
+            "reporters); high (a substantiated report)"
+        )
+    )
+    risks: list[str] = Field(
+        description="Plain-language risk flags, e.g. `accreditation_suspended`, "
+        "`licence_cancelled`, `open_major_findings`, `fee_signal_high`"
+    )
     verify_url: str = Field(description="Public status card")
     status_at: HistoricStatus | None = Field(description="Only with `?at=`: the status at that moment")
 
@@ -146,21 +229,28 @@ class RecruiterDetail(Model):
 
 class LicenceRef(Model):
     country: str = Field(pattern=r"^[A-Za-z]{2}$", description="ISO 3166-1 alpha-2", examples=["NP"])
-    number: str = Field(min_length=1, max_length=80, description="Licence number as issued", examples=["1234/067/68"])
+    number: str = Field(
+        min_length=1, max_length=80, description="Licence number as issued", examples=["1234/067/68"]
+    )
 
 
 class VerifyByIds(Model):
-    model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [{"ids": [EXAMPLE_ID, "RA-2B3C4"]}]})
+    model_config = ConfigDict(
+        extra="forbid", json_schema_extra={"examples": [{"ids": [EXAMPLE_ID, "RA-2B3C4"]}]}
+    )
 
     ids: list[str] = Field(min_length=1, max_length=10_000, description="Public ids (at most 10,000)")
 
 
 class VerifyByLicences(Model):
-    model_config = ConfigDict(extra="forbid", json_schema_extra={
-        "examples": [{"licences": [{"country": "NP", "number": "1234/067/68"}]}]})
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={"examples": [{"licences": [{"country": "NP", "number": "1234/067/68"}]}]},
+    )
 
-    licences: list[LicenceRef] = Field(min_length=1, max_length=10_000,
-                                       description="(country, licence number) pairs (at most 10,000)")
+    licences: list[LicenceRef] = Field(
+        min_length=1, max_length=10_000, description="(country, licence number) pairs (at most 10,000)"
+    )
 
 
 class VerifyRequest(RootModel[VerifyByIds | VerifyByLicences]):
@@ -180,14 +270,40 @@ class VerifyResult(Model):
 
 
 class VerifyResponse(Model):
-    model_config = ConfigDict(json_schema_extra={"examples": [{
-        "results": [
-            {"input": EXAMPLE_ID, "found": True, "public_id": EXAMPLE_ID, "legal_name": "Himal Bright Overseas Pvt. Ltd.",
-             "country": "NP", "licence_number": "1234/067/68", "licence_status": "valid", "status": "accredited",
-             "valid_until": "2028-06-01"},
-            {"input": "RA-2B3C4", "found": False, "public_id": None, "legal_name": None, "country": None,
-             "licence_number": None, "licence_status": None, "status": "unknown", "valid_until": None}],
-        "found": 1, "unknown": 1}]})
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "results": [
+                        {
+                            "input": EXAMPLE_ID,
+                            "found": True,
+                            "public_id": EXAMPLE_ID,
+                            "legal_name": "Himal Bright Overseas Pvt. Ltd.",
+                            "country": "NP",
+                            "licence_number": "1234/067/68",
+                            "licence_status": "valid",
+                            "status": "accredited",
+                            "valid_until": "2028-06-01",
+                        },
+                        {
+                            "input": "RA-2B3C4",
+                            "found": False,
+                            "public_id": None,
+                            "legal_name": None,
+                            "country": None,
+                            "licence_number": None,
+                            "licence_status": None,
+                            "status": "unknown",
+                            "valid_until": None,
+                        },
+                    ],
+                    "found": 1,
+                    "unknown": 1,
+                }
+            ]
+        }
+    )
 
     results: list[VerifyResult] = Field(description="One result per input, in input order")
     found: int = Field(ge=0)
@@ -198,8 +314,12 @@ class VerifyResponse(Model):
 
 
 class PageQuery(Model):
-    cursor: str | None = Field(default=None, pattern=r"^[0-9a-z]{1,12}$", description="Opaque cursor from `next_cursor`",
-                               examples=["c1"])
+    cursor: str | None = Field(
+        default=None,
+        pattern=r"^[0-9a-z]{1,12}$",
+        description="Opaque cursor from `next_cursor`",
+        examples=["c1"],
+    )
     limit: int = Field(default=100, ge=1, le=1000, description="Page size", examples=[100])
 
 
@@ -211,9 +331,24 @@ class Supplier(Model):
 
 
 class SupplierList(Model):
-    model_config = ConfigDict(json_schema_extra={"examples": [{
-        "items": [{"public_id": EXAMPLE_ID, "legal_name": "Himal Bright Overseas Pvt. Ltd.", "country": "NP",
-                   "added_at": "2026-01-10T08:00:00Z"}], "total": 1, "next_cursor": None}]})
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "items": [
+                        {
+                            "public_id": EXAMPLE_ID,
+                            "legal_name": "Himal Bright Overseas Pvt. Ltd.",
+                            "country": "NP",
+                            "added_at": "2026-01-10T08:00:00Z",
+                        }
+                    ],
+                    "total": 1,
+                    "next_cursor": None,
+                }
+            ]
+        }
+    )
 
     items: list[Supplier]
     total: int = Field(ge=0, description="Recruiters on the whole list")
@@ -221,7 +356,9 @@ class SupplierList(Model):
 
 
 class SupplierIds(Model):
-    model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [{"ids": [EXAMPLE_ID, "RA-2B3C4"]}]})
+    model_config = ConfigDict(
+        extra="forbid", json_schema_extra={"examples": [{"ids": [EXAMPLE_ID, "RA-2B3C4"]}]}
+    )
 
     ids: list[str] = Field(max_length=10_000, description="Public ids; the list becomes exactly these")
 
@@ -243,7 +380,8 @@ class SupplierAdded(Model):
 
 class ReportQuery(Model):
     format: Literal["json", "csv"] | None = Field(
-        default=None, description="Overrides the Accept header: `json` or `csv`", examples=["csv"])
+        default=None, description="Overrides the Accept header: `json` or `csv`", examples=["csv"]
+    )
 
 
 class SupplierReportRow(Model):
@@ -262,14 +400,33 @@ class SupplierReportRow(Model):
 
 
 class SupplierReport(Model):
-    model_config = ConfigDict(json_schema_extra={"examples": [{
-        "generated_at": "2026-03-01T10:00:00Z", "total": 1, "at_risk": 1,
-        "items": [{"public_id": EXAMPLE_ID, "legal_name": "Himal Bright Overseas Pvt. Ltd.", "country": "NP",
-                   "licence_number": "1234/067/68", "licence_status": "valid", "status": "suspended",
-                   "valid_until": "2028-06-01", "last_audit_date": "2026-02-01", "open_major_findings": 1,
-                   "fee_signal_level": "high", "risks": ["accreditation_suspended", "open_major_findings",
-                                                         "fee_signal_high"],
-                   "added_at": "2026-01-10T08:00:00Z"}]}]})
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "generated_at": "2026-03-01T10:00:00Z",
+                    "total": 1,
+                    "at_risk": 1,
+                    "items": [
+                        {
+                            "public_id": EXAMPLE_ID,
+                            "legal_name": "Himal Bright Overseas Pvt. Ltd.",
+                            "country": "NP",
+                            "licence_number": "1234/067/68",
+                            "licence_status": "valid",
+                            "status": "suspended",
+                            "valid_until": "2028-06-01",
+                            "last_audit_date": "2026-02-01",
+                            "open_major_findings": 1,
+                            "fee_signal_level": "high",
+                            "risks": ["accreditation_suspended", "open_major_findings", "fee_signal_high"],
+                            "added_at": "2026-01-10T08:00:00Z",
+                        }
+                    ],
+                }
+            ]
+        }
+    )
 
     generated_at: datetime
     total: int = Field(ge=0)
@@ -284,14 +441,26 @@ PORT = r"([1-9][0-9]{0,3}|[1-5][0-9]{4}|6[0-4][0-9]{3}|65[0-4][0-9]{2}|655[0-2][
 
 
 class WebhookCreate(Model):
-    model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [{
-        "url": "https://hooks.example.com/fairrecruit", "events": ["recruiter.status_changed"]}]})
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={
+            "examples": [
+                {"url": "https://hooks.example.com/fairrecruit", "events": ["recruiter.status_changed"]}
+            ]
+        },
+    )
 
-    url: str = Field(pattern=r"^https?://[A-Za-z0-9.-]+(:" + PORT + r")?(/[!-~]*)?$", max_length=500,
-                     description="Where events are POSTed: http(s), a host name, an optional port and path "
-                                 "(printable ASCII; percent-encode the rest)")
-    events: list[EventType] = Field(default_factory=lambda: list(WEBHOOK_EVENTS), min_length=1,
-                                    description="Event types to receive (default: all)")
+    url: str = Field(
+        pattern=r"^https?://[A-Za-z0-9.-]+(:" + PORT + r")?(/[!-~]*)?$",
+        max_length=500,
+        description="Where events are POSTed: http(s), a host name, an optional port and path "
+        "(printable ASCII; percent-encode the rest)",
+    )
+    events: list[EventType] = Field(
+        default_factory=lambda: list(WEBHOOK_EVENTS),
+        min_length=1,
+        description="Event types to receive (default: all)",
+    )
 
 
 class Webhook(Model):
@@ -303,26 +472,58 @@ class Webhook(Model):
 
 
 class WebhookCreated(Webhook):
-    model_config = ConfigDict(json_schema_extra={"examples": [{
-        "id": 7, "url": "https://hooks.example.com/fairrecruit", "events": ["recruiter.status_changed"],
-        "active": True, "created_at": "2026-03-01T10:00:00Z",
-        "secret": "whsec_Zk3d9Q0pA7mP2xV8nT4rW6yB1cE5hJ0lK9sF3gU7oI2"}]})
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "id": 7,
+                    "url": "https://hooks.example.com/fairrecruit",
+                    "events": ["recruiter.status_changed"],
+                    "active": True,
+                    "created_at": "2026-03-01T10:00:00Z",
+                    "secret": "whsec_Zk3d9Q0pA7mP2xV8nT4rW6yB1cE5hJ0lK9sF3gU7oI2",
+                }
+            ]
+        }
+    )
 
     secret: str = Field(description="Signing secret. Shown only in this answer: store it now")
 
 
 class WebhookList(Model):
-    model_config = ConfigDict(json_schema_extra={"examples": [{"items": [{
-        "id": 7, "url": "https://hooks.example.com/fairrecruit", "events": ["recruiter.status_changed"],
-        "active": True, "created_at": "2026-03-01T10:00:00Z"}]}]})
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "items": [
+                        {
+                            "id": 7,
+                            "url": "https://hooks.example.com/fairrecruit",
+                            "events": ["recruiter.status_changed"],
+                            "active": True,
+                            "created_at": "2026-03-01T10:00:00Z",
+                        }
+                    ]
+                }
+            ]
+        }
+    )
 
     items: list[Webhook]
 
 
 class WebhookTestQueued(Model):
-    model_config = ConfigDict(json_schema_extra={"examples": [{
-        "message_id": "msg_5f0c3b1e9d2a4c7b8e6f1a2b3c4d5e6f", "event_type": "recruiter.status_changed",
-        "status": "queued"}]})
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "message_id": "msg_5f0c3b1e9d2a4c7b8e6f1a2b3c4d5e6f",
+                    "event_type": "recruiter.status_changed",
+                    "status": "queued",
+                }
+            ]
+        }
+    )
 
     message_id: str = Field(description="The `id` the delivery will carry")
     event_type: EventType
@@ -350,13 +551,36 @@ class CorridorBucket(Model):
 
 
 class FeeStats(Model):
-    model_config = ConfigDict(json_schema_extra={"examples": [{
-        "public_id": EXAMPLE_ID, "min_bucket_size": 5,
-        "by_category": [{"category": "recruitment_fee", "reports": 6, "substantiated": 2, "total_usd": "4200.00",
-                         "average_usd": "700.00"}],
-        "by_corridor": [{"origin": "NP", "destination": "QA", "reports": 7, "substantiated": 2,
-                         "total_usd": "4550.00", "average_usd": "650.00"}],
-        "suppressed_buckets": 3}]})
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "public_id": EXAMPLE_ID,
+                    "min_bucket_size": 5,
+                    "by_category": [
+                        {
+                            "category": "recruitment_fee",
+                            "reports": 6,
+                            "substantiated": 2,
+                            "total_usd": "4200.00",
+                            "average_usd": "700.00",
+                        }
+                    ],
+                    "by_corridor": [
+                        {
+                            "origin": "NP",
+                            "destination": "QA",
+                            "reports": 7,
+                            "substantiated": 2,
+                            "total_usd": "4550.00",
+                            "average_usd": "650.00",
+                        }
+                    ],
+                    "suppressed_buckets": 3,
+                }
+            ]
+        }
+    )
 
     public_id: str
     min_bucket_size: int = Field(description="Buckets with fewer reports are not shown (k-anonymity)")

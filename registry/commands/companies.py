@@ -24,8 +24,12 @@ def _scopes(value: str) -> list[str]:
 
 @api_keys.command("create")
 @click.option("--company", required=True, help="Company name; the company is created if it is new.")
-@click.option("--scopes", default="read,suppliers,webhooks", show_default=True,
-              help="Comma-separated scopes: read, suppliers, webhooks.")
+@click.option(
+    "--scopes",
+    default="read,suppliers,webhooks",
+    show_default=True,
+    help="Comma-separated scopes: read, suppliers, webhooks.",
+)
 @click.option("--name", default="", help="A label for the key, e.g. where it is used.")
 @pass_ctx
 def api_keys_create(obj, company: str, scopes: str, name: str) -> None:
@@ -45,8 +49,11 @@ def api_keys_create(obj, company: str, scopes: str, name: str) -> None:
         raise click.ClickException(e.message) from None
     if created:
         click.echo(f"created company {company_name}", err=True)
-    click.echo(f"API key {prefix} for {company_name} (scopes: {', '.join(scope_list)}); "
-               "store it now, it is not shown again:", err=True)
+    click.echo(
+        f"API key {prefix} for {company_name} (scopes: {', '.join(scope_list)}); "
+        "store it now, it is not shown again:",
+        err=True,
+    )
     click.echo(new.plaintext)
 
 
@@ -66,9 +73,11 @@ def api_keys_list(obj, company: str | None) -> None:
         if company:
             stmt = stmt.where(Company.name == company)
         for key, company_name in session.execute(stmt):
-            click.echo(f"{key.prefix}\t{company_name}\t{','.join(key.scopes)}\t"
-                       f"last used {iso(key.last_used_at) or 'never'}\t"
-                       f"{'revoked ' + iso(key.revoked_at) if key.revoked_at else 'active'}")
+            click.echo(
+                f"{key.prefix}\t{company_name}\t{','.join(key.scopes)}\t"
+                f"last used {iso(key.last_used_at) or 'never'}\t"
+                f"{'revoked ' + iso(key.revoked_at) if key.revoked_at else 'active'}"
+            )
 
 
 @api_keys.command("revoke")

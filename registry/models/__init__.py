@@ -2,8 +2,8 @@
 
 from registry.models.accreditation import Accreditation, AccreditationEvent, AccreditationStatus
 from registry.models.alerts import Alert
-from registry.models.audits import Audit, AuditKind, Finding, Principle, Severity
 from registry.models.auditlog import AuditLogEntry
+from registry.models.audits import Audit, AuditKind, Finding, Principle, Severity
 from registry.models.companies import ApiKey, Company, SupplierLink, WebhookEndpoint
 from registry.models.followers import ChatPreference, Follower
 from registry.models.licences import LicenceRecord

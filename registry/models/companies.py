@@ -30,7 +30,9 @@ class ApiKey(SQLModel, table=True):
     name: str = Field(default="", max_length=120)
     prefix: str = Field(max_length=16, unique=True, index=True)
     key_hash: str = Field(max_length=128)
-    scopes: list[str] = Field(default_factory=lambda: list(API_SCOPES), sa_column=Column(JSON, nullable=False))
+    scopes: list[str] = Field(
+        default_factory=lambda: list(API_SCOPES), sa_column=Column(JSON, nullable=False)
+    )
     created_at: datetime = Field(default_factory=utcnow)
     last_used_at: datetime | None = None
     revoked_at: datetime | None = None
@@ -53,6 +55,8 @@ class WebhookEndpoint(SQLModel, table=True):
     company_id: int = Field(foreign_key="company.id", index=True)
     url: str = Field(max_length=500)
     secret: str = Field(max_length=100)
-    events: list[str] = Field(default_factory=lambda: list(WEBHOOK_EVENTS), sa_column=Column(JSON, nullable=False))
+    events: list[str] = Field(
+        default_factory=lambda: list(WEBHOOK_EVENTS), sa_column=Column(JSON, nullable=False)
+    )
     active: bool = True
     created_at: datetime = Field(default_factory=utcnow)

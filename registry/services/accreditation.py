@@ -77,16 +77,24 @@ def get(session: Session, recruiter_id: int, *, lock: bool = False) -> Accredita
 
 
 def open_major_findings(session: Session, recruiter_id: int) -> int:
-    return session.scalar(
-        select(func.count()).select_from(Finding)
-        .where(Finding.recruiter_id == recruiter_id, Finding.severity == "major", Finding.closed_at.is_(None))
-    ) or 0
+    return (
+        session.scalar(
+            select(func.count())
+            .select_from(Finding)
+            .where(
+                Finding.recruiter_id == recruiter_id, Finding.severity == "major", Finding.closed_at.is_(None)
+            )
+        )
+        or 0
+    )
 
 
 def latest_performed_audit(session: Session, recruiter_id: int) -> Audit | None:
     return session.scalars(
-        select(Audit).where(Audit.recruiter_id == recruiter_id, Audit.performed_date.is_not(None))
-        .order_by(Audit.performed_date.desc(), Audit.id.desc()).limit(1)
+        select(Audit)
+        .where(Audit.recruiter_id == recruiter_id, Audit.performed_date.is_not(None))
+        .order_by(Audit.performed_date.desc(), Audit.id.desc())
+        .limit(1)
     ).first()
 
 
@@ -134,7 +142,9 @@ def transition(
                 "close their corrective actions first"
             )
         if frm == S.applicant:
-            audit = session.get(Audit, audit_id) if audit_id else latest_performed_audit(session, recruiter.id)
+            audit = (
+                session.get(Audit, audit_id) if audit_id else latest_performed_audit(session, recruiter.id)
+            )
             if audit is None or audit.performed_date is None or audit.recruiter_id != recruiter.id:
                 raise IllegalTransition(
                     f"{recruiter.public_id} cannot be accredited without a performed audit; "
@@ -143,7 +153,9 @@ def transition(
             audit_id = audit.id
             acc.valid_from = valid_from or at.date()
             acc.valid_until = add_years(acc.valid_from, cycle_years)
-            acc.certificate_number = f"FRC-{acc.valid_from.year}-{recruiter.public_id[3:]}-{secrets.token_hex(2).upper()}"
+            acc.certificate_number = (
+                f"FRC-{acc.valid_from.year}-{recruiter.public_id[3:]}-{secrets.token_hex(2).upper()}"
+            )
     if to_status in (S.rejected, S.withdrawn, S.applicant):
         acc.valid_from = None
         acc.valid_until = None
@@ -152,15 +164,31 @@ def transition(
     acc.since = at
     acc.updated_at = at
     ev = AccreditationEvent(
-        recruiter_id=recruiter.id, from_status=frm, to_status=to_status, at=at, actor=actor, reason=reason,
-        audit_id=audit_id, report_id=report_id, valid_from=acc.valid_from, valid_until=acc.valid_until,
+        recruiter_id=recruiter.id,
+        from_status=frm,
+        to_status=to_status,
+        at=at,
+        actor=actor,
+        reason=reason,
+        audit_id=audit_id,
+        report_id=report_id,
+        valid_from=acc.valid_from,
+        valid_until=acc.valid_until,
     )
     session.add(ev)
     session.flush()
-    outbox.emit(session, outbox.STATUS_CHANGED, recruiter, {
-        "from": frm, "to": to_status, "reason": reason, "at": iso(at),
-        "valid_until": acc.valid_until.isoformat() if acc.valid_until else None,
-    })
+    outbox.emit(
+        session,
+        outbox.STATUS_CHANGED,
+        recruiter,
+        {
+            "from": frm,
+            "to": to_status,
+            "reason": reason,
+            "at": iso(at),
+            "valid_until": acc.valid_until.isoformat() if acc.valid_until else None,
+        },
+    )
     return Decision(recruiter, ev, acc)
 
 
@@ -179,7 +207,10 @@ def decide(session: Session, recruiter: Recruiter, decision: str, **kwargs) -> D
 
 
 def history(session: Session, recruiter_id: int) -> list[AccreditationEvent]:
-    return list(session.scalars(
-        select(AccreditationEvent).where(AccreditationEvent.recruiter_id == recruiter_id)
-        .order_by(AccreditationEvent.at, AccreditationEvent.id)
-    ))
+    return list(
+        session.scalars(
+            select(AccreditationEvent)
+            .where(AccreditationEvent.recruiter_id == recruiter_id)
+            .order_by(AccreditationEvent.at, AccreditationEvent.id)
+        )
+    )

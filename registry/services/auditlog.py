@@ -83,8 +83,10 @@ def protect_sql(dialect: str) -> list[str]:
 
 def unprotect_sql(dialect: str) -> list[str]:
     if dialect == "postgresql":
-        return ["DROP TRIGGER IF EXISTS audit_log_append_only ON audit_log",
-                "DROP FUNCTION IF EXISTS audit_log_append_only()"]
+        return [
+            "DROP TRIGGER IF EXISTS audit_log_append_only ON audit_log",
+            "DROP FUNCTION IF EXISTS audit_log_append_only()",
+        ]
     return ["DROP TRIGGER IF EXISTS audit_log_no_update", "DROP TRIGGER IF EXISTS audit_log_no_delete"]
 
 
@@ -105,8 +107,9 @@ def canonical(obj) -> str:
     return json.dumps(obj, sort_keys=True, separators=(",", ":"), ensure_ascii=False, default=_jsonable)
 
 
-def entry_hash(prev_hash: str, seq: int, at: datetime, actor: str, action: str, entity: str,
-               entity_id: str, data: str) -> str:
+def entry_hash(
+    prev_hash: str, seq: int, at: datetime, actor: str, action: str, entity: str, entity_id: str, data: str
+) -> str:
     body = canonical([seq, at.isoformat(), actor, action, entity, entity_id, data])
     return hashlib.sha256((prev_hash + body).encode()).hexdigest()
 
@@ -172,9 +175,18 @@ def append(conn, entries: Iterable[PendingEntry], at: datetime | None = None, ba
         data = canonical(e.data)
         h = entry_hash(prev, seq, at, e.actor, e.action, e.entity, e.entity_id, data)
         rows.append(
-            {"seq": seq, "at": at, "actor": e.actor, "action": e.action, "entity": e.entity,
-             "entity_id": e.entity_id, "recruiter_id": e.recruiter_id, "data": data,
-             "prev_hash": prev, "hash": h}
+            {
+                "seq": seq,
+                "at": at,
+                "actor": e.actor,
+                "action": e.action,
+                "entity": e.entity,
+                "entity_id": e.entity_id,
+                "recruiter_id": e.recruiter_id,
+                "data": data,
+                "prev_hash": prev,
+                "hash": h,
+            }
         )
         prev = h
         count += 1
@@ -226,8 +238,10 @@ class VerifyResult:
     def __str__(self) -> str:
         if self.ok:
             return f"audit log intact: {self.checked} entries verified"
-        return (f"audit log BROKEN at entry seq={self.first_bad_seq} (id={self.first_bad_id}): "
-                f"{self.problem}; {self.checked} entries before it are intact")
+        return (
+            f"audit log BROKEN at entry seq={self.first_bad_seq} (id={self.first_bad_id}): "
+            f"{self.problem}; {self.checked} entries before it are intact"
+        )
 
 
 def iter_entries(session: Session, chunk: int = 10_000) -> Iterator[AuditLogEntry]:
@@ -251,13 +265,21 @@ def verify(session: Session) -> VerifyResult:
     checked = 0
     for e in iter_entries(session):
         if e.seq != expected_seq:
-            return VerifyResult(False, checked, e.seq, e.id,
-                                f"expected seq {expected_seq}: an entry was deleted or reordered")
+            return VerifyResult(
+                False, checked, e.seq, e.id, f"expected seq {expected_seq}: an entry was deleted or reordered"
+            )
         if e.prev_hash != prev:
-            return VerifyResult(False, checked, e.seq, e.id,
-                                "prev_hash does not match the previous entry (entry deleted or reordered)")
+            return VerifyResult(
+                False,
+                checked,
+                e.seq,
+                e.id,
+                "prev_hash does not match the previous entry (entry deleted or reordered)",
+            )
         if entry_hash(prev, e.seq, e.at, e.actor, e.action, e.entity, e.entity_id, e.data) != e.hash:
-            return VerifyResult(False, checked, e.seq, e.id, "content does not match its hash (entry altered)")
+            return VerifyResult(
+                False, checked, e.seq, e.id, "content does not match its hash (entry altered)"
+            )
         prev = e.hash
         expected_seq += 1
         checked += 1
@@ -265,8 +287,12 @@ def verify(session: Session) -> VerifyResult:
 
 
 def entries_for_recruiter(session: Session, recruiter_id: int, limit: int = 200) -> list[AuditLogEntry]:
-    stmt = (select(AuditLogEntry).where(AuditLogEntry.recruiter_id == recruiter_id)
-            .order_by(AuditLogEntry.seq.desc()).limit(limit))
+    stmt = (
+        select(AuditLogEntry)
+        .where(AuditLogEntry.recruiter_id == recruiter_id)
+        .order_by(AuditLogEntry.seq.desc())
+        .limit(limit)
+    )
     return list(session.scalars(stmt))
 
 
@@ -278,8 +304,11 @@ def status_at(session: Session, recruiter_id: int, at: datetime) -> dict | None:
     """
     stmt = (
         select(AuditLogEntry)
-        .where(AuditLogEntry.entity == "accreditation", AuditLogEntry.entity_id == str(recruiter_id),
-               AuditLogEntry.at <= at)
+        .where(
+            AuditLogEntry.entity == "accreditation",
+            AuditLogEntry.entity_id == str(recruiter_id),
+            AuditLogEntry.at <= at,
+        )
         .order_by(AuditLogEntry.seq)
     )
     state: dict | None = None

@@ -13,12 +13,26 @@ from registry.models.audits import AuditKind, AuditOutcome, Principle, Severity
 from registry.timeutil import today, utcnow
 
 
-def plan(session: Session, recruiter: Recruiter, *, kind: str, planned_date: date | None,
-         certification_body: str = "", lead_auditor: str = "", actor: str) -> Audit:
+def plan(
+    session: Session,
+    recruiter: Recruiter,
+    *,
+    kind: str,
+    planned_date: date | None,
+    certification_body: str = "",
+    lead_auditor: str = "",
+    actor: str,
+) -> Audit:
     if kind not in AuditKind.__members__:
         raise InvalidInput(f"unknown audit kind {kind!r}; one of: {', '.join(AuditKind)}", field="kind")
-    audit = Audit(recruiter_id=recruiter.id, kind=kind, planned_date=planned_date,
-                  certification_body=certification_body.strip(), lead_auditor=lead_auditor.strip(), created_by=actor)
+    audit = Audit(
+        recruiter_id=recruiter.id,
+        kind=kind,
+        planned_date=planned_date,
+        certification_body=certification_body.strip(),
+        lead_auditor=lead_auditor.strip(),
+        created_by=actor,
+    )
     session.add(audit)
     session.flush()
     return audit
@@ -27,12 +41,16 @@ def plan(session: Session, recruiter: Recruiter, *, kind: str, planned_date: dat
 def open_audit(session: Session, recruiter_id: int) -> Audit | None:
     """The most recent audit not yet performed, if any."""
     return session.scalars(
-        select(Audit).where(Audit.recruiter_id == recruiter_id, Audit.performed_date.is_(None))
-        .order_by(Audit.id.desc()).limit(1)
+        select(Audit)
+        .where(Audit.recruiter_id == recruiter_id, Audit.performed_date.is_(None))
+        .order_by(Audit.id.desc())
+        .limit(1)
     ).first()
 
 
-def record_outcome(session: Session, audit: Audit, *, performed_date: date, outcome: str, summary: str = "") -> Audit:
+def record_outcome(
+    session: Session, audit: Audit, *, performed_date: date, outcome: str, summary: str = ""
+) -> Audit:
     if outcome not in AuditOutcome.__members__:
         raise InvalidInput(f"unknown outcome {outcome!r}; one of: {', '.join(AuditOutcome)}", field="outcome")
     if performed_date > today():
@@ -44,7 +62,9 @@ def record_outcome(session: Session, audit: Audit, *, performed_date: date, outc
     return audit
 
 
-def default_due_date(severity: str, *, major_days: int, minor_days: int, start: date | None = None) -> date | None:
+def default_due_date(
+    severity: str, *, major_days: int, minor_days: int, start: date | None = None
+) -> date | None:
     start = start or today()
     if severity == Severity.major:
         return start + timedelta(days=major_days)
@@ -53,20 +73,39 @@ def default_due_date(severity: str, *, major_days: int, minor_days: int, start: 
     return None
 
 
-def add_finding(session: Session, audit: Audit, *, principle: str, severity: str, description: str,
-                corrective_action: str = "", due_date: date | None = None, report_id: int | None = None,
-                major_days: int = 90, minor_days: int = 180) -> Finding:
+def add_finding(
+    session: Session,
+    audit: Audit,
+    *,
+    principle: str,
+    severity: str,
+    description: str,
+    corrective_action: str = "",
+    due_date: date | None = None,
+    report_id: int | None = None,
+    major_days: int = 90,
+    minor_days: int = 180,
+) -> Finding:
     if principle not in Principle.__members__:
-        raise InvalidInput(f"unknown principle {principle!r}; one of: {', '.join(Principle)}", field="principle")
+        raise InvalidInput(
+            f"unknown principle {principle!r}; one of: {', '.join(Principle)}", field="principle"
+        )
     if severity not in Severity.__members__:
         raise InvalidInput(f"unknown severity {severity!r}; one of: {', '.join(Severity)}", field="severity")
     if not description.strip():
         raise InvalidInput("describe the finding", field="description")
     if due_date is None:
         due_date = default_due_date(severity, major_days=major_days, minor_days=minor_days)
-    finding = Finding(audit_id=audit.id, recruiter_id=audit.recruiter_id, principle=principle, severity=severity,
-                      description=description.strip(), corrective_action=corrective_action.strip(),
-                      due_date=due_date, report_id=report_id)
+    finding = Finding(
+        audit_id=audit.id,
+        recruiter_id=audit.recruiter_id,
+        principle=principle,
+        severity=severity,
+        description=description.strip(),
+        corrective_action=corrective_action.strip(),
+        due_date=due_date,
+        report_id=report_id,
+    )
     session.add(finding)
     session.flush()
     return finding

@@ -45,19 +45,29 @@ def verify_url(public_base_url: str, public_id: str) -> str:
     return f"{public_base_url.rstrip('/')}/verify/{public_id}"
 
 
-def for_recruiter(session: Session, recruiter: Recruiter, *, bot_username: str, public_base_url: str) -> Certificate:
+def for_recruiter(
+    session: Session, recruiter: Recruiter, *, bot_username: str, public_base_url: str
+) -> Certificate:
     """The certificate of an accredited recruiter; refused (Conflict) for any other status."""
     acc = accreditation.get(session, recruiter.id)
     if acc.status != AccreditationStatus.accredited or not acc.certificate_number:
-        raise Conflict(f"{recruiter.public_id} is {acc.status}: only an accredited recruiter has a certificate")
+        raise Conflict(
+            f"{recruiter.public_id} is {acc.status}: only an accredited recruiter has a certificate"
+        )
     if acc.valid_until is not None and acc.valid_until < today():
-        raise Conflict(f"the accreditation of {recruiter.public_id} ended on {acc.valid_until:%d %b %Y}; "
-                       "no certificate is issued for an expired accreditation")
+        raise Conflict(
+            f"the accreditation of {recruiter.public_id} ended on {acc.valid_until:%d %b %Y}; "
+            "no certificate is issued for an expired accreditation"
+        )
     licence = " ".join(x for x in (recruiter.licence_authority, recruiter.licence_number) if x)
     return Certificate(
-        public_id=recruiter.public_id, legal_name=recruiter.legal_name,
-        country=country_name(recruiter.country), licence=licence, number=acc.certificate_number,
-        valid_from=acc.valid_from, valid_until=acc.valid_until,
+        public_id=recruiter.public_id,
+        legal_name=recruiter.legal_name,
+        country=country_name(recruiter.country),
+        licence=licence,
+        number=acc.certificate_number,
+        valid_from=acc.valid_from,
+        valid_until=acc.valid_until,
         deep_link=deep_link(bot_username, recruiter.public_id),
         verify_url=verify_url(public_base_url, recruiter.public_id),
     )
@@ -107,15 +117,32 @@ def pdf(cert: Certificate) -> bytes:
     doc.set_font("Helvetica", "B", 20)
     doc.multi_cell(0, 10, _latin(cert.legal_name), align="C", new_x="LMARGIN", new_y="NEXT")
     doc.set_font("Helvetica", "", 12)
-    doc.multi_cell(0, 7, _latin(f"{cert.country}" + (f" - licence {cert.licence}" if cert.licence else "")),
-                   align="C", new_x="LMARGIN", new_y="NEXT")
+    doc.multi_cell(
+        0,
+        7,
+        _latin(f"{cert.country}" + (f" - licence {cert.licence}" if cert.licence else "")),
+        align="C",
+        new_x="LMARGIN",
+        new_y="NEXT",
+    )
     doc.ln(4)
-    doc.multi_cell(0, 7, "has been audited against the FairRecruit standard, including the Employer Pays "
-                         "Principle (no recruitment fees or related costs charged to jobseekers), and is "
-                         "accredited as an ethical labour recruiter.", align="C", new_x="LMARGIN", new_y="NEXT")
+    doc.multi_cell(
+        0,
+        7,
+        "has been audited against the FairRecruit standard, including the Employer Pays "
+        "Principle (no recruitment fees or related costs charged to jobseekers), and is "
+        "accredited as an ethical labour recruiter.",
+        align="C",
+        new_x="LMARGIN",
+        new_y="NEXT",
+    )
     doc.ln(6)
-    rows = [("Public id", cert.public_id), ("Certificate number", cert.number),
-            ("Valid from", cert.valid_from.strftime("%d %B %Y")), ("Valid until", cert.valid_until.strftime("%d %B %Y"))]
+    rows = [
+        ("Public id", cert.public_id),
+        ("Certificate number", cert.number),
+        ("Valid from", cert.valid_from.strftime("%d %B %Y")),
+        ("Valid until", cert.valid_until.strftime("%d %B %Y")),
+    ]
     for label, value in rows:
         doc.set_x(45)
         doc.set_font("Helvetica", "", 12)
@@ -127,13 +154,26 @@ def pdf(cert: Certificate) -> bytes:
     doc.image(io.BytesIO(qr_png(cert.deep_link)), x=80, y=y, w=50, h=50)
     doc.set_y(y + 52)
     doc.set_font("Helvetica", "", 10)
-    doc.cell(0, 6, "Scan to check this recruiter in the FairRecruit Telegram bot", align="C", new_x="LMARGIN", new_y="NEXT")
+    doc.cell(
+        0,
+        6,
+        "Scan to check this recruiter in the FairRecruit Telegram bot",
+        align="C",
+        new_x="LMARGIN",
+        new_y="NEXT",
+    )
     doc.set_font("Helvetica", "B", 11)
     doc.cell(0, 6, cert.verify_url, align="C", new_x="LMARGIN", new_y="NEXT", link=cert.verify_url)
     doc.set_font("Helvetica", "", 9)
     doc.set_text_color(71, 85, 105)
     doc.ln(4)
-    doc.multi_cell(0, 5, "The status shown by the registry is authoritative: accreditation can be suspended or "
-                         "withdrawn before the end of its validity. Always check the current status online.",
-                   align="C", new_x="LMARGIN", new_y="NEXT")
+    doc.multi_cell(
+        0,
+        5,
+        "The status shown by the registry is authoritative: accreditation can be suspended or "
+        "withdrawn before the end of its validity. Always check the current status online.",
+        align="C",
+        new_x="LMARGIN",
+        new_y="NEXT",
+    )
     return bytes(doc.output())

@@ -61,16 +61,25 @@ class NewKey:
     plaintext: str  # shown once, never stored
 
 
-def create_api_key(session: Session, company: Company, *, name: str = "", scopes: list[str] | None = None) -> NewKey:
+def create_api_key(
+    session: Session, company: Company, *, name: str = "", scopes: list[str] | None = None
+) -> NewKey:
     scopes = list(scopes or API_SCOPES)
     bad = [s for s in scopes if s not in API_SCOPES]
     if bad:
-        raise InvalidInput(f"unknown scope(s) {', '.join(bad)}; known: {', '.join(API_SCOPES)}", field="scopes")
+        raise InvalidInput(
+            f"unknown scope(s) {', '.join(bad)}; known: {', '.join(API_SCOPES)}", field="scopes"
+        )
     prefix = secrets.token_hex(4)
     secret = secrets.token_urlsafe(32)
     plaintext = f"{KEY_PREFIX}{prefix}_{secret}"
-    key = ApiKey(company_id=company.id, name=name.strip(), prefix=prefix, key_hash=hash_secret(plaintext),
-                 scopes=scopes)
+    key = ApiKey(
+        company_id=company.id,
+        name=name.strip(),
+        prefix=prefix,
+        key_hash=hash_secret(plaintext),
+        scopes=scopes,
+    )
     session.add(key)
     session.flush()
     return NewKey(key, plaintext)
@@ -80,7 +89,7 @@ def authenticate(session: Session, plaintext: str) -> ApiKey | None:
     """Find the key by its prefix and compare the hash in constant time; None when unknown or revoked."""
     if not plaintext or not plaintext.startswith(KEY_PREFIX):
         return None
-    rest = plaintext[len(KEY_PREFIX):]
+    rest = plaintext[len(KEY_PREFIX) :]
     prefix, _, _secret = rest.partition("_")
     key = session.scalars(select(ApiKey).where(ApiKey.prefix == prefix)).first()
     if key is None or key.revoked_at is not None:
@@ -107,15 +116,16 @@ class KeyInfo:
     last_used_at: datetime | None
 
 
-_KEY_BY_PREFIX = (select(ApiKey.id, ApiKey.company_id, ApiKey.key_hash, ApiKey.scopes, ApiKey.revoked_at,
-                         ApiKey.last_used_at).where(ApiKey.prefix == bindparam("prefix")))
+_KEY_BY_PREFIX = select(
+    ApiKey.id, ApiKey.company_id, ApiKey.key_hash, ApiKey.scopes, ApiKey.revoked_at, ApiKey.last_used_at
+).where(ApiKey.prefix == bindparam("prefix"))
 
 
 def authenticate_key(session: Session, plaintext: str) -> KeyInfo | None:
     """As `authenticate`, answering a light KeyInfo (one indexed lookup by prefix, constant-time compare)."""
     if not plaintext or not plaintext.startswith(KEY_PREFIX):
         return None
-    prefix, _, _secret = plaintext[len(KEY_PREFIX):].partition("_")
+    prefix, _, _secret = plaintext[len(KEY_PREFIX) :].partition("_")
     # Core on the session's connection: this runs on every API request, the ORM layer adds nothing here.
     row = session.connection().execute(_KEY_BY_PREFIX, {"prefix": prefix}).first()
     if row is None or row.revoked_at is not None:
@@ -137,9 +147,11 @@ def touch_key(session: Session, key_id: int, *, every_seconds: int = 60) -> bool
     """Record that a key was used (at most once a minute per key, so reads stay reads)."""
     now = utcnow()
     result = session.execute(
-        update(ApiKey).where(ApiKey.id == key_id,
-                             or_(ApiKey.last_used_at.is_(None),
-                                 ApiKey.last_used_at < now - timedelta(seconds=every_seconds)))
+        update(ApiKey)
+        .where(
+            ApiKey.id == key_id,
+            or_(ApiKey.last_used_at.is_(None), ApiKey.last_used_at < now - timedelta(seconds=every_seconds)),
+        )
         .values(last_used_at=now)
     )
     return bool(result.rowcount)
@@ -153,9 +165,11 @@ class UnknownRecruiters(NotFound):
 
     def __init__(self, public_ids: list[str]):
         shown = ", ".join(public_ids[:20]) + (" ..." if len(public_ids) > 20 else "")
-        super().__init__(f"{len(public_ids)} public id(s) not in the registry: {shown}; nothing was changed",
-                         field="ids")
+        super().__init__(
+            f"{len(public_ids)} public id(s) not in the registry: {shown}; nothing was changed", field="ids"
+        )
         self.public_ids = public_ids
+
 
 MAX_SUPPLIERS = 10_000
 
@@ -174,19 +188,31 @@ def _recruiter_ids(session: Session, public_ids: list[str]) -> dict[str, int]:
     return out
 
 
-def list_suppliers(session: Session, company_id: int, *, after: int | None = None, limit: int = 100) -> list[tuple]:
+def list_suppliers(
+    session: Session, company_id: int, *, after: int | None = None, limit: int = 100
+) -> list[tuple]:
     """(recruiter id, public id, legal name, country, added_at) of the company's suppliers, by recruiter id."""
-    stmt = (select(Recruiter.id, Recruiter.public_id, Recruiter.legal_name, Recruiter.country, SupplierLink.added_at)
-            .join(SupplierLink, SupplierLink.recruiter_id == Recruiter.id)
-            .where(SupplierLink.company_id == company_id).order_by(Recruiter.id).limit(limit))
+    stmt = (
+        select(
+            Recruiter.id, Recruiter.public_id, Recruiter.legal_name, Recruiter.country, SupplierLink.added_at
+        )
+        .join(SupplierLink, SupplierLink.recruiter_id == Recruiter.id)
+        .where(SupplierLink.company_id == company_id)
+        .order_by(Recruiter.id)
+        .limit(limit)
+    )
     if after is not None:
         stmt = stmt.where(Recruiter.id > after)
     return list(session.execute(stmt))
 
 
 def count_suppliers(session: Session, company_id: int) -> int:
-    return session.scalar(select(func.count()).select_from(SupplierLink)
-                          .where(SupplierLink.company_id == company_id)) or 0
+    return (
+        session.scalar(
+            select(func.count()).select_from(SupplierLink).where(SupplierLink.company_id == company_id)
+        )
+        or 0
+    )
 
 
 def replace_suppliers(session: Session, company: Company, public_ids: list[str]) -> dict:
@@ -198,12 +224,17 @@ def replace_suppliers(session: Session, company: Company, public_ids: list[str])
     if unknown:
         raise UnknownRecruiters(unknown)
     wanted = set(ids.values())
-    current = set(session.scalars(select(SupplierLink.recruiter_id).where(SupplierLink.company_id == company.id)))
+    current = set(
+        session.scalars(select(SupplierLink.recruiter_id).where(SupplierLink.company_id == company.id))
+    )
     removed = current - wanted
     added = wanted - current
     if removed:
-        for link in session.scalars(select(SupplierLink).where(SupplierLink.company_id == company.id,
-                                                               SupplierLink.recruiter_id.in_(removed))):
+        for link in session.scalars(
+            select(SupplierLink).where(
+                SupplierLink.company_id == company.id, SupplierLink.recruiter_id.in_(removed)
+            )
+        ):
             session.delete(link)
     now = utcnow()
     for rid in sorted(added):
@@ -238,14 +269,19 @@ def remove_supplier(session: Session, company: Company, public_id: str) -> None:
     session.flush()
 
 
-def supplier_report(session: Session, company_id: int, *, window_days: int = 180, min_reporters: int = 3) -> list[dict]:
+def supplier_report(
+    session: Session, company_id: int, *, window_days: int = 180, min_reporters: int = 3
+) -> list[dict]:
     """Every supplier with its status and risks (set-based), ordered by public id."""
     from registry.services import verification
 
-    rows = session.execute(select(SupplierLink.recruiter_id, SupplierLink.added_at)
-                           .where(SupplierLink.company_id == company_id)).all()
+    rows = session.execute(
+        select(SupplierLink.recruiter_id, SupplierLink.added_at).where(SupplierLink.company_id == company_id)
+    ).all()
     added = dict(rows)
-    summary = verification.summaries(session, list(added), window_days=window_days, min_reporters=min_reporters)
+    summary = verification.summaries(
+        session, list(added), window_days=window_days, min_reporters=min_reporters
+    )
     out = [{**s, "added_at": added[rid]} for rid, s in summary.items()]
     out.sort(key=lambda s: s["public_id"])
     return out
@@ -263,8 +299,13 @@ class NewWebhook:
 
 
 def list_webhooks(session: Session, company_id: int) -> list[WebhookEndpoint]:
-    return list(session.scalars(select(WebhookEndpoint).where(WebhookEndpoint.company_id == company_id)
-                                .order_by(WebhookEndpoint.id)))
+    return list(
+        session.scalars(
+            select(WebhookEndpoint)
+            .where(WebhookEndpoint.company_id == company_id)
+            .order_by(WebhookEndpoint.id)
+        )
+    )
 
 
 def check_webhook_url(url: str, *, production: bool) -> str:
@@ -293,13 +334,15 @@ def check_webhook_url(url: str, *, production: bool) -> str:
     return url
 
 
-def create_webhook(session: Session, company: Company, *, url: str, events: list[str] | None = None,
-                   production: bool = False) -> NewWebhook:
+def create_webhook(
+    session: Session, company: Company, *, url: str, events: list[str] | None = None, production: bool = False
+) -> NewWebhook:
     events = list(dict.fromkeys(events or WEBHOOK_EVENTS))
     bad = [e for e in events if e not in WEBHOOK_EVENTS]
     if bad:
-        raise InvalidInput(f"unknown event type(s) {', '.join(bad)}; known: {', '.join(WEBHOOK_EVENTS)}",
-                           field="events")
+        raise InvalidInput(
+            f"unknown event type(s) {', '.join(bad)}; known: {', '.join(WEBHOOK_EVENTS)}", field="events"
+        )
     url = check_webhook_url(url, production=production)
     existing = list_webhooks(session, company.id)
     if any(w.url == url for w in existing):
@@ -323,9 +366,13 @@ def get_webhook(session: Session, company_id: int, webhook_id: int) -> WebhookEn
 def delete_webhook(session: Session, company_id: int, webhook_id: int) -> None:
     endpoint = get_webhook(session, company_id, webhook_id)
     # Undelivered messages to this endpoint go with it.
-    session.execute(delete(OutboxMessage).where(OutboxMessage.channel == "webhook",
-                                                OutboxMessage.target_id == endpoint.id,
-                                                OutboxMessage.status == "pending"))
+    session.execute(
+        delete(OutboxMessage).where(
+            OutboxMessage.channel == "webhook",
+            OutboxMessage.target_id == endpoint.id,
+            OutboxMessage.status == "pending",
+        )
+    )
     session.delete(endpoint)
     session.flush()
 
@@ -337,16 +384,32 @@ def send_test_event(session: Session, company_id: int, webhook_id: int) -> Outbo
     endpoint = get_webhook(session, company_id, webhook_id)
     now = utcnow()
     message = OutboxMessage(
-        message_id=outbox.new_message_id(), channel="webhook", target_id=endpoint.id,
+        message_id=outbox.new_message_id(),
+        channel="webhook",
+        target_id=endpoint.id,
         event_type=outbox.STATUS_CHANGED,
-        payload={"type": outbox.STATUS_CHANGED, "created_at": iso(now), "test": True,
-                 "data": {"test": True,
-                          "recruiter": {"public_id": "RA-TEST2", "legal_name": "Example Placement Services",
-                                        "country": "NP"},
-                          "from": "accredited", "to": "suspended",
-                          "reason": "test delivery requested through the API", "at": iso(now),
-                          "valid_until": None}},
-        status="pending", attempts=0, next_attempt_at=now, created_at=now,
+        payload={
+            "type": outbox.STATUS_CHANGED,
+            "created_at": iso(now),
+            "test": True,
+            "data": {
+                "test": True,
+                "recruiter": {
+                    "public_id": "RA-TEST2",
+                    "legal_name": "Example Placement Services",
+                    "country": "NP",
+                },
+                "from": "accredited",
+                "to": "suspended",
+                "reason": "test delivery requested through the API",
+                "at": iso(now),
+                "valid_until": None,
+            },
+        },
+        status="pending",
+        attempts=0,
+        next_attempt_at=now,
+        created_at=now,
     )
     session.add(message)
     session.flush()
@@ -363,8 +426,12 @@ def fee_stats(session: Session, recruiter_id: int, *, min_bucket: int = MIN_BUCK
     """Fee reports about one recruiter aggregated by category and by corridor; buckets with fewer
     than `min_bucket` reports are suppressed (k-anonymity). No individual report is exposed."""
     counted = (FeeReport.recruiter_id == recruiter_id, FeeReport.triage_status.in_(("new", "substantiated")))
-    stats = (func.count(FeeReport.id), func.sum(FeeReport.amount_usd), func.count(FeeReport.amount_usd),
-             func.sum(case((FeeReport.triage_status == "substantiated", 1), else_=0)))
+    stats = (
+        func.count(FeeReport.id),
+        func.sum(FeeReport.amount_usd),
+        func.count(FeeReport.amount_usd),
+        func.sum(case((FeeReport.triage_status == "substantiated", 1), else_=0)),
+    )
 
     def buckets(*keys):
         rows = session.execute(select(*keys, *stats).where(*counted).group_by(*keys).order_by(*keys)).all()
@@ -375,9 +442,15 @@ def fee_stats(session: Session, recruiter_id: int, *, min_bucket: int = MIN_BUCK
                 suppressed += 1
                 continue
             total = Decimal(total or 0)
-            shown.append({"key": key, "reports": int(n), "substantiated": int(n_subst or 0),
-                          "total_usd": str(total.quantize(Decimal("0.01"))) if n_usd else None,
-                          "average_usd": str((total / n_usd).quantize(Decimal("0.01"))) if n_usd else None})
+            shown.append(
+                {
+                    "key": key,
+                    "reports": int(n),
+                    "substantiated": int(n_subst or 0),
+                    "total_usd": str(total.quantize(Decimal("0.01"))) if n_usd else None,
+                    "average_usd": str((total / n_usd).quantize(Decimal("0.01"))) if n_usd else None,
+                }
+            )
         return shown, suppressed
 
     by_category, sup_cat = buckets(FeeReport.category)
@@ -385,7 +458,8 @@ def fee_stats(session: Session, recruiter_id: int, *, min_bucket: int = MIN_BUCK
     return {
         "min_bucket_size": min_bucket,
         "by_category": [{"category": b.pop("key")[0], **b} for b in by_category],
-        "by_corridor": [{"origin": (k := b.pop("key"))[0] or None, "destination": k[1] or None, **b}
-                        for b in by_corridor],
+        "by_corridor": [
+            {"origin": (k := b.pop("key"))[0] or None, "destination": k[1] or None, **b} for b in by_corridor
+        ],
         "suppressed_buckets": sup_cat + sup_cor,
     }

@@ -14,7 +14,11 @@ from registry.errors import InvalidInput
 def _territories() -> dict[str, str]:
     names = Locale("en").territories
     # Two-letter codes only (regions such as "001" are numeric); drop deprecated/exceptional ones.
-    return {k: v for k, v in names.items() if len(k) == 2 and k.isalpha() and k not in {"ZZ", "EU", "EZ", "UN", "QO"}}
+    return {
+        k: v
+        for k, v in names.items()
+        if len(k) == 2 and k.isalpha() and k not in {"ZZ", "EU", "EZ", "UN", "QO"}
+    }
 
 
 def country_name(code: str, locale: str = "en") -> str:
@@ -52,5 +56,7 @@ def _currencies() -> frozenset[str]:
 def require_currency(code: str) -> str:
     c = (code or "").strip().upper()
     if len(c) != 3 or c not in _currencies():
-        raise InvalidInput(f"{code!r} is not an ISO 4217 currency code (e.g. NPR, USD, QAR)", field="currency")
+        raise InvalidInput(
+            f"{code!r} is not an ISO 4217 currency code (e.g. NPR, USD, QAR)", field="currency"
+        )
     return c

@@ -59,7 +59,8 @@ def status_counts(session: Session) -> dict[str, int]:
 def overdue_actions(session: Session, as_of: date) -> tuple[int, int]:
     """(open corrective actions past their due date, of which major)."""
     rows = session.execute(
-        select(Finding.severity, func.count()).where(Finding.closed_at.is_(None), Finding.due_date < as_of)
+        select(Finding.severity, func.count())
+        .where(Finding.closed_at.is_(None), Finding.due_date < as_of)
         .group_by(Finding.severity)
     ).all()
     by = dict(rows)
@@ -67,17 +68,22 @@ def overdue_actions(session: Session, as_of: date) -> tuple[int, int]:
 
 
 def audits_due(session: Session, as_of: date, days: int = 30) -> int:
-    return session.scalar(
-        select(func.count()).select_from(Audit)
-        .where(Audit.performed_date.is_(None), Audit.planned_date <= as_of + timedelta(days=days))
-    ) or 0
+    return (
+        session.scalar(
+            select(func.count())
+            .select_from(Audit)
+            .where(Audit.performed_date.is_(None), Audit.planned_date <= as_of + timedelta(days=days))
+        )
+        or 0
+    )
 
 
 def reports_by_month(session: Session, months: list[str]) -> dict[str, dict[str, int]]:
     start = datetime.strptime(months[0], "%Y-%m").replace(tzinfo=UTC)
     m = _month_expr(session, FeeReport.created_at)
     rows = session.execute(
-        select(m, FeeReport.category, func.count()).where(FeeReport.created_at >= start)
+        select(m, FeeReport.category, func.count())
+        .where(FeeReport.created_at >= start)
         .group_by(m, FeeReport.category)
     ).all()
     out: dict[str, dict[str, int]] = {mm: {} for mm in months}
@@ -93,13 +99,15 @@ def usd_by_corridor(session: Session, limit: int = 8) -> list[tuple[str, Decimal
         select(FeeReport.origin_country, FeeReport.destination_country, total, func.count())
         .where(FeeReport.amount_usd.is_not(None))
         .group_by(FeeReport.origin_country, FeeReport.destination_country)
-        .order_by(total.desc()).limit(limit)
+        .order_by(total.desc())
+        .limit(limit)
     ).all()
     return [(f"{o or '?'}→{d or '?'}", Decimal(str(usd or 0)), n) for o, d, usd, n in rows]
 
 
-def status_by_month(session: Session, months: list[str], current: dict[str, int] | None = None
-                    ) -> dict[str, dict[str, int]]:
+def status_by_month(
+    session: Session, months: list[str], current: dict[str, int] | None = None
+) -> dict[str, dict[str, int]]:
     """Recruiters per accreditation status at the end of each month, from the state machine's history.
 
     Walks backwards from today's counts: each move in a month added one to its target state and took
@@ -147,11 +155,21 @@ class ChartCache:
         self._lock = threading.Lock()
 
     def get(self, session: Session, as_of: date, months: int, counts: dict[str, int]) -> Charts:
-        last_event = session.execute(select(AccreditationEvent.id, AccreditationEvent.at)
-                                     .order_by(AccreditationEvent.id.desc()).limit(1)).first()
-        last_report = session.execute(select(FeeReport.id, FeeReport.created_at)
-                                      .order_by(FeeReport.id.desc()).limit(1)).first()
-        stamp = (str(session.get_bind().url), as_of, months, tuple(last_event or ()), tuple(last_report or ()))
+        last_event = session.execute(
+            select(AccreditationEvent.id, AccreditationEvent.at)
+            .order_by(AccreditationEvent.id.desc())
+            .limit(1)
+        ).first()
+        last_report = session.execute(
+            select(FeeReport.id, FeeReport.created_at).order_by(FeeReport.id.desc()).limit(1)
+        ).first()
+        stamp = (
+            str(session.get_bind().url),
+            as_of,
+            months,
+            tuple(last_event or ()),
+            tuple(last_report or ()),
+        )
         with self._lock:
             hit = self._data.get(stamp)
         if hit is not None:
@@ -164,29 +182,42 @@ class ChartCache:
         return charts
 
 
-def build_charts(session: Session, *, as_of: date, months: int = 12, counts: dict[str, int] | None = None) -> Charts:
+def build_charts(
+    session: Session, *, as_of: date, months: int = 12, counts: dict[str, int] | None = None
+) -> Charts:
     month_keys = last_months(months, as_of)
-    return Charts(month_keys, reports_by_month(session, month_keys), usd_by_corridor(session),
-                  status_by_month(session, month_keys, counts))
+    return Charts(
+        month_keys,
+        reports_by_month(session, month_keys),
+        usd_by_corridor(session),
+        status_by_month(session, month_keys, counts),
+    )
 
 
-def build(session: Session, *, as_of: date | None = None, months: int = 12, cache: ChartCache | None = None
-          ) -> Dashboard:
+def build(
+    session: Session, *, as_of: date | None = None, months: int = 12, cache: ChartCache | None = None
+) -> Dashboard:
     """Every figure of the dashboard; the charts come from `cache` when nothing changed since."""
     as_of = as_of or today()
     counts = status_counts(session)
     overdue, overdue_major = overdue_actions(session, as_of)
-    charts = cache.get(session, as_of, months, counts) if cache is not None else \
-        build_charts(session, as_of=as_of, months=months, counts=counts)
+    charts = (
+        cache.get(session, as_of, months, counts)
+        if cache is not None
+        else build_charts(session, as_of=as_of, months=months, counts=counts)
+    )
     return Dashboard(
         status_counts=counts,
         total_recruiters=sum(counts.values()),
-        open_alerts=session.scalar(select(func.count()).select_from(Alert).where(Alert.resolved_at.is_(None))) or 0,
+        open_alerts=session.scalar(select(func.count()).select_from(Alert).where(Alert.resolved_at.is_(None)))
+        or 0,
         overdue_actions=overdue,
         overdue_major=overdue_major,
         audits_due_30=audits_due(session, as_of),
-        reports_new=session.scalar(select(func.count()).select_from(FeeReport)
-                                   .where(FeeReport.triage_status == TriageStatus.new)) or 0,
+        reports_new=session.scalar(
+            select(func.count()).select_from(FeeReport).where(FeeReport.triage_status == TriageStatus.new)
+        )
+        or 0,
         months=charts.months,
         reports_by_month=charts.reports_by_month,
         usd_by_corridor=charts.usd_by_corridor,

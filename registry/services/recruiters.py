@@ -67,7 +67,9 @@ class RecruiterInput(BaseModel):
 
 
 def get_by_public_id(session: Session, public_id: str) -> Recruiter:
-    rec = session.scalars(select(Recruiter).where(Recruiter.public_id == normalize_public_id(public_id))).first()
+    rec = session.scalars(
+        select(Recruiter).where(Recruiter.public_id == normalize_public_id(public_id))
+    ).first()
     if rec is None:
         raise NotFound(f"no recruiter with public id {public_id!r}")
     return rec
@@ -93,7 +95,10 @@ def _unique_public_id(session: Session) -> str:
 
 
 def _set_corridors(session: Session, rec: Recruiter, corridors: list[tuple[str, str]]) -> None:
-    existing = {(c.origin, c.destination): c for c in session.scalars(select(Corridor).where(Corridor.recruiter_id == rec.id))}
+    existing = {
+        (c.origin, c.destination): c
+        for c in session.scalars(select(Corridor).where(Corridor.recruiter_id == rec.id))
+    }
     wanted = set(corridors)
     for key, c in existing.items():
         if key not in wanted:
@@ -130,16 +135,34 @@ def create(session: Session, data: RecruiterInput, *, actor: str) -> Recruiter:
     session.flush()
     now = utcnow()
     session.add(Accreditation(recruiter_id=rec.id, status=AccreditationStatus.applicant, since=now))
-    session.add(AccreditationEvent(recruiter_id=rec.id, from_status=None, to_status=AccreditationStatus.applicant,
-                                   at=now, actor=actor, reason="registered as applicant"))
+    session.add(
+        AccreditationEvent(
+            recruiter_id=rec.id,
+            from_status=None,
+            to_status=AccreditationStatus.applicant,
+            at=now,
+            actor=actor,
+            reason="registered as applicant",
+        )
+    )
     _set_corridors(session, rec, data.corridors)
     session.flush()
     return rec
 
 
 def update(session: Session, rec: Recruiter, data: RecruiterInput, *, actor: str) -> Recruiter:
-    for field in ("legal_name", "other_names", "country", "licence_authority", "licence_number", "sectors",
-                  "contact_email", "contact_phone", "website", "address"):
+    for field in (
+        "legal_name",
+        "other_names",
+        "country",
+        "licence_authority",
+        "licence_number",
+        "sectors",
+        "contact_email",
+        "contact_phone",
+        "website",
+        "address",
+    ):
         value = getattr(data, field)
         if getattr(rec, field) != value:
             setattr(rec, field, value)
@@ -155,9 +178,14 @@ def update(session: Session, rec: Recruiter, data: RecruiterInput, *, actor: str
 
 
 def corridors_of(session: Session, recruiter_id: int) -> list[tuple[str, str]]:
-    return [tuple(r) for r in session.execute(
-        select(Corridor.origin, Corridor.destination).where(Corridor.recruiter_id == recruiter_id)
-        .order_by(Corridor.origin, Corridor.destination))]
+    return [
+        tuple(r)
+        for r in session.execute(
+            select(Corridor.origin, Corridor.destination)
+            .where(Corridor.recruiter_id == recruiter_id)
+            .order_by(Corridor.origin, Corridor.destination)
+        )
+    ]
 
 
 # --- search -----------------------------------------------------------------------------------
@@ -208,7 +236,9 @@ def search_recruiters(
 _licence_cache = search.CandidateCache()
 
 
-def search_licence_records(session: Session, query: str, limit: int = 5, cutoff: float = 75.0) -> list[LicenceRecord]:
+def search_licence_records(
+    session: Session, query: str, limit: int = 5, cutoff: float = 75.0
+) -> list[LicenceRecord]:
     """Rows of the imported government licence registers matching a licence number or a name."""
     q = " ".join((query or "").split())
     if not q:
@@ -224,7 +254,9 @@ def search_licence_records(session: Session, query: str, limit: int = 5, cutoff:
     )
     stamp = tuple(
         session.execute(
-            select(func.count(LicenceRecord.id), func.max(LicenceRecord.imported_at), func.max(LicenceRecord.id))
+            select(
+                func.count(LicenceRecord.id), func.max(LicenceRecord.imported_at), func.max(LicenceRecord.id)
+            )
         ).one()
     )
     index = _licence_cache.get(

@@ -56,7 +56,9 @@ class FxTable:
         with open(path, newline="", encoding="utf-8") as f:
             lines = (line for line in f if not line.startswith("#"))
             for r in csv.DictReader(lines):
-                rows.append((date.fromisoformat(r["date"]), r["currency"].upper(), Decimal(r["usd_per_unit"])))
+                rows.append(
+                    (date.fromisoformat(r["date"]), r["currency"].upper(), Decimal(r["usd_per_unit"]))
+                )
         return cls(rows)
 
     def currencies(self) -> set[str]:
@@ -108,7 +110,9 @@ def parse_amount(value) -> Decimal:
     return amount.quantize(Decimal("0.01"), rounding=ROUND_HALF_UP)
 
 
-def validate(data: ReportInput, fx: FxTable, *, on: date | None = None) -> tuple[Decimal, str, Decimal | None]:
+def validate(
+    data: ReportInput, fx: FxTable, *, on: date | None = None
+) -> tuple[Decimal, str, Decimal | None]:
     if data.category not in FeeCategory.__members__:
         raise InvalidInput(f"unknown fee category {data.category!r}", field="category")
     amount = parse_amount(data.amount)
@@ -133,8 +137,14 @@ def validate(data: ReportInput, fx: FxTable, *, on: date | None = None) -> tuple
 
 def reports_today(session: Session, reporter_key: str, now: datetime | None = None) -> int:
     since = (now or utcnow()) - timedelta(days=1)
-    return session.scalar(select(func.count()).select_from(FeeReport)
-                          .where(FeeReport.reporter_key == reporter_key, FeeReport.created_at >= since)) or 0
+    return (
+        session.scalar(
+            select(func.count())
+            .select_from(FeeReport)
+            .where(FeeReport.reporter_key == reporter_key, FeeReport.created_at >= since)
+        )
+        or 0
+    )
 
 
 class LimitReached(Conflict):
@@ -142,8 +152,15 @@ class LimitReached(Conflict):
     status = 429
 
 
-def submit(session: Session, data: ReportInput, *, reporter_key: str | None, submission_key: str, fx: FxTable,
-           daily_limit: int | None = None) -> tuple[FeeReport, bool]:
+def submit(
+    session: Session,
+    data: ReportInput,
+    *,
+    reporter_key: str | None,
+    submission_key: str,
+    fx: FxTable,
+    daily_limit: int | None = None,
+) -> tuple[FeeReport, bool]:
     """Store a fee report once. Returns (report, created); a repeated submission_key returns the first one.
 
     Commit is the caller's; the case code may be shown only after it succeeded.
@@ -157,11 +174,22 @@ def submit(session: Session, data: ReportInput, *, reporter_key: str | None, sub
     if data.recruiter_id is not None and session.get(Recruiter, data.recruiter_id) is None:
         raise InvalidInput("unknown recruiter", field="recruiter")
     report = FeeReport(
-        case_code=new_case_code(), submission_key=submission_key, recruiter_id=data.recruiter_id,
-        recruiter_text=data.recruiter_text.strip()[:300], category=data.category, amount=amount, currency=currency,
-        amount_usd=usd, paid_on=data.paid_on, origin_country=(data.origin_country or "").upper(),
-        destination_country=data.destination_country.upper(), channel=data.channel, reporter_key=reporter_key,
-        free_text=(data.free_text or None), receipt_file_id=data.receipt_file_id, consent_at=utcnow(),
+        case_code=new_case_code(),
+        submission_key=submission_key,
+        recruiter_id=data.recruiter_id,
+        recruiter_text=data.recruiter_text.strip()[:300],
+        category=data.category,
+        amount=amount,
+        currency=currency,
+        amount_usd=usd,
+        paid_on=data.paid_on,
+        origin_country=(data.origin_country or "").upper(),
+        destination_country=data.destination_country.upper(),
+        channel=data.channel,
+        reporter_key=reporter_key,
+        free_text=(data.free_text or None),
+        receipt_file_id=data.receipt_file_id,
+        consent_at=utcnow(),
     )
     try:
         with session.begin_nested():
@@ -169,7 +197,9 @@ def submit(session: Session, data: ReportInput, *, reporter_key: str | None, sub
             session.flush()
     except IntegrityError:
         # A concurrent delivery of the same submission won the race: return that one.
-        existing = session.scalars(select(FeeReport).where(FeeReport.submission_key == submission_key)).first()
+        existing = session.scalars(
+            select(FeeReport).where(FeeReport.submission_key == submission_key)
+        ).first()
         if existing is None:
             raise
         return existing, False
@@ -177,8 +207,14 @@ def submit(session: Session, data: ReportInput, *, reporter_key: str | None, sub
 
 
 def cases_of(session: Session, reporter_key: str) -> list[FeeReport]:
-    return list(session.scalars(select(FeeReport).where(FeeReport.reporter_key == reporter_key)
-                                .order_by(FeeReport.created_at.desc()).limit(50)))
+    return list(
+        session.scalars(
+            select(FeeReport)
+            .where(FeeReport.reporter_key == reporter_key)
+            .order_by(FeeReport.created_at.desc())
+            .limit(50)
+        )
+    )
 
 
 def forget_chat(session: Session, *, chat_id: int, reporter_key: str) -> dict:
@@ -187,10 +223,14 @@ def forget_chat(session: Session, *, chat_id: int, reporter_key: str) -> dict:
     The reports themselves stay, unlinked, so aggregates and open cases keep their evidence value.
     """
     followers = session.execute(delete(Follower).where(Follower.chat_id == chat_id)).rowcount or 0
-    erased = session.execute(
-        update(FeeReport).where(FeeReport.reporter_key == reporter_key)
-        .values(reporter_key=None, free_text=None, receipt_file_id=None, erased_at=utcnow())
-    ).rowcount or 0
+    erased = (
+        session.execute(
+            update(FeeReport)
+            .where(FeeReport.reporter_key == reporter_key)
+            .values(reporter_key=None, free_text=None, receipt_file_id=None, erased_at=utcnow())
+        ).rowcount
+        or 0
+    )
     from registry.models import ChatPreference
 
     session.execute(delete(ChatPreference).where(ChatPreference.reporter_key == reporter_key))
@@ -207,12 +247,15 @@ def get(session: Session, report_id: int) -> FeeReport:
     return r
 
 
-def triage(session: Session, report: FeeReport, *, status: str, note: str, actor: str,
-           major_days: int = 90) -> Finding | None:
+def triage(
+    session: Session, report: FeeReport, *, status: str, note: str, actor: str, major_days: int = 90
+) -> Finding | None:
     """Decide a report. A substantiated report becomes a major P1 finding (on a special audit if none is open)."""
     if status not in TriageStatus.__members__ or status == TriageStatus.new:
-        raise InvalidInput(f"choose substantiated, unsubstantiated, duplicate or out_of_scope, not {status!r}",
-                           field="status")
+        raise InvalidInput(
+            f"choose substantiated, unsubstantiated, duplicate or out_of_scope, not {status!r}",
+            field="status",
+        )
     if report.triage_status != TriageStatus.new:
         raise Conflict(f"case {report.case_code} was already triaged as {report.triage_status}")
     if not (note or "").strip():
@@ -224,46 +267,83 @@ def triage(session: Session, report: FeeReport, *, status: str, note: str, actor
     finding = None
     if status == TriageStatus.substantiated:
         if report.recruiter_id is None:
-            raise InvalidInput("link the report to a registered recruiter before substantiating it", field="status")
+            raise InvalidInput(
+                "link the report to a registered recruiter before substantiating it", field="status"
+            )
         finding = substantiated_finding(session, report, actor=actor, major_days=major_days)
     session.flush()
     return finding
 
 
-def substantiated_finding(session: Session, report: FeeReport, *, actor: str, major_days: int = 90) -> Finding:
+def substantiated_finding(
+    session: Session, report: FeeReport, *, actor: str, major_days: int = 90
+) -> Finding:
     """The major P1 finding for a substantiated report (idempotent: one finding per report)."""
     existing = session.scalars(select(Finding).where(Finding.report_id == report.id)).first()
     if existing is not None:
         return existing
     audit = audit_service.open_audit(session, report.recruiter_id)
     if audit is None:
-        audit = Audit(recruiter_id=report.recruiter_id, kind=AuditKind.special, planned_date=today(),
-                      certification_body="", lead_auditor="", created_by=actor,
-                      summary=f"special audit opened for substantiated fee report {report.case_code}")
+        audit = Audit(
+            recruiter_id=report.recruiter_id,
+            kind=AuditKind.special,
+            planned_date=today(),
+            certification_body="",
+            lead_auditor="",
+            created_by=actor,
+            summary=f"special audit opened for substantiated fee report {report.case_code}",
+        )
         session.add(audit)
         session.flush()
     return audit_service.add_finding(
-        session, audit, principle=Principle.P1, severity=Severity.major,
-        description=(f"Substantiated worker report {report.case_code}: {report.category} of "
-                     f"{report.amount} {report.currency} charged to a jobseeker (Employer Pays Principle)"),
+        session,
+        audit,
+        principle=Principle.P1,
+        severity=Severity.major,
+        description=(
+            f"Substantiated worker report {report.case_code}: {report.category} of "
+            f"{report.amount} {report.currency} charged to a jobseeker (Employer Pays Principle)"
+        ),
         corrective_action="Repay the worker in full and stop charging the fee",
-        report_id=report.id, major_days=major_days,
+        report_id=report.id,
+        major_days=major_days,
     )
 
 
-def add_repayment(session: Session, report: FeeReport, *, state: str, amount, currency: str, on_date: date,
-                  note: str = "", actor: str) -> RepaymentEntry:
+def add_repayment(
+    session: Session,
+    report: FeeReport,
+    *,
+    state: str,
+    amount,
+    currency: str,
+    on_date: date,
+    note: str = "",
+    actor: str,
+) -> RepaymentEntry:
     if state not in RepaymentState.__members__:
         raise InvalidInput(f"state must be claimed, verified or repaid, not {state!r}", field="state")
     if on_date > today():
         raise InvalidInput("the date cannot be in the future", field="on_date")
-    entry = RepaymentEntry(report_id=report.id, state=state, amount=parse_amount(amount),
-                           currency=require_currency(currency), on_date=on_date, note=note.strip(), created_by=actor)
+    entry = RepaymentEntry(
+        report_id=report.id,
+        state=state,
+        amount=parse_amount(amount),
+        currency=require_currency(currency),
+        on_date=on_date,
+        note=note.strip(),
+        created_by=actor,
+    )
     session.add(entry)
     session.flush()
     return entry
 
 
 def ledger(session: Session, report_id: int) -> list[RepaymentEntry]:
-    return list(session.scalars(select(RepaymentEntry).where(RepaymentEntry.report_id == report_id)
-                                .order_by(RepaymentEntry.on_date, RepaymentEntry.id)))
+    return list(
+        session.scalars(
+            select(RepaymentEntry)
+            .where(RepaymentEntry.report_id == report_id)
+            .order_by(RepaymentEntry.on_date, RepaymentEntry.id)
+        )
+    )

@@ -43,7 +43,9 @@ def create(session: Session, *, email: str, role: str, password: str) -> User:
     if role not in Role.__members__:
         raise InvalidInput(f"unknown role {role!r}; one of: {', '.join(Role)}", field="role")
     if len(password or "") < MIN_PASSWORD_LENGTH:
-        raise InvalidInput(f"the password must have at least {MIN_PASSWORD_LENGTH} characters", field="password")
+        raise InvalidInput(
+            f"the password must have at least {MIN_PASSWORD_LENGTH} characters", field="password"
+        )
     if session.scalars(select(User).where(User.email == email)).first() is not None:
         raise Conflict(f"a user with e-mail {email} already exists", field="email")
     user = User(email=email, role=role, password_hash=hash_password(password))
@@ -75,8 +77,15 @@ class LoginResult:
         return self.locked_until is not None
 
 
-def authenticate(session: Session, email: str, password: str, *, max_failures: int = 5, lock_minutes: int = 15,
-                 now: datetime | None = None) -> LoginResult:
+def authenticate(
+    session: Session,
+    email: str,
+    password: str,
+    *,
+    max_failures: int = 5,
+    lock_minutes: int = 15,
+    now: datetime | None = None,
+) -> LoginResult:
     """Check a login. Consecutive failures lock the account for `lock_minutes` after `max_failures`.
 
     Unknown and inactive accounts cost the same hashing time as real ones and say nothing more.

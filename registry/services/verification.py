@@ -56,7 +56,7 @@ def value_batches(dialect: str, values: list) -> Iterable:
         yield json.dumps(list(values))
     else:
         for start in range(0, len(values), CHUNK):
-            yield values[start:start + CHUNK]
+            yield values[start : start + CHUNK]
 
 
 def dialect_of(session: Session) -> str:
@@ -79,8 +79,12 @@ def risks_of(row: dict) -> list[str]:
     """Plain-language risk flags for a status summary (used by the supplier report)."""
     risks = []
     status = row["status"]
-    if status in (AccreditationStatus.suspended, AccreditationStatus.withdrawn, AccreditationStatus.rejected,
-                  AccreditationStatus.expired):
+    if status in (
+        AccreditationStatus.suspended,
+        AccreditationStatus.withdrawn,
+        AccreditationStatus.rejected,
+        AccreditationStatus.expired,
+    ):
         risks.append(f"accreditation_{status}")
     elif status == AccreditationStatus.applicant:
         risks.append("not_accredited")
@@ -98,25 +102,54 @@ def _summary_select():
     """The summary SELECT, built once (statement construction costs more than running it for one row)."""
     r = Recruiter
     since = bindparam("since")
-    last_audit = (select(func.max(Audit.performed_date)).where(Audit.recruiter_id == r.id)
-                  .correlate(r).scalar_subquery())
-    open_majors = (select(func.count(Finding.id))
-                   .where(Finding.recruiter_id == r.id, Finding.severity == "major", Finding.closed_at.is_(None))
-                   .correlate(r).scalar_subquery())
-    window = and_(FeeReport.recruiter_id == r.id, FeeReport.created_at >= since,
-                  FeeReport.triage_status.in_(COUNTING_TRIAGE))
-    reports = select(func.count(FeeReport.id)).where(window).correlate(r).scalar_subquery()
-    reporters = select(func.count(func.distinct(FeeReport.reporter_key))).where(window).correlate(r).scalar_subquery()
-    substantiated = (select(func.count(FeeReport.id))
-                     .where(window, FeeReport.triage_status == TriageStatus.substantiated.value)
-                     .correlate(r).scalar_subquery())
-    return (
-        select(r.id, r.public_id, r.legal_name, r.other_names, r.country, r.licence_authority, r.licence_number,
-               r.licence_status, r.licence_valid_until, Accreditation.status, Accreditation.since,
-               Accreditation.valid_from, Accreditation.valid_until, Accreditation.certificate_number,
-               last_audit, open_majors, reports, reporters, substantiated)
-        .outerjoin(Accreditation, Accreditation.recruiter_id == r.id)
+    last_audit = (
+        select(func.max(Audit.performed_date))
+        .where(Audit.recruiter_id == r.id)
+        .correlate(r)
+        .scalar_subquery()
     )
+    open_majors = (
+        select(func.count(Finding.id))
+        .where(Finding.recruiter_id == r.id, Finding.severity == "major", Finding.closed_at.is_(None))
+        .correlate(r)
+        .scalar_subquery()
+    )
+    window = and_(
+        FeeReport.recruiter_id == r.id,
+        FeeReport.created_at >= since,
+        FeeReport.triage_status.in_(COUNTING_TRIAGE),
+    )
+    reports = select(func.count(FeeReport.id)).where(window).correlate(r).scalar_subquery()
+    reporters = (
+        select(func.count(func.distinct(FeeReport.reporter_key))).where(window).correlate(r).scalar_subquery()
+    )
+    substantiated = (
+        select(func.count(FeeReport.id))
+        .where(window, FeeReport.triage_status == TriageStatus.substantiated.value)
+        .correlate(r)
+        .scalar_subquery()
+    )
+    return select(
+        r.id,
+        r.public_id,
+        r.legal_name,
+        r.other_names,
+        r.country,
+        r.licence_authority,
+        r.licence_number,
+        r.licence_status,
+        r.licence_valid_until,
+        Accreditation.status,
+        Accreditation.since,
+        Accreditation.valid_from,
+        Accreditation.valid_until,
+        Accreditation.certificate_number,
+        last_audit,
+        open_majors,
+        reports,
+        reporters,
+        substantiated,
+    ).outerjoin(Accreditation, Accreditation.recruiter_id == r.id)
 
 
 @lru_cache(maxsize=4)
@@ -130,24 +163,59 @@ def _summary_by_public_id():
 
 
 def _summary_row(row, min_reporters: int) -> tuple[int, dict]:
-    (rid, public_id, legal_name, other_names, country, authority, number, lic_status, lic_until, status,
-     since_at, valid_from, valid_until, cert, last_audit_date, majors, n_reports, n_reporters, n_subst) = row
+    (
+        rid,
+        public_id,
+        legal_name,
+        other_names,
+        country,
+        authority,
+        number,
+        lic_status,
+        lic_until,
+        status,
+        since_at,
+        valid_from,
+        valid_until,
+        cert,
+        last_audit_date,
+        majors,
+        n_reports,
+        n_reporters,
+        n_subst,
+    ) = row
     item = {
-        "public_id": public_id, "legal_name": legal_name, "other_names": list(other_names or []),
-        "country": country, "licence_authority": authority, "licence_number": number,
-        "licence_status": lic_status or LicenceStatus.unknown.value, "licence_valid_until": lic_until,
-        "status": status or AccreditationStatus.applicant.value, "status_since": since_at,
-        "valid_from": valid_from, "valid_until": valid_until, "certificate_number": cert,
-        "last_audit_date": _as_date(last_audit_date), "open_major_findings": int(majors or 0),
-        "fee_signal_level": fee_signal_level(int(n_reports or 0), int(n_reporters or 0), int(n_subst or 0),
-                                             min_reporters=min_reporters),
+        "public_id": public_id,
+        "legal_name": legal_name,
+        "other_names": list(other_names or []),
+        "country": country,
+        "licence_authority": authority,
+        "licence_number": number,
+        "licence_status": lic_status or LicenceStatus.unknown.value,
+        "licence_valid_until": lic_until,
+        "status": status or AccreditationStatus.applicant.value,
+        "status_since": since_at,
+        "valid_from": valid_from,
+        "valid_until": valid_until,
+        "certificate_number": cert,
+        "last_audit_date": _as_date(last_audit_date),
+        "open_major_findings": int(majors or 0),
+        "fee_signal_level": fee_signal_level(
+            int(n_reports or 0), int(n_reporters or 0), int(n_subst or 0), min_reporters=min_reporters
+        ),
     }
     item["risks"] = risks_of(item)
     return rid, item
 
 
-def summaries(session: Session, recruiter_ids: Sequence[int], *, window_days: int = 180, min_reporters: int = 3,
-              now: datetime | None = None) -> dict[int, dict]:
+def summaries(
+    session: Session,
+    recruiter_ids: Sequence[int],
+    *,
+    window_days: int = 180,
+    min_reporters: int = 3,
+    now: datetime | None = None,
+) -> dict[int, dict]:
     """Status summary of each recruiter: accreditation, validity, last audit date, open major findings,
     licence status, fee-signal level. One query (per chunk of ids)."""
     since = (now or utcnow()) - timedelta(days=window_days)
@@ -161,8 +229,14 @@ def summaries(session: Session, recruiter_ids: Sequence[int], *, window_days: in
     return out
 
 
-def summary_by_public_id(session: Session, public_id: str, *, window_days: int = 180, min_reporters: int = 3,
-                         now: datetime | None = None) -> tuple[int, dict] | None:
+def summary_by_public_id(
+    session: Session,
+    public_id: str,
+    *,
+    window_days: int = 180,
+    min_reporters: int = 3,
+    now: datetime | None = None,
+) -> tuple[int, dict] | None:
     """(recruiter id, status summary) of one recruiter, or None when the public id is unknown."""
     pid = normalize_public_id(public_id)
     if "\x00" in pid:
@@ -181,35 +255,61 @@ def _as_date(value) -> date | None:
 # --- bulk verification ------------------------------------------------------------------------
 
 
-_VERIFY_COLUMNS = (Recruiter.public_id, Recruiter.legal_name, Recruiter.country, Recruiter.licence_number,
-                   Recruiter.licence_status, Accreditation.status, Accreditation.valid_until)
+_VERIFY_COLUMNS = (
+    Recruiter.public_id,
+    Recruiter.legal_name,
+    Recruiter.country,
+    Recruiter.licence_number,
+    Recruiter.licence_status,
+    Accreditation.status,
+    Accreditation.valid_until,
+)
 
 
 @lru_cache(maxsize=4)
 def _verify_by_ids(dialect: str):
-    return (select(*_VERIFY_COLUMNS).outerjoin(Accreditation, Accreditation.recruiter_id == Recruiter.id)
-            .where(in_values(Recruiter.public_id, "ids", dialect)))
+    return (
+        select(*_VERIFY_COLUMNS)
+        .outerjoin(Accreditation, Accreditation.recruiter_id == Recruiter.id)
+        .where(in_values(Recruiter.public_id, "ids", dialect))
+    )
 
 
 @lru_cache(maxsize=4)
 def _verify_by_licences(dialect: str):
-    return (select(*_VERIFY_COLUMNS).outerjoin(Accreditation, Accreditation.recruiter_id == Recruiter.id)
-            .where(in_values(Recruiter.licence_number, "numbers", dialect)).order_by(Recruiter.id))
+    return (
+        select(*_VERIFY_COLUMNS)
+        .outerjoin(Accreditation, Accreditation.recruiter_id == Recruiter.id)
+        .where(in_values(Recruiter.licence_number, "numbers", dialect))
+        .order_by(Recruiter.id)
+    )
 
 
 def _result(row) -> dict:
     public_id, legal_name, country, number, lic_status, status, valid_until = row
     return {
-        "found": True, "public_id": public_id, "legal_name": legal_name, "country": country,
-        "licence_number": number, "licence_status": lic_status or LicenceStatus.unknown.value,
+        "found": True,
+        "public_id": public_id,
+        "legal_name": legal_name,
+        "country": country,
+        "licence_number": number,
+        "licence_status": lic_status or LicenceStatus.unknown.value,
         "status": status or AccreditationStatus.applicant.value,
         "valid_until": valid_until.isoformat() if valid_until else None,
     }
 
 
 def _unknown() -> dict:
-    return {"found": False, "public_id": None, "legal_name": None, "country": None, "licence_number": None,
-            "licence_status": None, "status": UNKNOWN, "valid_until": None}
+    return {
+        "found": False,
+        "public_id": None,
+        "legal_name": None,
+        "country": None,
+        "licence_number": None,
+        "licence_status": None,
+        "status": UNKNOWN,
+        "valid_until": None,
+    }
 
 
 def verify_ids(session: Session, public_ids: Sequence[str]) -> list[dict]:
@@ -246,5 +346,7 @@ def verify_licences(session: Session, licences: Sequence[tuple[str, str]]) -> li
         for row in session.connection().execute(_verify_by_licences(dialect), {"numbers": batch}):
             found.setdefault(_licence_key(row[2], row[3]), _result(row))
     unknown = _unknown()
-    return [{"input": {"country": c, "number": n}, **found.get(k, unknown)}
-            for (c, n), k in zip(licences, keys, strict=True)]
+    return [
+        {"input": {"country": c, "number": n}, **found.get(k, unknown)}
+        for (c, n), k in zip(licences, keys, strict=True)
+    ]

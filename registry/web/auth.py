@@ -112,8 +112,13 @@ def login():
         cfg = settings()
         session = get_session()
         auditlog.set_actor(session, "login")
-        result = user_service.authenticate(session, form.email.data, form.password.data,
-                                           max_failures=cfg.login_max_failures, lock_minutes=cfg.login_lock_minutes)
+        result = user_service.authenticate(
+            session,
+            form.email.data,
+            form.password.data,
+            max_failures=cfg.login_max_failures,
+            lock_minutes=cfg.login_lock_minutes,
+        )
         session.commit()
         if result.ok:
             login_user(AdminUser(result.user))
@@ -124,9 +129,11 @@ def login():
             base = current_app.config.get("ADMIN_LOGIN_FAILURE_DELAY", 0.25)
             time.sleep(min(base * result.failures, 3.0))
         if result.locked:
-            flash(f"Too many failed sign-ins: this account is locked until "
-                  f"{result.locked_until:%H:%M} UTC. Try again later or ask an administrator to unlock it.",
-                  "error")
+            flash(
+                f"Too many failed sign-ins: this account is locked until "
+                f"{result.locked_until:%H:%M} UTC. Try again later or ask an administrator to unlock it.",
+                "error",
+            )
         else:
             flash("Wrong e-mail or password.", "error")
         return render_template("admin/login.html", form=form), 401
@@ -135,8 +142,12 @@ def login():
 
 @bp.errorhandler(429)
 def _too_many(_e):
-    return render_template("admin/error.html", code=429, title="Too many sign-in attempts",
-                           message="Too many sign-in attempts from this address. Wait a minute and try again."), 429
+    return render_template(
+        "admin/error.html",
+        code=429,
+        title="Too many sign-in attempts",
+        message="Too many sign-in attempts from this address. Wait a minute and try again.",
+    ), 429
 
 
 @bp.post("/logout")

@@ -103,7 +103,9 @@ def test_accreditation_cycle_in_the_browser(live_server, page_factory, operators
 
     # Close the corrective action with evidence, then accredit.
     page.goto(audit_url)
-    page.get_by_placeholder("Evidence the action was taken (required)").fill("Repayment receipts for all 14 workers")
+    page.get_by_placeholder("Evidence the action was taken (required)").fill(
+        "Repayment receipts for all 14 workers"
+    )
     page.get_by_role("button", name="Close corrective action").click()
     expect(flash(page)).to_contain_text("Corrective action for the major P1 finding closed")
     page.get_by_role("link", name="Back to recruiter").click()
@@ -128,10 +130,22 @@ def test_accreditation_cycle_in_the_browser(live_server, page_factory, operators
         from registry.services import recruiters
 
         rec = recruiters.get_by_public_id(s, public_id)
-        report, _ = reports.submit(s, ReportInput(
-            category="recruitment_fee", amount="95000", currency="NPR", paid_on=date(2025, 2, 1),
-            destination_country="QA", origin_country="NP", recruiter_id=rec.id, consent=True),
-            reporter_key="b" * 64, submission_key="browser-test-1", fx=reports.fx_table(str(CONFIG_DIR / "fx_rates.csv")))
+        report, _ = reports.submit(
+            s,
+            ReportInput(
+                category="recruitment_fee",
+                amount="95000",
+                currency="NPR",
+                paid_on=date(2025, 2, 1),
+                destination_country="QA",
+                origin_country="NP",
+                recruiter_id=rec.id,
+                consent=True,
+            ),
+            reporter_key="b" * 64,
+            submission_key="browser-test-1",
+            fx=reports.fx_table(str(CONFIG_DIR / "fx_rates.csv")),
+        )
         s.commit()
     page.locator("#sidenav a[href='/admin/reports']").click()
     expect(page.locator("#sidenav .nav-count")).to_have_text("1")  # one report waiting
@@ -171,8 +185,11 @@ def test_accreditation_cycle_in_the_browser(live_server, page_factory, operators
     expect(viewer.get_by_role("link", name="Edit")).to_have_count(0)
     expect(viewer.locator("#plan-audit")).to_have_count(0)
     token = viewer.locator("input[name=csrf_token]").first.get_attribute("value")
-    answer = viewer.request.post(f"{base}/admin/recruiters/{public_id}/decide/reinstate",
-                                 form={"csrf_token": token, "reason": "viewer tries"}, max_redirects=0)
+    answer = viewer.request.post(
+        f"{base}/admin/recruiters/{public_id}/decide/reinstate",
+        form={"csrf_token": token, "reason": "viewer tries"},
+        max_redirects=0,
+    )
     assert answer.status == 403
     viewer.goto(f"{base}/admin/recruiters/new")
     expect(viewer.locator("h1")).to_have_text("Not allowed")
@@ -184,8 +201,9 @@ def test_accreditation_cycle_in_the_browser(live_server, page_factory, operators
     expect(public.locator("body")).to_contain_text("Suspended")
 
 
-
-@pytest.mark.parametrize("backend", ["sqlite"])  # one screenshot is enough; the cycle above runs on both engines
+@pytest.mark.parametrize(
+    "backend", ["sqlite"]
+)  # one screenshot is enough; the cycle above runs on both engines
 def test_dashboard_of_the_demo_registry(live_server, page_factory, cli, backend):
     """The README's dashboard screenshot: the demo registry (loaded by the operator command) in Chromium."""
     result = cli("seed", "--demo")
@@ -194,7 +212,9 @@ def test_dashboard_of_the_demo_registry(live_server, page_factory, cli, backend)
     page = page_factory(width=1280, height=800)
     sign_in(page, live_server, (email, password))
     expect(page.get_by_role("heading", name="Dashboard")).to_be_visible()
-    accredited = int(page.locator(".tiles a", has_text="Accredited").locator(".tile-n").inner_text().replace(",", ""))
+    accredited = int(
+        page.locator(".tiles a", has_text="Accredited").locator(".tile-n").inner_text().replace(",", "")
+    )
     assert accredited > 0
     charts = page.locator("svg.chart")
     assert charts.count() == 3

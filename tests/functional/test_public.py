@@ -166,7 +166,9 @@ def test_recruiter_without_an_accreditation_record_is_shown_as_applicant(client,
     resp = client.get(f"/verify/{rec.public_id}")
     assert resp.status_code == 200
     assert "Applicant, not yet accredited" in text_of(resp)
-    assert "Applicant, not yet accredited" in text_of(client.get("/verify", query_string={"q": rec.legal_name}))
+    assert "Applicant, not yet accredited" in text_of(
+        client.get("/verify", query_string={"q": rec.legal_name})
+    )
 
 
 def test_lapsed_accreditation_is_shown_as_expired_before_the_nightly_check(client, session, recs):

@@ -13,7 +13,9 @@ def test_new_recruiter_is_applicant(session):
     rec = factories.recruiter(session)
     session.commit()
     assert accreditation.get(session, rec.id).status == "applicant"
-    assert [(e.from_status, e.to_status) for e in accreditation.history(session, rec.id)] == [(None, "applicant")]
+    assert [(e.from_status, e.to_status) for e in accreditation.history(session, rec.id)] == [
+        (None, "applicant")
+    ]
 
 
 def test_accredit_requires_performed_audit(session):
@@ -26,7 +28,9 @@ def test_accredit_requires_performed_audit(session):
 def test_accredit_refused_with_open_major_finding_then_allowed(session):
     rec = factories.recruiter(session)
     audit = factories.performed_audit(session, rec)
-    finding = audits.add_finding(session, audit, principle="P2", severity="major", description="passports kept")
+    finding = audits.add_finding(
+        session, audit, principle="P2", severity="major", description="passports kept"
+    )
     with pytest.raises(IllegalTransition, match="major finding"):
         accreditation.decide(session, rec, "accredit", actor="a@x.org", reason="ok")
     audits.close_finding(session, finding, evidence="passports returned, policy changed", actor="a@x.org")

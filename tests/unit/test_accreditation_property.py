@@ -24,8 +24,9 @@ MOVES = st.one_of(
 
 
 def event_count(session, rid):
-    return session.scalar(select(func.count()).select_from(AccreditationEvent)
-                          .where(AccreditationEvent.recruiter_id == rid))
+    return session.scalar(
+        select(func.count()).select_from(AccreditationEvent).where(AccreditationEvent.recruiter_id == rid)
+    )
 
 
 @settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
@@ -45,7 +46,9 @@ def test_state_always_equals_replay_of_history(session, moves):
             elif kind == "audit":
                 audit = factories.performed_audit(session, rec)
             elif kind == "major" and audit is not None:
-                audits.add_finding(session, audit, principle="P1", severity="major", description="fee charged")
+                audits.add_finding(
+                    session, audit, principle="P1", severity="major", description="fee charged"
+                )
             elif kind == "close":
                 for f in audits_open(session, rec.id):
                     audits.close_finding(session, f, evidence="repaid", actor="prop@test")
@@ -65,4 +68,6 @@ def test_state_always_equals_replay_of_history(session, moves):
 def audits_open(session, rid):
     from registry.models import Finding
 
-    return list(session.scalars(select(Finding).where(Finding.recruiter_id == rid, Finding.closed_at.is_(None))))
+    return list(
+        session.scalars(select(Finding).where(Finding.recruiter_id == rid, Finding.closed_at.is_(None)))
+    )

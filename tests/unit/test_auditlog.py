@@ -5,9 +5,8 @@ import time
 from contextlib import contextmanager
 
 import pytest
-from sqlalchemy.exc import DBAPIError
-
 from sqlalchemy import text
+from sqlalchemy.exc import DBAPIError
 
 from registry.models import AuditLogEntry
 from registry.services import accreditation, auditlog
@@ -52,8 +51,9 @@ def test_every_change_is_logged_in_the_same_transaction(session):
     session.commit()
     entities = [e for (e,) in session.execute(text("SELECT entity FROM audit_log ORDER BY seq"))]
     assert {"recruiter", "accreditation", "accreditation_event", "corridor"} <= set(entities)
-    entry = session.scalars(__import__("sqlalchemy").select(AuditLogEntry).where(
-        AuditLogEntry.entity == "recruiter")).first()
+    entry = session.scalars(
+        __import__("sqlalchemy").select(AuditLogEntry).where(AuditLogEntry.entity == "recruiter")
+    ).first()
     assert entry.actor == "test" and entry.recruiter_id == rec.id
     assert json.loads(entry.data)["legal_name"] == "Bluewater Staffing Ltd."
 
@@ -76,8 +76,10 @@ def test_altered_entry_is_named(session, cli):
     _history(session)
     seq = _middle(session)
     with tampering(session):
-        session.execute(text("UPDATE audit_log SET data = replace(data, 'accredited', 'applicant') WHERE seq = :s"),
-                        {"s": seq})
+        session.execute(
+            text("UPDATE audit_log SET data = replace(data, 'accredited', 'applicant') WHERE seq = :s"),
+            {"s": seq},
+        )
         session.execute(text("UPDATE audit_log SET actor = 'mallory' WHERE seq = :s"), {"s": seq})
     result = auditlog.verify(session)
     assert not result.ok and result.first_bad_seq == seq and "altered" in result.problem

@@ -16,9 +16,19 @@ from tests import factories
 def _report(session, rec, key):
     return reports.submit(
         session,
-        reports.ReportInput(category="medical", amount="120", currency="NPR", paid_on=date(2025, 3, 1),
-                            destination_country="QA", origin_country="NP", recruiter_id=rec.id, consent=True),
-        reporter_key="k" * 64, submission_key=key, fx=reports.fx_table(str(CONFIG_DIR / "fx_rates.csv")),
+        reports.ReportInput(
+            category="medical",
+            amount="120",
+            currency="NPR",
+            paid_on=date(2025, 3, 1),
+            destination_country="QA",
+            origin_country="NP",
+            recruiter_id=rec.id,
+            consent=True,
+        ),
+        reporter_key="k" * 64,
+        submission_key=key,
+        fx=reports.fx_table(str(CONFIG_DIR / "fx_rates.csv")),
     )
 
 

@@ -42,8 +42,13 @@ def test_settings_are_not_read_at_import():
         ({}, ["FAIRRECRUIT_SECRET_KEY", "FAIRRECRUIT_PSEUDONYM_KEY"]),
         ({"FAIRRECRUIT_SECRET_KEY": "a-long-random-production-secret"}, ["FAIRRECRUIT_PSEUDONYM_KEY"]),
         ({"FAIRRECRUIT_PSEUDONYM_KEY": "a-long-random-production-pseudonym"}, ["FAIRRECRUIT_SECRET_KEY"]),
-        ({"FAIRRECRUIT_SECRET_KEY": "dev-secret-key-change-me",
-          "FAIRRECRUIT_PSEUDONYM_KEY": "a-long-random-production-pseudonym"}, ["FAIRRECRUIT_SECRET_KEY"]),
+        (
+            {
+                "FAIRRECRUIT_SECRET_KEY": "dev-secret-key-change-me",
+                "FAIRRECRUIT_PSEUDONYM_KEY": "a-long-random-production-pseudonym",
+            },
+            ["FAIRRECRUIT_SECRET_KEY"],
+        ),
     ],
 )
 def test_production_refuses_default_secrets(monkeypatch, env, named):

@@ -20,7 +20,9 @@ def _error(code: int, title: str, message: str):
 
 @bp.errorhandler(403)
 def _forbidden(_e):
-    return _error(403, "Not allowed", "Your role does not allow this. Ask an administrator if you need access.")
+    return _error(
+        403, "Not allowed", "Your role does not allow this. Ask an administrator if you need access."
+    )
 
 
 @bp.errorhandler(404)

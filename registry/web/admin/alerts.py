@@ -33,13 +33,22 @@ def alerts():
     page = page_arg()
     total = session.scalar(select(func.count()).select_from(Alert).where(*conds)) or 0
     rows = session.execute(
-        select(Alert, Recruiter.public_id, Recruiter.legal_name).outerjoin(Recruiter, Recruiter.id == Alert.recruiter_id)
-        .where(*conds).order_by(Alert.opened_at.desc(), Alert.id.desc())
-        .offset((page - 1) * PER_PAGE).limit(PER_PAGE)
+        select(Alert, Recruiter.public_id, Recruiter.legal_name)
+        .outerjoin(Recruiter, Recruiter.id == Alert.recruiter_id)
+        .where(*conds)
+        .order_by(Alert.opened_at.desc(), Alert.id.desc())
+        .offset((page - 1) * PER_PAGE)
+        .limit(PER_PAGE)
     ).all()
     kinds = [k for (k,) in session.execute(select(Alert.kind).distinct().order_by(Alert.kind))]
-    return render_template("admin/alerts.html", page=Page(rows, page, PER_PAGE, total), state=state, kind=kind,
-                           kinds=kinds, form=ConfirmForm())
+    return render_template(
+        "admin/alerts.html",
+        page=Page(rows, page, PER_PAGE, total),
+        state=state,
+        kind=kind,
+        kinds=kinds,
+        form=ConfirmForm(),
+    )
 
 
 @bp.post("/alerts/<int:alert_id>/resolve")
@@ -54,5 +63,8 @@ def alert_resolve(alert_id: int):
     if not form.validate_on_submit():
         flash_form_errors(form)
         return redirect(to)
-    return change(lambda s: alert_service.resolve(s, alert, actor=actor()),
-                  success=f"Alert “{alert.kind.replace('_', ' ')}” resolved.", to=to)
+    return change(
+        lambda s: alert_service.resolve(s, alert, actor=actor()),
+        success=f"Alert “{alert.kind.replace('_', ' ')}” resolved.",
+        to=to,
+    )

@@ -53,14 +53,26 @@ def audit_log():
     page = page_arg()
     total = session.scalar(select(func.count()).select_from(AuditLogEntry).where(*conds)) or 0
     rows = session.execute(
-        select(AuditLogEntry, Recruiter.public_id).outerjoin(Recruiter, Recruiter.id == AuditLogEntry.recruiter_id)
-        .where(*conds).order_by(AuditLogEntry.seq.desc()).offset((page - 1) * PER_PAGE).limit(PER_PAGE)
+        select(AuditLogEntry, Recruiter.public_id)
+        .outerjoin(Recruiter, Recruiter.id == AuditLogEntry.recruiter_id)
+        .where(*conds)
+        .order_by(AuditLogEntry.seq.desc())
+        .offset((page - 1) * PER_PAGE)
+        .limit(PER_PAGE)
     ).all()
     verified = None
     if request.args.get("verify"):
         with Session(engine()) as own:  # verification streams and expunges; keep it off the request session
             verified = auditlog.verify(own)
     entities = sorted(name for name, _hidden in auditlog.TRACKED.values())
-    return render_template("admin/auditlog.html", page=Page(rows, page, PER_PAGE, total), f=f, date_from=date_from,
-                           date_to=date_to, verified=verified, entities=entities, recruiter=recruiter,
-                           pretty=lambda d: json.dumps(json.loads(d), indent=1, ensure_ascii=False))
+    return render_template(
+        "admin/auditlog.html",
+        page=Page(rows, page, PER_PAGE, total),
+        f=f,
+        date_from=date_from,
+        date_to=date_to,
+        verified=verified,
+        entities=entities,
+        recruiter=recruiter,
+        pretty=lambda d: json.dumps(json.loads(d), indent=1, ensure_ascii=False),
+    )

@@ -32,11 +32,18 @@ def audit_plan(public_id: str):
         flash_form_errors(form)
         return redirect(detail + "#audits")
     return change(
-        lambda s: audit_service.plan(s, rec, kind=form.kind.data, planned_date=form.planned_date.data,
-                                     certification_body=form.certification_body.data,
-                                     lead_auditor=form.lead_auditor.data, actor=actor()),
+        lambda s: audit_service.plan(
+            s,
+            rec,
+            kind=form.kind.data,
+            planned_date=form.planned_date.data,
+            certification_body=form.certification_body.data,
+            lead_auditor=form.lead_auditor.data,
+            actor=actor(),
+        ),
         success=lambda a: f"{a.kind.title()} audit of {rec.public_id} planned for {a.planned_date:%d %b %Y}.",
-        to=lambda a: url_for("admin.audit_detail", audit_id=a.id), on_error=detail,
+        to=lambda a: url_for("admin.audit_detail", audit_id=a.id),
+        on_error=detail,
     )
 
 
@@ -55,15 +62,29 @@ def audit_list():
         conds.append(Audit.performed_date.is_not(None))
     if kind in AuditKind.__members__:
         conds.append(Audit.kind == kind)
-    order = (Audit.planned_date.asc(), Audit.id) if state != "performed" else (Audit.performed_date.desc(), Audit.id.desc())
+    order = (
+        (Audit.planned_date.asc(), Audit.id)
+        if state != "performed"
+        else (Audit.performed_date.desc(), Audit.id.desc())
+    )
     page = page_arg()
     total = session.scalar(select(func.count()).select_from(Audit).where(*conds)) or 0
     rows = session.execute(
-        select(Audit, Recruiter.public_id, Recruiter.legal_name).join(Recruiter, Recruiter.id == Audit.recruiter_id)
-        .where(*conds).order_by(*order).offset((page - 1) * PER_PAGE).limit(PER_PAGE)
+        select(Audit, Recruiter.public_id, Recruiter.legal_name)
+        .join(Recruiter, Recruiter.id == Audit.recruiter_id)
+        .where(*conds)
+        .order_by(*order)
+        .offset((page - 1) * PER_PAGE)
+        .limit(PER_PAGE)
     ).all()
-    return render_template("admin/audits/list.html", page=Page(rows, page, PER_PAGE, total), state=state, kind=kind,
-                           kinds=list(AuditKind), today=today())
+    return render_template(
+        "admin/audits/list.html",
+        page=Page(rows, page, PER_PAGE, total),
+        state=state,
+        kind=kind,
+        kinds=list(AuditKind),
+        today=today(),
+    )
 
 
 @bp.get("/audits/<int:audit_id>")
@@ -79,12 +100,23 @@ def audit_detail(audit_id: int):
     if outcome_form.performed_date.data is None:
         outcome_form.performed_date.data = today()
     return render_template(
-        "admin/audits/detail.html", audit=audit, rec=rec, findings=findings, outcome_form=outcome_form,
-        finding_form=finding_form, close_form=CloseFindingForm(), principles=PRINCIPLE_TITLES, today=today(),
-        due_defaults={"major": audit_service.default_due_date("major", major_days=cfg.major_finding_due_days,
-                                                              minor_days=cfg.minor_finding_due_days),
-                      "minor": audit_service.default_due_date("minor", major_days=cfg.major_finding_due_days,
-                                                              minor_days=cfg.minor_finding_due_days)},
+        "admin/audits/detail.html",
+        audit=audit,
+        rec=rec,
+        findings=findings,
+        outcome_form=outcome_form,
+        finding_form=finding_form,
+        close_form=CloseFindingForm(),
+        principles=PRINCIPLE_TITLES,
+        today=today(),
+        due_defaults={
+            "major": audit_service.default_due_date(
+                "major", major_days=cfg.major_finding_due_days, minor_days=cfg.minor_finding_due_days
+            ),
+            "minor": audit_service.default_due_date(
+                "minor", major_days=cfg.major_finding_due_days, minor_days=cfg.minor_finding_due_days
+            ),
+        },
     )
 
 
@@ -99,9 +131,15 @@ def audit_outcome(audit_id: int):
         flash_form_errors(form)
         return redirect(to)
     return change(
-        lambda s: audit_service.record_outcome(s, audit, performed_date=form.performed_date.data,
-                                               outcome=form.outcome.data, summary=form.summary.data or ""),
-        success=lambda a: f"Outcome recorded: {a.outcome} on {a.performed_date:%d %b %Y}.", to=to,
+        lambda s: audit_service.record_outcome(
+            s,
+            audit,
+            performed_date=form.performed_date.data,
+            outcome=form.outcome.data,
+            summary=form.summary.data or "",
+        ),
+        success=lambda a: f"Outcome recorded: {a.outcome} on {a.performed_date:%d %b %Y}.",
+        to=to,
     )
 
 
@@ -118,11 +156,20 @@ def finding_add(audit_id: int):
     cfg = settings()
     return change(
         lambda s: audit_service.add_finding(
-            s, audit, principle=form.principle.data, severity=form.severity.data, description=form.description.data,
-            corrective_action=form.corrective_action.data or "", due_date=form.due_date.data,
-            major_days=cfg.major_finding_due_days, minor_days=cfg.minor_finding_due_days),
-        success=lambda f: (f"{f.severity.title()} finding under {f.principle} recorded"
-                           + (f"; corrective action due {f.due_date:%d %b %Y}." if f.due_date else ".")),
+            s,
+            audit,
+            principle=form.principle.data,
+            severity=form.severity.data,
+            description=form.description.data,
+            corrective_action=form.corrective_action.data or "",
+            due_date=form.due_date.data,
+            major_days=cfg.major_finding_due_days,
+            minor_days=cfg.minor_finding_due_days,
+        ),
+        success=lambda f: (
+            f"{f.severity.title()} finding under {f.principle} recorded"
+            + (f"; corrective action due {f.due_date:%d %b %Y}." if f.due_date else ".")
+        ),
         to=to,
     )
 
@@ -145,11 +192,22 @@ def finding_list():
     page = page_arg()
     total = session.scalar(select(func.count()).select_from(Finding).where(*conds)) or 0
     rows = session.execute(
-        select(Finding, Recruiter.public_id, Recruiter.legal_name).join(Recruiter, Recruiter.id == Finding.recruiter_id)
-        .where(*conds).order_by(Finding.due_date.asc(), Finding.id).offset((page - 1) * PER_PAGE).limit(PER_PAGE)
+        select(Finding, Recruiter.public_id, Recruiter.legal_name)
+        .join(Recruiter, Recruiter.id == Finding.recruiter_id)
+        .where(*conds)
+        .order_by(Finding.due_date.asc(), Finding.id)
+        .offset((page - 1) * PER_PAGE)
+        .limit(PER_PAGE)
     ).all()
-    return render_template("admin/findings.html", page=Page(rows, page, PER_PAGE, total), state=state,
-                           severity=severity, severities=list(Severity), today=today(), close_form=CloseFindingForm())
+    return render_template(
+        "admin/findings.html",
+        page=Page(rows, page, PER_PAGE, total),
+        state=state,
+        severity=severity,
+        severities=list(Severity),
+        today=today(),
+        close_form=CloseFindingForm(),
+    )
 
 
 @bp.post("/findings/<int:finding_id>/close")
@@ -164,5 +222,6 @@ def finding_close(finding_id: int):
         return redirect(to)
     return change(
         lambda s: audit_service.close_finding(s, finding, evidence=form.evidence.data, actor=actor()),
-        success=lambda f: f"Corrective action for the {f.severity} {f.principle} finding closed.", to=to,
+        success=lambda f: f"Corrective action for the {f.severity} {f.principle} finding closed.",
+        to=to,
     )

@@ -15,19 +15,34 @@ from registry.web.auth import ROLE_RANK
 from registry.web.database import get_session
 
 STATUS_LABELS = {
-    "applicant": "Applicant", "accredited": "Accredited", "rejected": "Rejected",
-    "suspended": "Suspended", "expired": "Expired", "withdrawn": "Withdrawn",
+    "applicant": "Applicant",
+    "accredited": "Accredited",
+    "rejected": "Rejected",
+    "suspended": "Suspended",
+    "expired": "Expired",
+    "withdrawn": "Withdrawn",
 }
 DECISION_LABELS = {
-    "accredit": "Accredit", "reject": "Reject", "suspend": "Suspend", "reinstate": "Reinstate",
-    "withdraw": "Withdraw", "expire": "Mark expired", "reapply": "Re-application",
+    "accredit": "Accredit",
+    "reject": "Reject",
+    "suspend": "Suspend",
+    "reinstate": "Reinstate",
+    "withdraw": "Withdraw",
+    "expire": "Mark expired",
+    "reapply": "Re-application",
 }
 # Decisions that take something away from a recruiter: asked for confirmation in the browser.
 DESTRUCTIVE_DECISIONS = frozenset({"reject", "suspend", "withdraw", "expire"})
 
 
-def change(action: Callable[[Any], Any], *, success: str | Callable[[Any], str], to: str | Callable[[Any], str],
-           on_error: str | None = None, render_error: Callable[[DomainError], Any] | None = None):
+def change(
+    action: Callable[[Any], Any],
+    *,
+    success: str | Callable[[Any], str],
+    to: str | Callable[[Any], str],
+    on_error: str | None = None,
+    render_error: Callable[[DomainError], Any] | None = None,
+):
     """Run one service call as a unit of work: name the actor, commit once, flash, redirect.
 
     A DomainError rolls everything back and is shown to the user as it is (a clear, specific message);
@@ -43,7 +58,9 @@ def change(action: Callable[[Any], Any], *, success: str | Callable[[Any], str],
         flash(e.message, "error")
         if render_error is not None:
             return render_error(e)
-        return redirect(on_error or (to if isinstance(to, str) else request.referrer or url_for("admin.dashboard")))
+        return redirect(
+            on_error or (to if isinstance(to, str) else request.referrer or url_for("admin.dashboard"))
+        )
     flash(success(result) if callable(success) else success, "success")
     return redirect(to(result) if callable(to) else to)
 
@@ -125,15 +142,25 @@ def nav_counts() -> dict[str, int]:
 
         session = get_session()
         g.admin_nav_counts = {
-            "reports": session.scalar(select(func.count()).select_from(FeeReport)
-                                      .where(FeeReport.triage_status == "new")) or 0,
-            "alerts": session.scalar(select(func.count()).select_from(Alert).where(Alert.resolved_at.is_(None))) or 0,
+            "reports": session.scalar(
+                select(func.count()).select_from(FeeReport).where(FeeReport.triage_status == "new")
+            )
+            or 0,
+            "alerts": session.scalar(
+                select(func.count()).select_from(Alert).where(Alert.resolved_at.is_(None))
+            )
+            or 0,
         }
     return g.admin_nav_counts
 
 
 def template_helpers() -> dict:
     return {
-        "can": can, "nav_counts": nav_counts, "url_with": url_with, "STATUS_LABELS": STATUS_LABELS, "DECISION_LABELS": DECISION_LABELS,
-        "DESTRUCTIVE_DECISIONS": DESTRUCTIVE_DECISIONS, "ROLES": list(ROLE_RANK),
+        "can": can,
+        "nav_counts": nav_counts,
+        "url_with": url_with,
+        "STATUS_LABELS": STATUS_LABELS,
+        "DECISION_LABELS": DECISION_LABELS,
+        "DESTRUCTIVE_DECISIONS": DESTRUCTIVE_DECISIONS,
+        "ROLES": list(ROLE_RANK),
     }

@@ -23,15 +23,35 @@ DELIVERIES = 50
 @requires("admin")
 def company_list():
     session = get_session()
-    keys = select(func.count()).select_from(ApiKey).where(ApiKey.company_id == Company.id,
-                                                          ApiKey.revoked_at.is_(None)).scalar_subquery()
-    suppliers = select(func.count()).select_from(SupplierLink).where(SupplierLink.company_id == Company.id).scalar_subquery()
-    hooks = select(func.count()).select_from(WebhookEndpoint).where(WebhookEndpoint.company_id == Company.id).scalar_subquery()
+    keys = (
+        select(func.count())
+        .select_from(ApiKey)
+        .where(ApiKey.company_id == Company.id, ApiKey.revoked_at.is_(None))
+        .scalar_subquery()
+    )
+    suppliers = (
+        select(func.count())
+        .select_from(SupplierLink)
+        .where(SupplierLink.company_id == Company.id)
+        .scalar_subquery()
+    )
+    hooks = (
+        select(func.count())
+        .select_from(WebhookEndpoint)
+        .where(WebhookEndpoint.company_id == Company.id)
+        .scalar_subquery()
+    )
     page = page_arg()
     total = session.scalar(select(func.count()).select_from(Company)) or 0
-    rows = session.execute(select(Company, keys, suppliers, hooks).order_by(Company.name)
-                           .offset((page - 1) * PER_PAGE).limit(PER_PAGE)).all()
-    return render_template("admin/companies/list.html", page=Page(rows, page, PER_PAGE, total), form=CompanyForm())
+    rows = session.execute(
+        select(Company, keys, suppliers, hooks)
+        .order_by(Company.name)
+        .offset((page - 1) * PER_PAGE)
+        .limit(PER_PAGE)
+    ).all()
+    return render_template(
+        "admin/companies/list.html", page=Page(rows, page, PER_PAGE, total), form=CompanyForm()
+    )
 
 
 @bp.post("/companies")
@@ -42,34 +62,59 @@ def company_create():
         flash_form_errors(form)
         return redirect(url_for("admin.company_list"))
     session = get_session()
-    existing = session.scalars(select(Company).where(Company.name == " ".join(form.name.data.split()))).first()
+    existing = session.scalars(
+        select(Company).where(Company.name == " ".join(form.name.data.split()))
+    ).first()
     if existing is not None:
         flash(f"{existing.name} already exists.", "warning")
         return redirect(url_for("admin.company_detail", company_id=existing.id))
-    return change(lambda s: company_service.get_or_create(s, form.name.data)[0],
-                  success=lambda c: f"Company {c.name} created. Create an API key for it below.",
-                  to=lambda c: url_for("admin.company_detail", company_id=c.id), on_error=url_for("admin.company_list"))
+    return change(
+        lambda s: company_service.get_or_create(s, form.name.data)[0],
+        success=lambda c: f"Company {c.name} created. Create an API key for it below.",
+        to=lambda c: url_for("admin.company_detail", company_id=c.id),
+        on_error=url_for("admin.company_list"),
+    )
 
 
 def _detail(company: Company, *, new_key=None, new_webhook=None, status: int = 200):
     session = get_session()
-    keys = list(session.scalars(select(ApiKey).where(ApiKey.company_id == company.id)
-                                .order_by(ApiKey.revoked_at.is_not(None), ApiKey.id.desc())))
+    keys = list(
+        session.scalars(
+            select(ApiKey)
+            .where(ApiKey.company_id == company.id)
+            .order_by(ApiKey.revoked_at.is_not(None), ApiKey.id.desc())
+        )
+    )
     suppliers = company_service.list_suppliers(session, company.id, limit=500)
     supplier_total = company_service.count_suppliers(session, company.id)
     webhooks = company_service.list_webhooks(session, company.id)
     hook_ids = [w.id for w in webhooks]
     deliveries = []
     if hook_ids:
-        deliveries = list(session.scalars(
-            select(OutboxMessage).where(OutboxMessage.channel == "webhook", OutboxMessage.target_id.in_(hook_ids))
-            .order_by(OutboxMessage.id.desc()).limit(DELIVERIES)))
+        deliveries = list(
+            session.scalars(
+                select(OutboxMessage)
+                .where(OutboxMessage.channel == "webhook", OutboxMessage.target_id.in_(hook_ids))
+                .order_by(OutboxMessage.id.desc())
+                .limit(DELIVERIES)
+            )
+        )
     urls = {w.id: w.url for w in webhooks}
     return render_template(
-        "admin/companies/detail.html", company=company, keys=keys, suppliers=suppliers,
-        supplier_total=supplier_total, webhooks=webhooks, deliveries=deliveries, urls=urls, new_key=new_key,
-        new_webhook=new_webhook, key_form=ApiKeyForm(formdata=None), supplier_form=SupplierForm(formdata=None),
-        webhook_form=WebhookForm(formdata=None), confirm_form=ConfirmForm(),
+        "admin/companies/detail.html",
+        company=company,
+        keys=keys,
+        suppliers=suppliers,
+        supplier_total=supplier_total,
+        webhooks=webhooks,
+        deliveries=deliveries,
+        urls=urls,
+        new_key=new_key,
+        new_webhook=new_webhook,
+        key_form=ApiKeyForm(formdata=None),
+        supplier_form=SupplierForm(formdata=None),
+        webhook_form=WebhookForm(formdata=None),
+        confirm_form=ConfirmForm(),
     ), status
 
 
@@ -103,9 +148,15 @@ def api_key_create(company_id: int):
     if not form.validate_on_submit():
         flash_form_errors(form)
         return redirect(url_for("admin.company_detail", company_id=company.id))
-    return _once(company, form, lambda s: company_service.create_api_key(s, company, name=form.name.data or "",
-                                                                         scopes=form.scopes.data),
-                 "new_key", "API key created. Copy it now: it will not be shown again.")
+    return _once(
+        company,
+        form,
+        lambda s: company_service.create_api_key(
+            s, company, name=form.name.data or "", scopes=form.scopes.data
+        ),
+        "new_key",
+        "API key created. Copy it now: it will not be shown again.",
+    )
 
 
 @bp.post("/companies/<int:company_id>/keys/<int:key_id>/revoke")
@@ -121,8 +172,11 @@ def api_key_revoke(company_id: int, key_id: int):
     if not form.validate_on_submit():
         flash_form_errors(form)
         return redirect(to)
-    return change(lambda s: company_service.revoke(s, key),
-                  success=f"API key {key.prefix}… revoked; requests with it are refused from now on.", to=to)
+    return change(
+        lambda s: company_service.revoke(s, key),
+        success=f"API key {key.prefix}… revoked; requests with it are refused from now on.",
+        to=to,
+    )
 
 
 @bp.post("/companies/<int:company_id>/suppliers")
@@ -134,9 +188,15 @@ def supplier_add(company_id: int):
     if not form.validate_on_submit():
         flash_form_errors(form)
         return redirect(to)
-    return change(lambda s: company_service.add_supplier(s, company, form.public_id.data),
-                  success=lambda r: (f"{form.public_id.data.upper()} added to the supplier list." if r[1]
-                                     else f"{form.public_id.data.upper()} was already on the list."), to=to)
+    return change(
+        lambda s: company_service.add_supplier(s, company, form.public_id.data),
+        success=lambda r: (
+            f"{form.public_id.data.upper()} added to the supplier list."
+            if r[1]
+            else f"{form.public_id.data.upper()} was already on the list."
+        ),
+        to=to,
+    )
 
 
 @bp.post("/companies/<int:company_id>/suppliers/<public_id>/remove")
@@ -148,8 +208,11 @@ def supplier_remove(company_id: int, public_id: str):
     if not form.validate_on_submit():
         flash_form_errors(form)
         return redirect(to)
-    return change(lambda s: company_service.remove_supplier(s, company, public_id),
-                  success=f"{public_id} removed from the supplier list.", to=to)
+    return change(
+        lambda s: company_service.remove_supplier(s, company, public_id),
+        success=f"{public_id} removed from the supplier list.",
+        to=to,
+    )
 
 
 @bp.post("/companies/<int:company_id>/webhooks")
@@ -160,9 +223,13 @@ def webhook_create(company_id: int):
     if not form.validate_on_submit():
         flash_form_errors(form)
         return redirect(url_for("admin.company_detail", company_id=company.id) + "#webhooks")
-    return _once(company, form, lambda s: company_service.create_webhook(s, company, url=form.url.data,
-                                                                         events=form.events.data),
-                 "new_webhook", "Webhook added. Copy its signing secret now: it will not be shown again.")
+    return _once(
+        company,
+        form,
+        lambda s: company_service.create_webhook(s, company, url=form.url.data, events=form.events.data),
+        "new_webhook",
+        "Webhook added. Copy its signing secret now: it will not be shown again.",
+    )
 
 
 @bp.post("/companies/<int:company_id>/webhooks/<int:webhook_id>/delete")
@@ -174,8 +241,11 @@ def webhook_delete(company_id: int, webhook_id: int):
     if not form.validate_on_submit():
         flash_form_errors(form)
         return redirect(to)
-    return change(lambda s: company_service.delete_webhook(s, company.id, webhook_id),
-                  success="Webhook deleted; its undelivered messages were dropped.", to=to)
+    return change(
+        lambda s: company_service.delete_webhook(s, company.id, webhook_id),
+        success="Webhook deleted; its undelivered messages were dropped.",
+        to=to,
+    )
 
 
 @bp.post("/companies/<int:company_id>/webhooks/<int:webhook_id>/test")
@@ -187,8 +257,11 @@ def webhook_test(company_id: int, webhook_id: int):
     if not form.validate_on_submit():
         flash_form_errors(form)
         return redirect(to)
-    return change(lambda s: company_service.send_test_event(s, company.id, webhook_id),
-                  success="Test event queued; it appears in the delivery log below.", to=to)
+    return change(
+        lambda s: company_service.send_test_event(s, company.id, webhook_id),
+        success="Test event queued; it appears in the delivery log below.",
+        to=to,
+    )
 
 
 @bp.get("/deliveries")
@@ -206,6 +279,11 @@ def delivery_log():
         select(OutboxMessage, WebhookEndpoint.url, Company.id, Company.name)
         .outerjoin(WebhookEndpoint, WebhookEndpoint.id == OutboxMessage.target_id)
         .outerjoin(Company, Company.id == WebhookEndpoint.company_id)
-        .where(*conds).order_by(OutboxMessage.id.desc()).offset((page - 1) * PER_PAGE).limit(PER_PAGE)
+        .where(*conds)
+        .order_by(OutboxMessage.id.desc())
+        .offset((page - 1) * PER_PAGE)
+        .limit(PER_PAGE)
     ).all()
-    return render_template("admin/companies/deliveries.html", page=Page(rows, page, PER_PAGE, total), status=status)
+    return render_template(
+        "admin/companies/deliveries.html", page=Page(rows, page, PER_PAGE, total), status=status
+    )

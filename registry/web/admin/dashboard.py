@@ -22,19 +22,32 @@ def dashboard():
     d = dashboard_service.build(session, cache=_charts)
     chart_reports = charts.stacked_bars("Fee reports per month by category", d.months, d.reports_by_month)
     chart_corridors = charts.horizontal_bars(
-        "Reported fees in USD by corridor", [(label, usd, f"{n} report{'s' if n != 1 else ''}")
-                                              for label, usd, n in d.usd_by_corridor], unit="$")
-    chart_status = charts.stacked_area("Recruiters by accreditation status, month end", d.months,
-                                       d.status_by_month, STATUSES)
+        "Reported fees in USD by corridor",
+        [(label, usd, f"{n} report{'s' if n != 1 else ''}") for label, usd, n in d.usd_by_corridor],
+        unit="$",
+    )
+    chart_status = charts.stacked_area(
+        "Recruiters by accreditation status, month end", d.months, d.status_by_month, STATUSES
+    )
     alerts = session.execute(
         select(Alert, Recruiter.public_id, Recruiter.legal_name)
         .outerjoin(Recruiter, Recruiter.id == Alert.recruiter_id)
-        .where(Alert.resolved_at.is_(None)).order_by(Alert.opened_at.desc()).limit(8)
+        .where(Alert.resolved_at.is_(None))
+        .order_by(Alert.opened_at.desc())
+        .limit(8)
     ).all()
     recent = session.execute(
         select(Recruiter.public_id, Recruiter.legal_name, Accreditation.status, Accreditation.since)
         .join(Accreditation, Accreditation.recruiter_id == Recruiter.id)
-        .order_by(Accreditation.since.desc()).limit(8)
+        .order_by(Accreditation.since.desc())
+        .limit(8)
     ).all()
-    return render_template("admin/dashboard.html", d=d, chart_reports=chart_reports, chart_corridors=chart_corridors,
-                           chart_status=chart_status, alerts=alerts, recent=recent)
+    return render_template(
+        "admin/dashboard.html",
+        d=d,
+        chart_reports=chart_reports,
+        chart_corridors=chart_corridors,
+        chart_status=chart_status,
+        alerts=alerts,
+        recent=recent,
+    )

@@ -40,23 +40,39 @@ def country_choices(blank: str | None = "— choose a country —") -> list[Sele
 
 class RecruiterForm(FlaskForm):
     legal_name = StringField("Legal name", validators=[DataRequired(), Length(min=2, max=300)])
-    other_names = TextAreaField("Other names", description="Trading names and transliterations, one per line",
-                                validators=[Length(max=3000)])
+    other_names = TextAreaField(
+        "Other names",
+        description="Trading names and transliterations, one per line",
+        validators=[Length(max=3000)],
+    )
     country = SelectField("Country", validators=[DataRequired(message="choose the country of registration")])
-    licence_authority = StringField("Licence authority", description="e.g. DoFE (Nepal), BMET (Bangladesh), DMW (Philippines)",
-                                    validators=[DataRequired(message="the issuing authority is required"), Length(max=120)])
-    licence_number = StringField("Licence number",
-                                 validators=[DataRequired(message="the licence number is required"), Length(max=80)])
-    corridors = TextAreaField("Corridors", description="One per line as ORIGIN-DESTINATION, e.g. NP-QA",
-                              validators=[Length(max=2000)])
-    sectors = StringField("Sectors", description="Comma-separated, e.g. construction, domestic work",
-                          validators=[Length(max=500)])
+    licence_authority = StringField(
+        "Licence authority",
+        description="e.g. DoFE (Nepal), BMET (Bangladesh), DMW (Philippines)",
+        validators=[DataRequired(message="the issuing authority is required"), Length(max=120)],
+    )
+    licence_number = StringField(
+        "Licence number", validators=[DataRequired(message="the licence number is required"), Length(max=80)]
+    )
+    corridors = TextAreaField(
+        "Corridors",
+        description="One per line as ORIGIN-DESTINATION, e.g. NP-QA",
+        validators=[Length(max=2000)],
+    )
+    sectors = StringField(
+        "Sectors",
+        description="Comma-separated, e.g. construction, domestic work",
+        validators=[Length(max=500)],
+    )
     contact_email = StringField("Contact e-mail", validators=[Optional(), Email(), Length(max=200)])
     contact_phone = StringField("Contact phone", validators=[Length(max=60)])
     website = StringField("Website", validators=[Optional(), URL(require_tld=False), Length(max=300)])
     address = TextAreaField("Address", validators=[Length(max=500)])
-    parent_public_id = StringField("Works for (public id)", description="For sub-agents and brokers: the recruiter they work for",
-                                   validators=[Length(max=12)])
+    parent_public_id = StringField(
+        "Works for (public id)",
+        description="For sub-agents and brokers: the recruiter they work for",
+        validators=[Length(max=12)],
+    )
     confirm_duplicate = BooleanField("Save anyway: this is a different organisation")
 
     def __init__(self, *a, **kw):
@@ -65,51 +81,85 @@ class RecruiterForm(FlaskForm):
 
 
 class PlanAuditForm(FlaskForm):
-    kind = SelectField("Kind", choices=_c([(k.value, k.value.title()) for k in AuditKind]), validators=[DataRequired()])
+    kind = SelectField(
+        "Kind", choices=_c([(k.value, k.value.title()) for k in AuditKind]), validators=[DataRequired()]
+    )
     certification_body = StringField("Certification body", validators=[DataRequired(), Length(max=200)])
     lead_auditor = StringField("Lead auditor", validators=[DataRequired(), Length(max=200)])
     planned_date = DateField("Planned date", validators=[DataRequired(message="choose the planned date")])
 
 
 class OutcomeForm(FlaskForm):
-    performed_date = DateField("Performed on", validators=[DataRequired(message="enter the date the audit took place")])
-    outcome = SelectField("Outcome", choices=_c([(o.value, o.value.title()) for o in AuditOutcome]),
-                          validators=[DataRequired()])
+    performed_date = DateField(
+        "Performed on", validators=[DataRequired(message="enter the date the audit took place")]
+    )
+    outcome = SelectField(
+        "Outcome", choices=_c([(o.value, o.value.title()) for o in AuditOutcome]), validators=[DataRequired()]
+    )
     summary = TextAreaField("Summary", validators=[Length(max=4000)])
 
 
 class FindingForm(FlaskForm):
-    principle = SelectField("Principle", choices=_c([(k, f"{k} — {v}") for k, v in PRINCIPLE_TITLES.items()]),
-                            validators=[DataRequired()])
-    severity = SelectField("Severity", choices=_c([(s.value, s.value.title()) for s in Severity]), validators=[DataRequired()])
-    description = TextAreaField("Description", validators=[DataRequired(message="describe the finding"), Length(max=4000)])
+    principle = SelectField(
+        "Principle",
+        choices=_c([(k, f"{k} — {v}") for k, v in PRINCIPLE_TITLES.items()]),
+        validators=[DataRequired()],
+    )
+    severity = SelectField(
+        "Severity", choices=_c([(s.value, s.value.title()) for s in Severity]), validators=[DataRequired()]
+    )
+    description = TextAreaField(
+        "Description", validators=[DataRequired(message="describe the finding"), Length(max=4000)]
+    )
     corrective_action = TextAreaField("Corrective action", validators=[Length(max=4000)])
-    due_date = DateField("Due date", description="Empty: the configured default for the severity",
-                         validators=[Optional()])
+    due_date = DateField(
+        "Due date", description="Empty: the configured default for the severity", validators=[Optional()]
+    )
 
 
 class CloseFindingForm(FlaskForm):
-    evidence = TextAreaField("Evidence", validators=[DataRequired(message="an evidence note is required to close a corrective action"),
-                                                     Length(max=4000)])
+    evidence = TextAreaField(
+        "Evidence",
+        validators=[
+            DataRequired(message="an evidence note is required to close a corrective action"),
+            Length(max=4000),
+        ],
+    )
     next = HiddenField()
 
 
 class DecisionForm(FlaskForm):
-    reason = TextAreaField("Reason", validators=[DataRequired(message="a reason is required for every decision"),
-                                                 Length(max=2000)])
+    reason = TextAreaField(
+        "Reason",
+        validators=[DataRequired(message="a reason is required for every decision"), Length(max=2000)],
+    )
 
 
 class TriageForm(FlaskForm):
-    status = SelectField("Decision", choices=_c([(s.value, s.value.replace("_", " ").capitalize())
-                                             for s in TriageStatus if s != TriageStatus.new]),
-                         validators=[DataRequired()])
-    note = TextAreaField("Note", validators=[DataRequired(message="a triage note is required"), Length(max=2000)])
+    status = SelectField(
+        "Decision",
+        choices=_c(
+            [(s.value, s.value.replace("_", " ").capitalize()) for s in TriageStatus if s != TriageStatus.new]
+        ),
+        validators=[DataRequired()],
+    )
+    note = TextAreaField(
+        "Note", validators=[DataRequired(message="a triage note is required"), Length(max=2000)]
+    )
 
 
 class RepaymentForm(FlaskForm):
-    state = SelectField("Stage", choices=_c([(s.value, s.value.title()) for s in RepaymentState]), validators=[DataRequired()])
-    amount = DecimalField("Amount", places=2, validators=[InputRequired(message="enter the amount"),
-                                                         NumberRange(min=0.01, message="must be more than zero")])
+    state = SelectField(
+        "Stage", choices=_c([(s.value, s.value.title()) for s in RepaymentState]), validators=[DataRequired()]
+    )
+    amount = DecimalField(
+        "Amount",
+        places=2,
+        validators=[
+            InputRequired(message="enter the amount"),
+            NumberRange(min=0.01, message="must be more than zero"),
+        ],
+    )
     currency = StringField("Currency", validators=[DataRequired(), Length(min=3, max=3)])
     on_date = DateField("Date", validators=[DataRequired(message="enter the date")])
     note = StringField("Note", validators=[Length(max=2000)])
@@ -120,9 +170,15 @@ class CompanyForm(FlaskForm):
 
 
 class ApiKeyForm(FlaskForm):
-    name = StringField("Key name", description="What the key is for, e.g. 'supplier sync'", validators=[Length(max=120)])
-    scopes = SelectMultipleField("Scopes", choices=_c([(s, s) for s in API_SCOPES]), default=list(API_SCOPES),
-                                 validators=[DataRequired(message="choose at least one scope")])
+    name = StringField(
+        "Key name", description="What the key is for, e.g. 'supplier sync'", validators=[Length(max=120)]
+    )
+    scopes = SelectMultipleField(
+        "Scopes",
+        choices=_c([(s, s) for s in API_SCOPES]),
+        default=list(API_SCOPES),
+        validators=[DataRequired(message="choose at least one scope")],
+    )
 
 
 class SupplierForm(FlaskForm):
@@ -131,8 +187,12 @@ class SupplierForm(FlaskForm):
 
 class WebhookForm(FlaskForm):
     url = StringField("URL", validators=[DataRequired(), URL(require_tld=False), Length(max=500)])
-    events = SelectMultipleField("Events", choices=_c([(e, e) for e in WEBHOOK_EVENTS]), default=list(WEBHOOK_EVENTS),
-                                 validators=[DataRequired(message="choose at least one event")])
+    events = SelectMultipleField(
+        "Events",
+        choices=_c([(e, e) for e in WEBHOOK_EVENTS]),
+        default=list(WEBHOOK_EVENTS),
+        validators=[DataRequired(message="choose at least one event")],
+    )
 
 
 class ConfirmForm(FlaskForm):

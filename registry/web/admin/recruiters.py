@@ -110,7 +110,10 @@ def recruiter_list():
         score = {r.id: s for r, s in hits}
         rows = session.execute(base.where(Recruiter.id.in_(list(score)), *conds)).all() if score else []
         if sort in ("name", "public_id"):
-            key = {"name": lambda r: (r[0].legal_name.lower(), r[0].id), "public_id": lambda r: r[0].public_id}[sort]
+            key = {
+                "name": lambda r: (r[0].legal_name.lower(), r[0].id),
+                "public_id": lambda r: r[0].public_id,
+            }[sort]
             rows.sort(key=key)
         elif sort == "newest":
             rows.sort(key=lambda r: -r[0].id)
@@ -119,7 +122,7 @@ def recruiter_list():
         else:
             rows.sort(key=lambda r: (-score[r[0].id], r[0].legal_name))
         total = len(rows)
-        rows = rows[(page - 1) * PER_PAGE: page * PER_PAGE]
+        rows = rows[(page - 1) * PER_PAGE : page * PER_PAGE]
     else:
         count_stmt = select(func.count()).select_from(Recruiter)
         if args["status"]:
@@ -131,11 +134,20 @@ def recruiter_list():
     pager = Page(rows, page, PER_PAGE, total)
     if not q and rows:
         pager.next_url = url_with(page=page + 1, after=_cursor(rows[-1], sort), before=None)
-        pager.prev_url = url_with(page=page - 1, before=_cursor(rows[0], sort), after=None) if page > 2 else \
-            url_with(page=None, after=None, before=None)
+        pager.prev_url = (
+            url_with(page=page - 1, before=_cursor(rows[0], sort), after=None)
+            if page > 2
+            else url_with(page=None, after=None, before=None)
+        )
     return render_template(
-        "admin/recruiters/list.html", page=pager, q=q, sort=sort, args=args,
-        statuses=list(AccreditationStatus), licence_statuses=list(LicenceStatus), countries=country_pairs("any"),
+        "admin/recruiters/list.html",
+        page=pager,
+        q=q,
+        sort=sort,
+        args=args,
+        statuses=list(AccreditationStatus),
+        licence_statuses=list(LicenceStatus),
+        countries=country_pairs("any"),
     )
 
 
@@ -146,7 +158,9 @@ def _split_lines(text: str) -> list[str]:
 def _parse_corridors(text: str) -> list[tuple[str, str]]:
     out = []
     for line in _split_lines(text):
-        parts = [p for p in line.replace("→", "-").replace(">", "-").replace("/", "-").split("-") if p.strip()]
+        parts = [
+            p for p in line.replace("→", "-").replace(">", "-").replace("/", "-").split("-") if p.strip()
+        ]
         if len(parts) != 2:
             raise ValueError(f"corridor {line!r}: write it as ORIGIN-DESTINATION, e.g. NP-QA")
         out.append((parts[0].strip().upper(), parts[1].strip().upper()))
@@ -162,12 +176,17 @@ def _input_from(form: RecruiterForm) -> RecruiterInput | None:
         return None
     try:
         return RecruiterInput(
-            legal_name=form.legal_name.data or "", other_names=_split_lines(form.other_names.data),
-            country=form.country.data or "", licence_authority=form.licence_authority.data or "",
-            licence_number=form.licence_number.data or "", corridors=corridors,
+            legal_name=form.legal_name.data or "",
+            other_names=_split_lines(form.other_names.data),
+            country=form.country.data or "",
+            licence_authority=form.licence_authority.data or "",
+            licence_number=form.licence_number.data or "",
+            corridors=corridors,
             sectors=[s.strip() for s in (form.sectors.data or "").split(",") if s.strip()],
-            contact_email=form.contact_email.data or "", contact_phone=form.contact_phone.data or "",
-            website=form.website.data or "", address=form.address.data or "",
+            contact_email=form.contact_email.data or "",
+            contact_phone=form.contact_phone.data or "",
+            website=form.website.data or "",
+            address=form.address.data or "",
             parent_public_id=(form.parent_public_id.data or "").strip() or None,
         )
     except ValidationError as e:
@@ -214,16 +233,22 @@ def recruiter_new():
         if data is not None:
             duplicates = recruiters.find_duplicates(get_session(), data)
             if not duplicates or form.confirm_duplicate.data:
-                return change(lambda s: recruiters.create(s, data, actor=actor()),
-                              success=lambda r: f"Recruiter {r.public_id} ({r.legal_name}) registered as applicant.",
-                              to=lambda r: url_for("admin.recruiter_detail", public_id=r.public_id),
-                              render_error=lambda e: _form_again(form, None, e))
-            flash("This looks like a recruiter already in the registry. Check the list below; "
-                  "tick “Save anyway” if it is a different organisation.", "warning")
+                return change(
+                    lambda s: recruiters.create(s, data, actor=actor()),
+                    success=lambda r: f"Recruiter {r.public_id} ({r.legal_name}) registered as applicant.",
+                    to=lambda r: url_for("admin.recruiter_detail", public_id=r.public_id),
+                    render_error=lambda e: _form_again(form, None, e),
+                )
+            flash(
+                "This looks like a recruiter already in the registry. Check the list below; "
+                "tick “Save anyway” if it is a different organisation.",
+                "warning",
+            )
     elif request.method == "POST":
         flash("Please correct the errors below.", "error")
-    return render_template("admin/recruiters/form.html", form=form, rec=None, duplicates=duplicates), \
-        (422 if request.method == "POST" else 200)
+    return render_template("admin/recruiters/form.html", form=form, rec=None, duplicates=duplicates), (
+        422 if request.method == "POST" else 200
+    )
 
 
 @bp.route("/recruiters/<public_id>/edit", methods=["GET", "POST"])
@@ -240,16 +265,21 @@ def recruiter_edit(public_id: str):
         if data is not None:
             duplicates = recruiters.find_duplicates(session, data, exclude_id=rec.id)
             if not duplicates or form.confirm_duplicate.data:
-                return change(lambda s: recruiters.update(s, rec, data, actor=actor()),
-                              success=f"Recruiter {rec.public_id} saved.",
-                              to=url_for("admin.recruiter_detail", public_id=rec.public_id),
-                              render_error=lambda e: _form_again(form, rec, e))
-            flash("Another recruiter has the same name or licence. Tick “Save anyway” if they are different.",
-                  "warning")
+                return change(
+                    lambda s: recruiters.update(s, rec, data, actor=actor()),
+                    success=f"Recruiter {rec.public_id} saved.",
+                    to=url_for("admin.recruiter_detail", public_id=rec.public_id),
+                    render_error=lambda e: _form_again(form, rec, e),
+                )
+            flash(
+                "Another recruiter has the same name or licence. Tick “Save anyway” if they are different.",
+                "warning",
+            )
     else:
         flash("Please correct the errors below.", "error")
-    return render_template("admin/recruiters/form.html", form=form, rec=rec, duplicates=duplicates), \
-        (422 if request.method == "POST" else 200)
+    return render_template("admin/recruiters/form.html", form=form, rec=rec, duplicates=duplicates), (
+        422 if request.method == "POST" else 200
+    )
 
 
 @bp.get("/recruiters/<public_id>")
@@ -259,24 +289,58 @@ def recruiter_detail(public_id: str):
     rec = recruiters.get_by_public_id(session, public_id)
     acc = accreditation.get(session, rec.id)
     history = accreditation.history(session, rec.id)
-    audit_rows = list(session.scalars(select(Audit).where(Audit.recruiter_id == rec.id)
-                                      .order_by(Audit.planned_date.desc(), Audit.id.desc())))
-    findings = list(session.scalars(select(Finding).where(Finding.recruiter_id == rec.id)
-                                    .order_by(Finding.closed_at.is_not(None), Finding.due_date, Finding.id)))
-    reports = list(session.scalars(select(FeeReport).where(FeeReport.recruiter_id == rec.id)
-                                   .order_by(FeeReport.created_at.desc()).limit(100)))
-    ledger = {r.id: report_service.ledger(session, r.id) for r in reports if r.triage_status == "substantiated"}
-    alerts = list(session.scalars(select(Alert).where(Alert.recruiter_id == rec.id).order_by(Alert.opened_at.desc())))
+    audit_rows = list(
+        session.scalars(
+            select(Audit)
+            .where(Audit.recruiter_id == rec.id)
+            .order_by(Audit.planned_date.desc(), Audit.id.desc())
+        )
+    )
+    findings = list(
+        session.scalars(
+            select(Finding)
+            .where(Finding.recruiter_id == rec.id)
+            .order_by(Finding.closed_at.is_not(None), Finding.due_date, Finding.id)
+        )
+    )
+    reports = list(
+        session.scalars(
+            select(FeeReport)
+            .where(FeeReport.recruiter_id == rec.id)
+            .order_by(FeeReport.created_at.desc())
+            .limit(100)
+        )
+    )
+    ledger = {
+        r.id: report_service.ledger(session, r.id) for r in reports if r.triage_status == "substantiated"
+    }
+    alerts = list(
+        session.scalars(select(Alert).where(Alert.recruiter_id == rec.id).order_by(Alert.opened_at.desc()))
+    )
     log = auditlog.entries_for_recruiter(session, rec.id, limit=100)
     parent = session.get(Recruiter, rec.parent_id) if rec.parent_id else None
     sub_agents = list(session.scalars(select(Recruiter).where(Recruiter.parent_id == rec.id).limit(50)))
     cfg = settings()
     return render_template(
-        "admin/recruiters/detail.html", rec=rec, acc=acc, history=history, audits=audit_rows, findings=findings,
-        reports=reports, ledger=ledger, alerts=alerts, log=log, parent=parent, sub_agents=sub_agents,
-        corridors=recruiters.corridors_of(session, rec.id), decisions=accreditation.allowed_decisions(acc.status),
+        "admin/recruiters/detail.html",
+        rec=rec,
+        acc=acc,
+        history=history,
+        audits=audit_rows,
+        findings=findings,
+        reports=reports,
+        ledger=ledger,
+        alerts=alerts,
+        log=log,
+        parent=parent,
+        sub_agents=sub_agents,
+        corridors=recruiters.corridors_of(session, rec.id),
+        decisions=accreditation.allowed_decisions(acc.status),
         open_majors=accreditation.open_major_findings(session, rec.id),
-        decision_form=DecisionForm(), plan_form=PlanAuditForm(), cfg=cfg, today=today(),
+        decision_form=DecisionForm(),
+        plan_form=PlanAuditForm(),
+        cfg=cfg,
+        today=today(),
     )
 
 
@@ -294,7 +358,9 @@ def recruiter_decide(public_id: str, decision: str):
         return redirect(detail)
     cycle = settings().accreditation_cycle_years
     return change(
-        lambda s: accreditation.decide(s, rec, decision, actor=actor(), reason=form.reason.data,
-                                       cycle_years=cycle),
-        success=lambda d: f"{rec.public_id} is now {d.accreditation.status}.", to=detail,
+        lambda s: accreditation.decide(
+            s, rec, decision, actor=actor(), reason=form.reason.data, cycle_years=cycle
+        ),
+        success=lambda d: f"{rec.public_id} is now {d.accreditation.status}.",
+        to=detail,
     )

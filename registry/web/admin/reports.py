@@ -49,8 +49,12 @@ def report_list():
             conds.append(FeeReport.recruiter_id == recruiters.get_by_public_id(session, recruiter_q).id)
         except Exception:  # noqa: BLE001 - not a public id: match the free text or the name
             like = f"%{recruiter_q.lower()}%"
-            conds.append(func.lower(FeeReport.recruiter_text).like(like)
-                         | FeeReport.recruiter_id.in_(select(Recruiter.id).where(func.lower(Recruiter.legal_name).like(like))))
+            conds.append(
+                func.lower(FeeReport.recruiter_text).like(like)
+                | FeeReport.recruiter_id.in_(
+                    select(Recruiter.id).where(func.lower(Recruiter.legal_name).like(like))
+                )
+            )
     if date_from:
         conds.append(FeeReport.created_at >= datetime.combine(date_from, time.min, UTC))
     if date_to:
@@ -61,11 +65,20 @@ def report_list():
     rows = session.execute(
         select(FeeReport, Recruiter.public_id, Recruiter.legal_name)
         .outerjoin(Recruiter, Recruiter.id == FeeReport.recruiter_id)
-        .where(*conds).order_by(order, FeeReport.id).offset((page - 1) * PER_PAGE).limit(PER_PAGE)
+        .where(*conds)
+        .order_by(order, FeeReport.id)
+        .offset((page - 1) * PER_PAGE)
+        .limit(PER_PAGE)
     ).all()
     return render_template(
-        "admin/reports/list.html", page=Page(rows, page, PER_PAGE, total), status=status, category=category,
-        recruiter_q=recruiter_q, date_from=date_from, date_to=date_to, statuses=list(TriageStatus),
+        "admin/reports/list.html",
+        page=Page(rows, page, PER_PAGE, total),
+        status=status,
+        category=category,
+        recruiter_q=recruiter_q,
+        date_from=date_from,
+        date_to=date_to,
+        statuses=list(TriageStatus),
         categories=list(FeeCategory),
     )
 
@@ -79,15 +92,26 @@ def report_detail(report_id: int):
     finding = session.scalars(select(Finding).where(Finding.report_id == report.id)).first()
     same_reporter = 0
     if report.reporter_key:
-        same_reporter = session.scalar(select(func.count()).select_from(FeeReport)
-                                       .where(FeeReport.reporter_key == report.reporter_key,
-                                              FeeReport.id != report.id)) or 0
+        same_reporter = (
+            session.scalar(
+                select(func.count())
+                .select_from(FeeReport)
+                .where(FeeReport.reporter_key == report.reporter_key, FeeReport.id != report.id)
+            )
+            or 0
+        )
     form = RepaymentForm()
     if not form.currency.data:
         form.currency.data = report.currency
     return render_template(
-        "admin/reports/detail.html", report=report, rec=rec, finding=finding, same_reporter=same_reporter,
-        ledger=report_service.ledger(session, report.id), triage_form=TriageForm(), repay_form=form,
+        "admin/reports/detail.html",
+        report=report,
+        rec=rec,
+        finding=finding,
+        same_reporter=same_reporter,
+        ledger=report_service.ledger(session, report.id),
+        triage_form=TriageForm(),
+        repay_form=form,
     )
 
 
@@ -106,12 +130,16 @@ def report_triage(report_id: int):
     def message(finding):
         text = f"Case {report.case_code} marked {form.status.data.replace('_', ' ')}."
         if finding is not None:
-            text += (f" A major P1 finding was recorded (corrective action due {finding.due_date:%d %b %Y}).")
+            text += f" A major P1 finding was recorded (corrective action due {finding.due_date:%d %b %Y})."
         return text
 
-    return change(lambda s: report_service.triage(s, report, status=form.status.data, note=form.note.data,
-                                                  actor=actor(), major_days=major_days),
-                  success=message, to=to)
+    return change(
+        lambda s: report_service.triage(
+            s, report, status=form.status.data, note=form.note.data, actor=actor(), major_days=major_days
+        ),
+        success=message,
+        to=to,
+    )
 
 
 @bp.post("/reports/<int:report_id>/repayments")
@@ -124,10 +152,20 @@ def report_repayment(report_id: int):
     if not form.validate_on_submit():
         flash_form_errors(form)
         return redirect(to)
-    return change(lambda s: report_service.add_repayment(
-        s, report, state=form.state.data, amount=form.amount.data, currency=form.currency.data,
-        on_date=form.on_date.data, note=form.note.data or "", actor=actor()),
-        success=lambda e: f"Ledger: {e.state} {e.amount} {e.currency} on {e.on_date:%d %b %Y}.", to=to)
+    return change(
+        lambda s: report_service.add_repayment(
+            s,
+            report,
+            state=form.state.data,
+            amount=form.amount.data,
+            currency=form.currency.data,
+            on_date=form.on_date.data,
+            note=form.note.data or "",
+            actor=actor(),
+        ),
+        success=lambda e: f"Ledger: {e.state} {e.amount} {e.currency} on {e.on_date:%d %b %Y}.",
+        to=to,
+    )
 
 
 @bp.get("/repayments")
@@ -136,8 +174,14 @@ def repayment_ledger():
     """Repayment totals per recruiter (claimed, verified, repaid), newest entries below."""
     session = get_session()
     totals = session.execute(
-        select(Recruiter.public_id, Recruiter.legal_name, RepaymentEntry.state, RepaymentEntry.currency,
-               func.sum(RepaymentEntry.amount), func.count(func.distinct(RepaymentEntry.report_id)))
+        select(
+            Recruiter.public_id,
+            Recruiter.legal_name,
+            RepaymentEntry.state,
+            RepaymentEntry.currency,
+            func.sum(RepaymentEntry.amount),
+            func.count(func.distinct(RepaymentEntry.report_id)),
+        )
         .join(FeeReport, FeeReport.id == RepaymentEntry.report_id)
         .join(Recruiter, Recruiter.id == FeeReport.recruiter_id)
         .group_by(Recruiter.public_id, Recruiter.legal_name, RepaymentEntry.state, RepaymentEntry.currency)
@@ -155,7 +199,9 @@ def repayment_ledger():
         .join(FeeReport, FeeReport.id == RepaymentEntry.report_id)
         .outerjoin(Recruiter, Recruiter.id == FeeReport.recruiter_id)
         .order_by(RepaymentEntry.on_date.desc(), RepaymentEntry.id.desc())
-        .offset((page - 1) * PER_PAGE).limit(PER_PAGE)
+        .offset((page - 1) * PER_PAGE)
+        .limit(PER_PAGE)
     ).all()
-    return render_template("admin/reports/ledger.html", per_recruiter=per_recruiter,
-                           page=Page(entries, page, PER_PAGE, total))
+    return render_template(
+        "admin/reports/ledger.html", per_recruiter=per_recruiter, page=Page(entries, page, PER_PAGE, total)
+    )

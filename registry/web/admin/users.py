@@ -17,8 +17,14 @@ from registry.web.database import get_session
 @bp.get("/users")
 @requires("admin")
 def user_list():
-    return render_template("admin/users.html", users=user_service.list_users(get_session()), form=UserForm(),
-                           role_form=RoleForm(), confirm_form=ConfirmForm(), now=utcnow())
+    return render_template(
+        "admin/users.html",
+        users=user_service.list_users(get_session()),
+        form=UserForm(),
+        role_form=RoleForm(),
+        confirm_form=ConfirmForm(),
+        now=utcnow(),
+    )
 
 
 @bp.post("/users")
@@ -29,9 +35,13 @@ def user_create():
     if not form.validate_on_submit():
         flash_form_errors(form)
         return redirect(to)
-    return change(lambda s: user_service.create(s, email=form.email.data, role=form.role.data,
-                                                password=form.password.data),
-                  success=lambda u: f"User {u.email} created with role {u.role}.", to=to)
+    return change(
+        lambda s: user_service.create(
+            s, email=form.email.data, role=form.role.data, password=form.password.data
+        ),
+        success=lambda u: f"User {u.email} created with role {u.role}.",
+        to=to,
+    )
 
 
 @bp.post("/users/<int:user_id>/role")
@@ -43,8 +53,11 @@ def user_role(user_id: int):
     if not form.validate_on_submit():
         flash_form_errors(form)
         return redirect(to)
-    return change(lambda s: user_service.set_role(s, user, form.role.data, actor_id=current_user.id),
-                  success=lambda u: f"{u.email} is now {u.role}.", to=to)
+    return change(
+        lambda s: user_service.set_role(s, user, form.role.data, actor_id=current_user.id),
+        success=lambda u: f"{u.email} is now {u.role}.",
+        to=to,
+    )
 
 
 @bp.post("/users/<int:user_id>/active")
@@ -56,9 +69,13 @@ def user_active(user_id: int):
     if not form.validate_on_submit():
         flash_form_errors(form)
         return redirect(to)
-    return change(lambda s: user_service.set_active(s, user, not user.active, actor_id=current_user.id),
-                  success=lambda u: f"{u.email} {'reactivated' if u.active else 'deactivated: they can no longer sign in'}.",
-                  to=to)
+    return change(
+        lambda s: user_service.set_active(s, user, not user.active, actor_id=current_user.id),
+        success=lambda u: (
+            f"{u.email} {'reactivated' if u.active else 'deactivated: they can no longer sign in'}."
+        ),
+        to=to,
+    )
 
 
 @bp.post("/users/<int:user_id>/unlock")

@@ -19,8 +19,10 @@ _CSRF = re.compile(r'name="csrf_token"[^>]*value="([^"]+)"')
 def admin_users(engine):
     with Session(engine, expire_on_commit=False) as s:
         auditlog.set_actor(s, "test")
-        users = {role: user_service.create(s, email=email, role=role, password=PASSWORD)
-                 for role, email in EMAILS.items()}
+        users = {
+            role: user_service.create(s, email=email, role=role, password=PASSWORD)
+            for role, email in EMAILS.items()
+        }
         s.commit()
     return users
 
@@ -90,7 +92,9 @@ def as_viewer(web, admin_users):
 def flashes(resp) -> str:
     """The text of the flash messages on a page."""
     html = resp.get_data(as_text=True)
-    return " | ".join(re.sub(r"<[^>]+>", "", m) for m in re.findall(r'<div class="flash flash-\w+">(.*?)</div>', html, re.S))
+    return " | ".join(
+        re.sub(r"<[^>]+>", "", m) for m in re.findall(r'<div class="flash flash-\w+">(.*?)</div>', html, re.S)
+    )
 
 
 @pytest.fixture(autouse=True)

@@ -96,10 +96,21 @@ def objects(engine):
 
         finding = audits.add_finding(s, audit, principle="P2", severity="minor", description="passports kept")
         fx = reports.fx_table(str(CONFIG_DIR / "fx_rates.csv"))
-        report, _ = reports.submit(s, ReportInput(category="medical", amount="100", currency="USD",
-                                                  paid_on=date(2025, 1, 10), destination_country="QA",
-                                                  recruiter_id=rec.id, consent=True),
-                                   reporter_key="k" * 64, submission_key="matrix-1", fx=fx)
+        report, _ = reports.submit(
+            s,
+            ReportInput(
+                category="medical",
+                amount="100",
+                currency="USD",
+                paid_on=date(2025, 1, 10),
+                destination_country="QA",
+                recruiter_id=rec.id,
+                consent=True,
+            ),
+            reporter_key="k" * 64,
+            submission_key="matrix-1",
+            fx=fx,
+        )
         company, _ = companies.get_or_create(s, "Matrix Buyer Ltd")
         key = companies.create_api_key(s, company, name="m").key
         companies.add_supplier(s, company, rec.public_id)
@@ -108,9 +119,17 @@ def objects(engine):
 
         alert = alerts.raise_alert(s, key="matrix-alert", kind="licence_invalid", recruiter_id=rec.id)
         s.commit()
-    return {"public_id": rec.public_id, "audit_id": audit.id, "finding_id": finding.id, "report_id": report.id,
-            "company_id": company.id, "key_id": key.id, "webhook_id": hook.id, "alert_id": alert.id,
-            "decision": "suspend"}
+    return {
+        "public_id": rec.public_id,
+        "audit_id": audit.id,
+        "finding_id": finding.id,
+        "report_id": report.id,
+        "company_id": company.id,
+        "key_id": key.id,
+        "webhook_id": hook.id,
+        "alert_id": alert.id,
+        "decision": "suspend",
+    }
 
 
 def url_for_rule(rule, objects, users) -> str:
@@ -137,8 +156,9 @@ def test_access_matrix(app, client, objects, admin_users):
     for rule, method in routes:
         url = url_for_rule(rule, objects, admin_users)
         resp = request(client, method, url)
-        assert resp.status_code == 302 and "/admin/login" in resp.headers["Location"], \
+        assert resp.status_code == 302 and "/admin/login" in resp.headers["Location"], (
             f"anonymous {method} {url} -> {resp.status_code}"
+        )
         checked += 1
     for role in ROLES:  # weakest first, so the admin's successful POSTs cannot hide a missing check
         web = AdminClient(app.test_client())
@@ -156,7 +176,9 @@ def test_access_matrix(app, client, objects, admin_users):
             elif method == "GET":
                 assert resp.status_code == 200, f"{role} GET {url} -> {resp.status_code}"
             else:
-                assert resp.status_code in (200, 302, 404, 422), f"{role} {method} {url} -> {resp.status_code}"
+                assert resp.status_code in (200, 302, 404, 422), (
+                    f"{role} {method} {url} -> {resp.status_code}"
+                )
                 assert "/admin/login" not in location, f"{role} {method} {url} sent to login"
             checked += 1
     assert checked > 3 * len(EXPECTED)

@@ -23,7 +23,9 @@ def test_login_wrong_password_then_right(web, admin_users):
     assert resp.status_code == 401
     assert "Wrong e-mail or password." in flashes(resp)
     resp = web.login("nobody@example.org", PASSWORD)
-    assert resp.status_code == 401 and "Wrong e-mail or password." in flashes(resp)  # same message: no user enumeration
+    assert resp.status_code == 401 and "Wrong e-mail or password." in flashes(
+        resp
+    )  # same message: no user enumeration
     resp = web.login(EMAILS["auditor"])
     assert resp.status_code == 302 and resp.headers["Location"].endswith("/admin/")
     page = web.get("/admin/")
@@ -40,14 +42,24 @@ def test_secure_cookie_in_production(tmp_path, engine):
     from registry import create_app
     from registry.settings import Settings
 
-    app = create_app(Settings(env="production", database_url="sqlite://", secret_key="x" * 32,
-                              pseudonym_key="y" * 32, var_dir=tmp_path), engine=engine)
+    app = create_app(
+        Settings(
+            env="production",
+            database_url="sqlite://",
+            secret_key="x" * 32,
+            pseudonym_key="y" * 32,
+            var_dir=tmp_path,
+        ),
+        engine=engine,
+    )
     assert app.config["SESSION_COOKIE_SECURE"] is True
 
 
 def test_next_only_goes_to_admin_pages(web, admin_users):
     web.get("/admin/login")
-    resp = web.post("/admin/login?next=https://evil.example/x", {"email": EMAILS["viewer"], "password": PASSWORD})
+    resp = web.post(
+        "/admin/login?next=https://evil.example/x", {"email": EMAILS["viewer"], "password": PASSWORD}
+    )
     assert resp.headers["Location"].endswith("/admin/")
     web.post("/admin/logout")
     web.get("/admin/login")
@@ -67,8 +79,11 @@ def test_repeated_failures_lock_the_account(app, web, admin_users, engine, setti
     with Session(engine) as s:
         user = s.get(User, admin_users["auditor"].id)
         assert user.locked_until is not None
-        assert timedelta(minutes=settings.login_lock_minutes - 1) < user.locked_until - user_service.utcnow() \
+        assert (
+            timedelta(minutes=settings.login_lock_minutes - 1)
+            < user.locked_until - user_service.utcnow()
             <= timedelta(minutes=settings.login_lock_minutes)
+        )
     # An admin unlocks it from the users page.
     admin = type(web)(app.test_client())
     admin.as_role("admin")
@@ -83,12 +98,16 @@ def test_lock_expires(admin_users, engine):
     with Session(engine) as s:
         now = user_service.utcnow()
         for _ in range(5):
-            r = user_service.authenticate(s, EMAILS["viewer"], "bad", max_failures=5, lock_minutes=15, now=now)
+            r = user_service.authenticate(
+                s, EMAILS["viewer"], "bad", max_failures=5, lock_minutes=15, now=now
+            )
         assert r.locked
-        assert not user_service.authenticate(s, EMAILS["viewer"], PASSWORD, max_failures=5, lock_minutes=15,
-                                             now=now + timedelta(minutes=14)).ok
-        assert user_service.authenticate(s, EMAILS["viewer"], PASSWORD, max_failures=5, lock_minutes=15,
-                                         now=now + timedelta(minutes=16)).ok
+        assert not user_service.authenticate(
+            s, EMAILS["viewer"], PASSWORD, max_failures=5, lock_minutes=15, now=now + timedelta(minutes=14)
+        ).ok
+        assert user_service.authenticate(
+            s, EMAILS["viewer"], PASSWORD, max_failures=5, lock_minutes=15, now=now + timedelta(minutes=16)
+        ).ok
 
 
 def test_failures_slow_down_the_answer(app, web, admin_users):
@@ -115,7 +134,9 @@ def test_inactive_user_cannot_sign_in_and_is_signed_out(app, web, admin_users, e
 
 
 def test_csrf_is_required_on_every_form(as_auditor):
-    resp = as_auditor.post("/admin/recruiters/new", {"legal_name": "X Placement", "country": "NP"}, csrf=False)
+    resp = as_auditor.post(
+        "/admin/recruiters/new", {"legal_name": "X Placement", "country": "NP"}, csrf=False
+    )
     assert resp.status_code == 400
     resp = as_auditor.post("/admin/logout", csrf=False)
     assert resp.status_code == 400
@@ -124,18 +145,31 @@ def test_csrf_is_required_on_every_form(as_auditor):
 
 
 def test_users_admin(as_admin, admin_users):
-    resp = as_admin.post("/admin/users", {"email": "new.auditor@example.org", "role": "auditor",
-                                          "password": "a long enough password"}, follow_redirects=True)
+    resp = as_admin.post(
+        "/admin/users",
+        {"email": "new.auditor@example.org", "role": "auditor", "password": "a long enough password"},
+        follow_redirects=True,
+    )
     assert "created with role auditor" in flashes(resp)
-    resp = as_admin.post("/admin/users", {"email": "new.auditor@example.org", "role": "auditor",
-                                          "password": "a long enough password"}, follow_redirects=True)
+    resp = as_admin.post(
+        "/admin/users",
+        {"email": "new.auditor@example.org", "role": "auditor", "password": "a long enough password"},
+        follow_redirects=True,
+    )
     assert "already exists" in flashes(resp)
-    resp = as_admin.post("/admin/users", {"email": "short@example.org", "role": "viewer", "password": "short"},
-                         follow_redirects=True)
+    resp = as_admin.post(
+        "/admin/users",
+        {"email": "short@example.org", "role": "viewer", "password": "short"},
+        follow_redirects=True,
+    )
     assert "at least 10" in flashes(resp)
-    resp = as_admin.post(f"/admin/users/{admin_users['viewer'].id}/role", {"role": "auditor"}, follow_redirects=True)
+    resp = as_admin.post(
+        f"/admin/users/{admin_users['viewer'].id}/role", {"role": "auditor"}, follow_redirects=True
+    )
     assert "viewer@example.org is now auditor" in flashes(resp)
-    resp = as_admin.post(f"/admin/users/{admin_users['admin'].id}/role", {"role": "viewer"}, follow_redirects=True)
+    resp = as_admin.post(
+        f"/admin/users/{admin_users['admin'].id}/role", {"role": "viewer"}, follow_redirects=True
+    )
     assert "cannot take the admin role away from yourself" in flashes(resp)
     resp = as_admin.post(f"/admin/users/{admin_users['admin'].id}/active", follow_redirects=True)
     assert "cannot deactivate your own account" in flashes(resp)

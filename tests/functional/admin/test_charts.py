@@ -16,8 +16,9 @@ def parse(svg) -> ET.Element:
 
 def test_stacked_bars_scale_and_escape():
     months = ["2026-01", "2026-02"]
-    svg = charts.stacked_bars("Reports <by> month", months, {"2026-01": {"medical": 2, "<script>": 6},
-                                                             "2026-02": {"medical": 4}})
+    svg = charts.stacked_bars(
+        "Reports <by> month", months, {"2026-01": {"medical": 2, "<script>": 6}, "2026-02": {"medical": 4}}
+    )
     root = parse(svg)  # raises if a label broke the markup
     assert "<script>" not in str(svg) and "&lt;script&gt;" in str(svg)
     bars = [r for r in root.iter(NS + "rect") if r.find(NS + "title") is not None]
@@ -27,12 +28,20 @@ def test_stacked_bars_scale_and_escape():
 
 
 def test_horizontal_bars_and_empty_states():
-    root = parse(charts.horizontal_bars("USD", [("NP→QA", Decimal("6000"), "7 reports"),
-                                                ("BD→SA", Decimal("3000"), "2 reports")], unit="$"))
+    root = parse(
+        charts.horizontal_bars(
+            "USD",
+            [("NP→QA", Decimal("6000"), "7 reports"), ("BD→SA", Decimal("3000"), "2 reports")],
+            unit="$",
+        )
+    )
     widths = [float(r.get("width")) for r in root.iter(NS + "rect")]
     assert widths[0] == 2 * widths[1]
-    for svg in (charts.stacked_bars("x", ["2026-01"], {}), charts.horizontal_bars("x", []),
-                charts.stacked_area("x", ["2026-01", "2026-02"], {}, ["accredited"])):
+    for svg in (
+        charts.stacked_bars("x", ["2026-01"], {}),
+        charts.horizontal_bars("x", []),
+        charts.stacked_area("x", ["2026-01", "2026-02"], {}, ["accredited"]),
+    ):
         assert any(t.get("class") == "empty" for t in parse(svg).iter(NS + "text"))
 
 

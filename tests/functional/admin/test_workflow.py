@@ -17,10 +17,15 @@ from tests import factories
 from tests.functional.admin.conftest import flashes
 
 RECRUITER = {
-    "legal_name": "Himalfield Overseas Placement Pvt. Ltd.", "other_names": "Himal Field Overseas\nहिमालफिल्ड",
-    "country": "NP", "licence_authority": "DoFE", "licence_number": "1234/075/76",
-    "corridors": "NP-QA\nNP-MY", "sectors": "construction, hospitality",
-    "contact_email": "info@himalfield.example.org", "website": "https://himalfield.example.org",
+    "legal_name": "Himalfield Overseas Placement Pvt. Ltd.",
+    "other_names": "Himal Field Overseas\nहिमालफिल्ड",
+    "country": "NP",
+    "licence_authority": "DoFE",
+    "licence_number": "1234/075/76",
+    "corridors": "NP-QA\nNP-MY",
+    "sectors": "construction, hospitality",
+    "contact_email": "info@himalfield.example.org",
+    "website": "https://himalfield.example.org",
 }
 
 
@@ -62,13 +67,22 @@ def test_create_edit_and_duplicates(as_auditor, engine):
     assert "Possible duplicates" in resp.get_data(as_text=True) and pid in resp.get_data(as_text=True)
     with Session(engine, expire_on_commit=False) as s:
         assert len(s.scalars(select(Recruiter)).all()) == 1
-    resp = create(as_auditor, legal_name="Himalfield Overseas Placement Private Limited", confirm_duplicate="y")
+    resp = create(
+        as_auditor, legal_name="Himalfield Overseas Placement Private Limited", confirm_duplicate="y"
+    )
     assert resp.status_code == 302
     # Edit keeps the public id and validates like create.
     resp = as_auditor.get(f"/admin/recruiters/{pid}/edit")
     assert 'value="1234/075/76"' in resp.get_data(as_text=True)
-    resp = as_auditor.post(f"/admin/recruiters/{pid}/edit", {**RECRUITER, "legal_name": "Himalfield Overseas Pvt. Ltd.",
-                                                             "corridors": "NP-AE", "confirm_duplicate": "y"})
+    resp = as_auditor.post(
+        f"/admin/recruiters/{pid}/edit",
+        {
+            **RECRUITER,
+            "legal_name": "Himalfield Overseas Pvt. Ltd.",
+            "corridors": "NP-AE",
+            "confirm_duplicate": "y",
+        },
+    )
     assert resp.status_code == 302
     with Session(engine, expire_on_commit=False) as s:
         rec = s.scalars(select(Recruiter).where(Recruiter.public_id == pid)).one()
@@ -82,27 +96,44 @@ def test_accreditation_cycle(as_auditor, engine, settings):
     resp = as_auditor.post(f"{detail}/decide/accredit", {"reason": "looks fine"}, follow_redirects=True)
     assert "without a performed audit" in flashes(resp)
     # Plan an audit.
-    resp = as_auditor.post(f"{detail}/audits", {"kind": "initial", "certification_body": "Example Certification",
-                                                "lead_auditor": "R. Sharma",
-                                                "planned_date": (today() - timedelta(days=3)).isoformat()})
+    resp = as_auditor.post(
+        f"{detail}/audits",
+        {
+            "kind": "initial",
+            "certification_body": "Example Certification",
+            "lead_auditor": "R. Sharma",
+            "planned_date": (today() - timedelta(days=3)).isoformat(),
+        },
+    )
     assert resp.status_code == 302
     audit_url = resp.headers["Location"]
     audit_id = int(audit_url.rsplit("/", 1)[1])
     assert "Initial audit of" in flashes(as_auditor.get(audit_url))
     # Outcome in the future is refused; today is accepted.
-    resp = as_auditor.post(f"/admin/audits/{audit_id}/outcome", {"performed_date": (today() + timedelta(days=2)).isoformat(),
-                                                                 "outcome": "nonconforming"}, follow_redirects=True)
+    resp = as_auditor.post(
+        f"/admin/audits/{audit_id}/outcome",
+        {"performed_date": (today() + timedelta(days=2)).isoformat(), "outcome": "nonconforming"},
+        follow_redirects=True,
+    )
     assert "cannot be in the future" in flashes(resp)
-    resp = as_auditor.post(f"/admin/audits/{audit_id}/outcome", {"performed_date": today().isoformat(),
-                                                                 "outcome": "nonconforming", "summary": "fees found"},
-                           follow_redirects=True)
+    resp = as_auditor.post(
+        f"/admin/audits/{audit_id}/outcome",
+        {"performed_date": today().isoformat(), "outcome": "nonconforming", "summary": "fees found"},
+        follow_redirects=True,
+    )
     assert "Outcome recorded: nonconforming" in flashes(resp)
     # A major finding; the due date defaults from the configuration.
     settings.major_finding_due_days = 45
-    resp = as_auditor.post(f"/admin/audits/{audit_id}/findings", {"principle": "P1", "severity": "major",
-                                                                  "description": "Workers paid a service fee",
-                                                                  "corrective_action": "Repay the workers"},
-                           follow_redirects=True)
+    resp = as_auditor.post(
+        f"/admin/audits/{audit_id}/findings",
+        {
+            "principle": "P1",
+            "severity": "major",
+            "description": "Workers paid a service fee",
+            "corrective_action": "Repay the workers",
+        },
+        follow_redirects=True,
+    )
     due = today() + timedelta(days=settings.major_finding_due_days)
     assert f"corrective action due {due:%d %b %Y}" in flashes(resp)
     with Session(engine, expire_on_commit=False) as s:
@@ -116,14 +147,19 @@ def test_accreditation_cycle(as_auditor, engine, settings):
     # Close the corrective action: evidence required.
     resp = as_auditor.post(f"/admin/findings/{finding.id}/close", {"evidence": ""}, follow_redirects=True)
     assert "evidence note is required" in flashes(resp)
-    resp = as_auditor.post(f"/admin/findings/{finding.id}/close", {"evidence": "Bank receipts of repayments"},
-                           follow_redirects=True)
+    resp = as_auditor.post(
+        f"/admin/findings/{finding.id}/close",
+        {"evidence": "Bank receipts of repayments"},
+        follow_redirects=True,
+    )
     assert "closed" in flashes(resp)
     # Only the decisions the state machine allows are offered.
     html = as_auditor.get(detail).get_data(as_text=True)
     assert f"{detail}/decide/accredit" in html and f"{detail}/decide/reject" in html
     assert f"{detail}/decide/suspend" not in html
-    resp = as_auditor.post(f"{detail}/decide/accredit", {"reason": "Corrective actions verified"}, follow_redirects=True)
+    resp = as_auditor.post(
+        f"{detail}/decide/accredit", {"reason": "Corrective actions verified"}, follow_redirects=True
+    )
     assert f"{pid} is now accredited" in flashes(resp)
     html = resp.get_data(as_text=True)
     assert f"{detail}/decide/suspend" in html and f"{detail}/decide/withdraw" in html
@@ -132,13 +168,18 @@ def test_accreditation_cycle(as_auditor, engine, settings):
     # An illegal decision posted by hand is refused and changes nothing.
     resp = as_auditor.post(f"{detail}/decide/reject", {"reason": "by hand"}, follow_redirects=True)
     assert "cannot reject" in flashes(resp)
-    resp = as_auditor.post(f"{detail}/decide/suspend", {"reason": "Licence suspended by DoFE"}, follow_redirects=True)
+    resp = as_auditor.post(
+        f"{detail}/decide/suspend", {"reason": "Licence suspended by DoFE"}, follow_redirects=True
+    )
     assert f"{pid} is now suspended" in flashes(resp)
     with Session(engine, expire_on_commit=False) as s:
         rec = s.scalars(select(Recruiter).where(Recruiter.public_id == pid)).one()
         assert s.get(Accreditation, rec.id).status == "suspended"
-        events = s.scalars(select(AccreditationEvent).where(AccreditationEvent.recruiter_id == rec.id)
-                           .order_by(AccreditationEvent.id)).all()
+        events = s.scalars(
+            select(AccreditationEvent)
+            .where(AccreditationEvent.recruiter_id == rec.id)
+            .order_by(AccreditationEvent.id)
+        ).all()
         assert [e.to_status for e in events] == ["applicant", "accredited", "suspended"]
         assert events[-1].actor == "auditor@example.org" and events[-1].reason == "Licence suspended by DoFE"
         # Every change is attributed in the audit log.
@@ -180,21 +221,37 @@ def test_certificate(as_viewer, engine, settings):
 def test_certificate_qr_encodes_the_bot_deep_link(engine):
     from registry.services import certificates
 
-    assert certificates.deep_link("@FairRecruitBot", "RA-7K3Q9") == "https://t.me/FairRecruitBot?start=v_RA-7K3Q9"
+    assert (
+        certificates.deep_link("@FairRecruitBot", "RA-7K3Q9")
+        == "https://t.me/FairRecruitBot?start=v_RA-7K3Q9"
+    )
     import segno
 
     qr = segno.make("https://t.me/FairRecruitBot?start=v_RA-7K3Q9", error="m")
     assert certificates.qr_svg("https://t.me/FairRecruitBot?start=v_RA-7K3Q9") == qr.svg_inline(
-        scale=5, border=2, dark="#0f172a")
+        scale=5, border=2, dark="#0f172a"
+    )
 
 
 def _report(s, rec, key="r1", category="recruitment_fee", amount="150000", currency="NPR"):
     fx = reports.fx_table(str(CONFIG_DIR / "fx_rates.csv"))
-    report, _ = reports.submit(s, ReportInput(category=category, amount=amount, currency=currency,
-                                              paid_on=date(2025, 3, 1), destination_country="QA",
-                                              origin_country="NP", recruiter_id=rec.id if rec else None,
-                                              recruiter_text="" if rec else "Unknown Agency", consent=True),
-                               reporter_key="a" * 64, submission_key=key, fx=fx)
+    report, _ = reports.submit(
+        s,
+        ReportInput(
+            category=category,
+            amount=amount,
+            currency=currency,
+            paid_on=date(2025, 3, 1),
+            destination_country="QA",
+            origin_country="NP",
+            recruiter_id=rec.id if rec else None,
+            recruiter_text="" if rec else "Unknown Agency",
+            consent=True,
+        ),
+        reporter_key="a" * 64,
+        submission_key=key,
+        fx=fx,
+    )
     return report
 
 
@@ -211,32 +268,47 @@ def test_fee_report_triage_and_ledger(as_auditor, engine):
     assert report.case_code in filtered and other.case_code not in filtered
     filtered = as_auditor.get("/admin/reports?category=medical").get_data(as_text=True)
     assert report.case_code not in filtered
-    resp = as_auditor.post(f"/admin/reports/{report.id}/triage", {"status": "substantiated", "note": ""},
-                           follow_redirects=True)
+    resp = as_auditor.post(
+        f"/admin/reports/{report.id}/triage", {"status": "substantiated", "note": ""}, follow_redirects=True
+    )
     assert "a triage note is required" in flashes(resp)
-    resp = as_auditor.post(f"/admin/reports/{report.id}/triage",
-                           {"status": "substantiated", "note": "Receipt matches the bank statement"},
-                           follow_redirects=True)
+    resp = as_auditor.post(
+        f"/admin/reports/{report.id}/triage",
+        {"status": "substantiated", "note": "Receipt matches the bank statement"},
+        follow_redirects=True,
+    )
     assert "marked substantiated" in flashes(resp) and "major P1 finding" in flashes(resp)
     with Session(engine, expire_on_commit=False) as s:
         finding = s.scalars(select(Finding).where(Finding.report_id == report.id)).one()
         assert (finding.severity, finding.principle) == ("major", "P1")
-    resp = as_auditor.post(f"/admin/reports/{report.id}/triage", {"status": "duplicate", "note": "again"},
-                           follow_redirects=True)
+    resp = as_auditor.post(
+        f"/admin/reports/{report.id}/triage", {"status": "duplicate", "note": "again"}, follow_redirects=True
+    )
     assert "already triaged" in flashes(resp)
     # An unmatched report cannot be substantiated.
-    resp = as_auditor.post(f"/admin/reports/{other.id}/triage", {"status": "substantiated", "note": "x"},
-                           follow_redirects=True)
+    resp = as_auditor.post(
+        f"/admin/reports/{other.id}/triage", {"status": "substantiated", "note": "x"}, follow_redirects=True
+    )
     assert "link the report to a registered recruiter" in flashes(resp)
     # Repayment ledger.
     for state, amount in (("claimed", "150000"), ("verified", "150000"), ("repaid", "100000")):
-        resp = as_auditor.post(f"/admin/reports/{report.id}/repayments",
-                               {"state": state, "amount": amount, "currency": "NPR", "on_date": today().isoformat(),
-                                "note": state}, follow_redirects=True)
+        resp = as_auditor.post(
+            f"/admin/reports/{report.id}/repayments",
+            {
+                "state": state,
+                "amount": amount,
+                "currency": "NPR",
+                "on_date": today().isoformat(),
+                "note": state,
+            },
+            follow_redirects=True,
+        )
         assert f"Ledger: {state}" in flashes(resp)
-    resp = as_auditor.post(f"/admin/reports/{report.id}/repayments",
-                           {"state": "repaid", "amount": "5", "currency": "XXY", "on_date": today().isoformat()},
-                           follow_redirects=True)
+    resp = as_auditor.post(
+        f"/admin/reports/{report.id}/repayments",
+        {"state": "repaid", "amount": "5", "currency": "XXY", "on_date": today().isoformat()},
+        follow_redirects=True,
+    )
     assert "ISO 4217" in flashes(resp)
     ledger = as_auditor.get("/admin/repayments").get_data(as_text=True)
     assert rec.public_id in ledger and "100000.00 NPR" in ledger
@@ -253,7 +325,9 @@ def test_companies_keys_suppliers_webhooks(as_admin, engine):
     assert resp.status_code == 302
     company_url = resp.headers["Location"]
     company_id = int(company_url.rsplit("/", 1)[1])
-    resp = as_admin.post(f"/admin/companies/{company_id}/keys", {"name": "supplier sync", "scopes": ["read", "suppliers"]})
+    resp = as_admin.post(
+        f"/admin/companies/{company_id}/keys", {"name": "supplier sync", "scopes": ["read", "suppliers"]}
+    )
     html = resp.get_data(as_text=True)
     plaintext = re.search(r'id="new-key-value">([^<]+)<', html).group(1)
     assert plaintext.startswith("fr_live_")
@@ -266,12 +340,18 @@ def test_companies_keys_suppliers_webhooks(as_admin, engine):
     assert plaintext not in again and f"fr_live_{key.prefix}_" in again and "never" in again
     assert plaintext.split("_")[-1] not in (resp.headers.get("Set-Cookie") or "")
     # Suppliers and webhooks.
-    resp = as_admin.post(f"/admin/companies/{company_id}/suppliers", {"public_id": rec.public_id}, follow_redirects=True)
+    resp = as_admin.post(
+        f"/admin/companies/{company_id}/suppliers", {"public_id": rec.public_id}, follow_redirects=True
+    )
     assert "added to the supplier list" in flashes(resp)
-    resp = as_admin.post(f"/admin/companies/{company_id}/suppliers", {"public_id": "RA-ZZZZZ"}, follow_redirects=True)
+    resp = as_admin.post(
+        f"/admin/companies/{company_id}/suppliers", {"public_id": "RA-ZZZZZ"}, follow_redirects=True
+    )
     assert "no recruiter with public id" in flashes(resp)
-    resp = as_admin.post(f"/admin/companies/{company_id}/webhooks",
-                         {"url": "https://hooks.example.org/fr", "events": ["recruiter.status_changed"]})
+    resp = as_admin.post(
+        f"/admin/companies/{company_id}/webhooks",
+        {"url": "https://hooks.example.org/fr", "events": ["recruiter.status_changed"]},
+    )
     assert "whsec_" in resp.get_data(as_text=True)
     with Session(engine, expire_on_commit=False) as s:
         hook_id = companies.list_webhooks(s, company_id)[0].id
@@ -297,16 +377,32 @@ def test_dashboard_figures(as_viewer, engine):
 
         accreditation.decide(s, a, "suspend", actor="test", reason="x")
         audit = audits.plan(s, b, kind="initial", planned_date=today() + timedelta(days=10), actor="test")
-        audits.add_finding(s, audit, principle="P2", severity="major", description="late",
-                           due_date=today() - timedelta(days=1))
+        audits.add_finding(
+            s,
+            audit,
+            principle="P2",
+            severity="major",
+            description="late",
+            due_date=today() - timedelta(days=1),
+        )
         alerts.raise_alert(s, key="dash-1", kind="licence_invalid", recruiter_id=b.id)
         _report(s, b, key="d1")
         s.commit()
         from registry.services import dashboard
 
         d = dashboard.build(s)
-    assert d.status_counts["accredited"] == 1 and d.status_counts["suspended"] == 1 and d.status_counts["applicant"] == 1
-    assert (d.open_alerts, d.overdue_actions, d.overdue_major, d.audits_due_30, d.reports_new) == (1, 1, 1, 1, 1)
+    assert (
+        d.status_counts["accredited"] == 1
+        and d.status_counts["suspended"] == 1
+        and d.status_counts["applicant"] == 1
+    )
+    assert (d.open_alerts, d.overdue_actions, d.overdue_major, d.audits_due_30, d.reports_new) == (
+        1,
+        1,
+        1,
+        1,
+        1,
+    )
     month = today().strftime("%Y-%m")
     assert d.reports_by_month[month] == {"recruitment_fee": 1}
     assert d.status_by_month[month]["suspended"] == 1 and d.status_by_month[month]["accredited"] == 1
@@ -396,8 +492,10 @@ def test_recruiter_list_keyset_pages_cover_every_row_once(as_viewer, engine):
         # Previous from the last page gives the middle page again.
         html = as_viewer.get(pages[-1]).get_data(as_text=True)
         prev = htmllib.unescape(re.search(r'href="([^"]+)" rel="prev"', html).group(1))
-        middle = re.findall(r'<td><a class="mono" href="/admin/recruiters/(RA-[0-9A-Z]{5})"',
-                            as_viewer.get(prev).get_data(as_text=True))
+        middle = re.findall(
+            r'<td><a class="mono" href="/admin/recruiters/(RA-[0-9A-Z]{5})"',
+            as_viewer.get(prev).get_data(as_text=True),
+        )
         assert middle == seen[50:100], sort
     with Session(engine) as s:
         names = sorted((r.legal_name, r.id) for r in s.scalars(select(Recruiter)))

@@ -116,14 +116,36 @@ class World:
     reporter_keys: list[str]
 
 
-def submit_report(s: Session, settings, rec_id: int | None, *, category: str, chat_id: int, free_text: str,
-                  origin: str = "NP", destination: str = "QA", amount: str = "1000") -> FeeReport:
-    data = reports.ReportInput(category=category, amount=amount, currency="USD",
-                               paid_on=date.today() - timedelta(days=10), destination_country=destination,
-                               origin_country=origin, recruiter_id=rec_id, free_text=free_text, consent=True)
-    report, _ = reports.submit(s, data, reporter_key=reports.pseudonym(settings.pseudonym_key, chat_id),
-                               submission_key=f"test:{chat_id}:{category}",
-                               fx=reports.fx_table(str(settings.fx_rates_path)))
+def submit_report(
+    s: Session,
+    settings,
+    rec_id: int | None,
+    *,
+    category: str,
+    chat_id: int,
+    free_text: str,
+    origin: str = "NP",
+    destination: str = "QA",
+    amount: str = "1000",
+) -> FeeReport:
+    data = reports.ReportInput(
+        category=category,
+        amount=amount,
+        currency="USD",
+        paid_on=date.today() - timedelta(days=10),
+        destination_country=destination,
+        origin_country=origin,
+        recruiter_id=rec_id,
+        free_text=free_text,
+        consent=True,
+    )
+    report, _ = reports.submit(
+        s,
+        data,
+        reporter_key=reports.pseudonym(settings.pseudonym_key, chat_id),
+        submission_key=f"test:{chat_id}:{category}",
+        fx=reports.fx_table(str(settings.fx_rates_path)),
+    )
     return report
 
 
@@ -133,21 +155,42 @@ def world(engine, settings) -> World:
     and an applicant; worker reports carry known chat ids and free text."""
     with Session(engine, expire_on_commit=False) as s:
         auditlog.set_actor(s, "test")
-        a = factories.accredited(s, name="Sunrise Bridge Manpower Pvt. Ltd.", country="NP", licence="NP-1001/77")
-        sus = factories.accredited(s, name="Blue Lotus Overseas Pvt. Ltd.", country="NP", licence="NP-2002/78")
+        a = factories.accredited(
+            s, name="Sunrise Bridge Manpower Pvt. Ltd.", country="NP", licence="NP-1001/77"
+        )
+        sus = factories.accredited(
+            s, name="Blue Lotus Overseas Pvt. Ltd.", country="NP", licence="NP-2002/78"
+        )
         audit = audits.plan(s, sus, kind="special", planned_date=date.today(), actor="test")
         audits.record_outcome(s, audit, performed_date=date.today(), outcome="nonconforming")
         audits.add_finding(s, audit, principle="P2", severity="major", description="passports retained")
         accreditation.decide(s, sus, "suspend", actor="test", reason="passports retained")
-        p = factories.recruiter(s, name="Coral Harbour Recruiters Inc.", country="PH", licence="PH-3003",
-                                corridors=(("PH", "AE"),))
+        p = factories.recruiter(
+            s,
+            name="Coral Harbour Recruiters Inc.",
+            country="PH",
+            licence="PH-3003",
+            corridors=(("PH", "AE"),),
+        )
         free_texts, chat_ids, keys_ = [], [], []
-        plan = [("recruitment_fee", "NP", "QA")] * 6 + [("medical", "NP", "QA")] * 2 + [("deposit_or_bond", "NP", "AE")]
+        plan = (
+            [("recruitment_fee", "NP", "QA")] * 6
+            + [("medical", "NP", "QA")] * 2
+            + [("deposit_or_bond", "NP", "AE")]
+        )
         for i, (category, origin, destination) in enumerate(plan):
             chat = next(_chat_ids)
             text = f"Paid the agent Mr Karki-{chat} in cash at the Kalanki office #{i}"
-            submit_report(s, settings, sus.id, category=category, chat_id=chat, free_text=text,
-                          origin=origin, destination=destination)
+            submit_report(
+                s,
+                settings,
+                sus.id,
+                category=category,
+                chat_id=chat,
+                free_text=text,
+                origin=origin,
+                destination=destination,
+            )
             free_texts.append(text)
             chat_ids.append(chat)
             keys_.append(reports.pseudonym(settings.pseudonym_key, chat))

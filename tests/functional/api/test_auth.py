@@ -28,7 +28,13 @@ def test_no_key_is_401_with_challenge(client, world):
 
 
 def test_bad_keys_are_401(client, key):
-    for header in ("Basic abc", "Bearer", "Bearer fr_live_deadbeef_nope", "Bearer somethingelse", f"Token {key}"):
+    for header in (
+        "Basic abc",
+        "Bearer",
+        "Bearer fr_live_deadbeef_nope",
+        "Bearer somethingelse",
+        f"Token {key}",
+    ):
         assert_problem(client.get("/api/v1/recruiters", headers={"Authorization": header}), 401)
 
 
@@ -60,16 +66,18 @@ def test_scopes_are_enforced_with_403(client, keys, world):
     assert client.get("/api/v1/recruiters", headers=read_only).status_code == 200
     body = assert_problem(client.get("/api/v1/suppliers", headers=read_only), 403)
     assert body["required_scope"] == "suppliers"
-    assert_problem(client.post("/api/v1/webhooks", headers=read_only,
-                               json={"url": "https://hooks.example.com/x"}), 403)
+    assert_problem(
+        client.post("/api/v1/webhooks", headers=read_only, json={"url": "https://hooks.example.com/x"}), 403
+    )
     hooks_only = keys.headers(keys.make("Hooks Only Buyer", scopes=("webhooks",)))
     assert_problem(client.get("/api/v1/recruiters", headers=hooks_only), 403)
     assert client.get("/api/v1/webhooks", headers=hooks_only).status_code == 200
 
 
 def _limited_app(settings, engine, storage: str, limit: str = "3/minute"):
-    app = create_app(settings.model_copy(update={"api_rate_limit": limit, "ratelimit_storage_uri": storage}),
-                     engine=engine)
+    app = create_app(
+        settings.model_copy(update={"api_rate_limit": limit, "ratelimit_storage_uri": storage}), engine=engine
+    )
     app.config.update(TESTING=True)
     return app
 
@@ -112,7 +120,8 @@ def test_a_change_records_key_use_in_its_own_transaction(engine, key, client, au
     with Session(engine) as s:
         assert s.scalars(select(ApiKey).where(ApiKey.prefix == prefix)).one().last_used_at is not None
         # use of a key is bookkeeping, not an audited change
-        assert not s.scalars(select(AuditLogEntry).where(AuditLogEntry.entity == "api_key",
-                                                         AuditLogEntry.action == "update")).all()
+        assert not s.scalars(
+            select(AuditLogEntry).where(AuditLogEntry.entity == "api_key", AuditLogEntry.action == "update")
+        ).all()
     # a refused change records nothing either way, and the key keeps working
     assert client.post("/api/v1/suppliers/RA-ZZZZZ", headers=auth).status_code == 404

@@ -33,9 +33,14 @@ def test_every_operation_conforms(app, auth, contract_world):
     assert len(operations) == 13
     failures = []
     for operation in operations:
+
         @given(case=operation.as_strategy())
-        @hsettings(max_examples=EXAMPLES_PER_OPERATION, deadline=None, database=None,
-                   suppress_health_check=list(HealthCheck))
+        @hsettings(
+            max_examples=EXAMPLES_PER_OPERATION,
+            deadline=None,
+            database=None,
+            suppress_health_check=list(HealthCheck),
+        )
         def run(case):
             case.call_and_validate(headers=auth)
 

@@ -20,10 +20,19 @@ def _python_blocks() -> list[str]:
 def test_every_operation_has_curl_and_python_examples():
     sections = re.split(r"\n### ", DOC)
     for op in core.OPERATIONS:
-        heading = f"`{op.method} {op.rule}`".replace("<public_id>", "{public_id}").replace("<int:webhook_id>", "{id}")
-        section = next((s for s in sections if op.method in s.split("\n", 1)[0]
-                        and op.rule.replace("<public_id>", "{public_id}").replace("<int:webhook_id>", "{id}")
-                        in s.split("\n", 1)[0]), None)
+        heading = f"`{op.method} {op.rule}`".replace("<public_id>", "{public_id}").replace(
+            "<int:webhook_id>", "{id}"
+        )
+        section = next(
+            (
+                s
+                for s in sections
+                if op.method in s.split("\n", 1)[0]
+                and op.rule.replace("<public_id>", "{public_id}").replace("<int:webhook_id>", "{id}")
+                in s.split("\n", 1)[0]
+            ),
+            None,
+        )
         assert section is not None, f"no section for {heading}"
         assert "```sh" in section and "curl" in section, heading
         assert "```python" in section, heading

@@ -35,8 +35,12 @@ def test_every_operation_documents_parameters_responses_errors_with_examples(cli
             assert op["summary"] and op["description"], where
             assert op["security"] == [{"bearerAuth": []}], where
             for p in op["parameters"]:
-                assert p["description"] and "example" in p or p["in"] == "query" and p["name"] in ("cursor",), (where, p)
-            assert set(re.findall(r"{(\w+)}", path)) == {p["name"] for p in op["parameters"] if p["in"] == "path"}
+                assert (
+                    p["description"] and "example" in p or p["in"] == "query" and p["name"] in ("cursor",)
+                ), (where, p)
+            assert set(re.findall(r"{(\w+)}", path)) == {
+                p["name"] for p in op["parameters"] if p["in"] == "path"
+            }
             codes = set(op["responses"])
             assert {"401", "403", "429"} <= codes, where
             for code, resp in op["responses"].items():
@@ -47,7 +51,9 @@ def test_every_operation_documents_parameters_responses_errors_with_examples(cli
                         assert media_type == "application/problem+json"
                         assert media["example"]["status"] == int(code)
             if "requestBody" in op:
-                assert {"400", "415", "422"} <= codes and op["requestBody"]["content"]["application/json"]["example"]
+                assert {"400", "415", "422"} <= codes and op["requestBody"]["content"]["application/json"][
+                    "example"
+                ]
             assert "429" in codes and "Retry-After" in op["responses"]["429"]["headers"]
     problem = schemas["Problem"]
     assert {"type", "title", "status", "detail"} <= set(problem["required"])

@@ -19,15 +19,30 @@ from tests.functional.api.conftest import SEEN, identities, leaks_in
 def test_every_endpoint_with_reports_present_leaks_nothing(app, client, auth, world, engine):
     pid = world.suspended.public_id
     client.put("/api/v1/suppliers", headers=auth, json={"ids": [pid, world.accredited.public_id]})
-    hook = client.post("/api/v1/webhooks", headers=auth, json={"url": "https://hooks.example.com/p"}).get_json()
+    hook = client.post(
+        "/api/v1/webhooks", headers=auth, json={"url": "https://hooks.example.com/p"}
+    ).get_json()
     client.post(f"/api/v1/webhooks/{hook['id']}/test", headers=auth)
-    for url in ("/api/v1/recruiters", f"/api/v1/recruiters?q={pid}", f"/api/v1/recruiters/{pid}",
-                f"/api/v1/recruiters/{pid}?at=2030-01-01T00:00:00Z", f"/api/v1/recruiters/{pid}/fee-stats",
-                "/api/v1/suppliers", "/api/v1/suppliers/report", "/api/v1/suppliers/report?format=csv",
-                "/api/v1/webhooks", "/api/v1/openapi.json", "/api/docs"):
+    for url in (
+        "/api/v1/recruiters",
+        f"/api/v1/recruiters?q={pid}",
+        f"/api/v1/recruiters/{pid}",
+        f"/api/v1/recruiters/{pid}?at=2030-01-01T00:00:00Z",
+        f"/api/v1/recruiters/{pid}/fee-stats",
+        "/api/v1/suppliers",
+        "/api/v1/suppliers/report",
+        "/api/v1/suppliers/report?format=csv",
+        "/api/v1/webhooks",
+        "/api/v1/openapi.json",
+        "/api/docs",
+    ):
         assert client.get(url, headers=auth).status_code == 200, url
     client.post("/api/v1/recruiters/verify", headers=auth, json={"ids": [pid]})
-    client.post("/api/v1/recruiters/verify", headers=auth, json={"licences": [{"country": "NP", "number": "NP-2002/78"}]})
+    client.post(
+        "/api/v1/recruiters/verify",
+        headers=auth,
+        json={"licences": [{"country": "NP", "number": "NP-2002/78"}]},
+    )
     bodies = app.extensions["test.bodies"]
     assert len(bodies) >= 15
     secrets_ = identities(engine)
@@ -42,7 +57,7 @@ def test_every_endpoint_with_reports_present_leaks_nothing(app, client, auth, wo
 def test_the_guard_notices_a_leak(world, engine):
     secrets_ = identities(engine)
     planted = json.dumps({"note": world.free_texts[3]}, ensure_ascii=True).encode()
-    assert world.free_texts[3] in leaks_in([b"{\"ok\": true}", planted], secrets_)
+    assert world.free_texts[3] in leaks_in([b'{"ok": true}', planted], secrets_)
     assert leaks_in([f"chat {world.chat_ids[-1]}".encode()], secrets_) == [str(world.chat_ids[-1])]
     assert leaks_in([world.reporter_keys[0].encode()], secrets_) == [world.reporter_keys[0]]
 

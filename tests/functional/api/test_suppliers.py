@@ -18,7 +18,10 @@ def test_replace_add_remove(client, auth, keys, engine, world):
     resp = client.put("/api/v1/suppliers", headers=auth, json={"ids": [a, s_, a.lower()]})
     assert resp.status_code == 200 and resp.get_json() == {"added": 2, "removed": 0, "total": 2}
     assert client.put("/api/v1/suppliers", headers=auth, json={"ids": [s_, p]}).get_json() == {
-        "added": 1, "removed": 1, "total": 2}
+        "added": 1,
+        "removed": 1,
+        "total": 2,
+    }
     listed = client.get("/api/v1/suppliers", headers=auth).get_json()
     assert {i["public_id"] for i in listed["items"]} == {s_, p} and listed["total"] == 2
 
@@ -39,8 +42,10 @@ def test_replace_add_remove(client, auth, keys, engine, world):
 
 def test_unknown_ids_change_nothing(client, auth, engine, world):
     client.put("/api/v1/suppliers", headers=auth, json={"ids": [world.accredited.public_id]})
-    body = assert_problem(client.put("/api/v1/suppliers", headers=auth,
-                                     json={"ids": [world.suspended.public_id, "RA-NOPE2"]}), 404)
+    body = assert_problem(
+        client.put("/api/v1/suppliers", headers=auth, json={"ids": [world.suspended.public_id, "RA-NOPE2"]}),
+        404,
+    )
     assert "RA-NOPE2" in body["detail"] and body["unknown_ids"] == ["RA-NOPE2"]
     with Session(engine) as s:
         assert len(s.scalars(select(SupplierLink)).all()) == 1
@@ -63,8 +68,11 @@ def test_list_pages(client, auth, engine, world):
     client.put("/api/v1/suppliers", headers=auth, json={"ids": ids})
     seen, cursor = [], None
     for _ in range(10):
-        body = client.get("/api/v1/suppliers", headers=auth,
-                          query_string={"limit": 2, **({"cursor": cursor} if cursor else {})}).get_json()
+        body = client.get(
+            "/api/v1/suppliers",
+            headers=auth,
+            query_string={"limit": 2, **({"cursor": cursor} if cursor else {})},
+        ).get_json()
         seen += [i["public_id"] for i in body["items"]]
         cursor = body["next_cursor"]
         if not cursor:
@@ -74,8 +82,11 @@ def test_list_pages(client, auth, engine, world):
 
 
 def test_report_json_and_csv(client, auth, world):
-    client.put("/api/v1/suppliers", headers=auth,
-               json={"ids": [world.accredited.public_id, world.suspended.public_id, world.applicant.public_id]})
+    client.put(
+        "/api/v1/suppliers",
+        headers=auth,
+        json={"ids": [world.accredited.public_id, world.suspended.public_id, world.applicant.public_id]},
+    )
     body = client.get("/api/v1/suppliers/report", headers=auth).get_json()
     assert body["total"] == 3 and body["at_risk"] == 2
     by_id = {i["public_id"]: i for i in body["items"]}
@@ -85,8 +96,10 @@ def test_report_json_and_csv(client, auth, world):
     assert by_id[world.accredited.public_id]["risks"] == []
     assert by_id[world.applicant.public_id]["risks"] == ["not_accredited"]
 
-    for resp in (client.get("/api/v1/suppliers/report", headers={**auth, "Accept": "text/csv"}),
-                 client.get("/api/v1/suppliers/report?format=csv", headers=auth)):
+    for resp in (
+        client.get("/api/v1/suppliers/report", headers={**auth, "Accept": "text/csv"}),
+        client.get("/api/v1/suppliers/report?format=csv", headers=auth),
+    ):
         assert resp.status_code == 200 and resp.mimetype == "text/csv"
         rows = list(csv.DictReader(io.StringIO(resp.get_data(as_text=True))))
         assert {r["public_id"] for r in rows} == set(by_id)

@@ -13,7 +13,9 @@ URL = "https://hooks.example.com/fairrecruit"
 
 
 def test_create_list_delete(client, auth, engine):
-    resp = client.post("/api/v1/webhooks", headers=auth, json={"url": URL, "events": ["recruiter.status_changed"]})
+    resp = client.post(
+        "/api/v1/webhooks", headers=auth, json={"url": URL, "events": ["recruiter.status_changed"]}
+    )
     assert resp.status_code == 201
     created = resp.get_json()
     assert created["secret"].startswith("whsec_") and created["events"] == ["recruiter.status_changed"]
@@ -28,15 +30,21 @@ def test_create_list_delete(client, auth, engine):
     assert len(default["events"]) == 3
     assert client.delete(f"/api/v1/webhooks/{created['id']}", headers=auth).status_code == 204
     assert_problem(client.delete(f"/api/v1/webhooks/{created['id']}", headers=auth), 404)
-    assert [w["id"] for w in client.get("/api/v1/webhooks", headers=auth).get_json()["items"]] == [default["id"]]
+    assert [w["id"] for w in client.get("/api/v1/webhooks", headers=auth).get_json()["items"]] == [
+        default["id"]
+    ]
 
 
 def test_conflicts_and_validation(client, auth, keys):
     assert client.post("/api/v1/webhooks", headers=auth, json={"url": URL}).status_code == 201
     body = assert_problem(client.post("/api/v1/webhooks", headers=auth, json={"url": URL}), 409)
     assert URL in body["detail"]
-    body = assert_problem(client.post("/api/v1/webhooks", headers=auth,
-                                      json={"url": "ftp://x.example", "events": ["recruiter.eaten"]}), 422)
+    body = assert_problem(
+        client.post(
+            "/api/v1/webhooks", headers=auth, json={"url": "ftp://x.example", "events": ["recruiter.eaten"]}
+        ),
+        422,
+    )
     assert {e["field"] for e in body["errors"]} == {"url", "events.0"}
     assert_problem(client.post("/api/v1/webhooks", headers=auth, json={"url": URL, "colour": "red"}), 422)
     assert_problem(client.post("/api/v1/webhooks", headers=auth, json={"url": URL + "/2", "events": []}), 422)
@@ -61,7 +69,9 @@ def test_test_delivery_is_queued_in_the_outbox(client, auth, engine):
 
 
 def test_status_change_of_a_supplier_reaches_its_webhook(client, auth, engine, world):
-    hook = client.post("/api/v1/webhooks", headers=auth, json={"url": URL, "events": ["recruiter.status_changed"]})
+    hook = client.post(
+        "/api/v1/webhooks", headers=auth, json={"url": URL, "events": ["recruiter.status_changed"]}
+    )
     client.post(f"/api/v1/suppliers/{world.accredited.public_id}", headers=auth)
     with Session(engine) as s:
         auditlog.set_actor(s, "test")
@@ -78,8 +88,18 @@ def test_production_accepts_only_public_https_urls(settings, engine, keys):
     app = create_app(settings.model_copy(update={"env": "production"}), engine=engine)
     client = app.test_client()
     auth = keys.headers(keys.make("Production Buyer"))
-    for url in ("http://hooks.example.com/x", "https://127.0.0.1/x", "https://10.1.2.3/x", "https://[::1]/x",
-                "https://169.254.169.254/latest", "https://localhost:8443/x", "https://db.internal/x"):
+    for url in (
+        "http://hooks.example.com/x",
+        "https://127.0.0.1/x",
+        "https://10.1.2.3/x",
+        "https://[::1]/x",
+        "https://169.254.169.254/latest",
+        "https://localhost:8443/x",
+        "https://db.internal/x",
+    ):
         body = assert_problem(client.post("/api/v1/webhooks", headers=auth, json={"url": url}), 422)
         assert body["errors"][0]["field"] == "url", url
-    assert client.post("/api/v1/webhooks", headers=auth, json={"url": "https://hooks.example.com/x"}).status_code == 201
+    assert (
+        client.post("/api/v1/webhooks", headers=auth, json={"url": "https://hooks.example.com/x"}).status_code
+        == 201
+    )

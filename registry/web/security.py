@@ -17,3 +17,9 @@ def init_app(app: Flask) -> None:
     app.config["RATELIMIT_HEADERS_ENABLED"] = True
     csrf.init_app(app)
     limiter.init_app(app)
+    # No default or application-wide limits exist: only decorated views (the sign-in form) are
+    # limited, and their decorator checks its limit itself. Skip the limiter's pass over every
+    # other request (the public pages and the API pay for it otherwise).
+    app.before_request_funcs[None] = [
+        f for f in app.before_request_funcs.get(None, []) if getattr(f, "__self__", None) is not limiter
+    ]

@@ -649,7 +649,9 @@ def main() -> dict:
         if proc.returncode != 0 or line is None:
             raise RuntimeError(f"worker process failed:\n{proc.stdout[-3000:]}\n{proc.stderr[-5000:]}")
         res = json.loads(line[len("BENCH-RESULT ") :])
-        peak_mb = max(res.pop("_maxrss_kb"), resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss) / 1024
+        # The child's own peak (RUSAGE_SELF there): RUSAGE_CHILDREN here would also count every other
+        # child this process ran before (other benchmarks in the same `python -m bench` run).
+        peak_mb = res.pop("_maxrss_kb") / 1024
         total = 0.0
         for check in CHECK_NAMES:
             r = res[check]

@@ -133,6 +133,7 @@ def seed(
         )
         click.echo(f"company:      {res.company}")
         click.echo(f"API key (shown once, store it now): {res.api_key}")
+        _run_checks_on_demo(obj.engine, settings)
         return
 
     _require_schema(obj.engine)
@@ -162,3 +163,18 @@ def _require_schema(engine) -> None:
 
     if not inspect(engine).has_table("recruiter"):
         raise click.ClickException("the database has no schema yet; run `fairrecruit db upgrade` first")
+
+
+def _run_checks_on_demo(engine, settings) -> None:
+    """Run today's compliance checks once, so the demo registry looks as it would in operation
+    (overdue major findings suspended, alerts raised) instead of waiting for the first beat."""
+    from registry.db import session_scope
+    from registry.services import checks
+    from registry.timeutil import today
+
+    for name in checks.CHECKS:
+        if name == "retention":
+            continue
+        with session_scope(engine, write=True) as session:
+            result = checks.run(session, name, as_of=today(), settings=settings)
+        click.echo(f"check {result.summary()}")

@@ -517,6 +517,11 @@ class _Demo:
             submission_key=f"demo:{self.n_report}",
             fx=self.fx,
         )
+        # Workers report some days after paying: spread the received dates over the past months.
+        received = min(self.today, paid_on + timedelta(days=self.rng.randint(1, 20)))
+        report.created_at = datetime.combine(received, time(8, 0), tzinfo=UTC) + timedelta(
+            minutes=self.rng.randint(0, 600)
+        )
         self.result.reports += 1
         return report
 

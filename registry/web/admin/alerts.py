@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-from flask import redirect, render_template, request, url_for
+from flask import render_template, request, url_for
 from sqlalchemy import func, select
 
 from registry.errors import NotFound
 from registry.models import Alert, Recruiter
 from registry.services import alerts as alert_service
 from registry.web.admin import bp
-from registry.web.admin.common import Page, back, change, flash_form_errors, page_arg
+from registry.web.admin.common import Page, back, change, page_arg
 from registry.web.admin.forms import ConfirmForm
 from registry.web.auth import actor, requires
 from registry.web.database import get_session
@@ -60,11 +60,9 @@ def alert_resolve(alert_id: int):
         raise NotFound(f"no alert {alert_id}")
     form = ConfirmForm()
     to = back(url_for("admin.alerts"))
-    if not form.validate_on_submit():
-        flash_form_errors(form)
-        return redirect(to)
     return change(
         lambda s: alert_service.resolve(s, alert, actor=actor()),
         success=f"Alert “{alert.kind.replace('_', ' ')}” resolved.",
         to=to,
+        form=form,
     )

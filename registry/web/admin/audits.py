@@ -127,9 +127,6 @@ def audit_outcome(audit_id: int):
     audit = audit_service.get_audit(session, audit_id)
     form = OutcomeForm()
     to = url_for("admin.audit_detail", audit_id=audit.id)
-    if not form.validate_on_submit():
-        flash_form_errors(form)
-        return redirect(to)
     return change(
         lambda s: audit_service.record_outcome(
             s,
@@ -140,6 +137,7 @@ def audit_outcome(audit_id: int):
         ),
         success=lambda a: f"Outcome recorded: {a.outcome} on {a.performed_date:%d %b %Y}.",
         to=to,
+        form=form,
     )
 
 
@@ -217,11 +215,9 @@ def finding_close(finding_id: int):
     finding = audit_service.get_finding(session, finding_id)
     form = CloseFindingForm()
     to = back(url_for("admin.audit_detail", audit_id=finding.audit_id))
-    if not form.validate_on_submit():
-        flash_form_errors(form)
-        return redirect(to)
     return change(
         lambda s: audit_service.close_finding(s, finding, evidence=form.evidence.data, actor=actor()),
         success=lambda f: f"Corrective action for the {f.severity} {f.principle} finding closed.",
         to=to,
+        form=form,
     )

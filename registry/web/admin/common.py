@@ -42,12 +42,18 @@ def change(
     to: str | Callable[[Any], str],
     on_error: str | None = None,
     render_error: Callable[[DomainError], Any] | None = None,
+    form=None,
 ):
     """Run one service call as a unit of work: name the actor, commit once, flash, redirect.
 
-    A DomainError rolls everything back and is shown to the user as it is (a clear, specific message);
-    `render_error` may answer it with the form again instead of a redirect.
+    With `form`, an invalid submission (or a bad CSRF token) changes nothing: its errors are
+    flashed and the user goes to `to`. A DomainError rolls everything back and is shown to the
+    user as it is (a clear, specific message); `render_error` may answer it with the form again
+    instead of a redirect.
     """
+    if form is not None and not form.validate_on_submit():
+        flash_form_errors(form)
+        return redirect(to)
     session = get_session()
     auditlog.set_actor(session, current_user.email)
     try:

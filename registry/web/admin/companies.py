@@ -169,13 +169,11 @@ def api_key_revoke(company_id: int, key_id: int):
         raise NotFound(f"no API key {key_id} for this company")
     form = ConfirmForm()
     to = url_for("admin.company_detail", company_id=company.id)
-    if not form.validate_on_submit():
-        flash_form_errors(form)
-        return redirect(to)
     return change(
         lambda s: company_service.revoke(s, key),
         success=f"API key {key.prefix}… revoked; requests with it are refused from now on.",
         to=to,
+        form=form,
     )
 
 
@@ -185,9 +183,6 @@ def supplier_add(company_id: int):
     company = company_service.get(get_session(), company_id)
     form = SupplierForm()
     to = url_for("admin.company_detail", company_id=company.id) + "#suppliers"
-    if not form.validate_on_submit():
-        flash_form_errors(form)
-        return redirect(to)
     return change(
         lambda s: company_service.add_supplier(s, company, form.public_id.data),
         success=lambda r: (
@@ -196,6 +191,7 @@ def supplier_add(company_id: int):
             else f"{form.public_id.data.upper()} was already on the list."
         ),
         to=to,
+        form=form,
     )
 
 
@@ -205,13 +201,11 @@ def supplier_remove(company_id: int, public_id: str):
     company = company_service.get(get_session(), company_id)
     form = ConfirmForm()
     to = url_for("admin.company_detail", company_id=company.id) + "#suppliers"
-    if not form.validate_on_submit():
-        flash_form_errors(form)
-        return redirect(to)
     return change(
         lambda s: company_service.remove_supplier(s, company, public_id),
         success=f"{public_id} removed from the supplier list.",
         to=to,
+        form=form,
     )
 
 
@@ -238,13 +232,11 @@ def webhook_delete(company_id: int, webhook_id: int):
     company = company_service.get(get_session(), company_id)
     form = ConfirmForm()
     to = url_for("admin.company_detail", company_id=company.id) + "#webhooks"
-    if not form.validate_on_submit():
-        flash_form_errors(form)
-        return redirect(to)
     return change(
         lambda s: company_service.delete_webhook(s, company.id, webhook_id),
         success="Webhook deleted; its undelivered messages were dropped.",
         to=to,
+        form=form,
     )
 
 
@@ -254,13 +246,11 @@ def webhook_test(company_id: int, webhook_id: int):
     company = company_service.get(get_session(), company_id)
     form = ConfirmForm()
     to = url_for("admin.company_detail", company_id=company.id) + "#deliveries"
-    if not form.validate_on_submit():
-        flash_form_errors(form)
-        return redirect(to)
     return change(
         lambda s: company_service.send_test_event(s, company.id, webhook_id),
         success="Test event queued; it appears in the delivery log below.",
         to=to,
+        form=form,
     )
 
 

@@ -149,9 +149,6 @@ def report_repayment(report_id: int):
     report = report_service.get(session, report_id)
     form = RepaymentForm()
     to = url_for("admin.report_detail", report_id=report.id) + "#ledger"
-    if not form.validate_on_submit():
-        flash_form_errors(form)
-        return redirect(to)
     return change(
         lambda s: report_service.add_repayment(
             s,
@@ -165,6 +162,7 @@ def report_repayment(report_id: int):
         ),
         success=lambda e: f"Ledger: {e.state} {e.amount} {e.currency} on {e.on_date:%d %b %Y}.",
         to=to,
+        form=form,
     )
 
 

@@ -32,15 +32,13 @@ def user_list():
 def user_create():
     form = UserForm()
     to = url_for("admin.user_list")
-    if not form.validate_on_submit():
-        flash_form_errors(form)
-        return redirect(to)
     return change(
         lambda s: user_service.create(
             s, email=form.email.data, role=form.role.data, password=form.password.data
         ),
         success=lambda u: f"User {u.email} created with role {u.role}.",
         to=to,
+        form=form,
     )
 
 
@@ -50,13 +48,11 @@ def user_role(user_id: int):
     user = user_service.get(get_session(), user_id)
     form = RoleForm()
     to = url_for("admin.user_list")
-    if not form.validate_on_submit():
-        flash_form_errors(form)
-        return redirect(to)
     return change(
         lambda s: user_service.set_role(s, user, form.role.data, actor_id=current_user.id),
         success=lambda u: f"{u.email} is now {u.role}.",
         to=to,
+        form=form,
     )
 
 
@@ -66,15 +62,13 @@ def user_active(user_id: int):
     user = user_service.get(get_session(), user_id)
     form = ConfirmForm()
     to = url_for("admin.user_list")
-    if not form.validate_on_submit():
-        flash_form_errors(form)
-        return redirect(to)
     return change(
         lambda s: user_service.set_active(s, user, not user.active, actor_id=current_user.id),
         success=lambda u: (
             f"{u.email} {'reactivated' if u.active else 'deactivated: they can no longer sign in'}."
         ),
         to=to,
+        form=form,
     )
 
 

@@ -12,11 +12,15 @@ _settings = load_settings()
 
 bind = f"{_settings.web_host}:{_settings.web_port}"
 workers = _settings.web_workers
-worker_class = "gthread"
-threads = 4
+# Synchronous workers: one request at a time per process. This application spends its time in Python
+# (threads in one process would only take turns holding the interpreter lock) and in short database
+# round trips, so plain processes serve the most requests with the steadiest latency (bench/bench_api.py;
+# with 4 threads per worker even a bare Flask endpoint answered less than half as many requests here). Slow
+# clients are the proxy's business: docker-compose puts nginx in front (config/nginx.conf). Scale with
+# FAIRRECRUIT_WEB_WORKERS (about two per core).
+worker_class = "sync"
 timeout = 60
 graceful_timeout = 10
-keepalive = 5
 max_requests = 5000
 max_requests_jitter = 500
 accesslog = "-"

@@ -34,4 +34,9 @@ def create_app(settings: Settings | None = None, *, engine=None) -> Flask:
     public.init_app(app)
     admin.init_app(app)
     api.init_app(app)
+    if settings.proxy_count:
+        from werkzeug.middleware.proxy_fix import ProxyFix
+
+        n = settings.proxy_count
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=n, x_proto=n, x_host=n)
     return app

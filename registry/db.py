@@ -34,6 +34,8 @@ def make_engine(settings: Settings | str, **kwargs) -> Engine:
 
         @event.listens_for(engine, "begin")
         def _sqlite_begin(conn):
+            if conn.get_execution_options().get("isolation_level") == "AUTOCOMMIT":
+                return  # each statement on its own (a read-only API request)
             # Writers that read first ask for IMMEDIATE (execution option sqlite_immediate=True, see
             # session_scope(write=True)): they take the write lock at once and wait for each other (busy timeout)
             # instead of failing when their read snapshot is stale.

@@ -46,6 +46,9 @@ class Settings(BaseSettings):
     web_host: str = "127.0.0.1"
     web_port: int = 8000
     web_workers: int = 2
+    # Reverse proxies in front of the web server whose X-Forwarded-For/-Proto/-Host headers are trusted
+    # (docker-compose: 1, its nginx). 0: the client's address is the connection's.
+    proxy_count: int = Field(0, ge=0, le=5)
 
     telegram_bot_token: str = ""
     telegram_api_base_url: str = "https://api.telegram.org/bot"
@@ -67,6 +70,9 @@ class Settings(BaseSettings):
     # API and web
     api_rate_limit: str = "600/minute"
     ratelimit_storage_uri: str = "memory://"
+    # How long a web process may answer a recruiter's status from memory after another process changed
+    # it (a key's revocation: 5 s at most); its own changes it sees at once. 0 = never from memory.
+    api_cache_seconds: float = Field(30.0, ge=0, le=300)
     login_max_failures: int = 5
     login_lock_minutes: int = 15
     max_bulk_verify: int = 10_000

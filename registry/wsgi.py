@@ -4,7 +4,12 @@ This is an entry point, so the settings are read here (from FAIRRECRUIT_* variab
 unusable configuration (default secrets in production) stops the server from starting.
 """
 
+import gc
+
 from registry import create_app
 from registry.settings import load_settings
 
 app = create_app(load_settings())
+# Everything loaded so far (modules, the app, its route and template tables) lives as long as the process:
+# keep the garbage collector from walking it again on every full collection (shorter pauses).
+gc.freeze()

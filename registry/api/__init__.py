@@ -8,18 +8,22 @@ and the human documentation at /api/docs.
 from __future__ import annotations
 
 from flask import Flask
+from flask.sessions import SecureCookieSessionInterface
 from werkzeug.exceptions import HTTPException
 
 from registry.api import docs, recruiters, suppliers, webhooks  # noqa: F401  (registers the routes)
+from registry.api.cache import ApiCaches
 from registry.api.core import (
+    API_PREFIX,
     ApiError,
+    QuotaLeases,
     api_error_problem,
-    api_limiter,
     bp,
     domain_problem,
     http_problem,
     internal_problem,
     is_api_request,
+    make_limiter,
 )
 from registry.errors import DomainError
 
@@ -48,21 +52,64 @@ def _wrap_app_handler(app: Flask, key) -> None:
     handlers[exc_class] = handler
 
 
+class _SessionInterface(SecureCookieSessionInterface):
+    """No cookie session under /api/v1: callers authenticate with a key on every request, so opening
+    (verifying, decoding) a session there only costs time."""
+
+    def open_session(self, app, request):
+        if request.path.startswith(API_PREFIX + "/") or request.path == API_PREFIX:
+            return self.make_null_session(app)
+        return super().open_session(app, request)
+
+
+def _not_for_api(hook, *, passes_response: bool):
+    def skipping(arg):
+        if is_api_request():
+            return arg if passes_response else None
+        return hook(arg)
+
+    skipping.fairrecruit_not_for_api = True
+    return skipping
+
+
 def init_app(app: Flask) -> None:
     from registry.web.security import csrf, limiter
 
-    # The API has its own per-key limiter (core.api_limiter); the application's limiter need not look
-    # at API requests at all.
+    # The API has its own per-key limiter (core.check_rate_limit); the application's limiter (sign-in
+    # forms) need not look at API requests at all: not before, not after, not on teardown.
     if is_api_request not in limiter._request_filters:
         limiter.request_filter(is_api_request)
 
+    def mine(f) -> bool:
+        return getattr(f, "__self__", None) is limiter or limiter in getattr(f, "args", ())
+
+    app.after_request_funcs[None] = [
+        _not_for_api(f, passes_response=True) if mine(f) else f for f in app.after_request_funcs.get(None, [])
+    ]
+    app.teardown_request_funcs[None] = [
+        _not_for_api(f, passes_response=False) if mine(f) else f
+        for f in app.teardown_request_funcs.get(None, [])
+    ]
+
     csrf.exempt(bp)
+    app.session_interface = _SessionInterface()
+    app.extensions["fairrecruit.api_cache"] = ApiCaches(
+        app.extensions["fairrecruit.settings"].api_cache_seconds
+    )
+    app.extensions["fairrecruit.api_quota"] = QuotaLeases()
+    api_limiter = app.extensions["fairrecruit.api_limiter"] = make_limiter()
     api_limiter.init_app(app)
-    # The API limiter has no default or application limits, only the decorated per-key limit that
-    # each API view checks itself: its application-wide before_request pass would only cost time on
-    # every request of every blueprint.
+    # The API limiter has no default or application limits; check_rate_limit asks it directly. Its
+    # request hooks (a pass before, headers after, context release on teardown of every request of
+    # every blueprint) would only cost time.
     app.before_request_funcs[None] = [
-        f for f in app.before_request_funcs[None] if getattr(f, "__self__", None) is not api_limiter
+        f for f in app.before_request_funcs.get(None, []) if getattr(f, "__self__", None) is not api_limiter
+    ]
+    app.after_request_funcs[None] = [
+        f for f in app.after_request_funcs.get(None, []) if api_limiter not in getattr(f, "args", ())
+    ]
+    app.teardown_request_funcs[None] = [
+        f for f in app.teardown_request_funcs.get(None, []) if getattr(f, "__self__", None) is not api_limiter
     ]
     app.register_blueprint(bp)
     app.register_blueprint(docs.docs_bp)

@@ -7,18 +7,23 @@ from __future__ import annotations
 import json
 import logging
 import math
+import threading
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
-from functools import wraps
+from functools import lru_cache, wraps
 from http import HTTPStatus
 
 from flask import Blueprint, Response, current_app, g, request
 from flask_limiter import Limiter
+from limits import RateLimitItem
+from limits import parse as parse_limit
 from pydantic import BaseModel, ValidationError
 from werkzeug.exceptions import HTTPException
 
+from registry.api import cache
+from registry.api.cache import ApiCaches
 from registry.errors import DomainError
 from registry.timeutil import utcnow
 from registry.web.database import get_session
@@ -91,21 +96,6 @@ def field_errors(err: ValidationError, *, prefix: str = "") -> list[dict]:
     return out
 
 
-def rate_limit_state() -> tuple[int, dict]:
-    """(seconds until the limit resets, X-RateLimit-* headers) for a refused request."""
-    current = api_limiter.current_limit
-    if current is None:
-        return 1, {}
-    reset_at = int(current.reset_at)
-    seconds = max(1, min(int(current.limit.get_expiry()), math.ceil(reset_at - time.time())))
-    headers = {
-        "X-RateLimit-Limit": str(current.limit.amount),
-        "X-RateLimit-Remaining": str(current.remaining),
-        "X-RateLimit-Reset": str(reset_at),
-    }
-    return seconds, headers
-
-
 def http_problem(e: HTTPException) -> Response:
     status = e.code or 500
     headers = {}
@@ -117,12 +107,11 @@ def http_problem(e: HTTPException) -> Response:
         detail = f"{request.method} is not allowed here" + (
             f"; use {', '.join(sorted(set(allow)))}" if allow else ""
         )
-    elif status == 429:
-        seconds, limit_headers = rate_limit_state()
-        headers.update(limit_headers)
+    elif status == 429:  # API limits answer with ApiError (check_rate_limit); this is any other 429
+        seconds = int(e.retry_after) if isinstance(getattr(e, "retry_after", None), int) else 60
         headers["Retry-After"] = str(seconds)
         extra["retry_after"] = seconds
-        detail = f"rate limit exceeded ({e.description}); retry after {seconds} s"
+        detail = f"rate limit exceeded; retry after {seconds} s"
     elif status == 404:
         detail = f"no such resource: {request.path}"
     elif status == 413:
@@ -164,6 +153,7 @@ class Caller:
     company_id: int
     scopes: frozenset[str]
     last_used_at: datetime | None = None
+    digest: str = ""  # sha-256 of the bearer token: its entry in the per-process key cache
 
 
 def _unauthorized(detail: str, error: str | None = None) -> ApiError:
@@ -180,36 +170,111 @@ def authenticate() -> Caller:
         raise _unauthorized("send your API key as 'Authorization: Bearer <key>'")
     if scheme.lower() != "bearer" or not token.strip():
         raise _unauthorized("the Authorization header must be 'Bearer <key>'", "invalid_request")
-    key = companies.authenticate_key(get_session(), token.strip())
+    token = token.strip()
+    digest = companies.hash_secret(token)
+    known = api_caches().keys
+    key = known.get(digest)
     if key is None:
-        raise _unauthorized("the API key is unknown or has been revoked", "invalid_token")
-    return Caller(key.id, key.prefix, key.company_id, frozenset(key.scopes), key.last_used_at)
+        key = companies.authenticate_key(get_session(), token)
+        if key is None:
+            raise _unauthorized("the API key is unknown or has been revoked", "invalid_token")
+        known.put(digest, key)
+    return Caller(key.id, key.prefix, key.company_id, frozenset(key.scopes), key.last_used_at, digest)
+
+
+def api_caches() -> ApiCaches:
+    return current_app.extensions["fairrecruit.api_cache"]
 
 
 def caller() -> Caller:
     return g.api_caller
 
 
-def _rate_limit_value() -> str:
-    return current_app.extensions["fairrecruit.settings"].api_rate_limit
+def make_limiter() -> Limiter:
+    """The API's own Flask-Limiter, one per application: storage from settings.ratelimit_storage_uri
+    (Redis in production, memory when embedded), fixed windows, no default or application-wide limits
+    and no headers on every answer (they would cost two more storage round trips per request; the 429
+    carries them)."""
+    return Limiter(
+        key_func=lambda: "",  # never used: check_rate_limit names the key
+        default_limits=[],
+        application_limits=[],
+        headers_enabled=False,
+        strategy="fixed-window",
+    )
 
 
-def _rate_limit_key() -> str:
-    c = g.get("api_caller")
-    return f"apikey:{c.prefix}" if c else f"ip:{request.remote_addr}"
+@lru_cache(maxsize=1024)
+def _limit_counter(value: str, prefix: str) -> tuple[RateLimitItem, str]:
+    """The limit and the storage key of its counter for one API key (the fixed-window strategy's key)."""
+    item = parse_limit(value)
+    return item, item.key_for("api-v1", f"apikey:{prefix}")
 
 
-# The API's own Flask-Limiter instance: storage from settings.ratelimit_storage_uri (Redis in production,
-# memory when embedded), like the application's; no limit headers on every answer (they would cost two
-# more storage round trips per request), only on the 429 itself.
-api_limiter = Limiter(
-    key_func=_rate_limit_key,
-    default_limits=[],
-    application_limits=[],
-    headers_enabled=False,
-    strategy="fixed-window",
-)
-api_limit = api_limiter.shared_limit(_rate_limit_value, scope="api-v1", key_func=_rate_limit_key)
+# A process takes several requests' worth of a key's budget from the shared counter at once and spends
+# them locally (for at most LEASE_SECONDS): one storage round trip per LEASE_MAX requests instead of one
+# per request. A lease is at most 1 % of the budget, so small budgets (under 200 per window) are counted
+# one request at a time, exactly; unspent requests of a lease are lost when it lapses.
+LEASE_MAX = 20
+LEASE_SECONDS = 1.0
+
+
+def lease_size(amount: int) -> int:
+    return max(1, min(LEASE_MAX, amount // 100))
+
+
+class QuotaLeases:
+    """The budget this process has taken and not yet spent, per rate-limit counter."""
+
+    def __init__(self):
+        self._lock = threading.Lock()
+        self._leases: dict[str, list] = {}  # counter -> [requests left, valid until (monotonic)]
+
+    def spend(self, counter: str, now: float) -> bool:
+        with self._lock:
+            lease = self._leases.get(counter)
+            if lease is None or lease[0] <= 0 or lease[1] <= now:
+                return False
+            lease[0] -= 1
+            return True
+
+    def keep(self, counter: str, left: int, until: float) -> None:
+        with self._lock:
+            self._leases[counter] = [left, until]
+
+
+def check_rate_limit(c: Caller) -> None:
+    """Count this request against its key's budget (FAIRRECRUIT_API_RATE_LIMIT, shared by every
+    operation, fixed windows); over budget: 429 with Retry-After and X-RateLimit-* headers.
+
+    The counter lives in the storage Flask-Limiter opened for this application (Redis in production),
+    under the key its fixed-window strategy uses. Going through Flask-Limiter's decorator instead would
+    re-resolve the limits on every request, at about a fifth of the cost of a whole status answer."""
+    item, counter = _limit_counter(current_app.extensions["fairrecruit.settings"].api_rate_limit, c.prefix)
+    leases: QuotaLeases = current_app.extensions["fairrecruit.api_quota"]
+    now = time.monotonic()
+    if leases.spend(counter, now):
+        return
+    storage = current_app.extensions["fairrecruit.api_limiter"].storage
+    wanted = lease_size(item.amount)
+    count = storage.incr(counter, item.get_expiry(), amount=wanted)
+    granted = min(wanted, item.amount - (count - wanted))  # the part of this lease within the budget
+    if granted >= 1:
+        leases.keep(counter, granted - 1, now + min(LEASE_SECONDS, item.get_expiry()))
+        return
+    reset_at = storage.get_expiry(counter)
+    seconds = max(1, min(int(item.get_expiry()), math.ceil(reset_at - time.time())))
+    raise ApiError(
+        429,
+        f"rate limit exceeded ({item}); retry after {seconds} s",
+        headers={
+            "Retry-After": str(seconds),
+            "X-RateLimit-Limit": str(item.amount),
+            "X-RateLimit-Remaining": "0",
+            "X-RateLimit-Reset": str(int(reset_at)),
+        },
+        retry_after=seconds,
+    )
 
 
 # --- cursors ----------------------------------------------------------------------------------
@@ -260,7 +325,14 @@ OPERATIONS: list[Operation] = []
 MAX_BODY_ITEMS_KEYS = ("ids", "licences")
 
 
+@lru_cache(maxsize=64)
+def _no_query(model: type[BaseModel]) -> BaseModel:
+    return model.model_validate({})
+
+
 def _parse_query(model: type[BaseModel]) -> BaseModel:
+    if not request.args:
+        return _no_query(model)  # the defaults (views only read their query)
     data: dict = {}
     fields = model.model_fields
     for name in request.args:
@@ -359,8 +431,6 @@ def operation(
                 kwargs["body"] = _parse_body(body, strip_nul=strip_nul)
             return view(**kwargs)
 
-        limited_view = api_limit(limited)
-
         @wraps(view)
         def handler(**kwargs):
             if any(isinstance(v, str) and "\x00" in v for v in kwargs.values()):
@@ -369,19 +439,21 @@ def operation(
                 return limited(**kwargs)
             if method == "GET":
                 # A read needs no transaction: every statement of it is a consistent snapshot by itself,
-                # and skipping BEGIN/ROLLBACK saves two database round trips per request.
-                get_session().connection(execution_options={"isolation_level": "AUTOCOMMIT"})
+                # and skipping BEGIN/ROLLBACK saves two database round trips per request (if the request
+                # touches the database at all: see registry.api.cache).
+                g.db_autocommit = True
             c = authenticate()
             g.api_caller = c
             if scope and scope not in c.scopes:
                 raise ApiError(403, f"this API key lacks the '{scope}' scope", required_scope=scope)
+            check_rate_limit(c)
             if method == "GET":
-                response = limited_view(**kwargs)
+                response = limited(**kwargs)
                 _touch(c, commit=True)
                 return response
             # A change: the key's use is recorded in the same transaction the view commits once.
             _touch(c, commit=False)
-            return limited_view(**kwargs)
+            return limited(**kwargs)
 
         bp.add_url_rule(rule, endpoint=endpoint, view_func=handler, methods=[method])
         OPERATIONS.append(
@@ -419,13 +491,16 @@ def _touch(c: Caller, *, commit: bool) -> None:
     before a change, as part of the change's transaction (committed, or rolled back, with it)."""
     from registry.services import companies
 
-    if c.last_used_at is not None and utcnow() - _aware(c.last_used_at) < TOUCH_EVERY:
+    now = utcnow()
+    if c.last_used_at is not None and now - _aware(c.last_used_at) < TOUCH_EVERY:
         return
     session = get_session()
     if not commit:
         companies.touch_key(session, c.key_id)
         return
     try:
+        # Only last_used_at changes: the commit need not empty this process's caches (registry.api.cache).
+        session.connection().execution_options(**{cache.KEEP: True})
         if companies.touch_key(session, c.key_id):
             session.commit()
         else:
@@ -433,6 +508,12 @@ def _touch(c: Caller, *, commit: bool) -> None:
     except Exception:  # a busy database must not fail a read that already succeeded
         session.rollback()
         log.warning("could not record API key use", exc_info=True)
+        return
+    # Recorded (here or, within the minute, by another process): the cached key need not try again.
+    known = api_caches().keys
+    cached = known.get(c.digest)
+    if cached is not None and cached.id == c.key_id:
+        known.put(c.digest, replace(cached, last_used_at=now))
 
 
 def _aware(dt: datetime) -> datetime:

@@ -9,7 +9,7 @@ from flask import Response, current_app
 from sqlalchemy import func, select
 
 from registry.api import schemas as s
-from registry.api.core import ApiError, decode_cursor, encode_cursor, operation, render
+from registry.api.core import ApiError, api_caches, decode_cursor, encode_cursor, operation, render
 from registry.models import Accreditation, Recruiter
 from registry.services import auditlog, companies, recruiters, verification
 from registry.web.database import get_session
@@ -124,34 +124,37 @@ def get_recruiter(public_id: str, query: s.RecruiterDetailQuery):
     """Current accreditation status and validity, date of the last audit, open major findings, licence
     status from the government register, and the worker fee-signal level. With `at`, also the status at
     that moment, replayed from the audit log."""
-    session = get_session()
     settings = _settings()
-    found = verification.summary_by_public_id(
-        session,
-        public_id,
-        window_days=settings.fee_signal_window_days,
-        min_reporters=settings.fee_signal_min_reporters,
-    )
-    if found is None:
-        raise ApiError(404, f"no recruiter with public id {public_id!r}")
-    rid, summary = found
-    summary["verify_url"] = f"{settings.public_base_url.rstrip('/')}/verify/{summary['public_id']}"
-    summary["status_at"] = None
-    if query.at is not None:
-        at = query.at if query.at.tzinfo else query.at.replace(tzinfo=UTC)
-        state = auditlog.status_at(session, rid, at)
-        summary["status_at"] = (
-            {"at": at, **state}
-            if state
-            else {
-                "at": at,
-                "status": "not_registered",
-                "since": None,
-                "valid_from": None,
-                "valid_until": None,
-            }
+    # Kept in memory (registry.api.cache): companies poll the same recruiters again and again.
+    remembered = api_caches().recruiters
+    cache_key = recruiters.normalize_public_id(public_id)
+    hit = remembered.get(cache_key)
+    if hit is None:
+        found = verification.summary_by_public_id(
+            get_session(),
+            public_id,
+            window_days=settings.fee_signal_window_days,
+            min_reporters=settings.fee_signal_min_reporters,
         )
-    return render(s.RecruiterDetail, summary)
+        if found is None:
+            raise ApiError(404, f"no recruiter with public id {public_id!r}")
+        rid, summary = found
+        summary["verify_url"] = f"{settings.public_base_url.rstrip('/')}/verify/{summary['public_id']}"
+        summary["status_at"] = None
+        body = s.RecruiterDetail.model_validate(summary).model_dump_json()
+        hit = (rid, summary, body)
+        remembered.put(cache_key, hit)
+    rid, summary, body = hit
+    if query.at is None:
+        return Response(body, mimetype="application/json")
+    at = query.at if query.at.tzinfo else query.at.replace(tzinfo=UTC)
+    state = auditlog.status_at(get_session(), rid, at)
+    status_at = (
+        {"at": at, **state}
+        if state
+        else {"at": at, "status": "not_registered", "since": None, "valid_from": None, "valid_until": None}
+    )
+    return render(s.RecruiterDetail, {**summary, "status_at": status_at})
 
 
 @operation(

@@ -26,6 +26,9 @@ def engine():
 def get_session() -> Session:
     if "db_session" not in g:
         g.db_session = Session(engine(), expire_on_commit=False)
+        if g.get("db_autocommit"):
+            # A read-only API request: no transaction (see registry.api.core.operation).
+            g.db_session.connection(execution_options={"isolation_level": "AUTOCOMMIT"})
     return g.db_session
 
 

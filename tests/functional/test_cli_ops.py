@@ -381,7 +381,7 @@ def test_docker_compose_stack_matches_the_code():
     yaml = pytest.importorskip("yaml")
     compose = yaml.safe_load((PROJECT_ROOT / "docker-compose.yml").read_text())
     services = compose["services"]
-    assert set(services) == {"postgres", "redis", "migrate", "web", "worker", "beat", "bot"}
+    assert set(services) == {"postgres", "redis", "migrate", "web", "proxy", "worker", "beat", "bot"}
     app_services = ["migrate", "web", "worker", "beat", "bot"]
     assert {services[s]["image"] for s in app_services} == {"fairrecruit:latest"}  # one image
     assert all(services[s]["build"] == "." and services[s]["env_file"] == ".env" for s in app_services)
@@ -395,6 +395,15 @@ def test_docker_compose_stack_matches_the_code():
     for s in ("postgres", "redis", "web", "worker", "beat", "bot"):
         assert services[s]["healthcheck"]["test"], s
     assert "/healthz" in " ".join(services["web"]["healthcheck"]["test"])
+    # web is published only through the nginx proxy, which reads config/nginx.conf and forwards to it
+    assert "ports" not in services["web"] and services["web"]["environment"]["FAIRRECRUIT_PROXY_COUNT"] == "1"
+    proxy = services["proxy"]
+    assert proxy["depends_on"]["web"]["condition"] == "service_healthy" and proxy["ports"]
+    mount = next(v for v in proxy["volumes"] if v.endswith("/etc/nginx/nginx.conf:ro"))
+    nginx = (PROJECT_ROOT / mount.split(":")[0]).read_text()
+    assert "server web:8000;" in nginx and "X-Forwarded-For" in nginx
+    assert f"listen {proxy['ports'][0].rsplit(':', 1)[1]};" in nginx
+    assert "/healthz" in " ".join(proxy["healthcheck"]["test"])
     # Every FAIRRECRUIT_* variable the stack or its example .env uses is a real setting.
     fields = {f"FAIRRECRUIT_{name.upper()}" for name in Settings.model_fields}
     text = (PROJECT_ROOT / "docker-compose.yml").read_text() + (PROJECT_ROOT / "Dockerfile").read_text()

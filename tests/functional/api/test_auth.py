@@ -125,3 +125,33 @@ def test_a_change_records_key_use_in_its_own_transaction(engine, key, client, au
         ).all()
     # a refused change records nothing either way, and the key keeps working
     assert client.post("/api/v1/suppliers/RA-ZZZZZ", headers=auth).status_code == 404
+
+
+def test_lease_sizes():
+    from registry.api.core import LEASE_MAX, lease_size
+
+    assert [lease_size(n) for n in (1, 3, 199, 200, 600, 1000, 10**8)] == [1, 1, 1, 2, 6, 10, LEASE_MAX]
+
+
+def test_a_large_budget_is_taken_in_leases_and_never_exceeded(settings, engine, keys, world, redis_url):
+    """Two web processes (two apps) share one Redis counter; each takes 10 requests of a 1000/minute
+    budget at a time. Together they serve at most the budget, and lose at most one unfinished lease each."""
+    import redis
+
+    url = redis_url.rsplit("/", 1)[0] + "/2"
+    first, second = (_limited_app(settings, engine, url, limit="1000/minute").test_client() for _ in range(2))
+    headers = keys.headers(keys.make("Lease Buyer"))
+    statuses = [
+        (first if i % 3 else second).get("/api/v1/webhooks", headers=headers).status_code for i in range(1100)
+    ]
+    served = statuses.count(200)
+    assert statuses.count(429) == 1100 - served
+    assert 1000 - 2 * 9 <= served <= 1000
+    # after the first refusal only what the two processes already hold is served: no new lease is handed out
+    assert statuses[statuses.index(429) :].count(200) <= 2 * 9
+    counters = [
+        k for k in redis.Redis.from_url(url).keys("*") if headers["Authorization"].split("_")[2].encode() in k
+    ]
+    assert counters, "the shared counter lives in Redis"
+    last = first.get("/api/v1/webhooks", headers=headers)
+    assert last.status_code == 429 and 1 <= int(last.headers["Retry-After"]) <= 60

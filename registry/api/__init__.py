@@ -14,7 +14,6 @@ from werkzeug.exceptions import HTTPException
 from registry.api import docs, recruiters, suppliers, webhooks  # noqa: F401  (registers the routes)
 from registry.api.cache import ApiCaches
 from registry.api.core import (
-    API_PREFIX,
     ApiError,
     QuotaLeases,
     api_error_problem,
@@ -57,9 +56,12 @@ class _SessionInterface(SecureCookieSessionInterface):
     (verifying, decoding) a session there only costs time."""
 
     def open_session(self, app, request):
-        if request.path.startswith(API_PREFIX + "/") or request.path == API_PREFIX:
-            return self.make_null_session(app)
-        return super().open_session(app, request)
+        return self.make_null_session(app) if is_api_request() else super().open_session(app, request)
+
+
+def _hook_of(f, limiter) -> bool:
+    """Is `f` a request hook Flask-Limiter's init_app registered for `limiter`?"""
+    return getattr(f, "__self__", None) is limiter or limiter in getattr(f, "args", ())
 
 
 def _not_for_api(hook, *, passes_response: bool):
@@ -68,28 +70,20 @@ def _not_for_api(hook, *, passes_response: bool):
             return arg if passes_response else None
         return hook(arg)
 
-    skipping.fairrecruit_not_for_api = True
     return skipping
 
 
 def init_app(app: Flask) -> None:
     from registry.web.security import csrf, limiter
 
-    # The API has its own per-key limiter (core.check_rate_limit); the application's limiter (sign-in
+    # The API has its own per-key limit (core.check_rate_limit); the application's limiter (sign-in
     # forms) need not look at API requests at all: not before, not after, not on teardown.
     if is_api_request not in limiter._request_filters:
         limiter.request_filter(is_api_request)
-
-    def mine(f) -> bool:
-        return getattr(f, "__self__", None) is limiter or limiter in getattr(f, "args", ())
-
-    app.after_request_funcs[None] = [
-        _not_for_api(f, passes_response=True) if mine(f) else f for f in app.after_request_funcs.get(None, [])
-    ]
-    app.teardown_request_funcs[None] = [
-        _not_for_api(f, passes_response=False) if mine(f) else f
-        for f in app.teardown_request_funcs.get(None, [])
-    ]
+    hooks = app.after_request_funcs.setdefault(None, [])
+    hooks[:] = [_not_for_api(f, passes_response=True) if _hook_of(f, limiter) else f for f in hooks]
+    hooks = app.teardown_request_funcs.setdefault(None, [])
+    hooks[:] = [_not_for_api(f, passes_response=False) if _hook_of(f, limiter) else f for f in hooks]
 
     csrf.exempt(bp)
     app.session_interface = _SessionInterface()
@@ -99,18 +93,11 @@ def init_app(app: Flask) -> None:
     app.extensions["fairrecruit.api_quota"] = QuotaLeases()
     api_limiter = app.extensions["fairrecruit.api_limiter"] = make_limiter()
     api_limiter.init_app(app)
-    # The API limiter has no default or application limits; check_rate_limit asks it directly. Its
-    # request hooks (a pass before, headers after, context release on teardown of every request of
+    # The API limiter has no default or application limits; check_rate_limit asks its storage directly.
+    # Its request hooks (a pass before, headers after, context release on teardown of every request of
     # every blueprint) would only cost time.
-    app.before_request_funcs[None] = [
-        f for f in app.before_request_funcs.get(None, []) if getattr(f, "__self__", None) is not api_limiter
-    ]
-    app.after_request_funcs[None] = [
-        f for f in app.after_request_funcs.get(None, []) if api_limiter not in getattr(f, "args", ())
-    ]
-    app.teardown_request_funcs[None] = [
-        f for f in app.teardown_request_funcs.get(None, []) if getattr(f, "__self__", None) is not api_limiter
-    ]
+    for funcs in (app.before_request_funcs, app.after_request_funcs, app.teardown_request_funcs):
+        funcs[None] = [f for f in funcs.get(None, []) if not _hook_of(f, api_limiter)]
     app.register_blueprint(bp)
     app.register_blueprint(docs.docs_bp)
     for key in APP_LEVEL:

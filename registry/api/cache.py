@@ -46,10 +46,6 @@ class ProcessCache:
     def _expires(self, _key, _value, now: float) -> float:
         return now + self.ttl * (0.5 + random.random() / 2)
 
-    @property
-    def enabled(self) -> bool:
-        return self._data is not None
-
     def get(self, key: Hashable):
         if self._data is None:
             return None

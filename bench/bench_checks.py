@@ -50,6 +50,23 @@ CHECK_NAMES = [
 ALPHABET = "23456789ABCDEFGHJKMNPQRSTUVWXYZ"
 
 
+FINDING_COLUMNS = [
+    "id",
+    "audit_id",
+    "recruiter_id",
+    "principle",
+    "severity",
+    "description",
+    "corrective_action",
+    "due_date",
+    "report_id",
+    "closed_at",
+    "closed_by",
+    "closure_evidence",
+    "created_at",
+]
+
+
 def public_id(i: int) -> str:
     s = ""
     for _ in range(5):
@@ -247,21 +264,7 @@ def generate(url: str, as_of: date, settings) -> dict:
 
         copy(
             "finding",
-            [
-                "id",
-                "audit_id",
-                "recruiter_id",
-                "principle",
-                "severity",
-                "description",
-                "corrective_action",
-                "due_date",
-                "report_id",
-                "closed_at",
-                "closed_by",
-                "closure_evidence",
-                "created_at",
-            ],
+            FINDING_COLUMNS,
             findings(),
         )
 
@@ -366,21 +369,7 @@ def generate(url: str, as_of: date, settings) -> dict:
         extra_audit_id = {rid: 2 * N + k + 1 for k, rid in enumerate(extra_audits)}
         copy(
             "finding",
-            [
-                "id",
-                "audit_id",
-                "recruiter_id",
-                "principle",
-                "severity",
-                "description",
-                "corrective_action",
-                "due_date",
-                "report_id",
-                "closed_at",
-                "closed_by",
-                "closure_evidence",
-                "created_at",
-            ],
+            FINDING_COLUMNS,
             (
                 (
                     n_findings + 1 + k,

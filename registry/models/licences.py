@@ -17,6 +17,8 @@ class LicenceRecord(SQLModel, table=True):
     id: int | None = Field(default=None, primary_key=True)
     authority: str = Field(max_length=120, index=True)
     licence_number: str = Field(max_length=80, index=True)
+    # Comparison key of licence_number (services.identifiers.licence_key), written with it.
+    licence_key: str = Field(default="", max_length=160, index=True, sa_column_kwargs={"server_default": ""})
     name: str = Field(max_length=300)
     status: str = Field(max_length=20)
     raw_status: str = Field(default="", max_length=80)

@@ -38,6 +38,8 @@ class Recruiter(RecruiterBase, table=True):
 
     id: int | None = Field(default=None, primary_key=True)
     public_id: str = Field(max_length=12, unique=True, index=True)
+    # Comparison key of licence_number (services.identifiers.licence_key), written with it.
+    licence_key: str = Field(default="", max_length=160, index=True, sa_column_kwargs={"server_default": ""})
     licence_status: str = Field(default=LicenceStatus.unknown, max_length=20, index=True)
     licence_valid_until: date | None = None
     licence_checked_at: datetime | None = None

@@ -30,14 +30,15 @@ def measure(url: str, label: str, tmp: Path) -> list[dict]:
     from registry import create_app
     from registry.db import make_engine
     from registry.migrate import upgrade
-    from registry.services import auditlog, reports, seed, users
+    from registry.seed import volume
+    from registry.services import auditlog, reports, users
     from registry.settings import CONFIG_DIR, Settings
     from registry.web.admin.recruiters import _encode
 
     engine = make_engine(url)
     upgrade(engine)
     t = time.perf_counter()
-    seed.bulk(
+    volume.load(
         engine,
         recruiters=RECRUITERS,
         reports=REPORTS,

@@ -12,7 +12,7 @@
    3 times the floor measured in the same run: one raw SQL ``IN`` query through the DB-API driver plus
    ``json.dumps`` of its rows.
 
-The bench builds its own databases (invented names, from ``seed.bulk``) in a temporary directory and in
+The bench builds its own databases (invented names, from the volume seed) in a temporary directory and in
 a PostgreSQL database of its own, dropped at the end. The rate limit is on (as high as the load needs)
 and kept in Redis as in production (database 2), or in memory when Redis does not answer. Environment: BENCH_API_RECRUITERS (default
 20000), BENCH_API_SECONDS (wrk duration, default 8), BENCH_API_ROUNDS (measured pairs of baseline and
@@ -44,7 +44,8 @@ from sqlmodel import Session
 
 from registry.db import make_engine
 from registry.migrate import upgrade
-from registry.services import auditlog, companies, reports, seed
+from registry.seed import volume
+from registry.services import auditlog, companies, reports
 from registry.settings import CONFIG_DIR, PROJECT_ROOT
 
 WRK = shutil.which("wrk") or "/usr/bin/wrk"
@@ -172,7 +173,7 @@ def _build(url: str) -> tuple[str, list[str]]:
     engine = make_engine(url)
     upgrade(engine)
     fx = reports.fx_table(str(CONFIG_DIR / "fx_rates.csv"))
-    seed.bulk(
+    volume.load(
         engine,
         recruiters=RECRUITERS,
         reports=RECRUITERS * 2,

@@ -20,7 +20,8 @@ from pathlib import Path
 
 from registry.db import make_engine
 from registry.migrate import upgrade
-from registry.services import importer, reports, seed
+from registry.seed import data, volume
+from registry.services import importer, reports
 from registry.settings import CONFIG_DIR
 
 TABLES = ("recruiter", "corridor", "accreditation", "audit", "accreditation_event", "fee_report", "audit_log")
@@ -42,7 +43,7 @@ def raw_baseline(src: Path, dst: Path, chunk: int = 50_000) -> tuple[float, int]
     d = sqlite3.connect(dst, isolation_level=None)
     d.execute("PRAGMA journal_mode=WAL")
     d.execute("PRAGMA synchronous=OFF")
-    d.execute(f"PRAGMA cache_size=-{seed.LOAD_CACHE_KIB}")
+    d.execute(f"PRAGMA cache_size=-{volume.LOAD_CACHE_KIB}")
     d.execute("PRAGMA foreign_keys=ON")
     spent = 0.0
     rows = 0
@@ -70,12 +71,12 @@ def raw_baseline(src: Path, dst: Path, chunk: int = 50_000) -> tuple[float, int]
 def import_csv_text(n: int, seed_: int = 3) -> str:
     rng = random.Random(seed_)
     lines = [",".join(importer.COLUMNS[:7])]
-    countries = list(seed.CORRIDORS)
+    countries = list(data.CORRIDORS)
     for i in range(n):
         c = countries[i % len(countries)]
-        dests = ";".join(f"{c}>{d}" for d in rng.sample(seed.CORRIDORS[c], 2))
-        name = f"{rng.choice(seed._NAME_A)} {rng.choice(seed._NAME_B)} Import {i} {seed._NAME_SUFFIX[c]}"
-        lines.append(f'"{name}",,{c},"{seed.AUTHORITIES[c]}",IMP-{i:06d},{dests},construction')
+        dests = ";".join(f"{c}>{d}" for d in rng.sample(data.CORRIDORS[c], 2))
+        name = f"{rng.choice(data.NAME_A)} {rng.choice(data.NAME_B)} Import {i} {data.NAME_SUFFIX[c]}"
+        lines.append(f'"{name}",,{c},"{data.AUTHORITIES[c]}",IMP-{i:06d},{dests},construction')
     return "\n".join(lines) + "\n"
 
 
@@ -89,7 +90,7 @@ def main() -> dict:
         src = tmp / "seeded.db"
         engine = _migrated(src)
         t0, c0, load0 = time.perf_counter(), time.process_time(), os.getloadavg()[0]
-        res = seed.bulk(
+        res = volume.load(
             engine, recruiters=n_rec, reports=n_rep, pseudonym_key="bench-pseudonym-key", fx=fx, seed=1
         )
         engine.dispose()  # includes the final WAL checkpoint

@@ -94,11 +94,12 @@ def _preview(session, service, parsed, m) -> str:
     from sqlalchemy import select
 
     from registry.models import LicenceRecord
+    from registry.services.identifiers import licence_key
 
     existing = {
-        service.normalize_number(n): (s, v)
-        for n, s, v in session.execute(
-            select(LicenceRecord.licence_number, LicenceRecord.status, LicenceRecord.valid_until).where(
+        k: (s, v)
+        for k, s, v in session.execute(
+            select(LicenceRecord.licence_key, LicenceRecord.status, LicenceRecord.valid_until).where(
                 LicenceRecord.authority == m.authority
             )
         )
@@ -106,7 +107,7 @@ def _preview(session, service, parsed, m) -> str:
     new = changed = 0
     lines = []
     for row in parsed.rows:
-        old = existing.get(service.normalize_number(row.licence_number))
+        old = existing.get(licence_key(row.licence_number))
         if old is None:
             new += 1
         elif old != (row.status, row.valid_until):

@@ -31,11 +31,11 @@ def recruiters_import(obj, file: str, dry_run: bool, actor: str, no_progress: bo
     Every row is validated; any bad or duplicate row (inside the file or against the registry)
     is reported with its line number and nothing is imported. New recruiters start as applicants.
     """
-    from registry.commands.seed import _require_schema, tqdm_progress
+    from registry.commands.seed import require_schema, tqdm_progress
     from registry.errors import DomainError
     from registry.services import importer
 
-    _require_schema(obj.engine)
+    require_schema(obj.engine)
     try:
         res = importer.import_file(
             obj.engine, file, actor=actor, dry_run=dry_run, progress=tqdm_progress(not no_progress)

@@ -294,14 +294,15 @@ def _wait_http(url: str, timeout: float, supervisor: Supervisor) -> bool:
 def login_hint(obj) -> str:
     from sqlmodel import Session
 
-    from registry.services import seed, users
+    from registry.seed.data import DEMO_ADMIN_EMAIL, DEMO_ADMIN_PASSWORD
+    from registry.services import users
 
     s = obj.settings
     with Session(obj.engine) as session:
-        demo_admin = users.by_email(session, seed.DEMO_ADMIN_EMAIL) is not None
+        demo_admin = users.by_email(session, DEMO_ADMIN_EMAIL) is not None
     if demo_admin and not s.is_production:
         return (
-            f"demo login: {seed.DEMO_ADMIN_EMAIL} / {seed.DEMO_ADMIN_PASSWORD} "
+            f"demo login: {DEMO_ADMIN_EMAIL} / {DEMO_ADMIN_PASSWORD} "
             "(demo data only; never use it in production)"
         )
     return "log in with an account created by `fairrecruit users create --email you@example.org --role admin`"

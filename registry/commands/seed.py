@@ -8,7 +8,7 @@ from registry.cli import main, pass_ctx
 
 
 def tqdm_progress(enabled: bool = True):
-    """A progress-bar factory for registry.services.seed / importer (tqdm on standard error)."""
+    """A progress-bar factory for the volume seed and the recruiters import (tqdm on standard error)."""
     from tqdm import tqdm
 
     def make(total: int, desc: str):
@@ -85,8 +85,9 @@ def seed(
     from registry.db import session_scope
     from registry.errors import DomainError
     from registry.models import Recruiter
+    from registry.seed import demo as demo_builder
+    from registry.seed import volume
     from registry.services import reports
-    from registry.services import seed as seed_service
 
     if if_empty and not demo:
         raise click.UsageError("--if-empty goes with --demo")
@@ -105,7 +106,7 @@ def seed(
                 "refusing to load the demo set in production (FAIRRECRUIT_ENV=production): "
                 "it creates a demo admin with a published password"
             )
-        _require_schema(obj.engine)
+        require_schema(obj.engine)
         with session_scope(obj.engine) as session:
             existing = session.scalar(select(func.count()).select_from(Recruiter)) or 0
         if existing and if_empty:
@@ -113,7 +114,7 @@ def seed(
             return
         try:
             with session_scope(obj.engine) as session:
-                res = seed_service.demo(
+                res = demo_builder.build(
                     session,
                     pseudonym_key=settings.pseudonym_key,
                     fx=fx,
@@ -136,9 +137,9 @@ def seed(
         _run_checks_on_demo(obj.engine, settings)
         return
 
-    _require_schema(obj.engine)
+    require_schema(obj.engine)
     try:
-        res = seed_service.bulk(
+        res = volume.load(
             obj.engine,
             recruiters=n_recruiters,
             reports=n_reports,
@@ -158,7 +159,8 @@ def seed(
     )
 
 
-def _require_schema(engine) -> None:
+def require_schema(engine) -> None:
+    """Stop with a clear message when the database has not been migrated yet."""
     from sqlalchemy import inspect
 
     if not inspect(engine).has_table("recruiter"):

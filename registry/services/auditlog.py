@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
 
-from sqlalchemy import event, insert, inspect, select, text
+from sqlalchemy import event, inspect, select, text
 from sqlalchemy.orm import Session as SASession
 from sqlmodel import Session
 
@@ -36,6 +36,7 @@ from registry.models import (
     User,
     WebhookEndpoint,
 )
+from registry.services import bulk
 from registry.timeutil import utcnow
 
 GENESIS = "0" * 64
@@ -43,7 +44,7 @@ ADVISORY_LOCK_ID = 0x46524C47  # "FRLG"
 
 # entity name -> (model, fields never written to the log: secrets and personal data)
 TRACKED: dict[type, tuple[str, frozenset[str]]] = {
-    Recruiter: ("recruiter", frozenset({"search_text"})),
+    Recruiter: ("recruiter", frozenset({"search_text", "licence_key"})),
     Corridor: ("corridor", frozenset()),
     Accreditation: ("accreditation", frozenset()),
     AccreditationEvent: ("accreditation_event", frozenset()),
@@ -57,7 +58,7 @@ TRACKED: dict[type, tuple[str, frozenset[str]]] = {
     WebhookEndpoint: ("webhook_endpoint", frozenset({"secret"})),
     Alert: ("alert", frozenset()),
     User: ("user", frozenset({"password_hash", "failed_logins", "locked_until", "last_login_at"})),
-    LicenceRecord: ("licence_record", frozenset()),
+    LicenceRecord: ("licence_record", frozenset({"licence_key"})),
 }
 
 # Columns that only record a moment and change on every write; not worth an entry by themselves.
@@ -95,7 +96,8 @@ def set_actor(session: Session, actor: str) -> None:
     session.info["actor"] = actor
 
 
-def _jsonable(value):
+def jsonable(value):
+    """A column value as the log stores it: dates as ISO 8601, decimals as strings."""
     if isinstance(value, datetime | date):
         return value.isoformat()
     if isinstance(value, Decimal):
@@ -104,7 +106,7 @@ def _jsonable(value):
 
 
 def canonical(obj) -> str:
-    return json.dumps(obj, sort_keys=True, separators=(",", ":"), ensure_ascii=False, default=_jsonable)
+    return json.dumps(obj, sort_keys=True, separators=(",", ":"), ensure_ascii=False, default=jsonable)
 
 
 def entry_hash(
@@ -127,7 +129,7 @@ def _recruiter_of(obj) -> int | None:
 
 def _snapshot(obj, hidden: frozenset[str]) -> dict:
     mapper = inspect(obj).mapper
-    return {c.key: _jsonable(getattr(obj, c.key)) for c in mapper.column_attrs if c.key not in hidden}
+    return {c.key: jsonable(getattr(obj, c.key)) for c in mapper.column_attrs if c.key not in hidden}
 
 
 def _changes(obj, hidden: frozenset[str]) -> dict:
@@ -141,7 +143,7 @@ def _changes(obj, hidden: frozenset[str]) -> dict:
             old = hist.deleted[0] if hist.deleted else None
             new = hist.added[0] if hist.added else None
             if old != new:
-                changes[attr.key] = [_jsonable(old), _jsonable(new)]
+                changes[attr.key] = [jsonable(old), jsonable(new)]
     return changes
 
 
@@ -165,9 +167,14 @@ def _lock_and_tail(conn) -> tuple[int, str]:
 
 
 def append(conn, entries: Iterable[PendingEntry], at: datetime | None = None, batch: int = 5000) -> int:
-    """Append entries to the chain on this connection (inside the caller's transaction)."""
+    """Append entries to the chain on this connection (inside the caller's transaction).
+
+    The one writer of the chain, for the after_flush hook and for bulk loads alike: it takes the
+    chain's tail under a lock, hashes each entry onto it and bulk-inserts the rows
+    (``bulk.insert_rows``: one compiled executemany on SQLite)."""
     seq, prev = _lock_and_tail(conn)
     at = at or utcnow()
+    table = AuditLogEntry.__table__
     rows = []
     count = 0
     for e in entries:
@@ -191,11 +198,73 @@ def append(conn, entries: Iterable[PendingEntry], at: datetime | None = None, ba
         prev = h
         count += 1
         if len(rows) >= batch:
-            conn.execute(insert(AuditLogEntry), rows)
+            bulk.insert_rows(conn, table, rows, constant=("at",))
             rows = []
-    if rows:
-        conn.execute(insert(AuditLogEntry), rows)
+    bulk.insert_rows(conn, table, rows, constant=("at",))
     return count
+
+
+# --- entries for rows written in bulk (the same data the hook records for ORM writes) ----------------
+
+_ISO_TYPES = frozenset({datetime, date})
+# model -> (entity, hidden fields, primary-key columns, column naming the recruiter)
+_ROW_SPECS: dict[type, tuple[str, frozenset[str], tuple[str, ...], str]] = {}
+
+
+def _row_spec(model: type) -> tuple[str, frozenset[str], tuple[str, ...], str]:
+    spec = _ROW_SPECS.get(model)
+    if spec is None:
+        entity, hidden = TRACKED[model]
+        keys = tuple(c.name for c in model.__table__.primary_key.columns)
+        spec = _ROW_SPECS[model] = (entity, hidden, keys, "id" if model is Recruiter else "recruiter_id")
+    return spec
+
+
+def row_snapshot(model: type, row: dict) -> dict:
+    """What the hook records for a new `model` row, from the row as a dict: hidden columns left out,
+    dates as ISO 8601, decimals as strings."""
+    hidden = _row_spec(model)[1]
+    out = {}
+    for k, v in row.items():
+        if k in hidden:
+            continue
+        t = type(v)
+        if t in _ISO_TYPES:
+            v = v.isoformat()
+        elif t is Decimal:
+            v = str(v)
+        out[k] = v
+    return out
+
+
+def _identity_of_row(keys: tuple[str, ...], row: dict) -> str:
+    return str(row[keys[0]]) if len(keys) == 1 else ":".join(str(row[k]) for k in keys)
+
+
+def created_entry(actor: str, model: type, row: dict) -> PendingEntry:
+    """The entry for inserting `row` (a dict holding every column, ids included) into `model`'s table."""
+    entity, _hidden, keys, recruiter_column = _row_spec(model)
+    return PendingEntry(
+        actor,
+        "create",
+        entity,
+        _identity_of_row(keys, row),
+        row.get(recruiter_column),
+        row_snapshot(model, row),
+    )
+
+
+def updated_entry(actor: str, model: type, before: dict, after: dict) -> PendingEntry:
+    """The entry for changing a `model` row from `before` to `after` (dicts of its columns)."""
+    entity, hidden, keys, recruiter_column = _row_spec(model)
+    changes = {
+        k: [jsonable(before.get(k)), jsonable(v)]
+        for k, v in after.items()
+        if k not in hidden and before.get(k) != v
+    }
+    return PendingEntry(
+        actor, "update", entity, _identity_of_row(keys, after), after.get(recruiter_column), changes
+    )
 
 
 def _after_flush(session: SASession, _flush_context) -> None:

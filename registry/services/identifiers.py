@@ -65,9 +65,7 @@ def _fold(text: str) -> str:
 
 _WORDS = sorted({_fold(w) for w in LEADING_WORDS}, key=len, reverse=True)
 # A leading word ends at a separator (space, dot, colon, "#", ...) or where the digits start.
-_LEADING = re.compile(
-    r"^(?:[\s#:.\-]*(?:" + "|".join(map(re.escape, _WORDS)) + r")(?:[\s#:.º°\-]+|(?=\d)))+"
-)
+_LEADING = re.compile(r"^(?:[\s#:.\-]*(?:" + "|".join(map(re.escape, _WORDS)) + r")(?:[\s#:.º°\-]+|(?=\d)))+")
 
 
 _HAS_DIGIT = re.compile(r"\d")

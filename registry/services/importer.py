@@ -32,28 +32,19 @@ import io
 import random
 import secrets
 import time
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from pydantic import ValidationError
-from sqlalchemy import func, select
+from sqlalchemy import select
 from sqlalchemy.engine import Engine
 
 from registry.errors import InvalidInput
 from registry.models import Accreditation, AccreditationEvent, Corridor, Recruiter
-from registry.services import auditlog, search
-from registry.services.auditlog import PendingEntry
-from registry.services.recruiters import PUBLIC_ID_ALPHABET, RecruiterInput
-from registry.services.seed import (
-    _append_log,
-    _codes,
-    _fix_sequences,
-    _insert,
-    _jsonable_row,
-    _next_id,
-    _NoProgress,
-)
+from registry.services import auditlog, bulk, recruiters, search
+from registry.services.bulk import ProgressFactory
+from registry.services.identifiers import licence_key
+from registry.services.recruiters import RecruiterInput
 from registry.timeutil import utcnow
 
 COLUMNS = (
@@ -70,6 +61,7 @@ COLUMNS = (
     "address",
 )
 REQUIRED_COLUMNS = ("legal_name", "country")
+IMPORTED = "registered as applicant (import)"
 MAX_REPORTED = 200
 
 
@@ -105,9 +97,6 @@ class ImportResult:
     public_ids: list[str] = field(default_factory=list)
 
 
-ProgressFactory = Callable[[int, str], object]
-
-
 def _split(value: str | None) -> list[str]:
     return [p.strip() for p in (value or "").split(";") if p.strip()]
 
@@ -137,7 +126,7 @@ def parse(
     """Validate every row: (valid rows with their line numbers, errors with line numbers).
 
     A bad header raises ImportRejected at once."""
-    progress = progress or (lambda total, desc: _NoProgress())
+    progress = progress or bulk.no_progress
     reader = csv.DictReader(io.StringIO(text, newline=""))
     header = [h.strip() for h in (reader.fieldnames or [])]
     if not header:
@@ -198,18 +187,20 @@ def parse(
     return items, errors
 
 
-def _licence_key(data: RecruiterInput) -> tuple[str, str] | None:
-    return (data.country, data.licence_number.upper()) if data.licence_number else None
+def _licence(data: RecruiterInput) -> tuple[str, str] | None:
+    key = licence_key(data.licence_number)
+    return (data.country, key) if key else None
 
 
 def duplicates(conn, items: list[tuple[int, RecruiterInput]]) -> list[RowError]:
-    """Rows that repeat another row of the file, or a recruiter already in the registry."""
+    """Rows that repeat another row of the file, or a recruiter already in the registry: the same
+    licence (country and licence key) or the same name (country and normalised legal name)."""
     errors: list[RowError] = []
     seen_licence: dict[tuple[str, str], int] = {}
     seen_name: dict[tuple[str, str], int] = {}
     names: dict[int, str] = {}
     for line, data in items:
-        key = _licence_key(data)
+        key = _licence(data)
         norm = search.normalize(data.legal_name)
         names[line] = norm
         if key and key in seen_licence:
@@ -239,16 +230,14 @@ def duplicates(conn, items: list[tuple[int, RecruiterInput]]) -> list[RowError]:
     by_name: dict[tuple[str, str], str] = {}
     for i in range(0, len(countries), 500):
         chunk = countries[i : i + 500]
-        for country, number, text, pid in conn.execute(
-            select(R.c.country, func.upper(R.c.licence_number), R.c.search_text, R.c.public_id).where(
-                R.c.country.in_(chunk)
-            )
+        for country, key, text, pid in conn.execute(
+            select(R.c.country, R.c.licence_key, R.c.search_text, R.c.public_id).where(R.c.country.in_(chunk))
         ):
-            if number:
-                by_licence.setdefault((country, number), pid)
+            if key:
+                by_licence.setdefault((country, key), pid)
             by_name.setdefault((country, text.split(" | ", 1)[0]), pid)
     for line, data in items:
-        key = _licence_key(data)
+        key = _licence(data)
         if key and key in by_licence:
             errors.append(
                 RowError(
@@ -280,20 +269,19 @@ def import_text(
 ) -> ImportResult:
     """Validate and import; all or nothing. Raises ImportRejected when any row is bad."""
     t0 = time.perf_counter()
-    progress = progress or (lambda total, desc: _NoProgress())
+    progress = progress or bulk.no_progress
     items, bad = parse(text, progress)
     res = ImportResult(rows=len(items) + len(bad))
-    R, C, A, E = (
+    tables = R, C, A, E = (
         Recruiter.__table__,
         Corridor.__table__,
         Accreditation.__table__,
         AccreditationEvent.__table__,
     )
-    hidden = {t: auditlog.TRACKED[m][1] for t, m in ((R, Recruiter), (C, Corridor), (E, AccreditationEvent))}
     # SQLite: take the write lock before the duplicate check (BEGIN IMMEDIATE, see registry.db)
     with engine.connect().execution_options(sqlite_immediate=True) as conn, conn.begin() as tx:
         if conn.dialect.name == "postgresql":
-            for t in (R, C, A, E):
+            for t in tables:
                 conn.exec_driver_sql(f'LOCK TABLE "{t.name}" IN SHARE ROW EXCLUSIVE MODE')
         errors = sorted(bad + duplicates(conn, items), key=lambda e: e.line)
         if errors:
@@ -303,96 +291,32 @@ def import_text(
             res.seconds = time.perf_counter() - t0
             return res
         now = utcnow()
-        rng = random.Random(secrets.randbits(64))
-        rid, cid, eid = _next_id(conn, R), _next_id(conn, C), _next_id(conn, E)
-        taken = set(conn.execute(select(R.c.public_id)).scalars())
-        pids = _codes(rng, PUBLIC_ID_ALPHABET, 5, taken, len(items), lambda s: "RA-" + s)
+        ids = bulk.Ids(conn, (R, C, E))
+        pids = recruiters.new_public_ids(conn, random.Random(secrets.randbits(64)), len(items))
         bar = progress(len(items), "import")
         for start in range(0, len(items), batch):
             rrows, crows, arows, erows = [], [], [], []
-            log: list[PendingEntry] = []
+            log: list[auditlog.PendingEntry] = []
             for k, (_line, d) in enumerate(items[start : start + batch], start=start):
-                rrow = {
-                    "id": rid,
-                    "public_id": pids[k],
-                    "legal_name": d.legal_name,
-                    "other_names": d.other_names,
-                    "country": d.country,
-                    "licence_authority": d.licence_authority,
-                    "licence_number": d.licence_number,
-                    "sectors": d.sectors,
-                    "contact_email": d.contact_email,
-                    "contact_phone": d.contact_phone,
-                    "website": d.website,
-                    "address": d.address,
-                    "licence_status": "unknown",
-                    "licence_valid_until": None,
-                    "licence_checked_at": None,
-                    "parent_id": None,
-                    "search_text": search.search_text(d.legal_name, d.other_names),
-                    "created_at": now,
-                    "updated_at": now,
-                }
-                rrows.append(rrow)
-                log.append(
-                    PendingEntry(actor, "create", "recruiter", str(rid), rid, _jsonable_row(rrow, hidden[R]))
+                rows = recruiters.new_recruiter_rows(
+                    d, public_id=pids[k], at=now, actor=actor, reason=IMPORTED, ids=ids
                 )
-                for o, dst in dict.fromkeys(d.corridors):
-                    crow = {"id": cid, "recruiter_id": rid, "origin": o, "destination": dst}
-                    crows.append(crow)
-                    log.append(
-                        PendingEntry(
-                            actor, "create", "corridor", str(cid), rid, _jsonable_row(crow, hidden[C])
-                        )
-                    )
-                    cid += 1
-                acc = {
-                    "recruiter_id": rid,
-                    "status": "applicant",
-                    "since": now,
-                    "valid_from": None,
-                    "valid_until": None,
-                    "certificate_number": None,
-                    "updated_at": now,
-                }
-                arows.append(acc)
-                log.append(
-                    PendingEntry(
-                        actor, "create", "accreditation", str(rid), rid, _jsonable_row(acc, frozenset())
-                    )
-                )
-                erow = {
-                    "id": eid,
-                    "recruiter_id": rid,
-                    "from_status": None,
-                    "to_status": "applicant",
-                    "at": now,
-                    "actor": actor,
-                    "reason": "registered as applicant (import)",
-                    "audit_id": None,
-                    "report_id": None,
-                    "valid_from": None,
-                    "valid_until": None,
-                }
-                erows.append(erow)
-                log.append(
-                    PendingEntry(
-                        actor, "create", "accreditation_event", str(eid), rid, _jsonable_row(erow, hidden[E])
-                    )
-                )
+                rrows.append(rows.recruiter)
+                crows.extend(rows.corridors)
+                arows.append(rows.accreditation)
+                erows.append(rows.event)
+                log.extend(rows.audit_entries(actor))
                 res.public_ids.append(pids[k])
-                rid += 1
-                eid += 1
-            _insert(conn, R, rrows)
-            _insert(conn, C, crows)
-            _insert(conn, A, arows)
-            _insert(conn, E, erows)
-            res.log_entries += _append_log(conn, log, now)
+            bulk.insert_rows(conn, R, rrows)
+            bulk.insert_rows(conn, C, crows)
+            bulk.insert_rows(conn, A, arows)
+            bulk.insert_rows(conn, E, erows)
+            res.log_entries += auditlog.append(conn, log, now)
             res.created += len(rrows)
             res.corridors += len(crows)
             bar.update(len(rrows))
         bar.close()
-        _fix_sequences(conn, (R, C, E))
+        bulk.fix_sequences(conn, (R, C, E))
     res.seconds = time.perf_counter() - t0
     return res
 

@@ -6,8 +6,9 @@ Mappings live in ``config/licence_mappings/<name>.json`` (see the README there).
 holds the licence number, name, status and valid-until date, how the authority's status words map onto
 the registry's licence statuses, and what to do with rows that share a licence number.
 
-Matching is by authority and licence number. Numbers are compared normalised (upper case, letters and
-digits only), so ``RL-0010``, ``rl 0010`` and ``RL0010`` are the same licence. A register without a
+Matching is by authority and licence number. Numbers are compared on their licence key
+(``identifiers.licence_key``, stored in the ``licence_key`` column of records and recruiters), so
+``RL-0010``, ``rl 0010`` and ``RL0010`` are the same licence. A register without a
 licence-number field (the Philippines DMW extract) uses a key derived from the agency name
 (see ``name_key``), and recruiters licensed by that authority record that key as their licence number.
 
@@ -31,6 +32,7 @@ from sqlmodel import Session
 from registry.models import LicenceRecord, Recruiter
 from registry.models.recruiters import LicenceStatus
 from registry.services import outbox
+from registry.services.identifiers import licence_key
 from registry.settings import CONFIG_DIR
 from registry.timeutil import today, utcnow
 
@@ -119,11 +121,6 @@ def mapping_for(authority: str, mapping: str | None = None) -> Mapping:
 
 
 # --- keys --------------------------------------------------------------------------------------------
-
-
-def normalize_number(number: str) -> str:
-    """Comparison form of a licence number: upper case, letters and digits only."""
-    return re.sub(r"[^0-9A-Z]", "", (number or "").upper())
 
 
 _FORMERLY = re.compile(r"\(\s*(FORMERLY|FORMERLY:|FOR\.|FOR:|FOR)\b.*$", re.IGNORECASE)
@@ -335,7 +332,7 @@ def _resolve_duplicates(
 ) -> tuple[list[Row], list[str]]:
     by_key: dict[str, list[Row]] = {}
     for r in rows:
-        by_key.setdefault(normalize_number(r.licence_number), []).append(r)
+        by_key.setdefault(licence_key(r.licence_number), []).append(r)
     kept, notes = [], []
     for group in by_key.values():
         if len(group) == 1:
@@ -397,16 +394,18 @@ def apply(
     authority = mapping.authority
     result = ImportResult(authority, rows=len(parsed.rows))
     existing = {
-        normalize_number(r.licence_number): r
+        r.licence_key: r
         for r in session.scalars(select(LicenceRecord).where(LicenceRecord.authority == authority))
     }
     for i, row in enumerate(parsed.rows, 1):
-        rec = existing.get(normalize_number(row.licence_number))
+        key = licence_key(row.licence_number)
+        rec = existing.get(key)
         if rec is None:
             session.add(
                 LicenceRecord(
                     authority=authority,
                     licence_number=row.licence_number,
+                    licence_key=key,
                     name=row.name,
                     status=row.status,
                     raw_status=row.raw_status,
@@ -437,16 +436,16 @@ def apply(
         progress(len(parsed.rows) % 100)
     session.flush()
 
-    by_number = {normalize_number(r.licence_number): r for r in parsed.rows}
+    by_key = {licence_key(r.licence_number): r for r in parsed.rows}
     names = sorted(mapping.names() | {authority.casefold()})
     recruiters = session.scalars(
         select(Recruiter).where(
-            func.lower(Recruiter.licence_authority).in_(names), Recruiter.licence_number != ""
+            func.lower(Recruiter.licence_authority).in_(names), Recruiter.licence_key != ""
         )
     ).all()
     events = []
     for rec in recruiters:
-        row = by_number.get(normalize_number(rec.licence_number))
+        row = by_key.get(rec.licence_key)
         if row is None:
             continue
         result.recruiters_matched += 1

@@ -1,32 +1,61 @@
-"""Recruiters: create, update, look up, search."""
+"""Recruiters: create, update, look up, search.
+
+A new recruiter is written as one set of rows (``new_recruiter_rows``): the recruiter itself (with its
+search text and licence key), its corridors, its ``applicant`` accreditation and the first event of
+its history. ``create`` writes them through the ORM (the audit-log hook records them); the recruiters
+import and the volume seed write the same rows in bulk, with the same audit-log entries
+(``RecruiterRows.audit_entries``).
+"""
 
 from __future__ import annotations
 
+import random
 import secrets
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Protocol
 
 from pydantic import BaseModel, Field, field_validator
 from sqlalchemy import func, or_, select
+from sqlalchemy.engine import Connection
 from sqlmodel import Session
 
 from registry.errors import InvalidInput, NotFound
 from registry.models import Accreditation, AccreditationEvent, Corridor, LicenceRecord, Recruiter
 from registry.models.accreditation import AccreditationStatus
-from registry.services import search
+from registry.models.recruiters import LicenceStatus
+from registry.services import auditlog, bulk, search
+from registry.services.auditlog import PendingEntry
 from registry.services.countries import require_country
+from registry.services.identifiers import (
+    PUBLIC_ID_ALPHABET,
+    PUBLIC_ID_LENGTH,
+    PUBLIC_ID_PREFIX,
+    public_id_key,
+)
+from registry.services.identifiers import licence_key as licence_key_of
 from registry.timeutil import utcnow
 
-PUBLIC_ID_ALPHABET = "23456789ABCDEFGHJKMNPQRSTUVWXYZ"  # no 0/O, 1/I/L: easy to read and type
+REGISTERED = "registered as applicant"
 
 
 def new_public_id() -> str:
-    return "RA-" + "".join(secrets.choice(PUBLIC_ID_ALPHABET) for _ in range(5))
+    return PUBLIC_ID_PREFIX + "".join(secrets.choice(PUBLIC_ID_ALPHABET) for _ in range(PUBLIC_ID_LENGTH))
+
+
+def new_public_ids(conn: Connection, rng: random.Random, n: int) -> list[str]:
+    """`n` public ids that no recruiter has yet (for bulk writes, inside the writing transaction)."""
+    R = Recruiter.__table__
+    taken = set(conn.execute(select(R.c.public_id)).scalars())
+    return bulk.unique_codes(
+        rng, PUBLIC_ID_ALPHABET, PUBLIC_ID_LENGTH, taken, n, lambda code: PUBLIC_ID_PREFIX + code
+    )
 
 
 def normalize_public_id(text: str) -> str:
-    t = (text or "").strip().upper().replace(" ", "")
-    if not t.startswith("RA-") and t.startswith("RA") and len(t) == 7:
-        t = "RA-" + t[2:]
-    return t
+    """The stored form of a public id however it is typed (``identifiers.public_id_key``); '' when the
+    text cannot be a public id."""
+    return public_id_key(text) or ""
 
 
 class RecruiterInput(BaseModel):
@@ -78,8 +107,9 @@ def get_by_public_id(session: Session, public_id: str) -> Recruiter:
 def find_duplicates(session: Session, data: RecruiterInput, exclude_id: int | None = None) -> list[Recruiter]:
     """Recruiters that look like the same organisation: same licence, or the same normalised name."""
     conds = [Recruiter.search_text.like(search.normalize(data.legal_name) + "%")]
-    if data.licence_number:
-        conds.append((Recruiter.country == data.country) & (Recruiter.licence_number == data.licence_number))
+    key = licence_key_of(data.licence_number)
+    if key:
+        conds.append((Recruiter.licence_key == key) & (Recruiter.country == data.country))
     stmt = select(Recruiter).where(or_(*conds))
     if exclude_id:
         stmt = stmt.where(Recruiter.id != exclude_id)
@@ -103,7 +133,7 @@ def _set_corridors(session: Session, rec: Recruiter, corridors: list[tuple[str, 
     for key, c in existing.items():
         if key not in wanted:
             session.delete(c)
-    for o, d in corridors:
+    for o, d in dict.fromkeys(corridors):
         if (o, d) not in existing:
             session.add(Corridor(recruiter_id=rec.id, origin=o, destination=d))
 
@@ -114,38 +144,134 @@ def _parent_id(session: Session, parent_public_id: str | None) -> int | None:
     return get_by_public_id(session, parent_public_id).id
 
 
+@dataclass
+class RecruiterRows:
+    """The rows that register one recruiter, as dicts of column values."""
+
+    recruiter: dict
+    corridors: list[dict]
+    accreditation: dict  # status applicant
+    event: dict  # the first event of its history: -> applicant
+
+    def set_recruiter_id(self, recruiter_id: int) -> None:
+        for row in (self.accreditation, self.event, *self.corridors):
+            row["recruiter_id"] = recruiter_id
+
+    def audit_entries(self, actor: str) -> list[PendingEntry]:
+        """The audit-log entries of these rows (ids set), as the hook writes them for `create`."""
+        created = auditlog.created_entry
+        return [
+            created(actor, Recruiter, self.recruiter),
+            *(created(actor, Corridor, c) for c in self.corridors),
+            created(actor, Accreditation, self.accreditation),
+            created(actor, AccreditationEvent, self.event),
+        ]
+
+
+class RecruiterFields(Protocol):
+    """What the row builder reads: a validated ``RecruiterInput``, or values the volume seed generates."""
+
+    legal_name: str
+    other_names: list[str]
+    country: str
+    licence_authority: str
+    licence_number: str
+    corridors: list[tuple[str, str]]
+    sectors: list[str]
+    contact_email: str
+    contact_phone: str
+    website: str
+    address: str
+
+
+def new_recruiter_rows(
+    data: RecruiterFields,
+    *,
+    public_id: str,
+    at: datetime,
+    actor: str,
+    reason: str = REGISTERED,
+    parent_id: int | None = None,
+    licence_status: str = LicenceStatus.unknown.value,
+    search_text: str | None = None,
+    ids: bulk.Ids | None = None,
+) -> RecruiterRows:
+    """The rows of a new recruiter registered at `at` as an applicant.
+
+    With `ids` (bulk writes) every row gets its id; without, the database assigns them and the caller
+    sets the recruiter id of the other rows once it is known (``set_recruiter_id``). `search_text`
+    may be passed when it is already known (generated names repeat)."""
+    rid = ids.take("recruiter") if ids is not None else None
+    recruiter = {
+        "public_id": public_id,
+        "legal_name": data.legal_name,
+        "other_names": data.other_names,
+        "country": data.country,
+        "licence_authority": data.licence_authority,
+        "licence_number": data.licence_number,
+        "licence_key": licence_key_of(data.licence_number),
+        "sectors": data.sectors,
+        "contact_email": data.contact_email,
+        "contact_phone": data.contact_phone,
+        "website": data.website,
+        "address": data.address,
+        "licence_status": licence_status,
+        "licence_valid_until": None,
+        "licence_checked_at": None,
+        "parent_id": parent_id,
+        "search_text": search.search_text(data.legal_name, data.other_names)
+        if search_text is None
+        else search_text,
+        "created_at": at,
+        "updated_at": at,
+    }
+    corridors = [
+        {"recruiter_id": rid, "origin": o, "destination": d} for o, d in dict.fromkeys(data.corridors)
+    ]
+    accreditation = {
+        "recruiter_id": rid,
+        "status": AccreditationStatus.applicant.value,
+        "since": at,
+        "valid_from": None,
+        "valid_until": None,
+        "certificate_number": None,
+        "updated_at": at,
+    }
+    event = {
+        "recruiter_id": rid,
+        "from_status": None,
+        "to_status": AccreditationStatus.applicant.value,
+        "at": at,
+        "actor": actor,
+        "reason": reason,
+        "audit_id": None,
+        "report_id": None,
+        "valid_from": None,
+        "valid_until": None,
+    }
+    if ids is not None:
+        recruiter = {"id": rid, **recruiter}
+        corridors = [{"id": ids.take("corridor"), **c} for c in corridors]
+        event = {"id": ids.take("accreditation_event"), **event}
+    return RecruiterRows(recruiter, corridors, accreditation, event)
+
+
 def create(session: Session, data: RecruiterInput, *, actor: str) -> Recruiter:
     """Create a recruiter; its accreditation starts as `applicant`."""
-    rec = Recruiter(
+    rows = new_recruiter_rows(
+        data,
         public_id=_unique_public_id(session),
-        legal_name=data.legal_name,
-        other_names=data.other_names,
-        country=data.country,
-        licence_authority=data.licence_authority,
-        licence_number=data.licence_number,
-        sectors=data.sectors,
-        contact_email=data.contact_email,
-        contact_phone=data.contact_phone,
-        website=data.website,
-        address=data.address,
+        at=utcnow(),
+        actor=actor,
         parent_id=_parent_id(session, data.parent_public_id),
-        search_text=search.search_text(data.legal_name, data.other_names),
     )
+    rec = Recruiter(**rows.recruiter)
     session.add(rec)
     session.flush()
-    now = utcnow()
-    session.add(Accreditation(recruiter_id=rec.id, status=AccreditationStatus.applicant, since=now))
-    session.add(
-        AccreditationEvent(
-            recruiter_id=rec.id,
-            from_status=None,
-            to_status=AccreditationStatus.applicant,
-            at=now,
-            actor=actor,
-            reason="registered as applicant",
-        )
-    )
-    _set_corridors(session, rec, data.corridors)
+    rows.set_recruiter_id(rec.id)
+    session.add(Accreditation(**rows.accreditation))
+    session.add(AccreditationEvent(**rows.event))
+    session.add_all([Corridor(**c) for c in rows.corridors])
     session.flush()
     return rec
 
@@ -170,6 +296,7 @@ def update(session: Session, rec: Recruiter, data: RecruiterInput, *, actor: str
     if parent_id == rec.id:
         raise InvalidInput("a recruiter cannot be its own sub-agent", field="parent_public_id")
     rec.parent_id = parent_id
+    rec.licence_key = licence_key_of(data.licence_number)
     rec.search_text = search.search_text(data.legal_name, data.other_names)
     rec.updated_at = utcnow()
     _set_corridors(session, rec, data.corridors)
@@ -202,7 +329,7 @@ def _stamp(session: Session):
 
 
 def _load_candidates(session: Session):
-    return session.execute(select(Recruiter.id, Recruiter.search_text, Recruiter.licence_number)).all()
+    return session.execute(select(Recruiter.id, Recruiter.search_text)).all()
 
 
 def search_recruiters(
@@ -218,12 +345,17 @@ def search_recruiters(
         return []
     results: dict[int, float] = {}
     index = _cache.get(_stamp(session), lambda: _load_candidates(session))
-    pid = normalize_public_id(q)
-    rid = session.scalar(select(Recruiter.id).where(Recruiter.public_id == pid))
-    if rid is not None:
-        results[rid] = 100.0
-    for rid in index.by_code(q)[:limit]:
-        results[rid] = 100.0
+    pid = public_id_key(q)
+    if pid is not None:
+        rid = session.scalar(select(Recruiter.id).where(Recruiter.public_id == pid))
+        if rid is not None:
+            results[rid] = 100.0
+    key = licence_key_of(q)
+    if key:
+        for rid in session.scalars(
+            select(Recruiter.id).where(Recruiter.licence_key == key).order_by(Recruiter.id).limit(limit)
+        ):
+            results[rid] = 100.0
     for m in index.search(q, limit=limit, cutoff=cutoff):
         results.setdefault(m.key, m.score)
     ids = sorted(results, key=lambda i: -results[i])[:limit]
@@ -243,14 +375,18 @@ def search_licence_records(
     q = " ".join((query or "").split())
     if not q:
         return []
-    number = q.upper().replace(" ", "")
-    found = list(
-        session.scalars(
-            select(LicenceRecord)
-            .where(func.upper(func.replace(LicenceRecord.licence_number, " ", "")) == number)
-            .order_by(LicenceRecord.id)
-            .limit(limit)
+    key = licence_key_of(q)
+    found = (
+        list(
+            session.scalars(
+                select(LicenceRecord)
+                .where(LicenceRecord.licence_key == key)
+                .order_by(LicenceRecord.id)
+                .limit(limit)
+            )
         )
+        if key
+        else []
     )
     stamp = tuple(
         session.execute(

@@ -176,11 +176,6 @@ def search_text(legal_name: str, other_names: list[str] | None = None) -> str:
     return text
 
 
-def normalize_code(code: str) -> str:
-    """A licence number for exact comparison: upper case, no spaces."""
-    return "".join((code or "").split()).upper()
-
-
 # --- scoring ------------------------------------------------------------------------------------
 
 
@@ -257,19 +252,15 @@ class Index:
     """Prepared candidate names {key: search_text} with an inverted index over words and skeletons."""
 
     def __init__(self, candidates):
-        """`candidates`: {key: search_text}, or rows (key, search_text) or (key, search_text, code) where
-        `code` (a licence number) is matched exactly, ignoring case and spaces, by `by_code`."""
+        """`candidates`: {key: search_text}, or rows (key, search_text)."""
         self.keys: list = []
         self.variants: list[tuple[int, tuple[str, ...]]] = []  # (key index, words)
         self.concat: list[str] = []  # by variant index: the words without spaces
-        self.codes: dict[str, list] = defaultdict(list)
         postings: dict[str, list[int]] = defaultdict(list)
         items = candidates.items() if hasattr(candidates, "items") else candidates
-        for key, text, *code in items:
+        for key, text in items:
             ki = len(self.keys)
             self.keys.append(key)
-            if code and code[0]:
-                self.codes[normalize_code(code[0])].append(key)
             for v in (text or "").split(" | "):
                 words = tuple(map(sys.intern, v.split()))  # words repeat across names: share them
                 if not words:
@@ -290,9 +281,6 @@ class Index:
 
     def __len__(self) -> int:
         return len(self.keys)
-
-    def by_code(self, code: str) -> list:
-        return list(self.codes.get(normalize_code(code), ()))
 
     def weight(self, word: str) -> float:
         w = word_weight(word)

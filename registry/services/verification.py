@@ -19,6 +19,7 @@ from registry.models import Accreditation, Audit, FeeReport, Finding, Recruiter
 from registry.models.accreditation import AccreditationStatus
 from registry.models.recruiters import LicenceStatus
 from registry.models.reports import TriageStatus
+from registry.services.identifiers import licence_key
 from registry.services.recruiters import normalize_public_id
 from registry.timeutil import utcnow
 
@@ -278,9 +279,9 @@ def _verify_by_ids(dialect: str):
 @lru_cache(maxsize=4)
 def _verify_by_licences(dialect: str):
     return (
-        select(*_VERIFY_COLUMNS)
+        select(*_VERIFY_COLUMNS, Recruiter.licence_key)
         .outerjoin(Accreditation, Accreditation.recruiter_id == Recruiter.id)
-        .where(in_values(Recruiter.licence_number, "numbers", dialect))
+        .where(in_values(Recruiter.licence_key, "keys", dialect))
         .order_by(Recruiter.id)
     )
 
@@ -325,26 +326,20 @@ def verify_ids(session: Session, public_ids: Sequence[str]) -> list[dict]:
     return [{"input": raw, **found.get(n, unknown)} for raw, n in zip(public_ids, normalized, strict=True)]
 
 
-def _licence_key(country: str, number: str) -> tuple[str, str]:
-    return ((country or "").strip().upper(), " ".join((number or "").split()).upper())
-
-
 def verify_licences(session: Session, licences: Sequence[tuple[str, str]]) -> list[dict]:
-    """Match (country, licence number) pairs; case and spacing of the number do not matter.
+    """Match (country, licence number) pairs on the licence key (``identifiers.licence_key``: case,
+    separators, digit scripts and leading words like "licence no." do not matter).
 
     Several registered recruiters can share a licence (a head office and its branches): the first
     registered one answers.
     """
-    keys = [_licence_key(c, n) for c, n in licences]
-    spellings: set[str] = set()
-    for (_c, raw), (_kc, key) in zip(licences, keys, strict=True):
-        if key and "\x00" not in key:
-            spellings.update((" ".join((raw or "").split()), key, key.lower()))
+    keys = [((c or "").strip().upper(), licence_key(n)) for c, n in licences]
+    wanted = sorted({k for _c, k in keys if k})
     found: dict[tuple[str, str], dict] = {}
     dialect = dialect_of(session)
-    for batch in value_batches(dialect, sorted(spellings)):
-        for row in session.connection().execute(_verify_by_licences(dialect), {"numbers": batch}):
-            found.setdefault(_licence_key(row[2], row[3]), _result(row))
+    for batch in value_batches(dialect, wanted):
+        for row in session.connection().execute(_verify_by_licences(dialect), {"keys": batch}):
+            found.setdefault((row[2], row[-1]), _result(row[:-1]))
     unknown = _unknown()
     return [
         {"input": {"country": c, "number": n}, **found.get(k, unknown)}

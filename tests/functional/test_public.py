@@ -15,6 +15,7 @@ from babel.support import Translations
 
 from registry.models import Accreditation, LicenceRecord
 from registry.services import accreditation, audits
+from registry.services.identifiers import licence_key
 from registry.timeutil import today
 from registry.web.i18n import catalog_path
 from tests import factories
@@ -219,11 +220,16 @@ def test_not_listed_shows_matching_rows_of_the_imported_licence_register(client,
             LicenceRecord(
                 authority="DoFE",
                 licence_number="777/075",
+                licence_key=licence_key("777/075"),
                 name="Machhapuchhre Overseas Pvt. Ltd.",
                 status="valid",
             ),
             LicenceRecord(
-                authority="DoFE", licence_number="778/075", name="Rara Lake Manpower", status="cancelled"
+                authority="DoFE",
+                licence_number="778/075",
+                licence_key=licence_key("778/075"),
+                name="Rara Lake Manpower",
+                status="cancelled",
             ),
         ]
     )

@@ -13,6 +13,7 @@ from sqlalchemy import func, select
 from registry.models import Alert, LicenceRecord, OutboxMessage, SupplierLink, WebhookEndpoint
 from registry.services import accreditation, companies
 from registry.services import licences as L
+from registry.services.identifiers import licence_key
 from registry.settings import CONFIG_DIR
 from tests import factories
 
@@ -50,7 +51,7 @@ def test_name_key_is_stable_across_punctuation_and_rename_notes():
         L.name_key('"2000 MILES PLACEMENT AGENCY, INC. (FOR:GEOSONS PLCT AGENCY, INC)"')
         == "2000 MILES PLACEMENT AGENCY INC"
     )
-    assert L.normalize_number("rl 0010") == L.normalize_number("RL-0010") == "RL0010"
+    assert licence_key("rl 0010") == licence_key("RL-0010") == "rl0010"
 
 
 def test_every_dmw_status_word_is_mapped():

@@ -31,7 +31,10 @@ LICENCE_SPELLINGS = [
             "  9002 / 080 / 081  ",
         ],
     ),
-    ("rl9013", ["RL-9013", "rl9013", "RL 9013", "rl-৯০১৩", "RL-৯০১৩", "Licence No. RL-9013", "ＲＬ－９０１３"]),
+    (
+        "rl9013",
+        ["RL-9013", "rl9013", "RL 9013", "rl-৯০১৩", "RL-৯০১৩", "Licence No. RL-9013", "ＲＬ－９０１３"],
+    ),
     ("b98014mumper", ["B-98014/MUM/PER", "b 98014 / mum / per", "B.98014.MUM.PER"]),
     ("dofe1234070", ["DoFE 1234/070", "dofe 1234/070", "DOFE1234/070"]),
     # Registers keyed by agency name: the words stay (no number follows the leading word).
@@ -60,7 +63,10 @@ def test_licence_key_is_bounded_and_never_holds_a_nul():
 
 
 PUBLIC_ID_SPELLINGS = [
-    ("RA-7K3Q9", ["RA-7K3Q9", "ra-7k3q9", "RA7K3Q9", "ra 7k3q9", " RA - 7K3Q9 ", "RA–7K3Q9", "ＲＡ－７Ｋ３Ｑ９"]),
+    (
+        "RA-7K3Q9",
+        ["RA-7K3Q9", "ra-7k3q9", "RA7K3Q9", "ra 7k3q9", " RA - 7K3Q9 ", "RA–7K3Q9", "ＲＡ－７Ｋ３Ｑ９"],
+    ),
     ("RA-7K3Q9", ["7K3Q9", "7k3q9", "7K3 Q9"]),  # without the prefix
     ("RA-PQRST", ["RA-PQRST", "ra pqrst"]),
     (None, ["", None, "Padma", "pqrst", "RA-7K3Q", "RA-7K3Q9X", "RA-0O1IL", "RB-7K3Q9", "RA-7K3Q\x00"]),

@@ -168,3 +168,33 @@ def test_a_file_that_is_not_utf8_is_refused_clearly(sqlite_engine, tmp_path):
     # A UTF-8 file with a byte-order mark (as spreadsheet programs write it) is fine.
     path.write_bytes(b"\xef\xbb\xbf" + (HEADER + "Agência Lusófona,,PH,DMW,X-1,,\n").encode())
     assert importer.import_file(sqlite_engine, path).created == 1
+
+
+def test_imported_rows_and_log_entries_are_those_of_create(engine):
+    """The import writes what `recruiters.create` writes (one row builder), with the same log entries."""
+    import json
+
+    importer.import_text(engine, HEADER + "Imported Ridge Agency,,NP,DoFE,IR-1,NP>QA,construction\n")
+    with session_scope(engine) as session:
+        created = factories.recruiter(session, name="Created Ridge Agency", licence="CR-1")
+    with Session(engine) as session:
+
+        def entry(entity: str, actor: str) -> dict:
+            stmt = select(AuditLogEntry.data).where(
+                AuditLogEntry.entity == entity, AuditLogEntry.action == "create", AuditLogEntry.actor == actor
+            )
+            return json.loads(session.scalars(stmt).one())
+
+        for entity in ("recruiter", "corridor", "accreditation", "accreditation_event"):
+            imported, by_create = entry(entity, "cli:import"), entry(entity, "test")
+            assert set(imported) == set(by_create), entity
+        logged = entry("recruiter", "cli:import")
+        assert (
+            "search_text" not in logged and "licence_key" not in logged and logged["licence_number"] == "IR-1"
+        )
+        rec = session.scalars(select(Recruiter).where(Recruiter.legal_name == "Imported Ridge Agency")).one()
+        other = session.get(Recruiter, created.id)
+        assert (rec.licence_key, other.licence_key) == ("ir1", "cr1")
+        assert rec.search_text == "imported ridge agency" and other.search_text == "created ridge agency"
+        events = session.scalars(select(AccreditationEvent).order_by(AccreditationEvent.id)).all()
+        assert [e.reason for e in events] == ["registered as applicant (import)", "registered as applicant"]

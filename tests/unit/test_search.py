@@ -318,6 +318,7 @@ def test_search_recruiters_sees_renames_at_once(session, registry_rows):
 
 def test_search_licence_records(session):
     from registry.models import LicenceRecord
+    from registry.services.identifiers import licence_key
     from registry.services.recruiters import search_licence_records
 
     session.add_all(
@@ -325,11 +326,16 @@ def test_search_licence_records(session):
             LicenceRecord(
                 authority="DoFE",
                 licence_number="777/075",
+                licence_key=licence_key("777/075"),
                 name="Machhapuchhre Overseas Pvt. Ltd.",
                 status="valid",
             ),
             LicenceRecord(
-                authority="DoFE", licence_number="778/075", name="Rara Lake Manpower", status="cancelled"
+                authority="DoFE",
+                licence_number="778/075",
+                licence_key=licence_key("778/075"),
+                name="Rara Lake Manpower",
+                status="cancelled",
             ),
         ]
     )

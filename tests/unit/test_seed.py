@@ -25,7 +25,8 @@ from registry.models import (
     Recruiter,
     User,
 )
-from registry.services import accreditation, auditlog, companies, reports, search, seed, users
+from registry.seed import data, demo, volume
+from registry.services import accreditation, auditlog, companies, reports, search, users
 from registry.settings import CONFIG_DIR
 from registry.timeutil import utcnow
 from tests import factories
@@ -52,9 +53,9 @@ def _replays_match(session: Session) -> int:
     return len(stored)
 
 
-def _load_demo(engine) -> seed.DemoResult:
+def _load_demo(engine) -> demo.DemoResult:
     with session_scope(engine) as session:
-        return seed.demo(session, pseudonym_key=KEY, fx=FX)
+        return demo.build(session, pseudonym_key=KEY, fx=FX)
 
 
 def test_demo_set_is_realistic_and_consistent(engine):
@@ -112,7 +113,7 @@ def test_demo_set_is_realistic_and_consistent(engine):
         assert all(k and len(k) == 64 for k in keys)
         # The demo company's key works; the demo admin can log in with the printed password.
         assert companies.authenticate(session, res.api_key) is not None
-        admin = users.by_email(session, seed.DEMO_ADMIN_EMAIL)
+        admin = users.by_email(session, data.DEMO_ADMIN_EMAIL)
         assert admin.role == "admin" and users.check_password(admin, res.admin_password)
         # Everything went through the services: the audit log is complete and intact.
         result = auditlog.verify(session)
@@ -140,7 +141,7 @@ def test_demo_refuses_a_non_empty_registry(engine):
     with session_scope(engine) as session:
         factories.recruiter(session)
     with pytest.raises(Conflict), session_scope(engine) as session:
-        seed.demo(session, pseudonym_key=KEY, fx=FX)
+        demo.build(session, pseudonym_key=KEY, fx=FX)
     with Session(engine) as session:
         assert session.scalar(select(func.count()).select_from(User)) == 0
 
@@ -163,21 +164,21 @@ def test_demo_and_generated_names_are_invented():
     """No real agency gets an invented accreditation state: names and licence numbers differ from the registers."""
     names, licences = _register_names_and_licences()
     assert len(names) > 1000  # the real extracts were read
-    demo_names = {search.normalize(n) for n in seed.iter_demo_names()}
+    demo_names = {search.normalize(n) for n in data.iter_demo_names()}
     assert not demo_names & names
     generated = {
         search.normalize(f"{a} {b} {s}")
-        for a in seed._NAME_A
-        for b in seed._NAME_B
-        for s in seed._NAME_SUFFIX.values()
+        for a in data.NAME_A
+        for b in data.NAME_B
+        for s in data.NAME_SUFFIX.values()
     }
     assert not generated & names
-    demo_licences = {seed.licence_number(c, i).upper() for i in range(1, 60) for c in seed.AUTHORITIES}
+    demo_licences = {data.licence_number(c, i).upper() for i in range(1, 60) for c in data.AUTHORITIES}
     assert not demo_licences & licences
 
 
 def test_bulk_generates_consistent_volume(engine):
-    res = seed.bulk(engine, recruiters=150, reports=900, pseudonym_key=KEY, fx=FX, seed=5, batch=40)
+    res = volume.load(engine, recruiters=150, reports=900, pseudonym_key=KEY, fx=FX, seed=5, batch=40)
     assert (res.recruiters, res.reports) == (150, 900)
     with Session(engine) as session:
         assert session.scalar(select(func.count()).select_from(Recruiter)) == 150
@@ -210,7 +211,7 @@ def test_bulk_generates_consistent_volume(engine):
 
 def test_bulk_log_entries_look_like_the_hook(engine):
     """Bulk entries carry the same fields as the entries the after_flush hook writes for the same tables."""
-    seed.bulk(engine, recruiters=5, reports=5, pseudonym_key=KEY, fx=FX, seed=1)
+    volume.load(engine, recruiters=5, reports=5, pseudonym_key=KEY, fx=FX, seed=1)
     with session_scope(engine) as session:
         rec = factories.accredited(session)
         reports.submit(
@@ -258,8 +259,9 @@ def test_bulk_log_entries_look_like_the_hook(engine):
 def test_bulk_adds_to_existing_data_and_services_keep_working(engine):
     with session_scope(engine) as session:
         factories.recruiter(session)
-    seed.bulk(engine, recruiters=20, reports=0, pseudonym_key=KEY, fx=FX, seed=2)
-    seed.bulk(engine, recruiters=0, reports=50, pseudonym_key=KEY, fx=FX, seed=3)  # onto existing recruiters
+    volume.load(engine, recruiters=20, reports=0, pseudonym_key=KEY, fx=FX, seed=2)
+    # onto existing recruiters
+    volume.load(engine, recruiters=0, reports=50, pseudonym_key=KEY, fx=FX, seed=3)
     with session_scope(engine) as session:
         rec = factories.recruiter(session)  # ids and sequences continue after the bulk rows
         assert rec.id == 22
@@ -270,9 +272,9 @@ def test_bulk_adds_to_existing_data_and_services_keep_working(engine):
 
 def test_bulk_validates_its_arguments(engine):
     with pytest.raises(InvalidInput):
-        seed.bulk(engine, recruiters=-1, reports=0, pseudonym_key=KEY, fx=FX)
+        volume.load(engine, recruiters=-1, reports=0, pseudonym_key=KEY, fx=FX)
     with pytest.raises(InvalidInput, match="no recruiters"):
-        seed.bulk(engine, recruiters=0, reports=10, pseudonym_key=KEY, fx=FX)
+        volume.load(engine, recruiters=0, reports=10, pseudonym_key=KEY, fx=FX)
     with Session(engine) as session:
         assert session.scalar(select(func.count()).select_from(FeeReport)) == 0
 
@@ -291,11 +293,11 @@ def test_large_loads_rebuild_exactly_the_schema_indexes(sqlite_engine, monkeypat
     and a load that fails restores it untouched (the DDL is part of the load's transaction)."""
     before = _index_ddl(sqlite_engine)
     assert any(":CREATE UNIQUE INDEX ix_fee_report_case_code" in d for d in before)
-    monkeypatch.setattr(seed, "DEFER_INDEXES_FROM", 10)
+    monkeypatch.setattr(volume, "DEFER_INDEXES_FROM", 10)
     with pytest.raises(InvalidInput):
-        seed.bulk(sqlite_engine, recruiters=0, reports=20, pseudonym_key=KEY, fx=FX)
+        volume.load(sqlite_engine, recruiters=0, reports=20, pseudonym_key=KEY, fx=FX)
     assert _index_ddl(sqlite_engine) == before
-    seed.bulk(sqlite_engine, recruiters=30, reports=60, pseudonym_key=KEY, fx=FX, seed=4)
+    volume.load(sqlite_engine, recruiters=30, reports=60, pseudonym_key=KEY, fx=FX, seed=4)
     assert _index_ddl(sqlite_engine) == before
     with Session(sqlite_engine) as session:
         assert session.scalar(select(func.count()).select_from(FeeReport)) == 60

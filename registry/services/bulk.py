@@ -1,0 +1,122 @@
+"""Bulk writing on a Core connection: what the recruiters import, the volume seed and the audit log share.
+
+* ``insert_rows``: one executemany of many rows, fast on SQLite (see its docstring);
+* ``next_id`` / ``fix_sequences``: explicit ids for rows written in bulk, and the sequences moved past
+  them afterwards (PostgreSQL), so the ORM keeps allocating ids after a bulk load;
+* ``unique_codes``: random codes (public ids, case codes) that are not taken yet;
+* ``NoProgress`` / ``ProgressFactory``: the progress-bar interface long loads report to.
+"""
+
+from __future__ import annotations
+
+import random
+from collections.abc import Callable, Iterable
+
+from sqlalchemy import Table, func, insert, select, text
+from sqlalchemy.engine import Connection
+
+
+class NoProgress:
+    """A progress bar that shows nothing."""
+
+    def update(self, n: int = 1) -> None:
+        pass
+
+    def close(self) -> None:
+        pass
+
+
+# progress(total, description) -> a bar with update(n) and close() (tqdm fits)
+ProgressFactory = Callable[[int, str], object]
+
+
+def no_progress(total: int, desc: str) -> NoProgress:
+    return NoProgress()
+
+
+def next_id(conn: Connection, table: Table) -> int:
+    """The first free id of `table` (the caller holds the table lock or the write transaction)."""
+    return (conn.execute(select(func.max(table.c.id))).scalar() or 0) + 1
+
+
+def fix_sequences(conn: Connection, tables: Iterable[Table]) -> None:
+    """PostgreSQL: move each table's id sequence past the ids written explicitly."""
+    if conn.dialect.name != "postgresql":
+        return
+    for t in tables:
+        conn.execute(
+            text(
+                f"SELECT setval(pg_get_serial_sequence('{t.name}', 'id'), "
+                f'(SELECT COALESCE(MAX(id), 0) + 1 FROM "{t.name}"), false)'
+            )
+        )
+
+
+def unique_codes(
+    rng: random.Random, alphabet: str, length: int, taken: set[str], n: int, fmt: Callable[[str], str]
+) -> list[str]:
+    """`n` new codes fmt(<length random characters of alphabet>), none in `taken` (which grows)."""
+    out = []
+    choices = rng.choices
+    while len(out) < n:
+        code = fmt("".join(choices(alphabet, k=length)))
+        if code not in taken:
+            taken.add(code)
+            out.append(code)
+    return out
+
+
+_COMPILED: dict[tuple, tuple[str, list]] = {}
+
+
+def insert_rows(conn: Connection, table: Table, rows: list[dict], constant: tuple[str, ...] = ()) -> None:
+    """Bulk INSERT of rows (dicts with the same keys) as one executemany.
+
+    On SQLite the statement is compiled once by SQLAlchemy Core and executed with positional
+    tuples; values go through the columns' own bind processors (exactly what Core would store),
+    without Core's per-row parameter bookkeeping, which dominates the cost of large loads.
+    Columns named in `constant` hold the same value in every row: it is converted once.
+    """
+    if not rows:
+        return
+    dialect = conn.dialect
+    if dialect.name != "sqlite":
+        conn.execute(insert(table), rows)
+        return
+    keys = tuple(rows[0])
+    cache_key = (table.name, keys)
+    compiled = _COMPILED.get(cache_key)
+    if compiled is None:
+        stmt = insert(table).compile(dialect=dialect, column_keys=list(keys))
+        order = list(stmt.positiontup)
+        procs = [(k, table.c[k].type.dialect_impl(dialect).bind_processor(dialect)) for k in order]
+        compiled = _COMPILED[cache_key] = (str(stmt), procs)
+    sql, procs = compiled
+    columns = []
+    n = len(rows)
+    for key, proc in procs:
+        if key in constant:
+            v = rows[0][key]
+            columns.append([proc(v) if proc is not None else v] * n)
+            continue
+        values = [r[key] for r in rows]
+        if proc is not None:
+            values = [proc(v) for v in values]
+        columns.append(values)
+    conn.exec_driver_sql(sql, list(zip(*columns, strict=True)))
+
+
+class Ids:
+    """Explicit ids for rows written in bulk: from the first free id of each table, counting up."""
+
+    def __init__(self, conn: Connection, tables: Iterable[Table]):
+        self._next = {t.name: next_id(conn, t) for t in tables}
+
+    def take(self, table: str) -> int:
+        i = self._next[table]
+        self._next[table] = i + 1
+        return i
+
+    def peek(self, table: str) -> int:
+        """The id the next `take(table)` returns."""
+        return self._next[table]

@@ -174,10 +174,10 @@ class UnknownRecruiters(NotFound):
 MAX_SUPPLIERS = 10_000
 
 
-def _recruiter_ids(session: Session, public_ids: list[str]) -> dict[str, int]:
+def recruiter_ids(session: Session, public_ids: list[str]) -> dict[str, int]:
     """public id (normalised) -> recruiter id, set-based."""
-    # NUL can be in no stored id (and PostgreSQL refuses it in a query): such an id is simply unknown.
-    wanted = list(dict.fromkeys(n for p in public_ids if "\x00" not in (n := normalize_public_id(p))))
+    # Text that cannot be a public id (normalised to '') is simply unknown.
+    wanted = list(dict.fromkeys(n for p in public_ids if (n := normalize_public_id(p))))
     from registry.services.verification import dialect_of, in_values, value_batches
 
     dialect = dialect_of(session)
@@ -219,7 +219,7 @@ def replace_suppliers(session: Session, company: Company, public_ids: list[str])
     """Make the supplier list exactly `public_ids`. Unknown ids refuse the whole change."""
     if len(public_ids) > MAX_SUPPLIERS:
         raise InvalidInput(f"a supplier list holds at most {MAX_SUPPLIERS} recruiters", field="ids")
-    ids = _recruiter_ids(session, public_ids)
+    ids = recruiter_ids(session, public_ids)
     unknown = [p for p in dict.fromkeys(public_ids) if normalize_public_id(p) not in ids]
     if unknown:
         raise UnknownRecruiters(unknown)

@@ -45,5 +45,5 @@ def test_bulk_verify_runs_one_query_for_10000_inputs(engine):
             summary = verification.summaries(s, [r.id for r in recs])
         assert len(seen) <= 2 and len(summary) == 30
         with count_statements(engine) as seen:
-            known = companies._recruiter_ids(s, ids)
+            known = companies.recruiter_ids(s, ids)
         assert len(seen) <= 2 and len(known) == 30

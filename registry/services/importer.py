@@ -19,10 +19,11 @@ address            no
 =================  ========  ===================================================================
 
 The import is all or nothing: every row is validated with ``RecruiterInput`` and checked for
-duplicates, inside the file (same country and licence number, or same country and name) and
-against the registry; if any row is bad, every problem is reported with its line number and
-nothing is written. Otherwise all recruiters are written in one transaction with bulk inserts,
-each as an ``applicant`` with its first accreditation event and hash-chained audit-log entries.
+duplicates, inside the file (same country and licence number, compared on the licence key, or
+same country and name) and against the registry; if any row is bad, every problem is reported with
+its line number and nothing is written. Otherwise all recruiters are written in one transaction with
+bulk inserts: the rows ``recruiters.create`` writes (``recruiters.new_recruiter_rows``), each as an
+``applicant`` with its first accreditation event, and their hash-chained audit-log entries.
 """
 
 from __future__ import annotations

@@ -24,16 +24,10 @@ from registry.errors import InvalidInput, NotFound
 from registry.models import Accreditation, AccreditationEvent, Corridor, LicenceRecord, Recruiter
 from registry.models.accreditation import AccreditationStatus
 from registry.models.recruiters import LicenceStatus
-from registry.services import auditlog, bulk, search
+from registry.services import auditlog, bulk, identifiers, search
 from registry.services.auditlog import PendingEntry
 from registry.services.countries import require_country
-from registry.services.identifiers import (
-    PUBLIC_ID_ALPHABET,
-    PUBLIC_ID_LENGTH,
-    PUBLIC_ID_PREFIX,
-    public_id_key,
-)
-from registry.services.identifiers import licence_key as licence_key_of
+from registry.services.identifiers import PUBLIC_ID_ALPHABET, PUBLIC_ID_LENGTH, PUBLIC_ID_PREFIX
 from registry.timeutil import utcnow
 
 REGISTERED = "registered as applicant"
@@ -55,7 +49,7 @@ def new_public_ids(conn: Connection, rng: random.Random, n: int) -> list[str]:
 def normalize_public_id(text: str) -> str:
     """The stored form of a public id however it is typed (``identifiers.public_id_key``); '' when the
     text cannot be a public id."""
-    return public_id_key(text) or ""
+    return identifiers.public_id_key(text) or ""
 
 
 class RecruiterInput(BaseModel):
@@ -107,7 +101,7 @@ def get_by_public_id(session: Session, public_id: str) -> Recruiter:
 def find_duplicates(session: Session, data: RecruiterInput, exclude_id: int | None = None) -> list[Recruiter]:
     """Recruiters that look like the same organisation: same licence, or the same normalised name."""
     conds = [Recruiter.search_text.like(search.normalize(data.legal_name) + "%")]
-    key = licence_key_of(data.licence_number)
+    key = identifiers.licence_key(data.licence_number)
     if key:
         conds.append((Recruiter.licence_key == key) & (Recruiter.country == data.country))
     stmt = select(Recruiter).where(or_(*conds))
@@ -202,6 +196,8 @@ def new_recruiter_rows(
     sets the recruiter id of the other rows once it is known (``set_recruiter_id``). `search_text`
     may be passed when it is already known (generated names repeat)."""
     rid = ids.take("recruiter") if ids is not None else None
+    if search_text is None:
+        search_text = search.search_text(data.legal_name, data.other_names)
     recruiter = {
         "public_id": public_id,
         "legal_name": data.legal_name,
@@ -209,7 +205,7 @@ def new_recruiter_rows(
         "country": data.country,
         "licence_authority": data.licence_authority,
         "licence_number": data.licence_number,
-        "licence_key": licence_key_of(data.licence_number),
+        "licence_key": identifiers.licence_key(data.licence_number),
         "sectors": data.sectors,
         "contact_email": data.contact_email,
         "contact_phone": data.contact_phone,
@@ -219,9 +215,7 @@ def new_recruiter_rows(
         "licence_valid_until": None,
         "licence_checked_at": None,
         "parent_id": parent_id,
-        "search_text": search.search_text(data.legal_name, data.other_names)
-        if search_text is None
-        else search_text,
+        "search_text": search_text,
         "created_at": at,
         "updated_at": at,
     }
@@ -296,7 +290,7 @@ def update(session: Session, rec: Recruiter, data: RecruiterInput, *, actor: str
     if parent_id == rec.id:
         raise InvalidInput("a recruiter cannot be its own sub-agent", field="parent_public_id")
     rec.parent_id = parent_id
-    rec.licence_key = licence_key_of(data.licence_number)
+    rec.licence_key = identifiers.licence_key(data.licence_number)
     rec.search_text = search.search_text(data.legal_name, data.other_names)
     rec.updated_at = utcnow()
     _set_corridors(session, rec, data.corridors)
@@ -345,12 +339,12 @@ def search_recruiters(
         return []
     results: dict[int, float] = {}
     index = _cache.get(_stamp(session), lambda: _load_candidates(session))
-    pid = public_id_key(q)
+    pid = identifiers.public_id_key(q)
     if pid is not None:
         rid = session.scalar(select(Recruiter.id).where(Recruiter.public_id == pid))
         if rid is not None:
             results[rid] = 100.0
-    key = licence_key_of(q)
+    key = identifiers.licence_key(q)
     if key:
         for rid in session.scalars(
             select(Recruiter.id).where(Recruiter.licence_key == key).order_by(Recruiter.id).limit(limit)
@@ -375,7 +369,7 @@ def search_licence_records(
     q = " ".join((query or "").split())
     if not q:
         return []
-    key = licence_key_of(q)
+    key = identifiers.licence_key(q)
     found = (
         list(
             session.scalars(

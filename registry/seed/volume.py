@@ -1,6 +1,6 @@
 """The volume loader: `fairrecruit seed --recruiters N --reports M`, for load tests and benchmarks.
 
-``bulk(engine, recruiters=N, reports=M, ...)`` generates invented recruiters and fee reports with
+``load(engine, recruiters=N, reports=M, ...)`` generates invented recruiters and fee reports with
 Core ``executemany`` in large batches inside one transaction (``services.bulk.insert_rows``):
 recruiters with their corridors, applicant accreditation and first event (the rows
 ``recruiters.create`` writes, from the same ``recruiters.new_recruiter_rows``), then moved through

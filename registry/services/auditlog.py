@@ -105,14 +105,24 @@ def jsonable(value):
     return value
 
 
+# One encoder for every entry (json.dumps with these options would build a new one per call).
+_CANONICAL = json.JSONEncoder(sort_keys=True, separators=(",", ":"), ensure_ascii=False, default=jsonable)
+
+
 def canonical(obj) -> str:
-    return json.dumps(obj, sort_keys=True, separators=(",", ":"), ensure_ascii=False, default=jsonable)
+    return _CANONICAL.encode(obj)
 
 
 def entry_hash(
     prev_hash: str, seq: int, at: datetime, actor: str, action: str, entity: str, entity_id: str, data: str
 ) -> str:
-    body = canonical([seq, at.isoformat(), actor, action, entity, entity_id, data])
+    return _chain_hash(prev_hash, seq, at.isoformat(), actor, action, entity, entity_id, data)
+
+
+def _chain_hash(
+    prev_hash: str, seq: int, at_iso: str, actor: str, action: str, entity: str, entity_id: str, data: str
+) -> str:
+    body = _CANONICAL.encode([seq, at_iso, actor, action, entity, entity_id, data])
     return hashlib.sha256((prev_hash + body).encode()).hexdigest()
 
 
@@ -174,13 +184,15 @@ def append(conn, entries: Iterable[PendingEntry], at: datetime | None = None, ba
     (``bulk.insert_rows``: one compiled executemany on SQLite)."""
     seq, prev = _lock_and_tail(conn)
     at = at or utcnow()
+    at_iso = at.isoformat()
+    encode = _CANONICAL.encode
     table = AuditLogEntry.__table__
     rows = []
     count = 0
     for e in entries:
         seq += 1
-        data = canonical(e.data)
-        h = entry_hash(prev, seq, at, e.actor, e.action, e.entity, e.entity_id, data)
+        data = encode(e.data)
+        h = _chain_hash(prev, seq, at_iso, e.actor, e.action, e.entity, e.entity_id, data)
         rows.append(
             {
                 "seq": seq,
@@ -220,10 +232,9 @@ def _row_spec(model: type) -> tuple[str, frozenset[str], tuple[str, ...], str]:
     return spec
 
 
-def row_snapshot(model: type, row: dict) -> dict:
-    """What the hook records for a new `model` row, from the row as a dict: hidden columns left out,
-    dates as ISO 8601, decimals as strings."""
-    hidden = _row_spec(model)[1]
+def _snapshot_of_row(hidden: frozenset[str], row: dict) -> dict:
+    """What the hook records for a new row (``_snapshot``), from the row as a dict: hidden columns left
+    out, dates as ISO 8601, decimals as strings."""
     out = {}
     for k, v in row.items():
         if k in hidden:
@@ -237,20 +248,12 @@ def row_snapshot(model: type, row: dict) -> dict:
     return out
 
 
-def _identity_of_row(keys: tuple[str, ...], row: dict) -> str:
-    return str(row[keys[0]]) if len(keys) == 1 else ":".join(str(row[k]) for k in keys)
-
-
 def created_entry(actor: str, model: type, row: dict) -> PendingEntry:
     """The entry for inserting `row` (a dict holding every column, ids included) into `model`'s table."""
-    entity, _hidden, keys, recruiter_column = _row_spec(model)
+    entity, hidden, keys, recruiter_column = _row_spec(model)
+    identity = str(row[keys[0]]) if len(keys) == 1 else ":".join(str(row[k]) for k in keys)
     return PendingEntry(
-        actor,
-        "create",
-        entity,
-        _identity_of_row(keys, row),
-        row.get(recruiter_column),
-        row_snapshot(model, row),
+        actor, "create", entity, identity, row.get(recruiter_column), _snapshot_of_row(hidden, row)
     )
 
 
@@ -262,9 +265,8 @@ def updated_entry(actor: str, model: type, before: dict, after: dict) -> Pending
         for k, v in after.items()
         if k not in hidden and before.get(k) != v
     }
-    return PendingEntry(
-        actor, "update", entity, _identity_of_row(keys, after), after.get(recruiter_column), changes
-    )
+    identity = str(after[keys[0]]) if len(keys) == 1 else ":".join(str(after[k]) for k in keys)
+    return PendingEntry(actor, "update", entity, identity, after.get(recruiter_column), changes)
 
 
 def _after_flush(session: SASession, _flush_context) -> None:

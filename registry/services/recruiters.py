@@ -162,6 +162,10 @@ class RecruiterRows:
         ]
 
 
+def _no_id(_table: str) -> None:
+    return None
+
+
 class RecruiterFields(Protocol):
     """What the row builder reads: a validated ``RecruiterInput``, or values the volume seed generates."""
 
@@ -192,13 +196,15 @@ def new_recruiter_rows(
 ) -> RecruiterRows:
     """The rows of a new recruiter registered at `at` as an applicant.
 
-    With `ids` (bulk writes) every row gets its id; without, the database assigns them and the caller
-    sets the recruiter id of the other rows once it is known (``set_recruiter_id``). `search_text`
+    With `ids` (bulk writes) every row gets its id; without, the ids are None: the database assigns
+    them and the caller sets the recruiter id of the other rows once it is known (``set_recruiter_id``). `search_text`
     may be passed when it is already known (generated names repeat)."""
-    rid = ids.take("recruiter") if ids is not None else None
+    take = ids.take if ids is not None else _no_id
+    rid = take("recruiter")
     if search_text is None:
         search_text = search.search_text(data.legal_name, data.other_names)
     recruiter = {
+        "id": rid,
         "public_id": public_id,
         "legal_name": data.legal_name,
         "other_names": data.other_names,
@@ -220,7 +226,8 @@ def new_recruiter_rows(
         "updated_at": at,
     }
     corridors = [
-        {"recruiter_id": rid, "origin": o, "destination": d} for o, d in dict.fromkeys(data.corridors)
+        {"id": take("corridor"), "recruiter_id": rid, "origin": o, "destination": d}
+        for o, d in dict.fromkeys(data.corridors)
     ]
     accreditation = {
         "recruiter_id": rid,
@@ -232,6 +239,7 @@ def new_recruiter_rows(
         "updated_at": at,
     }
     event = {
+        "id": take("accreditation_event"),
         "recruiter_id": rid,
         "from_status": None,
         "to_status": AccreditationStatus.applicant.value,
@@ -243,10 +251,6 @@ def new_recruiter_rows(
         "valid_from": None,
         "valid_until": None,
     }
-    if ids is not None:
-        recruiter = {"id": rid, **recruiter}
-        corridors = [{"id": ids.take("corridor"), **c} for c in corridors]
-        event = {"id": ids.take("accreditation_event"), **event}
     return RecruiterRows(recruiter, corridors, accreditation, event)
 
 

@@ -27,6 +27,7 @@ from registry.models import (
 )
 from registry.seed import data, demo, volume
 from registry.services import accreditation, auditlog, companies, reports, search, users
+from registry.services.identifiers import licence_key
 from registry.settings import CONFIG_DIR
 from registry.timeutil import utcnow
 from tests import factories
@@ -156,7 +157,7 @@ def _register_names_and_licences():
                         names.add(search.normalize(row[col]))
                 for col in ("rl_no", "licence_no"):
                     if row.get(col):
-                        licences.add(row[col].strip().upper())
+                        licences.add(licence_key(row[col]))
     return names, licences
 
 
@@ -173,7 +174,7 @@ def test_demo_and_generated_names_are_invented():
         for s in data.NAME_SUFFIX.values()
     }
     assert not generated & names
-    demo_licences = {data.licence_number(c, i).upper() for i in range(1, 60) for c in data.AUTHORITIES}
+    demo_licences = {licence_key(data.licence_number(c, i)) for i in range(1, 60) for c in data.AUTHORITIES}
     assert not demo_licences & licences
 
 

@@ -66,11 +66,12 @@ _LEADING = re.compile(
     r"^(?:[\s#:.\-]*(?:" + "|".join(map(re.escape, _WORDS)) + r")(?:[\s#:.º°\-]+|(?=\d)))+"
 )
 _HAS_DIGIT = re.compile(r"\d")
+_NOT_ASCII_ALNUM = re.compile(r"[^0-9a-z]+")
 
 
 def _alnum(text: str) -> str:
     if text.isascii():
-        return "".join(ch for ch in text if ch.isalnum())
+        return _NOT_ASCII_ALNUM.sub("", text)
     return "".join(ch for ch in text if ch.isalnum() or unicodedata.category(ch)[0] == "M")
 
 

@@ -14,16 +14,17 @@ from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
 
-from sqlalchemy import func, select
+from sqlalchemy import select
 from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
 from registry.db import session_scope
 from registry.errors import NotFound
-from registry.models import Accreditation, Audit, Corridor, FeeReport, Recruiter
-from registry.services import auditlog, follow, recruiters, reports
+from registry.models import FeeReport, Recruiter
+from registry.services import auditlog, follow, recruiters, reports, standing
 from registry.services.reports import ReportInput
 from registry.settings import Settings
+from registry.timeutil import today
 
 ACTOR = "bot"
 MAX_CANDIDATES = 5
@@ -37,7 +38,7 @@ class Card:
     public_id: str
     name: str
     country: str
-    status: str  # accreditation status
+    status: str  # accreditation status, validity applied (registry.services.standing)
     since: date | None
     valid_until: date | None
     licence_status: str
@@ -101,43 +102,23 @@ class BotServices:
     # --- recruiters ---------------------------------------------------------------------------
 
     def _cards(self, session: Session, recs: list[Recruiter]) -> list[Card]:
-        """Status cards of several recruiters in three queries (not three per recruiter)."""
-        ids = [r.id for r in recs]
-        if not ids:
-            return []
-        accs = {
-            a.recruiter_id: a
-            for a in session.scalars(select(Accreditation).where(Accreditation.recruiter_id.in_(ids)))
-        }
-        audits = dict(
-            session.execute(
-                select(Audit.recruiter_id, func.max(Audit.performed_date))
-                .where(Audit.recruiter_id.in_(ids), Audit.performed_date.is_not(None))
-                .group_by(Audit.recruiter_id)
-            ).all()
-        )
-        corridors: dict[int, list[tuple[str, str]]] = {}
-        for rid, origin, dest in session.execute(
-            select(Corridor.recruiter_id, Corridor.origin, Corridor.destination)
-            .where(Corridor.recruiter_id.in_(ids))
-            .order_by(Corridor.recruiter_id, Corridor.origin, Corridor.destination)
-        ):
-            corridors.setdefault(rid, []).append((origin, dest))
+        """Status cards of several recruiters from their standing (one query, not one per recruiter)."""
+        found = standing.standing_of_many(session, [r.id for r in recs], as_of=today())
         cards = []
         for rec in recs:
-            acc = accs.get(rec.id)
+            st = found[rec.id]
             cards.append(
                 Card(
                     id=rec.id,
-                    public_id=rec.public_id,
-                    name=rec.legal_name,
-                    country=rec.country,
-                    status=acc.status if acc else "applicant",
-                    since=acc.since.date() if acc and acc.since else None,
-                    valid_until=acc.valid_until if acc else None,
-                    licence_status=rec.licence_status or "unknown",
-                    last_audit=audits.get(rec.id),
-                    corridors=tuple(corridors.get(rec.id, ())),
+                    public_id=st.public_id,
+                    name=st.legal_name,
+                    country=st.country,
+                    status=st.status,
+                    since=st.since_date,
+                    valid_until=st.valid_until,
+                    licence_status=st.licence_status,
+                    last_audit=st.last_audit,
+                    corridors=st.corridors,
                 )
             )
         return cards

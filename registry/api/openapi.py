@@ -233,7 +233,9 @@ def build(*, title: str = "FairRecruit supply-chain API", version: str = "1.0.0"
                                         "to": "suspended",
                                         "reason": "major finding overdue",
                                         "at": "2026-03-01T10:00:00Z",
+                                        "status": "suspended",
                                         "valid_until": "2028-06-01",
+                                        "licence_status": "valid",
                                     },
                                 },
                             }

@@ -11,7 +11,8 @@ from sqlalchemy import func, select
 from registry.api import schemas as s
 from registry.api.core import ApiError, api_caches, decode_cursor, encode_cursor, operation, render
 from registry.models import Accreditation, Recruiter
-from registry.services import auditlog, companies, recruiters, verification
+from registry.services import companies, recruiters, standing, verification
+from registry.timeutil import today
 from registry.web.database import get_session
 
 PUBLIC_ID_PARAM = {
@@ -27,7 +28,7 @@ def _settings():
     return current_app.extensions["fairrecruit.settings"]
 
 
-def _list_item(row) -> dict:
+def _list_item(row, as_of) -> dict:
     public_id, legal_name, other_names, country, authority, number, lic_status, status, valid_until = row
     return {
         "public_id": public_id,
@@ -36,8 +37,8 @@ def _list_item(row) -> dict:
         "country": country,
         "licence_authority": authority,
         "licence_number": number,
-        "licence_status": lic_status or "unknown",
-        "status": status or "applicant",
+        "licence_status": standing.licence_status_of(lic_status),
+        "status": standing.status_of(status, valid_until, as_of),
         "valid_until": valid_until,
     }
 
@@ -70,13 +71,14 @@ def list_recruiters(query: s.RecruiterListQuery):
     With `q`, the best matches of a tolerant name search come first (at most 200); otherwise they come in
     registration order. Follow `next_cursor` for further pages."""
     session = get_session()
+    as_of = today()
     stmt = select(Recruiter.id, *LIST_COLUMNS).outerjoin(
         Accreditation, Accreditation.recruiter_id == Recruiter.id
     )
     if query.country:
         stmt = stmt.where(Recruiter.country == query.country.upper())
     if query.status:
-        stmt = stmt.where(Accreditation.status == query.status)
+        stmt = stmt.where(standing.status_filter(query.status, as_of))
     if query.licence_number:
         stmt = stmt.where(
             func.upper(Recruiter.licence_number) == " ".join(query.licence_number.split()).upper()
@@ -97,7 +99,8 @@ def list_recruiters(query: s.RecruiterListQuery):
         more = len(page) > query.limit
         page = page[: query.limit]
         next_cursor = encode_cursor(page[-1][0]) if more else None
-    return render(s.RecruiterList, {"items": [_list_item(r[1:]) for r in page], "next_cursor": next_cursor})
+    items = [_list_item(r[1:], as_of) for r in page]
+    return render(s.RecruiterList, {"items": items, "next_cursor": next_cursor})
 
 
 def _recruiter_id(session, public_id: str) -> int:
@@ -126,8 +129,10 @@ def get_recruiter(public_id: str, query: s.RecruiterDetailQuery):
     that moment, replayed from the audit log."""
     settings = _settings()
     # Kept in memory (registry.api.cache): companies poll the same recruiters again and again.
+    # The date is part of the key: an accreditation that lapses at midnight reads expired at once.
     remembered = api_caches().recruiters
-    cache_key = recruiters.normalize_public_id(public_id)
+    as_of = today()
+    cache_key = (recruiters.normalize_public_id(public_id), as_of)
     hit = remembered.get(cache_key)
     if hit is None:
         found = verification.summary_by_public_id(
@@ -135,6 +140,7 @@ def get_recruiter(public_id: str, query: s.RecruiterDetailQuery):
             public_id,
             window_days=settings.fee_signal_window_days,
             min_reporters=settings.fee_signal_min_reporters,
+            as_of=as_of,
         )
         if found is None:
             raise ApiError(404, f"no recruiter with public id {public_id!r}")
@@ -148,7 +154,7 @@ def get_recruiter(public_id: str, query: s.RecruiterDetailQuery):
     if query.at is None:
         return Response(body, mimetype="application/json")
     at = query.at if query.at.tzinfo else query.at.replace(tzinfo=UTC)
-    state = auditlog.status_at(get_session(), rid, at)
+    state = standing.status_at(get_session(), rid, at)
     status_at = (
         {"at": at, **state}
         if state
@@ -176,9 +182,11 @@ def verify(body: s.VerifyRequest):
     session = get_session()
     req = body.root
     if isinstance(req, s.VerifyByIds):
-        results = verification.verify_ids(session, req.ids)
+        results = verification.verify_ids(session, req.ids, as_of=today())
     else:
-        results = verification.verify_licences(session, [(x.country, x.number) for x in req.licences])
+        results = verification.verify_licences(
+            session, [(x.country, x.number) for x in req.licences], as_of=today()
+        )
     found = sum(1 for r in results if r["found"])
     # Up to 10,000 results: serialised directly (the services build exactly the VerifyResponse shape;
     # the contract tests check it against the document).

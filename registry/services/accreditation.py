@@ -22,7 +22,7 @@ from sqlmodel import Session
 from registry.errors import IllegalTransition, InvalidInput, NotFound
 from registry.models import Accreditation, AccreditationEvent, Audit, Finding, Recruiter
 from registry.models.accreditation import AccreditationStatus as S
-from registry.services import outbox
+from registry.services import outbox, standing
 from registry.timeutil import add_years, iso, utcnow
 
 TRANSITIONS: dict[str, frozenset[str]] = {
@@ -177,17 +177,14 @@ def transition(
     )
     session.add(ev)
     session.flush()
+    # The event carries the recruiter's standing after the move (status, valid_until, licence status),
+    # as every surface shows it: validity applied as of the moment of the move.
+    verdict = standing.verdict_of(acc, recruiter.licence_status, as_of=at.date())
     outbox.emit(
         session,
         outbox.STATUS_CHANGED,
         recruiter,
-        {
-            "from": frm,
-            "to": to_status,
-            "reason": reason,
-            "at": iso(at),
-            "valid_until": acc.valid_until.isoformat() if acc.valid_until else None,
-        },
+        {"from": frm, "to": to_status, "reason": reason, "at": iso(at), **standing.event_fields(verdict)},
     )
     return Decision(recruiter, ev, acc)
 

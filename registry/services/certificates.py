@@ -18,8 +18,7 @@ from sqlmodel import Session
 
 from registry.errors import Conflict
 from registry.models import Recruiter
-from registry.models.accreditation import AccreditationStatus
-from registry.services import accreditation
+from registry.services import accreditation, standing
 from registry.services.countries import country_name
 from registry.timeutil import today
 
@@ -48,16 +47,17 @@ def verify_url(public_base_url: str, public_id: str) -> str:
 def for_recruiter(
     session: Session, recruiter: Recruiter, *, bot_username: str, public_base_url: str
 ) -> Certificate:
-    """The certificate of an accredited recruiter; refused (Conflict) for any other status."""
+    """The certificate of an accredited recruiter; refused (Conflict) for any other standing."""
     acc = accreditation.get(session, recruiter.id)
-    if acc.status != AccreditationStatus.accredited or not acc.certificate_number:
+    verdict = standing.verdict_of(acc, recruiter.licence_status, as_of=today())
+    if verdict.lapsed:
         raise Conflict(
-            f"{recruiter.public_id} is {acc.status}: only an accredited recruiter has a certificate"
-        )
-    if acc.valid_until is not None and acc.valid_until < today():
-        raise Conflict(
-            f"the accreditation of {recruiter.public_id} ended on {acc.valid_until:%d %b %Y}; "
+            f"the accreditation of {recruiter.public_id} ended on {verdict.valid_until:%d %b %Y}; "
             "no certificate is issued for an expired accreditation"
+        )
+    if not verdict.accredited or not verdict.certificate_number:
+        raise Conflict(
+            f"{recruiter.public_id} is {verdict.status}: only an accredited recruiter has a certificate"
         )
     licence = " ".join(x for x in (recruiter.licence_authority, recruiter.licence_number) if x)
     return Certificate(
@@ -65,9 +65,9 @@ def for_recruiter(
         legal_name=recruiter.legal_name,
         country=country_name(recruiter.country),
         licence=licence,
-        number=acc.certificate_number,
-        valid_from=acc.valid_from,
-        valid_until=acc.valid_until,
+        number=verdict.certificate_number,
+        valid_from=verdict.valid_from,
+        valid_until=verdict.valid_until,
         deep_link=deep_link(bot_username, recruiter.public_id),
         verify_url=verify_url(public_base_url, recruiter.public_id),
     )

@@ -43,22 +43,14 @@ from sqlmodel import Session
 from registry.models import Accreditation, Alert, Audit, FeeReport, Finding, Recruiter
 from registry.models.accreditation import AccreditationStatus as S
 from registry.models.audits import AuditKind, Severity
-from registry.models.recruiters import LicenceStatus
 from registry.models.reports import TriageStatus
 from registry.services import accreditation, alerts, auditlog
 from registry.services.alerts import AlertSpec
+from registry.services.standing import BAD_LICENCE  # licence statuses that are not valid (SPEC section 4)
 from registry.timeutil import add_months
 
 log = logging.getLogger(__name__)
 
-# Licence statuses that are "not valid" for SPEC section 4 (unknown = not found in a register yet).
-BAD_LICENCE = (
-    LicenceStatus.expired,
-    LicenceStatus.suspended,
-    LicenceStatus.cancelled,
-    LicenceStatus.delisted,
-    LicenceStatus.banned,
-)
 # Triage outcomes that take a report out of the fee-signal count.
 DISCOUNTED = (TriageStatus.unsubstantiated, TriageStatus.duplicate, TriageStatus.out_of_scope)
 

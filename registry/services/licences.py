@@ -31,7 +31,7 @@ from sqlmodel import Session
 
 from registry.models import LicenceRecord, Recruiter
 from registry.models.recruiters import LicenceStatus
-from registry.services import outbox
+from registry.services import outbox, standing
 from registry.services.identifiers import licence_key
 from registry.settings import CONFIG_DIR
 from registry.timeutil import today, utcnow
@@ -472,6 +472,9 @@ def apply(
             )
         )
     session.flush()
+    # Each event also carries the recruiter's standing (status, valid_until, licence status).
+    verdicts = standing.verdicts_of(session, [rid for rid, _data in events], as_of=as_of)
+    events = [(rid, {**data, **standing.event_fields(verdicts[rid])}) for rid, data in events]
     outbox.emit_many(session, outbox.LICENCE_CHANGED, events)
     from registry.services import checks
 

@@ -8,12 +8,12 @@ from dataclasses import dataclass, field
 from datetime import date
 
 from flask import Blueprint, Flask, jsonify, redirect, render_template, request, url_for
-from sqlalchemy import func, select, text
+from sqlalchemy import text
 
 from registry.errors import NotFound
-from registry.models import Accreditation, FeeReport, LicenceRecord, Recruiter
+from registry.models import LicenceRecord, Recruiter
 from registry.models.accreditation import AccreditationStatus as S
-from registry.services import accreditation, recruiters
+from registry.services import recruiters, standing
 from registry.services.countries import country_name
 from registry.timeutil import today
 from registry.web.database import get_session, settings
@@ -30,7 +30,6 @@ GOVERNMENT_REGISTERS = {
     "ID": ("BP2MI, Indonesia", "https://bp2mi.go.id"),
     "HK": ("Labour Department, Hong Kong", "https://www.eaa.labour.gov.hk"),
 }
-BAD_LICENCE = {"expired", "suspended", "cancelled", "delisted", "banned"}
 
 
 @dataclass
@@ -45,56 +44,26 @@ class Card:
     open_major: int
     substantiated_reports: int
     corridors: list[tuple[str, str]]
-    parent: Recruiter | None
+    parent: standing.Party | None
     certificate_number: str | None = None
     warnings: list[str] = field(default_factory=list)
 
 
 def build_card(session, rec: Recruiter) -> Card:
-    try:
-        acc = accreditation.get(session, rec.id)
-    except NotFound:  # registered in bulk without an accreditation record yet: an applicant
-        acc = Accreditation(recruiter_id=rec.id, status=S.applicant, since=rec.created_at)
-    status = acc.status
-    if status == S.accredited and acc.valid_until and acc.valid_until < today():
-        status = S.expired  # the nightly check has not run yet: never show a lapsed accreditation as valid
-    audit = accreditation.latest_performed_audit(session, rec.id)
-    reports = (
-        session.scalar(
-            select(func.count())
-            .select_from(FeeReport)
-            .where(FeeReport.recruiter_id == rec.id, FeeReport.triage_status == "substantiated")
-        )
-        or 0
-    )
-    parent = session.get(Recruiter, rec.parent_id) if rec.parent_id else None
-    since = acc.since.date() if acc.since else None
-    valid_until = acc.valid_until
-    if status == S.expired and acc.status == S.accredited:
-        since = acc.valid_until
-    card = Card(
+    st = standing.standing_of(session, rec.id, as_of=today())
+    return Card(
         recruiter=rec,
-        status=status,
-        since=since,
-        valid_until=valid_until,
-        last_audit=audit.performed_date if audit else None,
-        open_major=accreditation.open_major_findings(session, rec.id),
-        substantiated_reports=reports,
-        corridors=recruiters.corridors_of(session, rec.id),
-        parent=parent,
-        certificate_number=acc.certificate_number if status == S.accredited else None,
+        status=st.status,
+        since=st.since_date,
+        valid_until=st.valid_until,
+        last_audit=st.last_audit,
+        open_major=st.open_major_findings,
+        substantiated_reports=st.substantiated_reports,
+        corridors=list(st.corridors),
+        parent=st.parent,
+        certificate_number=st.certificate_number,
+        warnings=list(st.warnings),
     )
-    if rec.licence_status in BAD_LICENCE:
-        card.warnings.append("licence_bad")
-    elif rec.licence_status == "unknown":
-        card.warnings.append("licence_unknown")
-    if card.open_major:
-        card.warnings.append("open_major")
-    if card.substantiated_reports:
-        card.warnings.append("fee_reports")
-    if parent is not None:
-        card.warnings.append("sub_agent")
-    return card
 
 
 def _bot_url(start: str | None = None) -> str:
@@ -108,7 +77,10 @@ def _licence_matches(session, q: str) -> list[LicenceRecord]:
 
 @bp.context_processor
 def _helpers():
-    return {"country": lambda code: country_name(code, current_language())}
+    return {
+        "country": lambda code: country_name(code, current_language()),
+        "bad_licence": standing.BAD_LICENCE,
+    }
 
 
 @bp.get("/")
@@ -143,17 +115,7 @@ def verify():
 
 
 def _statuses(session, ids: list[int]) -> list[tuple[int, str]]:
-    out = []
-    rows = session.execute(
-        select(Accreditation.recruiter_id, Accreditation.status, Accreditation.valid_until).where(
-            Accreditation.recruiter_id.in_(ids)
-        )
-    ).all()
-    for rid, status, valid_until in rows:
-        if status == S.accredited and valid_until and valid_until < today():
-            status = S.expired
-        out.append((rid, status))
-    return out
+    return [(rid, v.status) for rid, v in standing.verdicts_of(session, ids, as_of=today()).items()]
 
 
 @bp.get("/verify/<public_id>")

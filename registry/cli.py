@@ -15,7 +15,6 @@ import click
 
 from registry.settings import ConfigurationError, Settings, load_settings
 
-
 COMMANDS_ENTRY_POINTS = "fairrecruit.commands"
 
 
@@ -75,7 +74,10 @@ class FairRecruitGroup(click.Group):
             try:
                 command = ep.load()
             except Exception as e:  # noqa: BLE001 - reported; the registry's own commands still work
-                click.echo(f"note: command {ep.name!r} ({ep.value}) is unavailable: {type(e).__name__}: {e}", err=True)
+                click.echo(
+                    f"note: command {ep.name!r} ({ep.value}) is unavailable: {type(e).__name__}: {e}",
+                    err=True,
+                )
                 continue
             self.add_command(command, ep.name)
 

@@ -81,7 +81,9 @@ def catalog_path(lang: str, suffix: str = ".po") -> Path:
 def translations(lang: str) -> gettext.NullTranslations:
     if lang == DEFAULT or lang not in LANGUAGES:
         return gettext.NullTranslations()
-    return gettext.translation(DOMAIN, localedir=str(TRANSLATIONS_DIR), languages=[CATALOG_DIRS.get(lang, lang)])
+    return gettext.translation(
+        DOMAIN, localedir=str(TRANSLATIONS_DIR), languages=[CATALOG_DIRS.get(lang, lang)]
+    )
 
 
 def status_changed(lang: str | None, payload: dict) -> str:

@@ -97,5 +97,7 @@ def enqueue(app: Celery, task: str, *, countdown: float | None = None) -> bool:
             app.send_task(task, countdown=countdown, retry=False, ignore_result=True, connection=conn)
         return True
     except Exception:  # noqa: BLE001 - broker down: the beat sweep re-enqueues later
-        log.warning("broker unreachable; %s not sent (the outbox sweep catches up later)", task, exc_info=True)
+        log.warning(
+            "broker unreachable; %s not sent (the outbox sweep catches up later)", task, exc_info=True
+        )
         return False

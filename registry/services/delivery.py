@@ -40,7 +40,7 @@ class Reason(StrEnum):
 
     endpoint_removed = "endpoint_removed"  # the webhook endpoint was deleted or disabled
     follower_gone = "follower_gone"  # the chat used /forget or stopped following
-    no_bot_token = "no_bot_token"  # this installation has no Telegram bot token
+    no_bot_token = "no_bot_token"  # noqa: S105 - a reason code: this installation has no bot token
     unknown_channel = "unknown_channel"
     http_error = "http_error"  # the company's receiver answered with a non-2xx status
     bot_api_rejected = "bot_api_rejected"  # the Bot API refused the chat (400 not found, 403 blocked)

@@ -65,7 +65,9 @@ def emit_many(session: Session, event_type: str, items: Iterable[tuple[int, dict
         if rid not in recruiters:
             continue
         payload = {"type": event_type, "created_at": iso(now), "data": {"recruiter": recruiters[rid], **data}}
-        targets = [("webhook", e) for e in endpoints.get(rid, ())] + [("bot", f) for f in followers.get(rid, ())]
+        targets = [("webhook", e) for e in endpoints.get(rid, ())] + [
+            ("bot", f) for f in followers.get(rid, ())
+        ]
         rows.extend(
             {
                 "channel": channel,

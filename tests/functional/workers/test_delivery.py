@@ -10,9 +10,9 @@ import pytest
 from celery.contrib.testing.worker import start_worker
 from sqlalchemy import select
 
+from registry import notifications
 from registry.db import session_scope
 from registry.models import Follower, OutboxMessage, SupplierLink, WebhookEndpoint
-from registry import notifications
 from registry.services import accreditation, companies, delivery, outbox
 from tests import factories
 from tests.functional.workers.conftest import wait_for

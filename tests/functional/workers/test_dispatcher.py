@@ -4,12 +4,13 @@ bot messages through the Bot API base URL, and erased followers."""
 from __future__ import annotations
 
 import json
+import socket
 
 from sqlalchemy import delete, select
 
-from registry.db import session_scope
-from registry.models import Alert, Follower, OutboxMessage
 from registry import notifications
+from registry.db import session_scope
+from registry.models import Alert, Follower, OutboxMessage, WebhookEndpoint
 from registry.services import accreditation, delivery
 from tests import factories
 from tests.functional.workers.test_delivery import SECRET, messages, subscribed_recruiter, suspend
@@ -119,3 +120,52 @@ def test_unreachable_bot_api_is_retried_and_the_token_never_stored(settings, eng
     assert bot_msg.status == "pending" and bot_msg.attempts == 1
     assert bot_msg.last_error == "connect_error"  # a reason code: the token cannot be in it
     assert delivery.describe(bot_msg.last_error, "bot") == "could not connect to the Bot API"
+
+
+def test_a_receiver_that_never_answers_times_out_and_is_retried(settings, engine):
+    silent = socket.socket()  # accepts connections (the kernel's backlog) but never answers
+    silent.bind(("127.0.0.1", 0))
+    silent.listen()
+    try:
+        settings.webhook_timeout_seconds = 0.3
+        rec = subscribed_recruiter(engine, f"http://127.0.0.1:{silent.getsockname()[1]}/hook")
+        suspend(engine, rec)
+        result = delivery.dispatch_due(engine, settings)
+    finally:
+        silent.close()
+    assert (result.delivered, result.failed, result.dead) == (0, 1, 0)
+    (msg,) = messages(engine)
+    assert msg.status == "pending" and msg.last_error == "timeout"
+    assert delivery.describe(msg.last_error, msg.channel) == "no answer from the receiver in time"
+
+
+def test_a_disabled_endpoint_is_a_dead_letter_at_once(settings, engine, receiver):
+    rec = subscribed_recruiter(engine, receiver.url)
+    suspend(engine, rec)
+    with session_scope(engine) as s:
+        for ep in s.scalars(select(WebhookEndpoint)):
+            ep.active = False
+    result = delivery.dispatch_due(engine, settings)
+    assert result.dead == 1 and receiver.count() == 0
+    (msg,) = messages(engine)
+    assert msg.last_error == "endpoint_removed" and msg.attempts == 1
+    with session_scope(engine) as s:
+        alert = s.scalars(select(Alert).where(Alert.kind == "delivery_dead")).one()
+        assert alert.details["reason"] == "endpoint_removed"
+        assert alert.details["error"] == "webhook endpoint removed or disabled"
+
+
+def test_every_reason_has_words_and_codes_round_trip():
+    for reason in delivery.Reason:
+        for channel in ("webhook", "bot"):
+            outcome = delivery.Outcome(False, reason, status_code=503)
+            assert delivery.parse_code(outcome.code) == (reason, 503)
+            words = delivery.describe(outcome.code, channel)
+            assert words and "{" not in words and reason.value not in words
+    assert delivery.Outcome(False, delivery.Reason.timeout).code == "timeout"
+    assert delivery.DELIVERED.code is None and delivery.describe(None) == ""
+    assert "Bot API" in delivery.describe("connect_error", "bot")
+    assert "receiver" in delivery.describe("connect_error", "webhook")
+    # what an older version stored (English text) is shown as it is
+    assert delivery.describe("receiver answered HTTP 502") == "receiver answered HTTP 502"
+    assert delivery.parse_code("no_such_reason:12") == (None, None)

@@ -143,9 +143,16 @@ def commit_hook() -> Callable[[], Any] | None:
 def install_dispatch_after_commit(settings, app=None) -> Callable[[], None]:
     """What every entry point (web worker, CLI, Celery worker, bot) calls once: after each commit that
     wrote outbox messages, enqueue the dispatch task on the broker of `settings` (through `app` when
-    the process has a Celery app already). Returns a function that puts the previous hook back."""
-    sender = app if app is not None else taskqueue.client(settings)
-    previous = set_commit_hook(lambda: taskqueue.enqueue(sender, taskqueue.DISPATCH_OUTBOX))
+    the process has a Celery app already; otherwise a sending-only app, made at the first such commit).
+    Returns a function that puts the previous hook back."""
+    senders = [app] if app is not None else []
+
+    def enqueue_dispatch() -> bool:
+        if not senders:
+            senders.append(taskqueue.client(settings))
+        return taskqueue.enqueue(senders[0], taskqueue.DISPATCH_OUTBOX)
+
+    previous = set_commit_hook(enqueue_dispatch)
 
     def uninstall() -> None:
         set_commit_hook(previous)

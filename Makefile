@@ -33,7 +33,7 @@ lint: $(STAMP) ## Ruff lint and format check
 	$(BIN)/ruff check registry bot workers tests bench
 	$(BIN)/ruff format --check registry bot workers tests bench
 
-translations: $(STAMP) ## Extract, update and compile the gettext catalogs (bot and public pages)
+translations: $(STAMP) ## Extract, update and compile the gettext catalogs (bot, public pages, follower notifications)
 	$(BIN)/python scripts/translations.py
 
 migration: $(STAMP) ## Autogenerate a migration from model changes: make migration m="what changed"

@@ -558,13 +558,14 @@ def child(url: str, as_of: str) -> None:
     from registry.db import session_scope
     from registry.services import checks
     from registry.settings import Settings
-    from workers.app import create_celery, engine_of
+    from workers.app import create_celery
 
     settings = Settings(env="bench", database_url=url, broker_url="memory://", var_dir=os.path.abspath("var"))
     app = create_celery(settings, install_commit_hook=False)
     app.conf.task_always_eager = True
+    app.loader.import_default_modules()  # the tasks, found through `include` as a worker finds them
     task = app.tasks["workers.tasks.run_check"]
-    engine = engine_of(app)
+    engine = app.engine
     day = date.fromisoformat(as_of)
     sqls = hand_sql(day, settings)
     out = {}

@@ -39,6 +39,6 @@ def post_fork(server, worker):
     """In each web worker: after a commit that wrote outbox messages (a decision made in the admin
     panel, a webhook test from the API), enqueue their delivery at once; the beat sweep remains the
     safety net when the broker cannot be reached."""
-    from workers.app import create_celery
+    from registry.services import outbox
 
-    create_celery(_settings)
+    outbox.install_dispatch_after_commit(_settings)

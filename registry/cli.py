@@ -1,18 +1,28 @@
-"""The `fairrecruit` command group. Settings are read here, at the entry point, and passed down."""
+"""The `fairrecruit` command group. Settings are read here, at the entry point, and passed down.
+
+The registry's own commands live in ``registry/commands/``; front ends register theirs (the bot's
+``fairrecruit bot``) under the package entry point group ``fairrecruit.commands``, loaded when the
+command line is resolved, so the registry imports no front end. Every command that opens the database
+also installs the outbox's after-commit dispatch: what it commits is delivered at once.
+"""
 
 from __future__ import annotations
 
 import sys
+from importlib.metadata import entry_points
 
 import click
 
 from registry.settings import ConfigurationError, Settings, load_settings
+
+COMMANDS_ENTRY_POINTS = "fairrecruit.commands"
 
 
 class Context:
     def __init__(self):
         self._settings: Settings | None = None
         self._engine = None
+        self._uninstall_dispatch = None
 
     @property
     def settings(self) -> Settings:
@@ -27,11 +37,16 @@ class Context:
     def engine(self):
         if self._engine is None:
             from registry.db import make_engine
+            from registry.services import outbox
 
             self._engine = make_engine(self.settings)
+            self._uninstall_dispatch = outbox.install_dispatch_after_commit(self.settings)
         return self._engine
 
     def close(self) -> None:
+        if self._uninstall_dispatch is not None:
+            self._uninstall_dispatch()
+            self._uninstall_dispatch = None
         if self._engine is not None:
             self._engine.dispose()
             self._engine = None
@@ -40,7 +55,43 @@ class Context:
 pass_ctx = click.make_pass_decorator(Context, ensure=True)
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+class FairRecruitGroup(click.Group):
+    """A command group that also offers the commands front ends register through entry points."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self._front_ends_loaded = False
+
+    def load_front_end_commands(self) -> None:
+        """Add the commands of the `fairrecruit.commands` entry points (once). One that cannot be
+        loaded (its package is broken or partly installed) is named on stderr; the rest still work."""
+        if self._front_ends_loaded:
+            return
+        self._front_ends_loaded = True
+        for ep in entry_points(group=COMMANDS_ENTRY_POINTS):
+            if ep.name in self.commands:
+                continue
+            try:
+                command = ep.load()
+            except Exception as e:  # noqa: BLE001 - reported; the registry's own commands still work
+                click.echo(
+                    f"note: command {ep.name!r} ({ep.value}) is unavailable: {type(e).__name__}: {e}",
+                    err=True,
+                )
+                continue
+            self.add_command(command, ep.name)
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        self.load_front_end_commands()
+        return super().list_commands(ctx)
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        if cmd_name not in self.commands:
+            self.load_front_end_commands()
+        return super().get_command(ctx, cmd_name)
+
+
+@click.group(cls=FairRecruitGroup, context_settings={"help_option_names": ["-h", "--help"]})
 @click.pass_context
 def main(ctx: click.Context) -> None:
     """FairRecruit: ethical-recruitment accreditation registry.

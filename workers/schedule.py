@@ -7,6 +7,7 @@ from datetime import timedelta
 
 from celery.schedules import crontab
 
+from registry import taskqueue
 from registry.services.checks import CHECKS
 from registry.settings import Settings
 
@@ -15,14 +16,14 @@ def beat_schedule(settings: Settings) -> dict:
     entries = {}
     for name, check in CHECKS.items():
         entries[f"check:{name}"] = {
-            "task": "workers.tasks.run_check",
+            "task": taskqueue.RUN_CHECK,
             "schedule": crontab(**check.schedule),
             "args": (name,),
             # a run that has not started within 50 minutes is skipped; the next one catches up
             "options": {"expires": 50 * 60},
         }
     entries["outbox:sweep"] = {
-        "task": "workers.tasks.sweep_outbox",
+        "task": taskqueue.SWEEP_OUTBOX,
         "schedule": timedelta(seconds=settings.outbox_sweep_seconds),
         "options": {"expires": max(1, settings.outbox_sweep_seconds)},
     }

@@ -1,4 +1,8 @@
-"""Thin tasks: parse ids, call one registry service, commit once. Safe to run twice."""
+"""Thin tasks: parse ids, call one registry service, commit once. Safe to run twice.
+
+The app (``workers.app.FairRecruitCelery``) finds this module through ``include``; the tasks reach its
+settings, engine and ``enqueue_dispatch`` through ``self.app``.
+"""
 
 from __future__ import annotations
 
@@ -7,49 +11,40 @@ from datetime import date
 
 from celery import shared_task
 
+from registry import taskqueue
 from registry.db import session_scope
-from registry.services import checks, outbox
+from registry.services import checks, delivery
 from registry.timeutil import today
-from workers.app import engine_of, enqueue_dispatch
 
 log = logging.getLogger(__name__)
 
 
-@shared_task(bind=True, name="workers.tasks.run_check")
+@shared_task(bind=True, name=taskqueue.RUN_CHECK)
 def run_check(self, name: str, as_of: str | None = None) -> dict:
     """Run one compliance check (as of today unless a date is given) and commit its changes."""
     day = date.fromisoformat(as_of) if as_of else today()
-    with session_scope(engine_of(self.app), write=True) as session:
-        result = checks.run(session, name, as_of=day, settings=self.app.fr_settings)
+    with session_scope(self.app.engine, write=True) as session:
+        result = checks.run(session, name, as_of=day, settings=self.app.settings)
     log.info("%s", result.summary())
     return {"check": name, "as_of": day.isoformat(), "changed": result.changed, "counts": dict(result.counts)}
 
 
-def follower_text():
-    """The bot's localized follower notification (bot/notify.py), when the bot package is installed."""
-    try:
-        from bot.notify import status_change_text
-    except ImportError:  # pragma: no cover - the registry's English text is used
-        return None
-    return status_change_text
-
-
-@shared_task(bind=True, name="workers.tasks.dispatch_outbox")
+@shared_task(bind=True, name=taskqueue.DISPATCH_OUTBOX)
 def dispatch_outbox(self) -> dict:
     """Deliver due outbox messages; schedule a follow-up for the next retry when one is waiting."""
-    result = outbox.dispatch_due(engine_of(self.app), self.app.fr_settings, text_fn=follower_text())
+    result = delivery.dispatch_due(self.app.engine, self.app.settings)
     log.info("outbox: %s", result)
-    sweep = self.app.fr_settings.outbox_sweep_seconds
+    sweep = self.app.settings.outbox_sweep_seconds
     if result.next_due_in is not None and result.next_due_in < sweep:
-        enqueue_dispatch(self.app, countdown=result.next_due_in)
+        self.app.enqueue_dispatch(countdown=result.next_due_in)
     return {"delivered": result.delivered, "failed": result.failed, "dead": result.dead}
 
 
-@shared_task(bind=True, name="workers.tasks.sweep_outbox")
+@shared_task(bind=True, name=taskqueue.SWEEP_OUTBOX)
 def sweep_outbox(self) -> int:
     """Beat job: if anything is due (e.g. its dispatch was lost in a broker outage), enqueue a dispatch."""
-    with session_scope(engine_of(self.app)) as session:
-        due = outbox.undelivered(session)
+    with session_scope(self.app.engine) as session:
+        due = delivery.undelivered(session)
     if due:
-        enqueue_dispatch(self.app)
+        self.app.enqueue_dispatch()
     return due

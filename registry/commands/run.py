@@ -355,7 +355,7 @@ def up(obj, host, port, web_workers, concurrency, no_worker, no_beat, no_bot, st
     if not no_beat:
         children.append(Child("beat", celery_argv("beat", s)))
     if s.telegram_bot_token and not no_bot:
-        if "bot" in main.commands:
+        if main.get_command(click.get_current_context(), "bot") is not None:
             children.append(Child("bot", [*fairrecruit_argv(), "bot"]))
         else:
             click.echo("note: this installation has no `bot` command; running without the bot", err=True)

@@ -34,6 +34,7 @@ class OutboxMessage(SQLModel, table=True):
     status: str = Field(default=OutboxStatus.pending, max_length=12)
     attempts: int = 0
     next_attempt_at: datetime = Field(default_factory=utcnow)
+    # The reason code of the last failed attempt (registry.services.delivery.Reason, e.g. "http_error:500").
     last_error: str | None = Field(default=None, max_length=1000)
     created_at: datetime = Field(default_factory=utcnow)
     delivered_at: datetime | None = None

@@ -29,7 +29,9 @@ WORKERS_PRESENT = (PROJECT_ROOT / "workers" / "main.py").exists()
 
 
 def _all_commands(group: click.Group, prefix=()):
-    for name, cmd in sorted(group.commands.items()):
+    ctx = click.Context(group)
+    for name in sorted(group.list_commands(ctx)):
+        cmd = group.get_command(ctx, name)
         yield (*prefix, name)
         if isinstance(cmd, click.Group):
             yield from _all_commands(cmd, (*prefix, name))
@@ -51,12 +53,42 @@ def test_every_command_has_help():
         ("audit-log", "verify"),
         ("users", "create"),
         ("healthcheck",),
+        ("bot",),
     ]:
         assert expected in paths
     for path in paths:
         result = runner.invoke(main, [*path, "--help"])
         assert result.exit_code == 0, (path, result.output)
         assert "Usage:" in result.output and len(result.output.splitlines()) > 3, path
+
+
+def test_front_ends_register_their_own_commands_through_entry_points():
+    from importlib.metadata import entry_points
+
+    import bot.cli
+
+    assert {ep.name: ep.value for ep in entry_points(group="fairrecruit.commands")} == {"bot": "bot.cli:bot"}
+    assert main.get_command(click.Context(main), "bot") is bot.cli.bot
+    assert "bot" not in main.commands or main.commands["bot"] is bot.cli.bot
+
+
+def test_a_front_end_command_that_cannot_load_is_named_and_the_rest_still_work(monkeypatch, capsys):
+    from importlib.metadata import EntryPoint
+
+    from registry import cli as cli_module
+
+    group = cli_module.FairRecruitGroup(name="fairrecruit")
+    group.add_command(click.Command("own", help="The registry's own."))
+    points = [
+        EntryPoint("broken", "no_such_front_end.cli:command", cli_module.COMMANDS_ENTRY_POINTS),
+        EntryPoint("chat", "bot.cli:bot", cli_module.COMMANDS_ENTRY_POINTS),
+    ]
+    monkeypatch.setattr(cli_module, "entry_points", lambda group: points)
+    names = group.list_commands(click.Context(group))
+    assert names == ["chat", "own"]
+    err = capsys.readouterr().err
+    assert "'broken' (no_such_front_end.cli:command) is unavailable: ModuleNotFoundError" in err
+    assert group.get_command(click.Context(group), "broken") is None
 
 
 @pytest.mark.parametrize(

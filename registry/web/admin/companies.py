@@ -7,7 +7,7 @@ from sqlalchemy import func, select
 
 from registry.errors import DomainError, NotFound
 from registry.models import ApiKey, Company, OutboxMessage, SupplierLink, WebhookEndpoint
-from registry.services import auditlog
+from registry.services import auditlog, delivery
 from registry.services import companies as company_service
 from registry.web.admin import bp
 from registry.web.admin.common import Page, change, flash_form_errors, page_arg
@@ -111,6 +111,7 @@ def _detail(company: Company, *, new_key=None, new_webhook=None, status: int = 2
         urls=urls,
         new_key=new_key,
         new_webhook=new_webhook,
+        describe_delivery=delivery.describe,
         key_form=ApiKeyForm(formdata=None),
         supplier_form=SupplierForm(formdata=None),
         webhook_form=WebhookForm(formdata=None),
@@ -275,5 +276,8 @@ def delivery_log():
         .limit(PER_PAGE)
     ).all()
     return render_template(
-        "admin/companies/deliveries.html", page=Page(rows, page, PER_PAGE, total), status=status
+        "admin/companies/deliveries.html",
+        page=Page(rows, page, PER_PAGE, total),
+        status=status,
+        describe_delivery=delivery.describe,
     )

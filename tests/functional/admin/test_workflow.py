@@ -8,10 +8,18 @@ from datetime import date, timedelta
 from sqlalchemy import select
 from sqlmodel import Session
 
-from registry.models import Accreditation, AccreditationEvent, ApiKey, AuditLogEntry, Finding, Recruiter
-from registry.services import auditlog, companies, reports
+from registry.models import (
+    Accreditation,
+    AccreditationEvent,
+    ApiKey,
+    AuditLogEntry,
+    Finding,
+    OutboxMessage,
+    Recruiter,
+)
+from registry.services import auditlog, companies, delivery, reports
 from registry.services.reports import ReportInput
-from registry.settings import CONFIG_DIR
+from registry.settings import CONFIG_DIR, Settings
 from registry.timeutil import today
 from tests import factories
 from tests.functional.admin.conftest import flashes
@@ -360,6 +368,15 @@ def test_companies_keys_suppliers_webhooks(as_admin, engine):
     html = resp.get_data(as_text=True)
     assert "https://hooks.example.org/fr" in html and "pending" in html
     assert "https://hooks.example.org/fr" in as_admin.get("/admin/deliveries").get_data(as_text=True)
+    # A failed attempt keeps a reason code; both delivery logs show it in words.
+    with Session(engine) as s:
+        (message,) = s.scalars(select(OutboxMessage)).all()
+        failed = delivery.Outcome(False, delivery.Reason.http_error, status_code=502)
+        delivery.record(s, message.id, failed, Settings(env="test"))
+        s.commit()
+    for page in (company_url, "/admin/deliveries"):
+        html = as_admin.get(page).get_data(as_text=True)
+        assert "receiver answered HTTP 502" in html and 'title="http_error:502"' in html
     # Revoke: the key stops working.
     resp = as_admin.post(f"/admin/companies/{company_id}/keys/{key.id}/revoke", follow_redirects=True)
     assert "revoked" in flashes(resp)

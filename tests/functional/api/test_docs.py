@@ -8,7 +8,7 @@ import time
 from pathlib import Path
 
 from registry.api import core
-from registry.services import outbox
+from registry.services import delivery
 
 DOC = (Path(__file__).parents[3] / "docs" / "API.md").read_text(encoding="utf-8")
 
@@ -54,10 +54,10 @@ def test_documented_signature_check_matches_the_signer():
     verify = namespace["verify_fairrecruit_signature"]
     secret = "whsec_test-secret"
     body = '{"id":"msg_1","type":"recruiter.status_changed","data":{"to":"suspended"}}'
-    header = outbox.sign(secret, body)
+    header = delivery.sign(secret, body)
     assert verify(secret, header, body.encode())
     assert not verify("whsec_other", header, body.encode())
     assert not verify(secret, header, body.replace("suspended", "accredited").encode())
-    old = outbox.sign(secret, body, t=int(time.time()) - 3600)
+    old = delivery.sign(secret, body, t=int(time.time()) - 3600)
     assert not verify(secret, old, body.encode())
-    assert outbox.SIGNATURE_HEADER in DOC
+    assert delivery.SIGNATURE_HEADER in DOC

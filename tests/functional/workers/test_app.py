@@ -4,16 +4,18 @@ from __future__ import annotations
 
 import json
 import os
+import pickle
 import subprocess
 import sys
 from pathlib import Path
 
 from celery.schedules import crontab
 
+from registry import taskqueue
 from registry.services import outbox
 from registry.services.checks import CHECKS
 from registry.settings import Settings
-from workers.app import create_celery
+from workers.app import FairRecruitCelery, create_celery
 
 ROOT = Path(__file__).resolve().parents[3]
 
@@ -28,9 +30,25 @@ def test_defaults_and_delivery_guarantees(tmp_path):
     assert (
         c.task_serializer == "json" and c.result_serializer == "json" and list(c.accept_content) == ["json"]
     )
+    app.loader.import_default_modules()  # what a worker does at start: import the `include` modules
     assert {"workers.tasks.run_check", "workers.tasks.dispatch_outbox", "workers.tasks.sweep_outbox"} <= set(
         app.tasks
     )
+
+
+def test_processes_that_only_send_tasks_share_the_workers_configuration(tmp_path):
+    settings = Settings(env="test", var_dir=tmp_path, broker_url="redis://127.0.0.1:6379/3")
+    worker, sender = create_celery(settings, install_commit_hook=False), taskqueue.client(settings)
+    for key in ("broker_url", "task_serializer", "accept_content", "task_default_queue", "task_acks_late"):
+        assert sender.conf[key] == worker.conf[key], key
+    assert sender.conf.task_default_queue == "fairrecruit"
+
+
+def test_the_app_travels_with_its_settings(tmp_path):
+    settings = Settings(env="test", var_dir=tmp_path, broker_url="redis://127.0.0.1:6379/3")
+    app = pickle.loads(pickle.dumps(create_celery(settings, install_commit_hook=False)))
+    assert isinstance(app, FairRecruitCelery) and app.settings == settings
+    assert app.conf.broker_url == settings.broker_url and "outbox:sweep" in app.conf.beat_schedule
 
 
 def test_embedded_default_is_the_sqlite_broker_with_configured_poll_interval(tmp_path):
@@ -59,14 +77,14 @@ def test_beat_schedules_every_check_on_its_declared_crontab_with_expiry(tmp_path
 def test_commit_hook_is_installed_and_survives_a_dead_broker(tmp_path):
     # a broker nobody listens on: the hook must not raise into the edge's commit
     settings = Settings(env="test", var_dir=tmp_path, broker_url="redis://127.0.0.1:1/0")
+    previous = outbox.commit_hook()
     app = create_celery(settings)
     try:
-        assert outbox._commit_hook is not None
-        from workers.app import enqueue_dispatch
-
-        assert enqueue_dispatch(app) is False
+        assert outbox.commit_hook() is not None and outbox.commit_hook() is not previous
+        assert app.enqueue_dispatch() is False
+        outbox.commit_hook()()  # what runs after a commit: logs, never raises into the edge
     finally:
-        outbox.set_commit_hook(None)
+        outbox.set_commit_hook(previous)
 
 
 def test_entry_module_for_the_celery_command_line(tmp_path):

@@ -45,8 +45,7 @@ def test_changes_during_redis_outage_are_delivered_after_it_returns(
     finally:
         beat.service.stop(wait=False)  # daemon thread; do not wait for a broker that may be gone
         outbox.set_commit_hook(None)
-        if app.fr_engine is not None:
-            app.fr_engine.dispose()
+        app.dispose_engine()
         clean(engine)
     got = sorted(json.loads(r["body"])["data"]["recruiter"]["public_id"] for r in receiver.received)
     assert got == sorted(r.public_id for r in recs)

@@ -10,9 +10,10 @@ import pytest
 from celery.contrib.testing.worker import start_worker
 from sqlalchemy import select
 
+from registry import notifications
 from registry.db import session_scope
 from registry.models import Follower, OutboxMessage, SupplierLink, WebhookEndpoint
-from registry.services import accreditation, companies, outbox
+from registry.services import accreditation, companies, delivery, outbox
 from tests import factories
 from tests.functional.workers.conftest import wait_for
 from workers.app import create_celery
@@ -50,8 +51,7 @@ def celery_app(stack):
     app = create_celery(settings)
     yield app
     outbox.set_commit_hook(None)
-    if app.fr_engine is not None:
-        app.fr_engine.dispose()
+    app.dispose_engine()
 
 
 def test_status_change_becomes_signed_webhook(stack, celery_app, receiver):
@@ -76,8 +76,8 @@ def test_status_change_becomes_signed_webhook(stack, celery_app, receiver):
     expected = hmac.new(SECRET.encode(), f"{t[2:]}.{body}".encode(), hashlib.sha256).hexdigest()
     assert v1[3:] == expected
     assert abs(int(t[2:]) - time.time()) < 120
-    assert outbox.verify_signature(SECRET, body, sig)
-    assert not outbox.verify_signature("wrong-secret", body, sig)
+    assert delivery.verify_signature(SECRET, body, sig)
+    assert not delivery.verify_signature("wrong-secret", body, sig)
     event = json.loads(body)
     assert set(event) == {"id", "type", "created_at", "data"}
     assert event["type"] == "recruiter.status_changed"
@@ -90,11 +90,9 @@ def test_status_change_becomes_signed_webhook(stack, celery_app, receiver):
     assert len(bots) == 1
     sent = json.loads(bots[0]["body"])
     assert sent["chat_id"] == 777001 and rec.public_id in sent["text"]
-    # in the follower's language, through the bot's catalogs
-    from bot.notify import status_change_text
-
+    # in the follower's language, through the registry's catalogs
     bot_msg = [m for m in messages(engine) if m.channel == "bot"][0]
-    assert sent["text"] == status_change_text("ne", bot_msg.payload)
+    assert sent["text"] == notifications.status_changed("ne", bot_msg.payload)
     assert "निलम्बित" in sent["text"]  # "suspended" in Nepali
 
 
@@ -140,4 +138,4 @@ def test_check_task_on_the_worker_suspends_and_the_companies_hear_of_it(stack, c
     types = sorted(json.loads(r["body"])["type"] for r in receiver.received)
     assert types == ["recruiter.alert_raised", "recruiter.status_changed"]
     for r in receiver.received:
-        assert outbox.verify_signature(SECRET, r["body"], r["headers"]["FairRecruit-Signature"])
+        assert delivery.verify_signature(SECRET, r["body"], r["headers"]["FairRecruit-Signature"])

@@ -1,4 +1,8 @@
-"""`fairrecruit` commands: bot."""
+"""`fairrecruit bot`: the bot's command, registered on the `fairrecruit` command line through the
+entry point group `fairrecruit.commands` (pyproject.toml), so the registry never imports the bot.
+
+The command receives the command line's context object (settings and engine, read at the entry point).
+"""
 
 from __future__ import annotations
 
@@ -6,10 +10,8 @@ import logging
 
 import click
 
-from registry.cli import main, pass_ctx
 
-
-@main.command("bot")
+@click.command("bot")
 @click.option(
     "--webhook",
     is_flag=True,
@@ -19,7 +21,7 @@ from registry.cli import main, pass_ctx
 @click.option("--listen", default="127.0.0.1", show_default=True, help="Webhook mode: address to listen on.")
 @click.option("--port", default=8443, show_default=True, type=int, help="Webhook mode: port to listen on.")
 @click.option("--url-path", default="telegram", show_default=True, help="Webhook mode: path of the webhook.")
-@pass_ctx
+@click.pass_obj
 def bot(obj, webhook: bool, listen: str, port: int, url_path: str) -> None:
     """Run the Telegram bot (long polling against FAIRRECRUIT_TELEGRAM_API_BASE_URL)."""
     settings = obj.settings

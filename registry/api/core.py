@@ -16,7 +16,6 @@ from functools import lru_cache, wraps
 from http import HTTPStatus
 
 from flask import Blueprint, Response, current_app, g, request
-from flask_limiter import Limiter
 from limits import RateLimitItem
 from limits import parse as parse_limit
 from pydantic import BaseModel, ValidationError
@@ -25,8 +24,8 @@ from werkzeug.exceptions import HTTPException
 from registry.api import cache
 from registry.api.cache import ApiCaches
 from registry.errors import DomainError
+from registry.extensions import get_session, rate_limit_storage, read_only_request
 from registry.timeutil import utcnow
-from registry.web.database import get_session
 
 log = logging.getLogger(__name__)
 
@@ -190,20 +189,6 @@ def caller() -> Caller:
     return g.api_caller
 
 
-def make_limiter() -> Limiter:
-    """The API's own Flask-Limiter, one per application: storage from settings.ratelimit_storage_uri
-    (Redis in production, memory when embedded), fixed windows, no default or application-wide limits
-    and no headers on every answer (they would cost two more storage round trips per request; the 429
-    carries them)."""
-    return Limiter(
-        key_func=lambda: "",  # never used: check_rate_limit names the key
-        default_limits=[],
-        application_limits=[],
-        headers_enabled=False,
-        strategy="fixed-window",
-    )
-
-
 @lru_cache(maxsize=1024)
 def _limit_counter(value: str, prefix: str) -> tuple[RateLimitItem, str]:
     """The limit and the storage key of its counter for one API key (the fixed-window strategy's key)."""
@@ -247,15 +232,14 @@ def check_rate_limit(c: Caller) -> None:
     """Count this request against its key's budget (FAIRRECRUIT_API_RATE_LIMIT, shared by every
     operation, fixed windows); over budget: 429 with Retry-After and X-RateLimit-* headers.
 
-    The counter lives in the storage Flask-Limiter opened for this application (Redis in production),
-    under the key its fixed-window strategy uses. Going through Flask-Limiter's decorator instead would
-    re-resolve the limits on every request, at about a fifth of the cost of a whole status answer."""
+    The counter lives in the application's rate-limit storage (Redis in production), under the key the
+    fixed-window strategy of ``limits`` uses; a process takes its budget in leases (QuotaLeases)."""
     item, counter = _limit_counter(current_app.extensions["fairrecruit.settings"].api_rate_limit, c.prefix)
     leases: QuotaLeases = current_app.extensions["fairrecruit.api_quota"]
     now = time.monotonic()
     if leases.spend(counter, now):
         return
-    storage = current_app.extensions["fairrecruit.api_limiter"].storage
+    storage = rate_limit_storage()
     wanted = lease_size(item.amount)
     count = storage.incr(counter, item.get_expiry(), amount=wanted)
     granted = min(wanted, item.amount - (count - wanted))  # the part of this lease within the budget
@@ -441,7 +425,7 @@ def operation(
                 # A read needs no transaction: every statement of it is a consistent snapshot by itself,
                 # and skipping BEGIN/ROLLBACK saves two database round trips per request (if the request
                 # touches the database at all: see registry.api.cache).
-                g.db_autocommit = True
+                read_only_request()
             c = authenticate()
             g.api_caller = c
             if scope and scope not in c.scopes:

@@ -10,9 +10,9 @@ from sqlalchemy import func, select
 
 from registry.api import schemas as s
 from registry.api.core import ApiError, api_caches, decode_cursor, encode_cursor, operation, render
+from registry.extensions import get_session
 from registry.models import Accreditation, Recruiter
 from registry.services import auditlog, companies, recruiters, verification
-from registry.web.database import get_session
 
 PUBLIC_ID_PARAM = {
     "public_id": {

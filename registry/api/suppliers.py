@@ -10,9 +10,9 @@ from flask import Response, current_app, request
 from registry.api import schemas as s
 from registry.api.core import ApiError, caller, decode_cursor, encode_cursor, mutation, operation, render
 from registry.api.recruiters import PUBLIC_ID_PARAM
+from registry.extensions import get_session
 from registry.services import companies
 from registry.timeutil import iso, utcnow
-from registry.web.database import get_session
 
 REPORT_COLUMNS = (
     "public_id",

@@ -6,13 +6,13 @@ from flask import render_template, request, url_for
 from sqlalchemy import func, select
 
 from registry.errors import NotFound
+from registry.extensions import get_session
 from registry.models import Alert, Recruiter
 from registry.services import alerts as alert_service
 from registry.web.admin import bp
 from registry.web.admin.common import Page, back, change, page_arg
 from registry.web.admin.forms import ConfirmForm
 from registry.web.auth import actor, requires
-from registry.web.database import get_session
 
 PER_PAGE = 50
 

@@ -9,12 +9,12 @@ from flask import render_template, request
 from sqlalchemy import func, select
 from sqlmodel import Session
 
+from registry.extensions import engine, get_session
 from registry.models import AuditLogEntry, Recruiter
 from registry.services import auditlog, recruiters
 from registry.web.admin import bp
 from registry.web.admin.common import Page, page_arg
 from registry.web.auth import requires
-from registry.web.database import engine, get_session
 
 PER_PAGE = 100
 

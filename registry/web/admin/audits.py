@@ -7,6 +7,7 @@ from datetime import timedelta
 from flask import redirect, render_template, request, url_for
 from sqlalchemy import func, select
 
+from registry.extensions import get_session, settings
 from registry.models import Audit, Finding, Recruiter
 from registry.models.audits import PRINCIPLE_TITLES, AuditKind, Severity
 from registry.services import audits as audit_service
@@ -16,7 +17,6 @@ from registry.web.admin import bp
 from registry.web.admin.common import Page, back, change, flash_form_errors, page_arg
 from registry.web.admin.forms import CloseFindingForm, FindingForm, OutcomeForm, PlanAuditForm
 from registry.web.auth import actor, requires
-from registry.web.database import get_session, settings
 
 PER_PAGE = 50
 

@@ -10,9 +10,9 @@ from flask import flash, g, redirect, request, url_for
 from flask_login import current_user
 
 from registry.errors import DomainError
+from registry.extensions import get_session
 from registry.services import auditlog
 from registry.web.auth import ROLE_RANK
-from registry.web.database import get_session
 
 STATUS_LABELS = {
     "applicant": "Applicant",

@@ -6,6 +6,7 @@ from flask import flash, redirect, render_template, request, url_for
 from sqlalchemy import func, select
 
 from registry.errors import DomainError, NotFound
+from registry.extensions import get_session
 from registry.models import ApiKey, Company, OutboxMessage, SupplierLink, WebhookEndpoint
 from registry.services import auditlog
 from registry.services import companies as company_service
@@ -13,7 +14,6 @@ from registry.web.admin import bp
 from registry.web.admin.common import Page, change, flash_form_errors, page_arg
 from registry.web.admin.forms import ApiKeyForm, CompanyForm, ConfirmForm, SupplierForm, WebhookForm
 from registry.web.auth import actor, requires
-from registry.web.database import get_session
 
 PER_PAGE = 50
 DELIVERIES = 50

@@ -5,12 +5,12 @@ from __future__ import annotations
 from flask import render_template
 from sqlalchemy import select
 
+from registry.extensions import get_session
 from registry.models import Accreditation, Alert, Recruiter
 from registry.services import dashboard as dashboard_service
 from registry.services.dashboard import STATUSES
 from registry.web.admin import bp, charts
 from registry.web.auth import requires
-from registry.web.database import get_session
 
 _charts = dashboard_service.ChartCache()
 

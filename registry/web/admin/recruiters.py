@@ -9,6 +9,7 @@ from flask import abort, flash, redirect, render_template, request, url_for
 from pydantic import ValidationError
 from sqlalchemy import and_, func, or_, select
 
+from registry.extensions import get_session, settings
 from registry.models import Accreditation, Alert, Audit, FeeReport, Finding, Recruiter
 from registry.models.accreditation import AccreditationStatus
 from registry.models.recruiters import LicenceStatus
@@ -20,7 +21,6 @@ from registry.web.admin import bp
 from registry.web.admin.common import DECISION_LABELS, Page, change, flash_form_errors, page_arg, url_with
 from registry.web.admin.forms import DecisionForm, PlanAuditForm, RecruiterForm, country_pairs
 from registry.web.auth import actor, requires
-from registry.web.database import get_session, settings
 
 PER_PAGE = 50
 SEARCH_LIMIT = 500  # fuzzy search returns the best matches; filters and paging then apply to those

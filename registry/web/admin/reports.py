@@ -11,6 +11,7 @@ from datetime import UTC, datetime, time, timedelta
 from flask import redirect, render_template, request, url_for
 from sqlalchemy import func, select
 
+from registry.extensions import get_session, settings
 from registry.models import FeeReport, Finding, Recruiter, RepaymentEntry
 from registry.models.reports import FeeCategory, TriageStatus
 from registry.services import recruiters
@@ -19,7 +20,6 @@ from registry.web.admin import bp
 from registry.web.admin.common import Page, change, flash_form_errors, page_arg
 from registry.web.admin.forms import RepaymentForm, TriageForm
 from registry.web.auth import actor, requires
-from registry.web.database import get_session, settings
 
 PER_PAGE = 50
 

@@ -11,7 +11,7 @@ from registry.api import schemas as s
 from registry.api.core import ApiError, caller, decode_cursor, encode_cursor, mutation, operation, render
 from registry.api.recruiters import PUBLIC_ID_PARAM
 from registry.extensions import get_session
-from registry.services import companies
+from registry.services import companies, recruiters
 from registry.timeutil import iso, utcnow
 
 REPORT_COLUMNS = (
@@ -108,9 +108,7 @@ def add_supplier(public_id: str):
     company = companies.get(session, caller().company_id)
     link, created = companies.add_supplier(session, company, public_id)
     session.commit()
-    from registry.models import Recruiter
-
-    pid = session.get(Recruiter, link.recruiter_id).public_id
+    pid = recruiters.by_id(session, link.recruiter_id).public_id
     return render(s.SupplierAdded, {"public_id": pid, "created": created}, status=201 if created else 200)
 
 

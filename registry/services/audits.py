@@ -10,6 +10,7 @@ from sqlmodel import Session
 from registry.errors import InvalidInput, NotFound
 from registry.models import Audit, Finding, Recruiter
 from registry.models.audits import AuditKind, AuditOutcome, Principle, Severity
+from registry.services import paging
 from registry.timeutil import today, utcnow
 
 
@@ -135,3 +136,88 @@ def get_finding(session: Session, finding_id: int) -> Finding:
     if f is None:
         raise NotFound(f"no finding {finding_id}")
     return f
+
+
+# --- lists --------------------------------------------------------------------------------------
+
+AUDIT_STATES = ("planned", "due30", "performed")  # anything else: every audit
+FINDING_STATES = ("open", "overdue", "closed")  # anything else: every finding
+
+
+def list_page(
+    session: Session, *, state: str, kind: str, page: int, per_page: int, as_of: date
+) -> paging.ListPage:
+    """Audits (rows of Audit, public id, legal name): planned ones soonest first (`due30`: within 30
+    days of `as_of`), performed ones latest first; `kind` narrows to one kind of audit."""
+    conds = []
+    if state == "planned":
+        conds.append(Audit.performed_date.is_(None))
+    elif state == "due30":
+        conds += [Audit.performed_date.is_(None), Audit.planned_date <= as_of + timedelta(days=30)]
+    elif state == "performed":
+        conds.append(Audit.performed_date.is_not(None))
+    if kind in AuditKind.__members__:
+        conds.append(Audit.kind == kind)
+    order = (
+        (Audit.planned_date.asc(), Audit.id)
+        if state != "performed"
+        else (Audit.performed_date.desc(), Audit.id.desc())
+    )
+    stmt = (
+        select(Audit, Recruiter.public_id, Recruiter.legal_name)
+        .join(Recruiter, Recruiter.id == Audit.recruiter_id)
+        .where(*conds)
+        .order_by(*order)
+    )
+    total = paging.count_rows(session, Audit, *conds)
+    return paging.offset_page(session, stmt, page=page, per_page=per_page, total=total)
+
+
+def findings_page(
+    session: Session, *, state: str, severity: str, page: int, per_page: int, as_of: date
+) -> paging.ListPage:
+    """Findings (rows of Finding, public id, legal name), soonest corrective action first: `open`,
+    `overdue` (open past its due date at `as_of`) or `closed`; `severity` narrows to one severity."""
+    conds = []
+    if state in ("open", "overdue"):
+        conds.append(Finding.closed_at.is_(None))
+    if state == "overdue":
+        conds.append(Finding.due_date < as_of)
+    elif state == "closed":
+        conds.append(Finding.closed_at.is_not(None))
+    if severity in Severity.__members__:
+        conds.append(Finding.severity == severity)
+    stmt = (
+        select(Finding, Recruiter.public_id, Recruiter.legal_name)
+        .join(Recruiter, Recruiter.id == Finding.recruiter_id)
+        .where(*conds)
+        .order_by(Finding.due_date.asc(), Finding.id)
+    )
+    total = paging.count_rows(session, Finding, *conds)
+    return paging.offset_page(session, stmt, page=page, per_page=per_page, total=total)
+
+
+def findings_of_audit(session: Session, audit_id: int) -> list[Finding]:
+    return list(session.scalars(select(Finding).where(Finding.audit_id == audit_id).order_by(Finding.id)))
+
+
+def of_recruiter(session: Session, recruiter_id: int) -> list[Audit]:
+    """A recruiter's audits, latest planned first."""
+    return list(
+        session.scalars(
+            select(Audit)
+            .where(Audit.recruiter_id == recruiter_id)
+            .order_by(Audit.planned_date.desc(), Audit.id.desc())
+        )
+    )
+
+
+def findings_of_recruiter(session: Session, recruiter_id: int) -> list[Finding]:
+    """A recruiter's findings: open ones first, soonest due first."""
+    return list(
+        session.scalars(
+            select(Finding)
+            .where(Finding.recruiter_id == recruiter_id)
+            .order_by(Finding.closed_at.is_not(None), Finding.due_date, Finding.id)
+        )
+    )

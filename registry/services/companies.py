@@ -25,6 +25,7 @@ from registry.models import (
     WebhookEndpoint,
 )
 from registry.models.companies import API_SCOPES, WEBHOOK_EVENTS
+from registry.services import paging
 from registry.services.recruiters import normalize_public_id
 from registry.timeutil import iso, utcnow
 
@@ -463,3 +464,81 @@ def fee_stats(session: Session, recruiter_id: int, *, min_bucket: int = MIN_BUCK
         ],
         "suppressed_buckets": sup_cat + sup_cor,
     }
+
+
+# --- lists (admin panel) ------------------------------------------------------------------------
+
+
+def list_page(session: Session, *, page: int, per_page: int) -> paging.ListPage:
+    """Companies by name: rows of (Company, live API keys, suppliers, webhook endpoints)."""
+
+    def per_company(table, *conds):
+        return select(func.count()).select_from(table).where(table.company_id == Company.id, *conds)
+
+    stmt = select(
+        Company,
+        per_company(ApiKey, ApiKey.revoked_at.is_(None)).scalar_subquery(),
+        per_company(SupplierLink).scalar_subquery(),
+        per_company(WebhookEndpoint).scalar_subquery(),
+    ).order_by(Company.name)
+    return paging.offset_page(
+        session, stmt, page=page, per_page=per_page, total=paging.count_rows(session, Company)
+    )
+
+
+def by_name(session: Session, name: str) -> Company | None:
+    return session.scalars(select(Company).where(Company.name == " ".join(name.split()))).first()
+
+
+def keys_of(session: Session, company_id: int) -> list[ApiKey]:
+    """A company's API keys: live ones first, newest first."""
+    return list(
+        session.scalars(
+            select(ApiKey)
+            .where(ApiKey.company_id == company_id)
+            .order_by(ApiKey.revoked_at.is_not(None), ApiKey.id.desc())
+        )
+    )
+
+
+def get_key(session: Session, company_id: int, key_id: int) -> ApiKey:
+    key = session.get(ApiKey, key_id) if 0 < key_id < 2**31 else None
+    if key is None or key.company_id != company_id:
+        raise NotFound(
+            f"no API key {key_id} for this company", code="api_key_not_found", params={"id": key_id}
+        )
+    return key
+
+
+def recent_deliveries(session: Session, webhook_ids: list[int], *, limit: int) -> list[OutboxMessage]:
+    """The latest webhook messages to these endpoints, newest first."""
+    if not webhook_ids:
+        return []
+    return list(
+        session.scalars(
+            select(OutboxMessage)
+            .where(OutboxMessage.channel == "webhook", OutboxMessage.target_id.in_(webhook_ids))
+            .order_by(OutboxMessage.id.desc())
+            .limit(limit)
+        )
+    )
+
+
+DELIVERY_STATES = ("pending", "delivered", "dead")
+
+
+def deliveries_page(session: Session, *, status: str, page: int, per_page: int) -> paging.ListPage:
+    """Every outgoing webhook message, newest first (rows of OutboxMessage, URL, company id, company
+    name); `status` narrows to one of DELIVERY_STATES."""
+    conds = [OutboxMessage.channel == "webhook"]
+    if status in DELIVERY_STATES:
+        conds.append(OutboxMessage.status == status)
+    stmt = (
+        select(OutboxMessage, WebhookEndpoint.url, Company.id, Company.name)
+        .outerjoin(WebhookEndpoint, WebhookEndpoint.id == OutboxMessage.target_id)
+        .outerjoin(Company, Company.id == WebhookEndpoint.company_id)
+        .where(*conds)
+        .order_by(OutboxMessage.id.desc())
+    )
+    total = paging.count_rows(session, OutboxMessage, *conds)
+    return paging.offset_page(session, stmt, page=page, per_page=per_page, total=total)

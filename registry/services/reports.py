@@ -8,7 +8,7 @@ import hmac
 import secrets
 from bisect import bisect_right
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 from functools import lru_cache
 from pathlib import Path
@@ -22,6 +22,7 @@ from registry.models import Audit, FeeReport, Finding, Follower, Recruiter, Repa
 from registry.models.audits import AuditKind, Principle, Severity
 from registry.models.reports import Channel, FeeCategory, RepaymentState, TriageStatus
 from registry.services import audits as audit_service
+from registry.services import paging
 from registry.services.countries import is_country, require_currency
 from registry.timeutil import today, utcnow
 
@@ -347,3 +348,125 @@ def ledger(session: Session, report_id: int) -> list[RepaymentEntry]:
             .order_by(RepaymentEntry.on_date, RepaymentEntry.id)
         )
     )
+
+
+# --- lists --------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ReportFilters:
+    """What the list of fee reports can be narrowed by; empty means any. `recruiter` is a public id,
+    or else text found in the recruiter's name as the worker typed it or as registered."""
+
+    status: str = ""
+    category: str = ""
+    recruiter: str = ""
+    date_from: date | None = None
+    date_to: date | None = None
+
+
+def list_page(session: Session, filters: ReportFilters, *, page: int, per_page: int) -> paging.ListPage:
+    """Fee reports (rows of FeeReport, public id, legal name): new ones oldest first (the triage
+    queue), the others newest first."""
+    from registry.services import recruiters
+
+    conds = []
+    if filters.status in TriageStatus.__members__:
+        conds.append(FeeReport.triage_status == filters.status)
+    if filters.category in FeeCategory.__members__:
+        conds.append(FeeReport.category == filters.category)
+    if filters.recruiter:
+        try:
+            conds.append(FeeReport.recruiter_id == recruiters.get_by_public_id(session, filters.recruiter).id)
+        except NotFound:  # not a public id: the name, as typed by the worker or as registered
+            text = filters.recruiter
+            conds.append(
+                paging.contains(FeeReport.recruiter_text, text)
+                | FeeReport.recruiter_id.in_(
+                    select(Recruiter.id).where(paging.contains(Recruiter.legal_name, text))
+                )
+            )
+    if filters.date_from:
+        conds.append(FeeReport.created_at >= datetime.combine(filters.date_from, time.min, UTC))
+    if filters.date_to:
+        conds.append(
+            FeeReport.created_at < datetime.combine(filters.date_to + timedelta(days=1), time.min, UTC)
+        )
+    order = FeeReport.created_at.asc() if filters.status == "new" else FeeReport.created_at.desc()
+    stmt = (
+        select(FeeReport, Recruiter.public_id, Recruiter.legal_name)
+        .outerjoin(Recruiter, Recruiter.id == FeeReport.recruiter_id)
+        .where(*conds)
+        .order_by(order, FeeReport.id)
+    )
+    total = paging.count_rows(session, FeeReport, *conds)
+    return paging.offset_page(session, stmt, page=page, per_page=per_page, total=total)
+
+
+def of_recruiter(session: Session, recruiter_id: int, *, limit: int = 100) -> list[FeeReport]:
+    """A recruiter's fee reports, newest first."""
+    return list(
+        session.scalars(
+            select(FeeReport)
+            .where(FeeReport.recruiter_id == recruiter_id)
+            .order_by(FeeReport.created_at.desc())
+            .limit(limit)
+        )
+    )
+
+
+def finding_of(session: Session, report_id: int) -> Finding | None:
+    """The finding a substantiated report led to."""
+    return session.scalars(select(Finding).where(Finding.report_id == report_id)).first()
+
+
+def other_reports_by_reporter(session: Session, report: FeeReport) -> int:
+    """How many other reports came from the same (pseudonymous) reporter."""
+    if not report.reporter_key:
+        return 0
+    return paging.count_rows(
+        session, FeeReport, FeeReport.reporter_key == report.reporter_key, FeeReport.id != report.id
+    )
+
+
+@dataclass
+class RepaymentTotals:
+    reports: int
+    amounts: dict[str, list[tuple[Decimal, str]]]  # state -> [(sum, currency)]
+
+
+def repayment_totals(session: Session) -> dict[tuple[str, str], RepaymentTotals]:
+    """Per recruiter (public id, legal name): amounts claimed, verified and repaid by currency, and how
+    many reports they concern."""
+    totals = session.execute(
+        select(
+            Recruiter.public_id,
+            Recruiter.legal_name,
+            RepaymentEntry.state,
+            RepaymentEntry.currency,
+            func.sum(RepaymentEntry.amount),
+            func.count(func.distinct(RepaymentEntry.report_id)),
+        )
+        .join(FeeReport, FeeReport.id == RepaymentEntry.report_id)
+        .join(Recruiter, Recruiter.id == FeeReport.recruiter_id)
+        .group_by(Recruiter.public_id, Recruiter.legal_name, RepaymentEntry.state, RepaymentEntry.currency)
+        .order_by(Recruiter.public_id)
+    ).all()
+    per_recruiter: dict[tuple[str, str], RepaymentTotals] = {}
+    for pid, name, state, currency, amount, n in totals:
+        row = per_recruiter.setdefault((pid, name), RepaymentTotals(0, {}))
+        row.amounts.setdefault(state, []).append((amount, currency))
+        row.reports = max(row.reports, n)
+    return per_recruiter
+
+
+def ledger_page(session: Session, *, page: int, per_page: int) -> paging.ListPage:
+    """Repayment ledger entries (rows of RepaymentEntry, case code, public id), newest first."""
+    stmt = (
+        select(RepaymentEntry, FeeReport.case_code, Recruiter.public_id)
+        .join(FeeReport, FeeReport.id == RepaymentEntry.report_id)
+        .outerjoin(Recruiter, Recruiter.id == FeeReport.recruiter_id)
+        .order_by(RepaymentEntry.on_date.desc(), RepaymentEntry.id.desc())
+    )
+    total = paging.count_rows(session, RepaymentEntry)
+    return paging.offset_page(session, stmt, page=page, per_page=per_page, total=total)

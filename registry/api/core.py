@@ -127,10 +127,12 @@ def api_error_problem(e: ApiError) -> Response:
 
 
 def domain_problem(e: DomainError) -> Response:
+    """A refusal of the registry's rules: its stable `code` (and, for a field, the field's error of
+    that type) tell programs what went wrong; `detail` tells people."""
     errors = None
     if e.status == 422:
         errors = [{"field": e.field or "body", "message": e.message, "type": e.code}]
-    return problem(e.status, e.message, errors=errors)
+    return problem(e.status, e.message, code=e.code, errors=errors)
 
 
 def internal_problem(e: Exception) -> Response:

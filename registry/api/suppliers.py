@@ -84,7 +84,7 @@ def replace_suppliers(body: s.SupplierIds):
     try:
         result = companies.replace_suppliers(session, company, body.ids)
     except companies.UnknownRecruiters as e:
-        raise ApiError(404, e.message, unknown_ids=e.public_ids[:1000]) from None
+        raise ApiError(404, e.message, code=e.code, unknown_ids=e.public_ids[:1000]) from None
     session.commit()
     return render(s.SupplierReplaced, result)
 

@@ -25,7 +25,12 @@ def plan(
     actor: str,
 ) -> Audit:
     if kind not in AuditKind.__members__:
-        raise InvalidInput(f"unknown audit kind {kind!r}; one of: {', '.join(AuditKind)}", field="kind")
+        raise InvalidInput(
+            f"unknown audit kind {kind!r}; one of: {', '.join(AuditKind)}",
+            field="kind",
+            code="unknown_audit_kind",
+            params={"kind": kind},
+        )
     audit = Audit(
         recruiter_id=recruiter.id,
         kind=kind,
@@ -53,9 +58,16 @@ def record_outcome(
     session: Session, audit: Audit, *, performed_date: date, outcome: str, summary: str = ""
 ) -> Audit:
     if outcome not in AuditOutcome.__members__:
-        raise InvalidInput(f"unknown outcome {outcome!r}; one of: {', '.join(AuditOutcome)}", field="outcome")
+        raise InvalidInput(
+            f"unknown outcome {outcome!r}; one of: {', '.join(AuditOutcome)}",
+            field="outcome",
+            code="unknown_outcome",
+            params={"outcome": outcome},
+        )
     if performed_date > today():
-        raise InvalidInput("the performed date cannot be in the future", field="performed_date")
+        raise InvalidInput(
+            "the performed date cannot be in the future", field="performed_date", code="date_in_future"
+        )
     audit.performed_date = performed_date
     audit.outcome = outcome
     audit.summary = summary.strip()
@@ -92,9 +104,14 @@ def add_finding(
             f"unknown principle {principle!r}; one of: {', '.join(Principle)}", field="principle"
         )
     if severity not in Severity.__members__:
-        raise InvalidInput(f"unknown severity {severity!r}; one of: {', '.join(Severity)}", field="severity")
+        raise InvalidInput(
+            f"unknown severity {severity!r}; one of: {', '.join(Severity)}",
+            field="severity",
+            code="unknown_severity",
+            params={"severity": severity},
+        )
     if not description.strip():
-        raise InvalidInput("describe the finding", field="description")
+        raise InvalidInput("describe the finding", field="description", code="description_required")
     if due_date is None:
         due_date = default_due_date(severity, major_days=major_days, minor_days=minor_days)
     finding = Finding(
@@ -114,9 +131,13 @@ def add_finding(
 
 def close_finding(session: Session, finding: Finding, *, evidence: str, actor: str) -> Finding:
     if finding.closed_at is not None:
-        raise InvalidInput("this corrective action is already closed", field="evidence")
+        raise InvalidInput(
+            "this corrective action is already closed", field="evidence", code="already_closed"
+        )
     if not (evidence or "").strip():
-        raise InvalidInput("closing a corrective action needs an evidence note", field="evidence")
+        raise InvalidInput(
+            "closing a corrective action needs an evidence note", field="evidence", code="evidence_required"
+        )
     finding.closed_at = utcnow()
     finding.closed_by = actor
     finding.closure_evidence = evidence.strip()
@@ -127,14 +148,14 @@ def close_finding(session: Session, finding: Finding, *, evidence: str, actor: s
 def get_audit(session: Session, audit_id: int) -> Audit:
     audit = session.get(Audit, audit_id)
     if audit is None:
-        raise NotFound(f"no audit {audit_id}")
+        raise NotFound(f"no audit {audit_id}", code="audit_not_found", params={"id": audit_id})
     return audit
 
 
 def get_finding(session: Session, finding_id: int) -> Finding:
     f = session.get(Finding, finding_id)
     if f is None:
-        raise NotFound(f"no finding {finding_id}")
+        raise NotFound(f"no finding {finding_id}", code="finding_not_found", params={"id": finding_id})
     return f
 
 

@@ -52,12 +52,16 @@ def for_recruiter(
     acc = accreditation.get(session, recruiter.id)
     if acc.status != AccreditationStatus.accredited or not acc.certificate_number:
         raise Conflict(
-            f"{recruiter.public_id} is {acc.status}: only an accredited recruiter has a certificate"
+            f"{recruiter.public_id} is {acc.status}: only an accredited recruiter has a certificate",
+            code="not_accredited",
+            params={"public_id": recruiter.public_id, "status": acc.status},
         )
     if acc.valid_until is not None and acc.valid_until < today():
         raise Conflict(
             f"the accreditation of {recruiter.public_id} ended on {acc.valid_until:%d %b %Y}; "
-            "no certificate is issued for an expired accreditation"
+            "no certificate is issued for an expired accreditation",
+            code="accreditation_ended",
+            params={"public_id": recruiter.public_id, "valid_until": acc.valid_until.isoformat()},
         )
     licence = " ".join(x for x in (recruiter.licence_authority, recruiter.licence_number) if x)
     return Certificate(

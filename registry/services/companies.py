@@ -35,7 +35,12 @@ KEY_PREFIX = "fr_live_"
 def get_or_create(session: Session, name: str) -> tuple[Company, bool]:
     name = " ".join((name or "").split())
     if len(name) < 2:
-        raise InvalidInput("a company name needs at least 2 characters", field="name")
+        raise InvalidInput(
+            "a company name needs at least 2 characters",
+            field="name",
+            code="name_too_short",
+            params={"min": 2},
+        )
     company = session.scalars(select(Company).where(Company.name == name)).first()
     if company is not None:
         return company, False
@@ -48,7 +53,7 @@ def get_or_create(session: Session, name: str) -> tuple[Company, bool]:
 def get(session: Session, company_id: int) -> Company:
     c = session.get(Company, company_id)
     if c is None:
-        raise NotFound(f"no company {company_id}")
+        raise NotFound(f"no company {company_id}", code="company_not_found", params={"id": company_id})
     return c
 
 
@@ -69,7 +74,10 @@ def create_api_key(
     bad = [s for s in scopes if s not in API_SCOPES]
     if bad:
         raise InvalidInput(
-            f"unknown scope(s) {', '.join(bad)}; known: {', '.join(API_SCOPES)}", field="scopes"
+            f"unknown scope(s) {', '.join(bad)}; known: {', '.join(API_SCOPES)}",
+            field="scopes",
+            code="unknown_scopes",
+            params={"scopes": bad},
         )
     prefix = secrets.token_hex(4)
     secret = secrets.token_urlsafe(32)
@@ -139,7 +147,9 @@ def authenticate_key(session: Session, plaintext: str) -> KeyInfo | None:
 def revoke_by_prefix(session: Session, prefix: str) -> ApiKey:
     key = session.scalars(select(ApiKey).where(ApiKey.prefix == prefix)).first()
     if key is None:
-        raise NotFound(f"no API key with prefix {prefix!r}")
+        raise NotFound(
+            f"no API key with prefix {prefix!r}", code="api_key_not_found", params={"prefix": prefix}
+        )
     revoke(session, key)
     return key
 
@@ -167,7 +177,10 @@ class UnknownRecruiters(NotFound):
     def __init__(self, public_ids: list[str]):
         shown = ", ".join(public_ids[:20]) + (" ..." if len(public_ids) > 20 else "")
         super().__init__(
-            f"{len(public_ids)} public id(s) not in the registry: {shown}; nothing was changed", field="ids"
+            f"{len(public_ids)} public id(s) not in the registry: {shown}; nothing was changed",
+            field="ids",
+            code="unknown_recruiters",
+            params={"count": len(public_ids)},
         )
         self.public_ids = public_ids
 
@@ -219,7 +232,12 @@ def count_suppliers(session: Session, company_id: int) -> int:
 def replace_suppliers(session: Session, company: Company, public_ids: list[str]) -> dict:
     """Make the supplier list exactly `public_ids`. Unknown ids refuse the whole change."""
     if len(public_ids) > MAX_SUPPLIERS:
-        raise InvalidInput(f"a supplier list holds at most {MAX_SUPPLIERS} recruiters", field="ids")
+        raise InvalidInput(
+            f"a supplier list holds at most {MAX_SUPPLIERS} recruiters",
+            field="ids",
+            code="too_many_suppliers",
+            params={"max": MAX_SUPPLIERS},
+        )
     ids = _recruiter_ids(session, public_ids)
     unknown = [p for p in dict.fromkeys(public_ids) if normalize_public_id(p) not in ids]
     if unknown:
@@ -252,7 +270,11 @@ def add_supplier(session: Session, company: Company, public_id: str) -> tuple[Su
     if link is not None:
         return link, False
     if count_suppliers(session, company.id) >= MAX_SUPPLIERS:
-        raise Conflict(f"the supplier list is full ({MAX_SUPPLIERS} recruiters)")
+        raise Conflict(
+            f"the supplier list is full ({MAX_SUPPLIERS} recruiters)",
+            code="supplier_list_full",
+            params={"max": MAX_SUPPLIERS},
+        )
     link = SupplierLink(company_id=company.id, recruiter_id=rec.id)
     session.add(link)
     session.flush()
@@ -265,7 +287,11 @@ def remove_supplier(session: Session, company: Company, public_id: str) -> None:
     rec = get_by_public_id(session, public_id)
     link = session.get(SupplierLink, (company.id, rec.id))
     if link is None:
-        raise NotFound(f"{rec.public_id} is not on the supplier list")
+        raise NotFound(
+            f"{rec.public_id} is not on the supplier list",
+            code="not_a_supplier",
+            params={"public_id": rec.public_id},
+        )
     session.delete(link)
     session.flush()
 
@@ -317,21 +343,28 @@ def check_webhook_url(url: str, *, production: bool) -> str:
         parts = urlsplit(url)
         parts.port  # noqa: B018 - raises ValueError on an impossible port
     except ValueError:
-        raise InvalidInput("the URL is not valid", field="url") from None
+        raise InvalidInput("the URL is not valid", field="url", code="url_invalid") from None
     if parts.scheme not in ("https", "http") or not parts.hostname or len(url) > 500:
-        raise InvalidInput("the URL must be an absolute https:// URL of at most 500 characters", field="url")
+        raise InvalidInput(
+            "the URL must be an absolute https:// URL of at most 500 characters",
+            field="url",
+            code="url_invalid",
+            params={"max_length": 500},
+        )
     if production:
         if parts.scheme != "https":
-            raise InvalidInput("webhook URLs must use https://", field="url")
+            raise InvalidInput("webhook URLs must use https://", field="url", code="url_not_https")
         host = parts.hostname.rstrip(".").lower()
         if host == "localhost" or host.endswith((".localhost", ".local", ".internal")):
-            raise InvalidInput("webhook URLs must point to a public host", field="url")
+            raise InvalidInput("webhook URLs must point to a public host", field="url", code="url_not_public")
         try:
             address = ipaddress.ip_address(host)
         except ValueError:
             address = None
         if address is not None and not address.is_global:
-            raise InvalidInput("webhook URLs must point to a public address", field="url")
+            raise InvalidInput(
+                "webhook URLs must point to a public address", field="url", code="url_not_public"
+            )
     return url
 
 
@@ -342,14 +375,25 @@ def create_webhook(
     bad = [e for e in events if e not in WEBHOOK_EVENTS]
     if bad:
         raise InvalidInput(
-            f"unknown event type(s) {', '.join(bad)}; known: {', '.join(WEBHOOK_EVENTS)}", field="events"
+            f"unknown event type(s) {', '.join(bad)}; known: {', '.join(WEBHOOK_EVENTS)}",
+            field="events",
+            code="unknown_events",
+            params={"events": bad},
         )
     url = check_webhook_url(url, production=production)
     existing = list_webhooks(session, company.id)
     if any(w.url == url for w in existing):
-        raise Conflict(f"a webhook for {url} already exists; delete it first to change it")
+        raise Conflict(
+            f"a webhook for {url} already exists; delete it first to change it",
+            code="webhook_exists",
+            params={"url": url},
+        )
     if len(existing) >= MAX_WEBHOOKS:
-        raise Conflict(f"at most {MAX_WEBHOOKS} webhooks per company")
+        raise Conflict(
+            f"at most {MAX_WEBHOOKS} webhooks per company",
+            code="too_many_webhooks",
+            params={"max": MAX_WEBHOOKS},
+        )
     secret = "whsec_" + secrets.token_urlsafe(32)
     endpoint = WebhookEndpoint(company_id=company.id, url=url, secret=secret, events=events)
     session.add(endpoint)

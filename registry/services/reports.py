@@ -103,11 +103,18 @@ def parse_amount(value) -> Decimal:
     try:
         amount = Decimal(str(value).replace(",", "").strip())
     except (InvalidOperation, ValueError):
-        raise InvalidInput("the amount must be a number, e.g. 1500", field="amount") from None
+        raise InvalidInput(
+            "the amount must be a number, e.g. 1500", field="amount", code="amount_not_a_number"
+        ) from None
     if not amount.is_finite() or amount <= 0:
-        raise InvalidInput("the amount must be more than zero", field="amount")
+        raise InvalidInput(
+            "the amount must be more than zero",
+            field="amount",
+            code="amount_too_small",
+            params={"min": "0.01"},
+        )
     if amount >= Decimal("1e12"):
-        raise InvalidInput("the amount is too large", field="amount")
+        raise InvalidInput("the amount is too large", field="amount", code="amount_too_large")
     return amount.quantize(Decimal("0.01"), rounding=ROUND_HALF_UP)
 
 
@@ -115,24 +122,41 @@ def validate(
     data: ReportInput, fx: FxTable, *, on: date | None = None
 ) -> tuple[Decimal, str, Decimal | None]:
     if data.category not in FeeCategory.__members__:
-        raise InvalidInput(f"unknown fee category {data.category!r}", field="category")
+        raise InvalidInput(
+            f"unknown fee category {data.category!r}",
+            field="category",
+            code="unknown_fee_category",
+            params={"category": data.category},
+        )
     amount = parse_amount(data.amount)
     currency = require_currency(data.currency)
     if data.paid_on is not None and data.paid_on > (on or today()):
-        raise InvalidInput("the date paid cannot be in the future", field="paid_on")
+        raise InvalidInput("the date paid cannot be in the future", field="paid_on", code="date_in_future")
     if data.paid_on is not None and data.paid_on < date(1990, 1, 1):
-        raise InvalidInput("the date paid is too far in the past", field="paid_on")
+        raise InvalidInput(
+            "the date paid is too far in the past",
+            field="paid_on",
+            code="date_too_old",
+            params={"min": "1990-01-01"},
+        )
     if not is_country(data.destination_country):
-        raise InvalidInput("unknown destination country", field="destination_country")
+        raise InvalidInput("unknown destination country", field="destination_country", code="unknown_country")
     if data.origin_country and not is_country(data.origin_country):
-        raise InvalidInput("unknown origin country", field="origin_country")
+        raise InvalidInput("unknown origin country", field="origin_country", code="unknown_country")
     if not data.consent:
-        raise InvalidInput("the report needs the reporter's consent", field="consent")
+        raise InvalidInput(
+            "the report needs the reporter's consent", field="consent", code="consent_required"
+        )
     if data.recruiter_id is None and not data.recruiter_text.strip():
-        raise InvalidInput("name the recruiter", field="recruiter")
+        raise InvalidInput("name the recruiter", field="recruiter", code="recruiter_required")
     usd = fx.to_usd(amount, currency, data.paid_on or (on or today()))
     if usd is not None and usd > MAX_AMOUNT_USD:
-        raise InvalidInput("that amount looks too large; please check it", field="amount")
+        raise InvalidInput(
+            "that amount looks too large; please check it",
+            field="amount",
+            code="amount_too_large",
+            params={"max_usd": str(MAX_AMOUNT_USD)},
+        )
     return amount, currency, usd
 
 
@@ -171,9 +195,11 @@ def submit(
         return existing, False
     amount, currency, usd = validate(data, fx)
     if reporter_key and daily_limit is not None and reports_today(session, reporter_key) >= daily_limit:
-        raise LimitReached(f"at most {daily_limit} reports a day from one chat")
+        raise LimitReached(
+            f"at most {daily_limit} reports a day from one chat", params={"per_day": daily_limit}
+        )
     if data.recruiter_id is not None and session.get(Recruiter, data.recruiter_id) is None:
-        raise InvalidInput("unknown recruiter", field="recruiter")
+        raise InvalidInput("unknown recruiter", field="recruiter", code="unknown_recruiter")
     report = FeeReport(
         case_code=new_case_code(),
         submission_key=submission_key,
@@ -244,7 +270,7 @@ def forget_chat(session: Session, *, chat_id: int, reporter_key: str) -> dict:
 def get(session: Session, report_id: int) -> FeeReport:
     r = session.get(FeeReport, report_id)
     if r is None:
-        raise NotFound(f"no fee report {report_id}")
+        raise NotFound(f"no fee report {report_id}", code="report_not_found", params={"id": report_id})
     return r
 
 
@@ -256,11 +282,17 @@ def triage(
         raise InvalidInput(
             f"choose substantiated, unsubstantiated, duplicate or out_of_scope, not {status!r}",
             field="status",
+            code="unknown_triage_status",
+            params={"status": status},
         )
     if report.triage_status != TriageStatus.new:
-        raise Conflict(f"case {report.case_code} was already triaged as {report.triage_status}")
+        raise Conflict(
+            f"case {report.case_code} was already triaged as {report.triage_status}",
+            code="already_triaged",
+            params={"case": report.case_code, "status": report.triage_status},
+        )
     if not (note or "").strip():
-        raise InvalidInput("a triage note is required", field="note")
+        raise InvalidInput("a triage note is required", field="note", code="note_required")
     report.triage_status = status
     report.triage_note = note.strip()
     report.triaged_by = actor
@@ -269,7 +301,9 @@ def triage(
     if status == TriageStatus.substantiated:
         if report.recruiter_id is None:
             raise InvalidInput(
-                "link the report to a registered recruiter before substantiating it", field="status"
+                "link the report to a registered recruiter before substantiating it",
+                field="status",
+                code="recruiter_not_linked",
             )
         finding = substantiated_finding(session, report, actor=actor, major_days=major_days)
     session.flush()
@@ -323,9 +357,14 @@ def add_repayment(
     actor: str,
 ) -> RepaymentEntry:
     if state not in RepaymentState.__members__:
-        raise InvalidInput(f"state must be claimed, verified or repaid, not {state!r}", field="state")
+        raise InvalidInput(
+            f"state must be claimed, verified or repaid, not {state!r}",
+            field="state",
+            code="unknown_repayment_state",
+            params={"state": state},
+        )
     if on_date > today():
-        raise InvalidInput("the date cannot be in the future", field="on_date")
+        raise InvalidInput("the date cannot be in the future", field="on_date", code="date_in_future")
     entry = RepaymentEntry(
         report_id=report.id,
         state=state,

@@ -19,6 +19,7 @@ from flask import Blueprint, Response, current_app, g, request
 from limits import RateLimitItem
 from limits import parse as parse_limit
 from pydantic import BaseModel, ValidationError
+from sqlalchemy.exc import SQLAlchemyError
 from werkzeug.exceptions import HTTPException
 
 from registry.api import cache
@@ -491,7 +492,7 @@ def _touch(c: Caller, *, commit: bool) -> None:
             session.commit()
         else:
             session.rollback()
-    except Exception:  # a busy database must not fail a read that already succeeded
+    except SQLAlchemyError:  # a busy database must not fail a read that already succeeded
         session.rollback()
         log.warning("could not record API key use", exc_info=True)
         return

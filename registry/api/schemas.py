@@ -58,11 +58,7 @@ class Problem(BaseModel):
     status: int = Field(description="The HTTP status code", ge=400, le=599)
     detail: str = Field(description="What went wrong this time, in plain language")
     code: str | None = Field(
-        default=None,
-        description=(
-            "Stable code of the registry rule that refused the request (e.g. `webhook_exists`, "
-            "`too_many_suppliers`), for programs to act on; `detail` says it in words"
-        ),
+        default=None, description="Stable code of the rule that refused it, e.g. `webhook_exists`"
     )
     errors: list[FieldError] | None = Field(
         default=None, description="Each invalid field (validation errors only)"

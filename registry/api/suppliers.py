@@ -48,20 +48,18 @@ CSV_EXAMPLE = (
 )
 def list_suppliers(query: s.PageQuery):
     """The recruiters on your supplier list, in a stable order; follow `next_cursor` for more."""
-    session = get_session()
-    company_id = caller().company_id
-    after = decode_cursor(query.cursor)
-    rows = companies.list_suppliers(session, company_id, after=after, limit=query.limit + 1)
-    more = len(rows) > query.limit
-    rows = rows[: query.limit]
+    found = companies.suppliers_page(
+        get_session(), caller().company_id, after=decode_cursor(query.cursor), limit=query.limit
+    )
     return render(
         s.SupplierList,
         {
             "items": [
-                {"public_id": p, "legal_name": n, "country": c, "added_at": a} for _i, p, n, c, a in rows
+                {"public_id": p, "legal_name": n, "country": c, "added_at": a}
+                for _i, p, n, c, a in found.rows
             ],
-            "total": companies.count_suppliers(session, company_id),
-            "next_cursor": encode_cursor(rows[-1][0]) if more else None,
+            "total": found.total,
+            "next_cursor": encode_cursor(found.rows[-1][0]) if found.more else None,
         },
     )
 

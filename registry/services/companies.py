@@ -202,22 +202,23 @@ def _recruiter_ids(session: Session, public_ids: list[str]) -> dict[str, int]:
     return out
 
 
-def list_suppliers(
+def suppliers_page(
     session: Session, company_id: int, *, after: int | None = None, limit: int = 100
-) -> list[tuple]:
-    """(recruiter id, public id, legal name, country, added_at) of the company's suppliers, by recruiter id."""
+) -> paging.ListPage:
+    """The company's suppliers by recruiter id, after the recruiter id `after`: rows of (recruiter id,
+    public id, legal name, country, added_at); `total` is the size of the whole list."""
     stmt = (
         select(
             Recruiter.id, Recruiter.public_id, Recruiter.legal_name, Recruiter.country, SupplierLink.added_at
         )
         .join(SupplierLink, SupplierLink.recruiter_id == Recruiter.id)
         .where(SupplierLink.company_id == company_id)
-        .order_by(Recruiter.id)
-        .limit(limit)
     )
-    if after is not None:
-        stmt = stmt.where(Recruiter.id > after)
-    return list(session.execute(stmt))
+    found = paging.keyset_page(
+        session, stmt, [(Recruiter.id, True)], limit=limit, after=None if after is None else [after]
+    )
+    found.total = count_suppliers(session, company_id)
+    return found
 
 
 def count_suppliers(session: Session, company_id: int) -> int:

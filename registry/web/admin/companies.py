@@ -51,8 +51,7 @@ def company_create():
 def _detail(company: Company, *, new_key=None, new_webhook=None, status: int = 200):
     session = get_session()
     keys = company_service.keys_of(session, company.id)
-    suppliers = company_service.list_suppliers(session, company.id, limit=500)
-    supplier_total = company_service.count_suppliers(session, company.id)
+    suppliers = company_service.suppliers_page(session, company.id, limit=500)
     webhooks = company_service.list_webhooks(session, company.id)
     deliveries = company_service.recent_deliveries(session, [w.id for w in webhooks], limit=DELIVERIES)
     urls = {w.id: w.url for w in webhooks}
@@ -60,8 +59,8 @@ def _detail(company: Company, *, new_key=None, new_webhook=None, status: int = 2
         "admin/companies/detail.html",
         company=company,
         keys=keys,
-        suppliers=suppliers,
-        supplier_total=supplier_total,
+        suppliers=suppliers.rows,
+        supplier_total=suppliers.total,
         webhooks=webhooks,
         deliveries=deliveries,
         urls=urls,

@@ -24,6 +24,14 @@ class BadInput(ValueError):
         self.detail = detail
 
 
+# The registry's error codes for an amount -> what the bot tells the worker (handlers/report.py).
+AMOUNT_PROBLEMS = {
+    "amount_not_a_number": "not_number",
+    "amount_too_small": "not_positive",
+    "amount_too_large": "too_large",
+}
+
+
 def ascii_digits(text: str) -> str:
     """Turn any Unicode decimal digits (Devanagari, Bengali, ...) into 0-9."""
     out = []
@@ -57,11 +65,7 @@ def parse_amount_text(text: str, default_currency: str | None) -> tuple[Decimal,
     try:
         amount = parse_amount(number)
     except InvalidInput as e:
-        if "more than zero" in e.message:
-            raise BadInput("not_positive", raw) from None
-        if "too large" in e.message:
-            raise BadInput("too_large", raw) from None
-        raise BadInput("not_number", raw) from None
+        raise BadInput(AMOUNT_PROBLEMS.get(e.code, "not_number"), raw) from None
     if cur_text:
         try:
             currency = require_currency(cur_text)

@@ -9,8 +9,8 @@ from registry.settings import Settings, load_settings
 
 def create_app(settings: Settings | None = None, *, engine=None) -> Flask:
     """Application factory: a flat list of init_app calls."""
-    from registry import api, web
-    from registry.web import admin, auth, database, i18n, public, security
+    from registry import api, extensions, web
+    from registry.web import admin, auth, i18n, public
 
     settings = settings or load_settings()
     app = Flask(__name__, template_folder="web/templates", static_folder="web/static")
@@ -26,8 +26,7 @@ def create_app(settings: Settings | None = None, *, engine=None) -> Flask:
     )
     app.extensions["fairrecruit.settings"] = settings
 
-    database.init_app(app, engine=engine)
-    security.init_app(app)
+    extensions.init_app(app, engine=engine)
     i18n.init_app(app)
     auth.init_app(app)
     web.init_app(app)

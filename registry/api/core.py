@@ -16,17 +16,17 @@ from functools import lru_cache, wraps
 from http import HTTPStatus
 
 from flask import Blueprint, Response, current_app, g, request
-from flask_limiter import Limiter
 from limits import RateLimitItem
 from limits import parse as parse_limit
 from pydantic import BaseModel, ValidationError
+from sqlalchemy.exc import SQLAlchemyError
 from werkzeug.exceptions import HTTPException
 
 from registry.api import cache
 from registry.api.cache import ApiCaches
 from registry.errors import DomainError
+from registry.extensions import get_session, rate_limit_storage, read_only_request
 from registry.timeutil import utcnow
-from registry.web.database import get_session
 
 log = logging.getLogger(__name__)
 
@@ -128,10 +128,12 @@ def api_error_problem(e: ApiError) -> Response:
 
 
 def domain_problem(e: DomainError) -> Response:
+    """A refusal of the registry's rules: its stable `code` (and, for a field, the field's error of
+    that type) tell programs what went wrong; `detail` tells people."""
     errors = None
     if e.status == 422:
         errors = [{"field": e.field or "body", "message": e.message, "type": e.code}]
-    return problem(e.status, e.message, errors=errors)
+    return problem(e.status, e.message, code=e.code, errors=errors)
 
 
 def internal_problem(e: Exception) -> Response:
@@ -190,20 +192,6 @@ def caller() -> Caller:
     return g.api_caller
 
 
-def make_limiter() -> Limiter:
-    """The API's own Flask-Limiter, one per application: storage from settings.ratelimit_storage_uri
-    (Redis in production, memory when embedded), fixed windows, no default or application-wide limits
-    and no headers on every answer (they would cost two more storage round trips per request; the 429
-    carries them)."""
-    return Limiter(
-        key_func=lambda: "",  # never used: check_rate_limit names the key
-        default_limits=[],
-        application_limits=[],
-        headers_enabled=False,
-        strategy="fixed-window",
-    )
-
-
 @lru_cache(maxsize=1024)
 def _limit_counter(value: str, prefix: str) -> tuple[RateLimitItem, str]:
     """The limit and the storage key of its counter for one API key (the fixed-window strategy's key)."""
@@ -247,15 +235,14 @@ def check_rate_limit(c: Caller) -> None:
     """Count this request against its key's budget (FAIRRECRUIT_API_RATE_LIMIT, shared by every
     operation, fixed windows); over budget: 429 with Retry-After and X-RateLimit-* headers.
 
-    The counter lives in the storage Flask-Limiter opened for this application (Redis in production),
-    under the key its fixed-window strategy uses. Going through Flask-Limiter's decorator instead would
-    re-resolve the limits on every request, at about a fifth of the cost of a whole status answer."""
+    The counter lives in the application's rate-limit storage (Redis in production), under the key the
+    fixed-window strategy of ``limits`` uses; a process takes its budget in leases (QuotaLeases)."""
     item, counter = _limit_counter(current_app.extensions["fairrecruit.settings"].api_rate_limit, c.prefix)
     leases: QuotaLeases = current_app.extensions["fairrecruit.api_quota"]
     now = time.monotonic()
     if leases.spend(counter, now):
         return
-    storage = current_app.extensions["fairrecruit.api_limiter"].storage
+    storage = rate_limit_storage()
     wanted = lease_size(item.amount)
     count = storage.incr(counter, item.get_expiry(), amount=wanted)
     granted = min(wanted, item.amount - (count - wanted))  # the part of this lease within the budget
@@ -441,7 +428,7 @@ def operation(
                 # A read needs no transaction: every statement of it is a consistent snapshot by itself,
                 # and skipping BEGIN/ROLLBACK saves two database round trips per request (if the request
                 # touches the database at all: see registry.api.cache).
-                g.db_autocommit = True
+                read_only_request()
             c = authenticate()
             g.api_caller = c
             if scope and scope not in c.scopes:
@@ -505,7 +492,7 @@ def _touch(c: Caller, *, commit: bool) -> None:
             session.commit()
         else:
             session.rollback()
-    except Exception:  # a busy database must not fail a read that already succeeded
+    except SQLAlchemyError:  # a busy database must not fail a read that already succeeded
         session.rollback()
         log.warning("could not record API key use", exc_info=True)
         return

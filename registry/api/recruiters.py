@@ -6,14 +6,12 @@ import json
 from datetime import UTC
 
 from flask import Response, current_app
-from sqlalchemy import func, select
 
 from registry.api import schemas as s
 from registry.api.core import ApiError, api_caches, decode_cursor, encode_cursor, operation, render
-from registry.models import Accreditation, Recruiter
+from registry.extensions import get_session
 from registry.services import companies, recruiters, standing, verification
 from registry.timeutil import today
-from registry.web.database import get_session
 
 PUBLIC_ID_PARAM = {
     "public_id": {
@@ -43,19 +41,6 @@ def _list_item(row, as_of) -> dict:
     }
 
 
-LIST_COLUMNS = (
-    Recruiter.public_id,
-    Recruiter.legal_name,
-    Recruiter.other_names,
-    Recruiter.country,
-    Recruiter.licence_authority,
-    Recruiter.licence_number,
-    Recruiter.licence_status,
-    Accreditation.status,
-    Accreditation.valid_until,
-)
-
-
 @operation(
     "GET",
     "/recruiters",
@@ -70,46 +55,35 @@ def list_recruiters(query: s.RecruiterListQuery):
     """Recruiters in the registry, filtered by `country`, accreditation `status` and `licence_number`.
     With `q`, the best matches of a tolerant name search come first (at most 200); otherwise they come in
     registration order. Follow `next_cursor` for further pages."""
-    session = get_session()
-    as_of = today()
-    stmt = select(Recruiter.id, *LIST_COLUMNS).outerjoin(
-        Accreditation, Accreditation.recruiter_id == Recruiter.id
+    filters = recruiters.RecruiterFilters(
+        q=query.q or "",
+        country=query.country or "",
+        status=query.status or "",
+        licence_number=query.licence_number or "",
+        as_of=today(),
     )
-    if query.country:
-        stmt = stmt.where(Recruiter.country == query.country.upper())
-    if query.status:
-        stmt = stmt.where(standing.status_filter(query.status, as_of))
-    if query.licence_number:
-        stmt = stmt.where(
-            func.upper(Recruiter.licence_number) == " ".join(query.licence_number.split()).upper()
-        )
     if query.q:
         offset = decode_cursor(query.cursor) or 0
-        ranked = [rec.id for rec, _score in recruiters.search_recruiters(session, query.q, limit=200)]
-        rows = {r[0]: r for r in session.execute(stmt.where(Recruiter.id.in_(ranked)))} if ranked else {}
-        ordered = [rows[i] for i in ranked if i in rows]
-        page = ordered[offset : offset + query.limit]
-        more = offset + query.limit < len(ordered)
-        next_cursor = encode_cursor(offset + query.limit) if more else None
+        found = recruiters.list_page(get_session(), filters, limit=query.limit, offset=offset)
+        next_cursor = encode_cursor(offset + query.limit) if found.more else None
     else:
-        after = decode_cursor(query.cursor)
-        if after is not None:
-            stmt = stmt.where(Recruiter.id > after)
-        page = list(session.execute(stmt.order_by(Recruiter.id).limit(query.limit + 1)))
-        more = len(page) > query.limit
-        page = page[: query.limit]
-        next_cursor = encode_cursor(page[-1][0]) if more else None
-    items = [_list_item(r[1:], as_of) for r in page]
-    return render(s.RecruiterList, {"items": items, "next_cursor": next_cursor})
-
-
-def _recruiter_id(session, public_id: str) -> int:
-    rid = session.scalar(
-        select(Recruiter.id).where(Recruiter.public_id == recruiters.normalize_public_id(public_id))
+        found = recruiters.list_page(
+            get_session(), filters, limit=query.limit, after=decode_cursor(query.cursor)
+        )
+        next_cursor = encode_cursor(found.rows[-1][0]) if found.more else None
+    page = found.rows
+    return render(
+        s.RecruiterList,
+        {"items": [_list_item(r[1:], filters.as_of) for r in page], "next_cursor": next_cursor},
     )
-    if rid is None:
+
+
+def _recruiter(session, public_id: str) -> tuple[int, str]:
+    """(id, public id) of the recruiter the path names; 404 when there is none."""
+    found = recruiters.lookup_public_id(session, public_id)
+    if found is None:
         raise ApiError(404, f"no recruiter with public id {public_id!r}")
-    return rid
+    return found
 
 
 @operation(
@@ -213,7 +187,6 @@ def fee_stats(public_id: str):
     dollars by fee category and by corridor. A bucket of fewer than 5 reports is never shown
     (k-anonymity), and no individual report or reporter is ever exposed."""
     session = get_session()
-    rid = _recruiter_id(session, public_id)
+    rid, pid = _recruiter(session, public_id)
     stats = companies.fee_stats(session, rid)
-    pid = session.scalar(select(Recruiter.public_id).where(Recruiter.id == rid))
     return render(s.FeeStats, {"public_id": pid, **stats})

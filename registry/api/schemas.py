@@ -4,7 +4,7 @@ OpenAPI document (``model_json_schema``): one definition, three uses."""
 from __future__ import annotations
 
 from datetime import date, datetime
-from typing import Literal
+from typing import Literal, get_args
 
 from pydantic import BaseModel, ConfigDict, Field, RootModel
 
@@ -14,7 +14,8 @@ AccreditationStatusName = Literal["applicant", "accredited", "rejected", "suspen
 LicenceStatusName = Literal["valid", "expired", "suspended", "cancelled", "delisted", "banned", "unknown"]
 FeeSignalLevel = Literal["none", "low", "elevated", "high"]
 EventType = Literal["recruiter.status_changed", "recruiter.licence_changed", "recruiter.alert_raised"]
-assert set(EventType.__args__) == set(WEBHOOK_EVENTS)  # type: ignore[attr-defined]
+if set(get_args(EventType)) != set(WEBHOOK_EVENTS):  # the document and the registry must agree
+    raise RuntimeError(f"API event types {get_args(EventType)} differ from the registry's {WEBHOOK_EVENTS}")
 
 EXAMPLE_ID = "RA-7K3Q9"
 
@@ -56,6 +57,9 @@ class Problem(BaseModel):
     title: str = Field(description="Short summary of the kind of problem")
     status: int = Field(description="The HTTP status code", ge=400, le=599)
     detail: str = Field(description="What went wrong this time, in plain language")
+    code: str | None = Field(
+        default=None, description="Stable code of the rule that refused it, e.g. `webhook_exists`"
+    )
     errors: list[FieldError] | None = Field(
         default=None, description="Each invalid field (validation errors only)"
     )

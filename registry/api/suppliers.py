@@ -10,9 +10,9 @@ from flask import Response, current_app, request
 from registry.api import schemas as s
 from registry.api.core import ApiError, caller, decode_cursor, encode_cursor, mutation, operation, render
 from registry.api.recruiters import PUBLIC_ID_PARAM
-from registry.services import companies
+from registry.extensions import get_session
+from registry.services import companies, recruiters
 from registry.timeutil import iso, utcnow
-from registry.web.database import get_session
 
 REPORT_COLUMNS = (
     "public_id",
@@ -48,20 +48,18 @@ CSV_EXAMPLE = (
 )
 def list_suppliers(query: s.PageQuery):
     """The recruiters on your supplier list, in a stable order; follow `next_cursor` for more."""
-    session = get_session()
-    company_id = caller().company_id
-    after = decode_cursor(query.cursor)
-    rows = companies.list_suppliers(session, company_id, after=after, limit=query.limit + 1)
-    more = len(rows) > query.limit
-    rows = rows[: query.limit]
+    found = companies.suppliers_page(
+        get_session(), caller().company_id, after=decode_cursor(query.cursor), limit=query.limit
+    )
     return render(
         s.SupplierList,
         {
             "items": [
-                {"public_id": p, "legal_name": n, "country": c, "added_at": a} for _i, p, n, c, a in rows
+                {"public_id": p, "legal_name": n, "country": c, "added_at": a}
+                for _i, p, n, c, a in found.rows
             ],
-            "total": companies.count_suppliers(session, company_id),
-            "next_cursor": encode_cursor(rows[-1][0]) if more else None,
+            "total": found.total,
+            "next_cursor": encode_cursor(found.rows[-1][0]) if found.more else None,
         },
     )
 
@@ -84,7 +82,7 @@ def replace_suppliers(body: s.SupplierIds):
     try:
         result = companies.replace_suppliers(session, company, body.ids)
     except companies.UnknownRecruiters as e:
-        raise ApiError(404, e.message, unknown_ids=e.public_ids[:1000]) from None
+        raise ApiError(404, e.message, code=e.code, unknown_ids=e.public_ids[:1000]) from None
     session.commit()
     return render(s.SupplierReplaced, result)
 
@@ -108,9 +106,7 @@ def add_supplier(public_id: str):
     company = companies.get(session, caller().company_id)
     link, created = companies.add_supplier(session, company, public_id)
     session.commit()
-    from registry.models import Recruiter
-
-    pid = session.get(Recruiter, link.recruiter_id).public_id
+    pid = recruiters.by_id(session, link.recruiter_id).public_id
     return render(s.SupplierAdded, {"public_id": pid, "created": created}, status=201 if created else 200)
 
 

@@ -6,8 +6,8 @@ from flask import Response, current_app
 
 from registry.api import schemas as s
 from registry.api.core import caller, mutation, operation, render
+from registry.extensions import get_session
 from registry.services import companies
-from registry.web.database import get_session
 
 WEBHOOK_ID_PARAM = {
     "webhook_id": {

@@ -59,9 +59,17 @@ def replay(events: list[tuple[str | None, str]]) -> str | None:
     state: str | None = None
     for frm, to in events:
         if frm != state:
-            raise IllegalTransition(f"history broken: move from {frm} recorded while in {state}")
+            raise IllegalTransition(
+                f"history broken: move from {frm} recorded while in {state}",
+                code="history_broken",
+                params={"from": frm, "state": state},
+            )
         if state is not None and not is_allowed(state, to):
-            raise IllegalTransition(f"history contains illegal move {state} -> {to}")
+            raise IllegalTransition(
+                f"history contains illegal move {state} -> {to}",
+                code="history_broken",
+                params={"from": state, "to": to},
+            )
         state = to
     return state
 
@@ -72,7 +80,11 @@ def get(session: Session, recruiter_id: int, *, lock: bool = False) -> Accredita
         stmt = stmt.with_for_update()
     acc = session.scalars(stmt).first()
     if acc is None:
-        raise NotFound(f"recruiter {recruiter_id} has no accreditation record")
+        raise NotFound(
+            f"recruiter {recruiter_id} has no accreditation record",
+            code="accreditation_not_found",
+            params={"recruiter_id": recruiter_id},
+        )
     return acc
 
 
@@ -121,17 +133,25 @@ def transition(
     """Move a recruiter's accreditation to `to_status`, or raise and change nothing."""
     reason = (reason or "").strip()
     if not reason:
-        raise InvalidInput("a reason is required for every accreditation decision", field="reason")
+        raise InvalidInput(
+            "a reason is required for every accreditation decision", field="reason", code="reason_required"
+        )
     if not actor:
-        raise InvalidInput("the decision must be attributed to someone", field="actor")
+        raise InvalidInput("the decision must be attributed to someone", field="actor", code="actor_required")
     if to_status not in TRANSITIONS:
-        raise InvalidInput(f"unknown accreditation status {to_status!r}", field="status")
+        raise InvalidInput(
+            f"unknown accreditation status {to_status!r}",
+            field="status",
+            code="unknown_status",
+            params={"status": to_status},
+        )
     acc = get(session, recruiter.id, lock=True)
     frm = acc.status
     if not is_allowed(frm, to_status):
         allowed = ", ".join(sorted(TRANSITIONS[frm])) or "none (final state)"
         raise IllegalTransition(
-            f"{recruiter.public_id} is {frm}; it cannot become {to_status} (allowed from {frm}: {allowed})"
+            f"{recruiter.public_id} is {frm}; it cannot become {to_status} (allowed from {frm}: {allowed})",
+            params={"public_id": recruiter.public_id, "from": frm, "to": to_status},
         )
     at = at or utcnow()
     if to_status == S.accredited:
@@ -139,7 +159,9 @@ def transition(
         if majors:
             raise IllegalTransition(
                 f"{recruiter.public_id} cannot be accredited: {majors} major finding(s) still open; "
-                "close their corrective actions first"
+                "close their corrective actions first",
+                code="open_major_findings",
+                params={"public_id": recruiter.public_id, "count": majors},
             )
         if frm == S.applicant:
             audit = (
@@ -148,7 +170,9 @@ def transition(
             if audit is None or audit.performed_date is None or audit.recruiter_id != recruiter.id:
                 raise IllegalTransition(
                     f"{recruiter.public_id} cannot be accredited without a performed audit; "
-                    "record the audit's outcome first"
+                    "record the audit's outcome first",
+                    code="no_performed_audit",
+                    params={"public_id": recruiter.public_id},
                 )
             audit_id = audit.id
             acc.valid_from = valid_from or at.date()
@@ -192,13 +216,19 @@ def transition(
 def decide(session: Session, recruiter: Recruiter, decision: str, **kwargs) -> Decision:
     """Apply a named decision (accredit, reject, suspend, reinstate, withdraw, expire, reapply)."""
     if decision not in DECISIONS:
-        raise InvalidInput(f"unknown decision {decision!r}; one of: {', '.join(DECISIONS)}", field="decision")
+        raise InvalidInput(
+            f"unknown decision {decision!r}; one of: {', '.join(DECISIONS)}",
+            field="decision",
+            code="unknown_decision",
+            params={"decision": decision},
+        )
     froms, to = DECISIONS[decision]
     acc = get(session, recruiter.id)
     if acc.status not in froms:
         raise IllegalTransition(
             f"cannot {decision} {recruiter.public_id}: it is {acc.status} "
-            f"(possible now: {', '.join(allowed_decisions(acc.status)) or 'nothing, final state'})"
+            f"(possible now: {', '.join(allowed_decisions(acc.status)) or 'nothing, final state'})",
+            params={"public_id": recruiter.public_id, "decision": decision, "status": acc.status},
         )
     return transition(session, recruiter, to, **kwargs)
 

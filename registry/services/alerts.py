@@ -14,8 +14,9 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session
 
-from registry.models import Alert
-from registry.services import outbox
+from registry.errors import NotFound
+from registry.models import Alert, Recruiter
+from registry.services import outbox, paging
 from registry.timeutil import utcnow
 
 CHUNK = 900  # stay below SQLite's bound-parameter limit
@@ -110,3 +111,62 @@ def open_alerts(
     if kind is not None:
         stmt = stmt.where(Alert.kind == kind)
     return list(session.scalars(stmt.order_by(Alert.opened_at.desc(), Alert.id.desc()).limit(limit)))
+
+
+# --- reads (admin panel) ------------------------------------------------------------------------
+
+ALERT_STATES = ("open", "resolved")  # anything else: every alert
+
+
+def list_page(session: Session, *, state: str, kind: str, page: int, per_page: int) -> paging.ListPage:
+    """Alerts, newest first (rows of Alert, public id, legal name); `state` open or resolved, `kind`
+    one kind of alert."""
+    conds = []
+    if state == "open":
+        conds.append(Alert.resolved_at.is_(None))
+    elif state == "resolved":
+        conds.append(Alert.resolved_at.is_not(None))
+    if kind:
+        conds.append(Alert.kind == kind)
+    stmt = (
+        select(Alert, Recruiter.public_id, Recruiter.legal_name)
+        .outerjoin(Recruiter, Recruiter.id == Alert.recruiter_id)
+        .where(*conds)
+        .order_by(Alert.opened_at.desc(), Alert.id.desc())
+    )
+    total = paging.count_rows(session, Alert, *conds)
+    return paging.offset_page(session, stmt, page=page, per_page=per_page, total=total)
+
+
+def kinds(session: Session) -> list[str]:
+    """Every kind of alert ever raised, alphabetically."""
+    return [k for (k,) in session.execute(select(Alert.kind).distinct().order_by(Alert.kind))]
+
+
+def get(session: Session, alert_id: int) -> Alert:
+    alert = session.get(Alert, alert_id) if 0 < alert_id < 2**31 else None
+    if alert is None:
+        raise NotFound(f"no alert {alert_id}", code="alert_not_found", params={"id": alert_id})
+    return alert
+
+
+def of_recruiter(session: Session, recruiter_id: int) -> list[Alert]:
+    """Every alert about a recruiter, newest first."""
+    return list(
+        session.scalars(
+            select(Alert).where(Alert.recruiter_id == recruiter_id).order_by(Alert.opened_at.desc())
+        )
+    )
+
+
+def latest_open(session: Session, *, limit: int) -> list:
+    """The newest open alerts: rows of (Alert, public id, legal name)."""
+    return list(
+        session.execute(
+            select(Alert, Recruiter.public_id, Recruiter.legal_name)
+            .outerjoin(Recruiter, Recruiter.id == Alert.recruiter_id)
+            .where(Alert.resolved_at.is_(None))
+            .order_by(Alert.opened_at.desc())
+            .limit(limit)
+        ).all()
+    )

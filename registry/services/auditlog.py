@@ -11,13 +11,14 @@ import hashlib
 import json
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import UTC, date, datetime, time, timedelta
 from decimal import Decimal
 
 from sqlalchemy import event, inspect, select, text
 from sqlalchemy.orm import Session as SASession
 from sqlmodel import Session
 
+from registry.errors import NotFound
 from registry.models import (
     Accreditation,
     AccreditationEvent,
@@ -36,7 +37,7 @@ from registry.models import (
     User,
     WebhookEndpoint,
 )
-from registry.services import bulk
+from registry.services import bulk, paging
 from registry.timeutil import utcnow
 
 GENESIS = "0" * 64
@@ -397,3 +398,54 @@ def status_at(session: Session, recruiter_id: int, at: datetime) -> dict | None:
         elif e.action == "delete":
             state = None
     return state
+
+
+# --- the admin panel's list -----------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class LogFilters:
+    """What the audit log can be narrowed by; empty means any. `actor` is text found in the actor's
+    name; `recruiter` a public id (an unknown one matches nothing)."""
+
+    entity: str = ""
+    action: str = ""
+    actor: str = ""
+    recruiter: str = ""
+    date_from: date | None = None
+    date_to: date | None = None
+
+
+def list_page(session: Session, filters: LogFilters, *, page: int, per_page: int) -> paging.ListPage:
+    """Entries, newest first (rows of AuditLogEntry, public id); ``extra["recruiter"]`` is the
+    recruiter `filters.recruiter` names, if any."""
+    from registry.services import recruiters
+
+    conds = []
+    if filters.entity:
+        conds.append(AuditLogEntry.entity == filters.entity)
+    if filters.action in ("create", "update", "delete"):
+        conds.append(AuditLogEntry.action == filters.action)
+    if filters.actor:
+        conds.append(paging.contains(AuditLogEntry.actor, filters.actor))
+    recruiter = None
+    if filters.recruiter:
+        try:
+            recruiter = recruiters.get_by_public_id(session, filters.recruiter)
+            conds.append(AuditLogEntry.recruiter_id == recruiter.id)
+        except NotFound:  # unknown public id: show nothing rather than everything
+            conds.append(AuditLogEntry.id == -1)
+    if filters.date_from:
+        conds.append(AuditLogEntry.at >= datetime.combine(filters.date_from, time.min, UTC))
+    if filters.date_to:
+        conds.append(AuditLogEntry.at < datetime.combine(filters.date_to + timedelta(days=1), time.min, UTC))
+    stmt = (
+        select(AuditLogEntry, Recruiter.public_id)
+        .outerjoin(Recruiter, Recruiter.id == AuditLogEntry.recruiter_id)
+        .where(*conds)
+        .order_by(AuditLogEntry.seq.desc())
+    )
+    total = paging.count_rows(session, AuditLogEntry, *conds)
+    found = paging.offset_page(session, stmt, page=page, per_page=per_page, total=total)
+    found.extra["recruiter"] = recruiter
+    return found

@@ -10,6 +10,7 @@ from sqlmodel import Session
 from registry.errors import InvalidInput, NotFound
 from registry.models import Audit, Finding, Recruiter
 from registry.models.audits import AuditKind, AuditOutcome, Principle, Severity
+from registry.services import paging
 from registry.timeutil import today, utcnow
 
 
@@ -24,7 +25,12 @@ def plan(
     actor: str,
 ) -> Audit:
     if kind not in AuditKind.__members__:
-        raise InvalidInput(f"unknown audit kind {kind!r}; one of: {', '.join(AuditKind)}", field="kind")
+        raise InvalidInput(
+            f"unknown audit kind {kind!r}; one of: {', '.join(AuditKind)}",
+            field="kind",
+            code="unknown_audit_kind",
+            params={"kind": kind},
+        )
     audit = Audit(
         recruiter_id=recruiter.id,
         kind=kind,
@@ -52,9 +58,16 @@ def record_outcome(
     session: Session, audit: Audit, *, performed_date: date, outcome: str, summary: str = ""
 ) -> Audit:
     if outcome not in AuditOutcome.__members__:
-        raise InvalidInput(f"unknown outcome {outcome!r}; one of: {', '.join(AuditOutcome)}", field="outcome")
+        raise InvalidInput(
+            f"unknown outcome {outcome!r}; one of: {', '.join(AuditOutcome)}",
+            field="outcome",
+            code="unknown_outcome",
+            params={"outcome": outcome},
+        )
     if performed_date > today():
-        raise InvalidInput("the performed date cannot be in the future", field="performed_date")
+        raise InvalidInput(
+            "the performed date cannot be in the future", field="performed_date", code="date_in_future"
+        )
     audit.performed_date = performed_date
     audit.outcome = outcome
     audit.summary = summary.strip()
@@ -91,9 +104,14 @@ def add_finding(
             f"unknown principle {principle!r}; one of: {', '.join(Principle)}", field="principle"
         )
     if severity not in Severity.__members__:
-        raise InvalidInput(f"unknown severity {severity!r}; one of: {', '.join(Severity)}", field="severity")
+        raise InvalidInput(
+            f"unknown severity {severity!r}; one of: {', '.join(Severity)}",
+            field="severity",
+            code="unknown_severity",
+            params={"severity": severity},
+        )
     if not description.strip():
-        raise InvalidInput("describe the finding", field="description")
+        raise InvalidInput("describe the finding", field="description", code="description_required")
     if due_date is None:
         due_date = default_due_date(severity, major_days=major_days, minor_days=minor_days)
     finding = Finding(
@@ -113,9 +131,13 @@ def add_finding(
 
 def close_finding(session: Session, finding: Finding, *, evidence: str, actor: str) -> Finding:
     if finding.closed_at is not None:
-        raise InvalidInput("this corrective action is already closed", field="evidence")
+        raise InvalidInput(
+            "this corrective action is already closed", field="evidence", code="already_closed"
+        )
     if not (evidence or "").strip():
-        raise InvalidInput("closing a corrective action needs an evidence note", field="evidence")
+        raise InvalidInput(
+            "closing a corrective action needs an evidence note", field="evidence", code="evidence_required"
+        )
     finding.closed_at = utcnow()
     finding.closed_by = actor
     finding.closure_evidence = evidence.strip()
@@ -126,12 +148,97 @@ def close_finding(session: Session, finding: Finding, *, evidence: str, actor: s
 def get_audit(session: Session, audit_id: int) -> Audit:
     audit = session.get(Audit, audit_id)
     if audit is None:
-        raise NotFound(f"no audit {audit_id}")
+        raise NotFound(f"no audit {audit_id}", code="audit_not_found", params={"id": audit_id})
     return audit
 
 
 def get_finding(session: Session, finding_id: int) -> Finding:
     f = session.get(Finding, finding_id)
     if f is None:
-        raise NotFound(f"no finding {finding_id}")
+        raise NotFound(f"no finding {finding_id}", code="finding_not_found", params={"id": finding_id})
     return f
+
+
+# --- lists --------------------------------------------------------------------------------------
+
+AUDIT_STATES = ("planned", "due30", "performed")  # anything else: every audit
+FINDING_STATES = ("open", "overdue", "closed")  # anything else: every finding
+
+
+def list_page(
+    session: Session, *, state: str, kind: str, page: int, per_page: int, as_of: date
+) -> paging.ListPage:
+    """Audits (rows of Audit, public id, legal name): planned ones soonest first (`due30`: within 30
+    days of `as_of`), performed ones latest first; `kind` narrows to one kind of audit."""
+    conds = []
+    if state == "planned":
+        conds.append(Audit.performed_date.is_(None))
+    elif state == "due30":
+        conds += [Audit.performed_date.is_(None), Audit.planned_date <= as_of + timedelta(days=30)]
+    elif state == "performed":
+        conds.append(Audit.performed_date.is_not(None))
+    if kind in AuditKind.__members__:
+        conds.append(Audit.kind == kind)
+    order = (
+        (Audit.planned_date.asc(), Audit.id)
+        if state != "performed"
+        else (Audit.performed_date.desc(), Audit.id.desc())
+    )
+    stmt = (
+        select(Audit, Recruiter.public_id, Recruiter.legal_name)
+        .join(Recruiter, Recruiter.id == Audit.recruiter_id)
+        .where(*conds)
+        .order_by(*order)
+    )
+    total = paging.count_rows(session, Audit, *conds)
+    return paging.offset_page(session, stmt, page=page, per_page=per_page, total=total)
+
+
+def findings_page(
+    session: Session, *, state: str, severity: str, page: int, per_page: int, as_of: date
+) -> paging.ListPage:
+    """Findings (rows of Finding, public id, legal name), soonest corrective action first: `open`,
+    `overdue` (open past its due date at `as_of`) or `closed`; `severity` narrows to one severity."""
+    conds = []
+    if state in ("open", "overdue"):
+        conds.append(Finding.closed_at.is_(None))
+    if state == "overdue":
+        conds.append(Finding.due_date < as_of)
+    elif state == "closed":
+        conds.append(Finding.closed_at.is_not(None))
+    if severity in Severity.__members__:
+        conds.append(Finding.severity == severity)
+    stmt = (
+        select(Finding, Recruiter.public_id, Recruiter.legal_name)
+        .join(Recruiter, Recruiter.id == Finding.recruiter_id)
+        .where(*conds)
+        .order_by(Finding.due_date.asc(), Finding.id)
+    )
+    total = paging.count_rows(session, Finding, *conds)
+    return paging.offset_page(session, stmt, page=page, per_page=per_page, total=total)
+
+
+def findings_of_audit(session: Session, audit_id: int) -> list[Finding]:
+    return list(session.scalars(select(Finding).where(Finding.audit_id == audit_id).order_by(Finding.id)))
+
+
+def of_recruiter(session: Session, recruiter_id: int) -> list[Audit]:
+    """A recruiter's audits, latest planned first."""
+    return list(
+        session.scalars(
+            select(Audit)
+            .where(Audit.recruiter_id == recruiter_id)
+            .order_by(Audit.planned_date.desc(), Audit.id.desc())
+        )
+    )
+
+
+def findings_of_recruiter(session: Session, recruiter_id: int) -> list[Finding]:
+    """A recruiter's findings: open ones first, soonest due first."""
+    return list(
+        session.scalars(
+            select(Finding)
+            .where(Finding.recruiter_id == recruiter_id)
+            .order_by(Finding.closed_at.is_not(None), Finding.due_date, Finding.id)
+        )
+    )

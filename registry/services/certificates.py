@@ -53,11 +53,15 @@ def for_recruiter(
     if verdict.lapsed:
         raise Conflict(
             f"the accreditation of {recruiter.public_id} ended on {verdict.valid_until:%d %b %Y}; "
-            "no certificate is issued for an expired accreditation"
+            "no certificate is issued for an expired accreditation",
+            code="accreditation_ended",
+            params={"public_id": recruiter.public_id, "valid_until": str(verdict.valid_until)},
         )
     if not verdict.accredited or not verdict.certificate_number:
         raise Conflict(
-            f"{recruiter.public_id} is {verdict.status}: only an accredited recruiter has a certificate"
+            f"{recruiter.public_id} is {verdict.status}: only an accredited recruiter has a certificate",
+            code="not_accredited",
+            params={"public_id": recruiter.public_id, "status": verdict.status},
         )
     licence = " ".join(x for x in (recruiter.licence_authority, recruiter.licence_number) if x)
     return Certificate(

@@ -102,7 +102,12 @@ def run(session: Session, name: str, *, as_of: date, settings) -> CheckResult:
     if name not in CHECKS:
         from registry.errors import InvalidInput
 
-        raise InvalidInput(f"unknown check {name!r}; one of: {', '.join(CHECKS)}", field="name")
+        raise InvalidInput(
+            f"unknown check {name!r}; one of: {', '.join(CHECKS)}",
+            field="name",
+            code="unknown_check",
+            params={"check": name},
+        )
     auditlog.set_actor(session, f"system:{name}")
     result = CHECKS[name].fn(session, as_of, settings)
     session.flush()

@@ -25,6 +25,7 @@ from registry.models import (
     WebhookEndpoint,
 )
 from registry.models.companies import API_SCOPES, WEBHOOK_EVENTS
+from registry.services import paging
 from registry.services.recruiters import normalize_public_id
 from registry.timeutil import iso, utcnow
 
@@ -34,7 +35,12 @@ KEY_PREFIX = "fr_live_"
 def get_or_create(session: Session, name: str) -> tuple[Company, bool]:
     name = " ".join((name or "").split())
     if len(name) < 2:
-        raise InvalidInput("a company name needs at least 2 characters", field="name")
+        raise InvalidInput(
+            "a company name needs at least 2 characters",
+            field="name",
+            code="name_too_short",
+            params={"min": 2},
+        )
     company = session.scalars(select(Company).where(Company.name == name)).first()
     if company is not None:
         return company, False
@@ -47,7 +53,7 @@ def get_or_create(session: Session, name: str) -> tuple[Company, bool]:
 def get(session: Session, company_id: int) -> Company:
     c = session.get(Company, company_id)
     if c is None:
-        raise NotFound(f"no company {company_id}")
+        raise NotFound(f"no company {company_id}", code="company_not_found", params={"id": company_id})
     return c
 
 
@@ -68,7 +74,10 @@ def create_api_key(
     bad = [s for s in scopes if s not in API_SCOPES]
     if bad:
         raise InvalidInput(
-            f"unknown scope(s) {', '.join(bad)}; known: {', '.join(API_SCOPES)}", field="scopes"
+            f"unknown scope(s) {', '.join(bad)}; known: {', '.join(API_SCOPES)}",
+            field="scopes",
+            code="unknown_scopes",
+            params={"scopes": bad},
         )
     prefix = secrets.token_hex(4)
     secret = secrets.token_urlsafe(32)
@@ -138,7 +147,9 @@ def authenticate_key(session: Session, plaintext: str) -> KeyInfo | None:
 def revoke_by_prefix(session: Session, prefix: str) -> ApiKey:
     key = session.scalars(select(ApiKey).where(ApiKey.prefix == prefix)).first()
     if key is None:
-        raise NotFound(f"no API key with prefix {prefix!r}")
+        raise NotFound(
+            f"no API key with prefix {prefix!r}", code="api_key_not_found", params={"prefix": prefix}
+        )
     revoke(session, key)
     return key
 
@@ -166,7 +177,10 @@ class UnknownRecruiters(NotFound):
     def __init__(self, public_ids: list[str]):
         shown = ", ".join(public_ids[:20]) + (" ..." if len(public_ids) > 20 else "")
         super().__init__(
-            f"{len(public_ids)} public id(s) not in the registry: {shown}; nothing was changed", field="ids"
+            f"{len(public_ids)} public id(s) not in the registry: {shown}; nothing was changed",
+            field="ids",
+            code="unknown_recruiters",
+            params={"count": len(public_ids)},
         )
         self.public_ids = public_ids
 
@@ -188,22 +202,23 @@ def recruiter_ids(session: Session, public_ids: list[str]) -> dict[str, int]:
     return out
 
 
-def list_suppliers(
+def suppliers_page(
     session: Session, company_id: int, *, after: int | None = None, limit: int = 100
-) -> list[tuple]:
-    """(recruiter id, public id, legal name, country, added_at) of the company's suppliers, by recruiter id."""
+) -> paging.ListPage:
+    """The company's suppliers by recruiter id, after the recruiter id `after`: rows of (recruiter id,
+    public id, legal name, country, added_at); `total` is the size of the whole list."""
     stmt = (
         select(
             Recruiter.id, Recruiter.public_id, Recruiter.legal_name, Recruiter.country, SupplierLink.added_at
         )
         .join(SupplierLink, SupplierLink.recruiter_id == Recruiter.id)
         .where(SupplierLink.company_id == company_id)
-        .order_by(Recruiter.id)
-        .limit(limit)
     )
-    if after is not None:
-        stmt = stmt.where(Recruiter.id > after)
-    return list(session.execute(stmt))
+    found = paging.keyset_page(
+        session, stmt, [(Recruiter.id, True)], limit=limit, after=None if after is None else [after]
+    )
+    found.total = count_suppliers(session, company_id)
+    return found
 
 
 def count_suppliers(session: Session, company_id: int) -> int:
@@ -218,7 +233,12 @@ def count_suppliers(session: Session, company_id: int) -> int:
 def replace_suppliers(session: Session, company: Company, public_ids: list[str]) -> dict:
     """Make the supplier list exactly `public_ids`. Unknown ids refuse the whole change."""
     if len(public_ids) > MAX_SUPPLIERS:
-        raise InvalidInput(f"a supplier list holds at most {MAX_SUPPLIERS} recruiters", field="ids")
+        raise InvalidInput(
+            f"a supplier list holds at most {MAX_SUPPLIERS} recruiters",
+            field="ids",
+            code="too_many_suppliers",
+            params={"max": MAX_SUPPLIERS},
+        )
     ids = recruiter_ids(session, public_ids)
     unknown = [p for p in dict.fromkeys(public_ids) if normalize_public_id(p) not in ids]
     if unknown:
@@ -251,7 +271,11 @@ def add_supplier(session: Session, company: Company, public_id: str) -> tuple[Su
     if link is not None:
         return link, False
     if count_suppliers(session, company.id) >= MAX_SUPPLIERS:
-        raise Conflict(f"the supplier list is full ({MAX_SUPPLIERS} recruiters)")
+        raise Conflict(
+            f"the supplier list is full ({MAX_SUPPLIERS} recruiters)",
+            code="supplier_list_full",
+            params={"max": MAX_SUPPLIERS},
+        )
     link = SupplierLink(company_id=company.id, recruiter_id=rec.id)
     session.add(link)
     session.flush()
@@ -264,7 +288,11 @@ def remove_supplier(session: Session, company: Company, public_id: str) -> None:
     rec = get_by_public_id(session, public_id)
     link = session.get(SupplierLink, (company.id, rec.id))
     if link is None:
-        raise NotFound(f"{rec.public_id} is not on the supplier list")
+        raise NotFound(
+            f"{rec.public_id} is not on the supplier list",
+            code="not_a_supplier",
+            params={"public_id": rec.public_id},
+        )
     session.delete(link)
     session.flush()
 
@@ -316,21 +344,28 @@ def check_webhook_url(url: str, *, production: bool) -> str:
         parts = urlsplit(url)
         parts.port  # noqa: B018 - raises ValueError on an impossible port
     except ValueError:
-        raise InvalidInput("the URL is not valid", field="url") from None
+        raise InvalidInput("the URL is not valid", field="url", code="url_invalid") from None
     if parts.scheme not in ("https", "http") or not parts.hostname or len(url) > 500:
-        raise InvalidInput("the URL must be an absolute https:// URL of at most 500 characters", field="url")
+        raise InvalidInput(
+            "the URL must be an absolute https:// URL of at most 500 characters",
+            field="url",
+            code="url_invalid",
+            params={"max_length": 500},
+        )
     if production:
         if parts.scheme != "https":
-            raise InvalidInput("webhook URLs must use https://", field="url")
+            raise InvalidInput("webhook URLs must use https://", field="url", code="url_not_https")
         host = parts.hostname.rstrip(".").lower()
         if host == "localhost" or host.endswith((".localhost", ".local", ".internal")):
-            raise InvalidInput("webhook URLs must point to a public host", field="url")
+            raise InvalidInput("webhook URLs must point to a public host", field="url", code="url_not_public")
         try:
             address = ipaddress.ip_address(host)
         except ValueError:
             address = None
         if address is not None and not address.is_global:
-            raise InvalidInput("webhook URLs must point to a public address", field="url")
+            raise InvalidInput(
+                "webhook URLs must point to a public address", field="url", code="url_not_public"
+            )
     return url
 
 
@@ -341,14 +376,25 @@ def create_webhook(
     bad = [e for e in events if e not in WEBHOOK_EVENTS]
     if bad:
         raise InvalidInput(
-            f"unknown event type(s) {', '.join(bad)}; known: {', '.join(WEBHOOK_EVENTS)}", field="events"
+            f"unknown event type(s) {', '.join(bad)}; known: {', '.join(WEBHOOK_EVENTS)}",
+            field="events",
+            code="unknown_events",
+            params={"events": bad},
         )
     url = check_webhook_url(url, production=production)
     existing = list_webhooks(session, company.id)
     if any(w.url == url for w in existing):
-        raise Conflict(f"a webhook for {url} already exists; delete it first to change it")
+        raise Conflict(
+            f"a webhook for {url} already exists; delete it first to change it",
+            code="webhook_exists",
+            params={"url": url},
+        )
     if len(existing) >= MAX_WEBHOOKS:
-        raise Conflict(f"at most {MAX_WEBHOOKS} webhooks per company")
+        raise Conflict(
+            f"at most {MAX_WEBHOOKS} webhooks per company",
+            code="too_many_webhooks",
+            params={"max": MAX_WEBHOOKS},
+        )
     secret = "whsec_" + secrets.token_urlsafe(32)
     endpoint = WebhookEndpoint(company_id=company.id, url=url, secret=secret, events=events)
     session.add(endpoint)
@@ -464,3 +510,81 @@ def fee_stats(session: Session, recruiter_id: int, *, min_bucket: int = MIN_BUCK
         ],
         "suppressed_buckets": sup_cat + sup_cor,
     }
+
+
+# --- lists (admin panel) ------------------------------------------------------------------------
+
+
+def list_page(session: Session, *, page: int, per_page: int) -> paging.ListPage:
+    """Companies by name: rows of (Company, live API keys, suppliers, webhook endpoints)."""
+
+    def per_company(table, *conds):
+        return select(func.count()).select_from(table).where(table.company_id == Company.id, *conds)
+
+    stmt = select(
+        Company,
+        per_company(ApiKey, ApiKey.revoked_at.is_(None)).scalar_subquery(),
+        per_company(SupplierLink).scalar_subquery(),
+        per_company(WebhookEndpoint).scalar_subquery(),
+    ).order_by(Company.name)
+    return paging.offset_page(
+        session, stmt, page=page, per_page=per_page, total=paging.count_rows(session, Company)
+    )
+
+
+def by_name(session: Session, name: str) -> Company | None:
+    return session.scalars(select(Company).where(Company.name == " ".join(name.split()))).first()
+
+
+def keys_of(session: Session, company_id: int) -> list[ApiKey]:
+    """A company's API keys: live ones first, newest first."""
+    return list(
+        session.scalars(
+            select(ApiKey)
+            .where(ApiKey.company_id == company_id)
+            .order_by(ApiKey.revoked_at.is_not(None), ApiKey.id.desc())
+        )
+    )
+
+
+def get_key(session: Session, company_id: int, key_id: int) -> ApiKey:
+    key = session.get(ApiKey, key_id) if 0 < key_id < 2**31 else None
+    if key is None or key.company_id != company_id:
+        raise NotFound(
+            f"no API key {key_id} for this company", code="api_key_not_found", params={"id": key_id}
+        )
+    return key
+
+
+def recent_deliveries(session: Session, webhook_ids: list[int], *, limit: int) -> list[OutboxMessage]:
+    """The latest webhook messages to these endpoints, newest first."""
+    if not webhook_ids:
+        return []
+    return list(
+        session.scalars(
+            select(OutboxMessage)
+            .where(OutboxMessage.channel == "webhook", OutboxMessage.target_id.in_(webhook_ids))
+            .order_by(OutboxMessage.id.desc())
+            .limit(limit)
+        )
+    )
+
+
+DELIVERY_STATES = ("pending", "delivered", "dead")
+
+
+def deliveries_page(session: Session, *, status: str, page: int, per_page: int) -> paging.ListPage:
+    """Every outgoing webhook message, newest first (rows of OutboxMessage, URL, company id, company
+    name); `status` narrows to one of DELIVERY_STATES."""
+    conds = [OutboxMessage.channel == "webhook"]
+    if status in DELIVERY_STATES:
+        conds.append(OutboxMessage.status == status)
+    stmt = (
+        select(OutboxMessage, WebhookEndpoint.url, Company.id, Company.name)
+        .outerjoin(WebhookEndpoint, WebhookEndpoint.id == OutboxMessage.target_id)
+        .outerjoin(Company, Company.id == WebhookEndpoint.company_id)
+        .where(*conds)
+        .order_by(OutboxMessage.id.desc())
+    )
+    total = paging.count_rows(session, OutboxMessage, *conds)
+    return paging.offset_page(session, stmt, page=page, per_page=per_page, total=total)

@@ -57,6 +57,9 @@ def require_currency(code: str) -> str:
     c = (code or "").strip().upper()
     if len(c) != 3 or c not in _currencies():
         raise InvalidInput(
-            f"{code!r} is not an ISO 4217 currency code (e.g. NPR, USD, QAR)", field="currency"
+            f"{code!r} is not an ISO 4217 currency code (e.g. NPR, USD, QAR)",
+            field="currency",
+            code="unknown_currency",
+            params={"currency": code},
         )
     return c

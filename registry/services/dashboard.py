@@ -15,7 +15,7 @@ from decimal import Decimal
 from sqlalchemy import func, select
 from sqlmodel import Session
 
-from registry.models import Accreditation, AccreditationEvent, Alert, Audit, FeeReport, Finding
+from registry.models import Accreditation, AccreditationEvent, Alert, Audit, FeeReport, Finding, Recruiter
 from registry.models.accreditation import AccreditationStatus
 from registry.models.reports import TriageStatus
 from registry.timeutil import add_months, today
@@ -222,4 +222,29 @@ def build(
         reports_by_month=charts.reports_by_month,
         usd_by_corridor=charts.usd_by_corridor,
         status_by_month=charts.status_by_month,
+    )
+
+
+def work_waiting(session: Session) -> dict[str, int]:
+    """Shown next to the admin navigation: new fee reports and open alerts (two indexed counts)."""
+    return {
+        "reports": session.scalar(
+            select(func.count()).select_from(FeeReport).where(FeeReport.triage_status == TriageStatus.new)
+        )
+        or 0,
+        "alerts": session.scalar(select(func.count()).select_from(Alert).where(Alert.resolved_at.is_(None)))
+        or 0,
+    }
+
+
+def recent_changes(session: Session, *, limit: int) -> list:
+    """Recruiters whose accreditation state changed last: rows of (public id, legal name, status,
+    since)."""
+    return list(
+        session.execute(
+            select(Recruiter.public_id, Recruiter.legal_name, Accreditation.status, Accreditation.since)
+            .join(Accreditation, Accreditation.recruiter_id == Recruiter.id)
+            .order_by(Accreditation.since.desc())
+            .limit(limit)
+        ).all()
     )

@@ -12,7 +12,7 @@ from __future__ import annotations
 import random
 import secrets
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
 from typing import Protocol
 
 from pydantic import BaseModel, Field, field_validator
@@ -24,7 +24,7 @@ from registry.errors import InvalidInput, NotFound
 from registry.models import Accreditation, AccreditationEvent, Corridor, LicenceRecord, Recruiter
 from registry.models.accreditation import AccreditationStatus
 from registry.models.recruiters import LicenceStatus
-from registry.services import auditlog, bulk, identifiers, search
+from registry.services import auditlog, bulk, identifiers, paging, search, standing
 from registry.services.auditlog import PendingEntry
 from registry.services.countries import require_country
 from registry.services.identifiers import PUBLIC_ID_ALPHABET, PUBLIC_ID_LENGTH, PUBLIC_ID_PREFIX
@@ -405,3 +405,158 @@ def search_licence_records(
         rows = {r.id: r for r in session.scalars(select(LicenceRecord).where(LicenceRecord.id.in_(ids)))}
         found.extend(rows[i] for i in ids if i in rows)
     return found[:limit]
+
+
+# --- lists (admin panel, API) -------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class RecruiterFilters:
+    """What a list of recruiters can be narrowed by; empty means any. Unknown status names are
+    ignored (the admin panel's query string); the API validates them before."""
+
+    q: str = ""
+    country: str = ""
+    status: str = ""
+    licence_status: str = ""
+    licence_number: str = ""
+    # Status as the standing rule reads it on this day (validity applied; the API); None: the status
+    # as recorded (the admin panel, which flags a lapsed accreditation itself).
+    as_of: date | None = None
+
+    def conditions(self) -> list:
+        conds = []
+        if self.status in AccreditationStatus.__members__:
+            if self.as_of is None:
+                conds.append(Accreditation.status == self.status)
+            else:
+                conds.append(standing.status_filter(self.status, self.as_of))
+        if self.country:
+            conds.append(Recruiter.country == self.country.upper())
+        if self.licence_status in LicenceStatus.__members__:
+            conds.append(Recruiter.licence_status == self.licence_status)
+        if self.licence_number:
+            conds.append(Recruiter.licence_key == identifiers.licence_key(self.licence_number))
+        return conds
+
+
+# The admin list's sorts (name -> keyset columns and direction); with a search, "relevance" too.
+PANEL_SORTS: dict[str, list[tuple]] = {
+    "newest": [(Recruiter.id, False)],
+    "oldest": [(Recruiter.id, True)],
+    "name": [(Recruiter.legal_name, True), (Recruiter.id, True)],
+    "public_id": [(Recruiter.public_id, True)],
+}
+PANEL_SEARCH_LIMIT = 500  # a search takes the best matches; filters, sorting and paging apply to those
+
+
+def panel_page(
+    session: Session,
+    filters: RecruiterFilters,
+    *,
+    sort: str,
+    page: int,
+    per_page: int,
+    after: list | None = None,
+    before: list | None = None,
+) -> paging.ListPage:
+    """A page of the admin list, rows of (Recruiter, Accreditation), with the list's total.
+
+    With a search (`filters.q`): the best matches, sorted by `sort` (or by relevance), paged by
+    `page`. Otherwise by keyset (`after`/`before`: the sort values of a row, see PANEL_SORTS), or by
+    `page` when neither is given."""
+    base = select(Recruiter, Accreditation).join(Accreditation, Accreditation.recruiter_id == Recruiter.id)
+    conds = filters.conditions()
+    if filters.q:
+        score = {r.id: s for r, s in search_recruiters(session, filters.q, limit=PANEL_SEARCH_LIMIT)}
+        rows = session.execute(base.where(Recruiter.id.in_(list(score)), *conds)).all() if score else []
+        if sort == "name":
+            rows.sort(key=lambda r: (r[0].legal_name.lower(), r[0].id))
+        elif sort == "public_id":
+            rows.sort(key=lambda r: r[0].public_id)
+        elif sort == "newest":
+            rows.sort(key=lambda r: -r[0].id)
+        elif sort == "oldest":
+            rows.sort(key=lambda r: r[0].id)
+        else:
+            rows.sort(key=lambda r: (-score[r[0].id], r[0].legal_name))
+        return paging.ListPage(rows[(page - 1) * per_page : page * per_page], total=len(rows))
+    joins = [(Accreditation, Accreditation.recruiter_id == Recruiter.id)] if filters.status else []
+    total = paging.count_rows(session, Recruiter, *conds, joins=joins)
+    stmt = base.where(*conds)
+    if sort == "name" and after is None and before is None:
+        # Always true, but it steers SQLite's planner to one table scan with a top-N sort instead of
+        # walking an unrelated index and fetching every row by id (10x slower at 100k rows).
+        stmt = stmt.where(Recruiter.legal_name >= "")
+    found = paging.keyset_page(
+        session,
+        stmt,
+        PANEL_SORTS[sort],
+        limit=per_page,
+        after=after,
+        before=before,
+        offset=(page - 1) * per_page,
+    )
+    found.total = total
+    return found
+
+
+# Columns of a row of the API's list, after the recruiter's id.
+LIST_COLUMNS = (
+    Recruiter.public_id,
+    Recruiter.legal_name,
+    Recruiter.other_names,
+    Recruiter.country,
+    Recruiter.licence_authority,
+    Recruiter.licence_number,
+    Recruiter.licence_status,
+    Accreditation.status,
+    Accreditation.valid_until,
+)
+LIST_SEARCH_LIMIT = 200
+
+
+def list_page(
+    session: Session, filters: RecruiterFilters, *, limit: int, after: int | None = None, offset: int = 0
+) -> paging.ListPage:
+    """A page of the API's list, rows of (id, *LIST_COLUMNS).
+
+    With a search (`filters.q`): the best matches (at most LIST_SEARCH_LIMIT), best first, from
+    `offset`. Otherwise in registration order, after the recruiter id `after`. `more` tells whether
+    another page follows."""
+    stmt = (
+        select(Recruiter.id, *LIST_COLUMNS)
+        .outerjoin(Accreditation, Accreditation.recruiter_id == Recruiter.id)
+        .where(*filters.conditions())
+    )
+    if filters.q:
+        ranked = [rec.id for rec, _score in search_recruiters(session, filters.q, limit=LIST_SEARCH_LIMIT)]
+        rows = {r[0]: r for r in session.execute(stmt.where(Recruiter.id.in_(ranked)))} if ranked else {}
+        ordered = [rows[i] for i in ranked if i in rows]
+        return paging.ListPage(
+            ordered[offset : offset + limit], total=len(ordered), more=offset + limit < len(ordered)
+        )
+    return paging.keyset_page(
+        session, stmt, [(Recruiter.id, True)], limit=limit, after=None if after is None else [after]
+    )
+
+
+def lookup_public_id(session: Session, text: str) -> tuple[int, str] | None:
+    """(id, public id) of the recruiter a typed public id names, or None."""
+    row = session.execute(
+        select(Recruiter.id, Recruiter.public_id).where(Recruiter.public_id == normalize_public_id(text))
+    ).first()
+    return None if row is None else (row[0], row[1])
+
+
+def by_id(session: Session, recruiter_id: int | None) -> Recruiter | None:
+    return session.get(Recruiter, recruiter_id) if recruiter_id else None
+
+
+def parent_of(session: Session, rec: Recruiter) -> Recruiter | None:
+    """The recruiter this one is a sub-agent of."""
+    return by_id(session, rec.parent_id)
+
+
+def sub_agents(session: Session, recruiter_id: int, *, limit: int = 50) -> list[Recruiter]:
+    return list(session.scalars(select(Recruiter).where(Recruiter.parent_id == recruiter_id).limit(limit)))

@@ -8,7 +8,7 @@ import hmac
 import secrets
 from bisect import bisect_right
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 from functools import lru_cache
 from pathlib import Path
@@ -22,6 +22,7 @@ from registry.models import Audit, FeeReport, Finding, Follower, Recruiter, Repa
 from registry.models.audits import AuditKind, Principle, Severity
 from registry.models.reports import Channel, FeeCategory, RepaymentState, TriageStatus
 from registry.services import audits as audit_service
+from registry.services import paging
 from registry.services.countries import is_country, require_currency
 from registry.timeutil import today, utcnow
 
@@ -102,11 +103,18 @@ def parse_amount(value) -> Decimal:
     try:
         amount = Decimal(str(value).replace(",", "").strip())
     except (InvalidOperation, ValueError):
-        raise InvalidInput("the amount must be a number, e.g. 1500", field="amount") from None
+        raise InvalidInput(
+            "the amount must be a number, e.g. 1500", field="amount", code="amount_not_a_number"
+        ) from None
     if not amount.is_finite() or amount <= 0:
-        raise InvalidInput("the amount must be more than zero", field="amount")
+        raise InvalidInput(
+            "the amount must be more than zero",
+            field="amount",
+            code="amount_too_small",
+            params={"min": "0.01"},
+        )
     if amount >= Decimal("1e12"):
-        raise InvalidInput("the amount is too large", field="amount")
+        raise InvalidInput("the amount is too large", field="amount", code="amount_too_large")
     return amount.quantize(Decimal("0.01"), rounding=ROUND_HALF_UP)
 
 
@@ -114,24 +122,41 @@ def validate(
     data: ReportInput, fx: FxTable, *, on: date | None = None
 ) -> tuple[Decimal, str, Decimal | None]:
     if data.category not in FeeCategory.__members__:
-        raise InvalidInput(f"unknown fee category {data.category!r}", field="category")
+        raise InvalidInput(
+            f"unknown fee category {data.category!r}",
+            field="category",
+            code="unknown_fee_category",
+            params={"category": data.category},
+        )
     amount = parse_amount(data.amount)
     currency = require_currency(data.currency)
     if data.paid_on is not None and data.paid_on > (on or today()):
-        raise InvalidInput("the date paid cannot be in the future", field="paid_on")
+        raise InvalidInput("the date paid cannot be in the future", field="paid_on", code="date_in_future")
     if data.paid_on is not None and data.paid_on < date(1990, 1, 1):
-        raise InvalidInput("the date paid is too far in the past", field="paid_on")
+        raise InvalidInput(
+            "the date paid is too far in the past",
+            field="paid_on",
+            code="date_too_old",
+            params={"min": "1990-01-01"},
+        )
     if not is_country(data.destination_country):
-        raise InvalidInput("unknown destination country", field="destination_country")
+        raise InvalidInput("unknown destination country", field="destination_country", code="unknown_country")
     if data.origin_country and not is_country(data.origin_country):
-        raise InvalidInput("unknown origin country", field="origin_country")
+        raise InvalidInput("unknown origin country", field="origin_country", code="unknown_country")
     if not data.consent:
-        raise InvalidInput("the report needs the reporter's consent", field="consent")
+        raise InvalidInput(
+            "the report needs the reporter's consent", field="consent", code="consent_required"
+        )
     if data.recruiter_id is None and not data.recruiter_text.strip():
-        raise InvalidInput("name the recruiter", field="recruiter")
+        raise InvalidInput("name the recruiter", field="recruiter", code="recruiter_required")
     usd = fx.to_usd(amount, currency, data.paid_on or (on or today()))
     if usd is not None and usd > MAX_AMOUNT_USD:
-        raise InvalidInput("that amount looks too large; please check it", field="amount")
+        raise InvalidInput(
+            "that amount looks too large; please check it",
+            field="amount",
+            code="amount_too_large",
+            params={"max_usd": str(MAX_AMOUNT_USD)},
+        )
     return amount, currency, usd
 
 
@@ -170,9 +195,11 @@ def submit(
         return existing, False
     amount, currency, usd = validate(data, fx)
     if reporter_key and daily_limit is not None and reports_today(session, reporter_key) >= daily_limit:
-        raise LimitReached(f"at most {daily_limit} reports a day from one chat")
+        raise LimitReached(
+            f"at most {daily_limit} reports a day from one chat", params={"per_day": daily_limit}
+        )
     if data.recruiter_id is not None and session.get(Recruiter, data.recruiter_id) is None:
-        raise InvalidInput("unknown recruiter", field="recruiter")
+        raise InvalidInput("unknown recruiter", field="recruiter", code="unknown_recruiter")
     report = FeeReport(
         case_code=new_case_code(),
         submission_key=submission_key,
@@ -243,7 +270,7 @@ def forget_chat(session: Session, *, chat_id: int, reporter_key: str) -> dict:
 def get(session: Session, report_id: int) -> FeeReport:
     r = session.get(FeeReport, report_id)
     if r is None:
-        raise NotFound(f"no fee report {report_id}")
+        raise NotFound(f"no fee report {report_id}", code="report_not_found", params={"id": report_id})
     return r
 
 
@@ -255,11 +282,17 @@ def triage(
         raise InvalidInput(
             f"choose substantiated, unsubstantiated, duplicate or out_of_scope, not {status!r}",
             field="status",
+            code="unknown_triage_status",
+            params={"status": status},
         )
     if report.triage_status != TriageStatus.new:
-        raise Conflict(f"case {report.case_code} was already triaged as {report.triage_status}")
+        raise Conflict(
+            f"case {report.case_code} was already triaged as {report.triage_status}",
+            code="already_triaged",
+            params={"case": report.case_code, "status": report.triage_status},
+        )
     if not (note or "").strip():
-        raise InvalidInput("a triage note is required", field="note")
+        raise InvalidInput("a triage note is required", field="note", code="note_required")
     report.triage_status = status
     report.triage_note = note.strip()
     report.triaged_by = actor
@@ -268,7 +301,9 @@ def triage(
     if status == TriageStatus.substantiated:
         if report.recruiter_id is None:
             raise InvalidInput(
-                "link the report to a registered recruiter before substantiating it", field="status"
+                "link the report to a registered recruiter before substantiating it",
+                field="status",
+                code="recruiter_not_linked",
             )
         finding = substantiated_finding(session, report, actor=actor, major_days=major_days)
     session.flush()
@@ -322,9 +357,14 @@ def add_repayment(
     actor: str,
 ) -> RepaymentEntry:
     if state not in RepaymentState.__members__:
-        raise InvalidInput(f"state must be claimed, verified or repaid, not {state!r}", field="state")
+        raise InvalidInput(
+            f"state must be claimed, verified or repaid, not {state!r}",
+            field="state",
+            code="unknown_repayment_state",
+            params={"state": state},
+        )
     if on_date > today():
-        raise InvalidInput("the date cannot be in the future", field="on_date")
+        raise InvalidInput("the date cannot be in the future", field="on_date", code="date_in_future")
     entry = RepaymentEntry(
         report_id=report.id,
         state=state,
@@ -347,3 +387,125 @@ def ledger(session: Session, report_id: int) -> list[RepaymentEntry]:
             .order_by(RepaymentEntry.on_date, RepaymentEntry.id)
         )
     )
+
+
+# --- lists --------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ReportFilters:
+    """What the list of fee reports can be narrowed by; empty means any. `recruiter` is a public id,
+    or else text found in the recruiter's name as the worker typed it or as registered."""
+
+    status: str = ""
+    category: str = ""
+    recruiter: str = ""
+    date_from: date | None = None
+    date_to: date | None = None
+
+
+def list_page(session: Session, filters: ReportFilters, *, page: int, per_page: int) -> paging.ListPage:
+    """Fee reports (rows of FeeReport, public id, legal name): new ones oldest first (the triage
+    queue), the others newest first."""
+    from registry.services import recruiters
+
+    conds = []
+    if filters.status in TriageStatus.__members__:
+        conds.append(FeeReport.triage_status == filters.status)
+    if filters.category in FeeCategory.__members__:
+        conds.append(FeeReport.category == filters.category)
+    if filters.recruiter:
+        try:
+            conds.append(FeeReport.recruiter_id == recruiters.get_by_public_id(session, filters.recruiter).id)
+        except NotFound:  # not a public id: the name, as typed by the worker or as registered
+            text = filters.recruiter
+            conds.append(
+                paging.contains(FeeReport.recruiter_text, text)
+                | FeeReport.recruiter_id.in_(
+                    select(Recruiter.id).where(paging.contains(Recruiter.legal_name, text))
+                )
+            )
+    if filters.date_from:
+        conds.append(FeeReport.created_at >= datetime.combine(filters.date_from, time.min, UTC))
+    if filters.date_to:
+        conds.append(
+            FeeReport.created_at < datetime.combine(filters.date_to + timedelta(days=1), time.min, UTC)
+        )
+    order = FeeReport.created_at.asc() if filters.status == "new" else FeeReport.created_at.desc()
+    stmt = (
+        select(FeeReport, Recruiter.public_id, Recruiter.legal_name)
+        .outerjoin(Recruiter, Recruiter.id == FeeReport.recruiter_id)
+        .where(*conds)
+        .order_by(order, FeeReport.id)
+    )
+    total = paging.count_rows(session, FeeReport, *conds)
+    return paging.offset_page(session, stmt, page=page, per_page=per_page, total=total)
+
+
+def of_recruiter(session: Session, recruiter_id: int, *, limit: int = 100) -> list[FeeReport]:
+    """A recruiter's fee reports, newest first."""
+    return list(
+        session.scalars(
+            select(FeeReport)
+            .where(FeeReport.recruiter_id == recruiter_id)
+            .order_by(FeeReport.created_at.desc())
+            .limit(limit)
+        )
+    )
+
+
+def finding_of(session: Session, report_id: int) -> Finding | None:
+    """The finding a substantiated report led to."""
+    return session.scalars(select(Finding).where(Finding.report_id == report_id)).first()
+
+
+def other_reports_by_reporter(session: Session, report: FeeReport) -> int:
+    """How many other reports came from the same (pseudonymous) reporter."""
+    if not report.reporter_key:
+        return 0
+    return paging.count_rows(
+        session, FeeReport, FeeReport.reporter_key == report.reporter_key, FeeReport.id != report.id
+    )
+
+
+@dataclass
+class RepaymentTotals:
+    reports: int
+    amounts: dict[str, list[tuple[Decimal, str]]]  # state -> [(sum, currency)]
+
+
+def repayment_totals(session: Session) -> dict[tuple[str, str], RepaymentTotals]:
+    """Per recruiter (public id, legal name): amounts claimed, verified and repaid by currency, and how
+    many reports they concern."""
+    totals = session.execute(
+        select(
+            Recruiter.public_id,
+            Recruiter.legal_name,
+            RepaymentEntry.state,
+            RepaymentEntry.currency,
+            func.sum(RepaymentEntry.amount),
+            func.count(func.distinct(RepaymentEntry.report_id)),
+        )
+        .join(FeeReport, FeeReport.id == RepaymentEntry.report_id)
+        .join(Recruiter, Recruiter.id == FeeReport.recruiter_id)
+        .group_by(Recruiter.public_id, Recruiter.legal_name, RepaymentEntry.state, RepaymentEntry.currency)
+        .order_by(Recruiter.public_id)
+    ).all()
+    per_recruiter: dict[tuple[str, str], RepaymentTotals] = {}
+    for pid, name, state, currency, amount, n in totals:
+        row = per_recruiter.setdefault((pid, name), RepaymentTotals(0, {}))
+        row.amounts.setdefault(state, []).append((amount, currency))
+        row.reports = max(row.reports, n)
+    return per_recruiter
+
+
+def ledger_page(session: Session, *, page: int, per_page: int) -> paging.ListPage:
+    """Repayment ledger entries (rows of RepaymentEntry, case code, public id), newest first."""
+    stmt = (
+        select(RepaymentEntry, FeeReport.case_code, Recruiter.public_id)
+        .join(FeeReport, FeeReport.id == RepaymentEntry.report_id)
+        .outerjoin(Recruiter, Recruiter.id == FeeReport.recruiter_id)
+        .order_by(RepaymentEntry.on_date.desc(), RepaymentEntry.id.desc())
+    )
+    total = paging.count_rows(session, RepaymentEntry)
+    return paging.offset_page(session, stmt, page=page, per_page=per_page, total=total)

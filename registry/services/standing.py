@@ -40,7 +40,7 @@ from registry.models.audits import Severity
 from registry.models.recruiters import LicenceStatus as L
 from registry.models.reports import TriageStatus
 from registry.services import auditlog
-from registry.services.recruiters import normalize_public_id
+from registry.services.identifiers import public_id_key
 from registry.services.sets import dialect_of, in_values, value_batches
 
 # Licence statuses that are not valid (``unknown``: not found in a register yet, neither good nor bad).
@@ -525,7 +525,7 @@ def summary_by_public_id(
     fee_min_reporters: int = FEE_MIN_REPORTERS,
 ) -> Summary | None:
     """The summary of the recruiter with this public id, however typed (None when unknown)."""
-    pid = normalize_public_id(public_id)
+    pid = public_id_key(public_id) or ""
     if "\x00" in pid:
         return None
     return _one(

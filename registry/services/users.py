@@ -35,19 +35,27 @@ def normalize_email(email: str) -> str:
     try:
         return validate_email((email or "").strip(), check_deliverability=False).normalized.lower()
     except EmailNotValidError as e:
-        raise InvalidInput(f"invalid e-mail address: {e}", field="email") from None
+        raise InvalidInput(f"invalid e-mail address: {e}", field="email", code="email_invalid") from None
 
 
 def create(session: Session, *, email: str, role: str, password: str) -> User:
     email = normalize_email(email)
     if role not in Role.__members__:
-        raise InvalidInput(f"unknown role {role!r}; one of: {', '.join(Role)}", field="role")
+        raise InvalidInput(
+            f"unknown role {role!r}; one of: {', '.join(Role)}",
+            field="role",
+            code="unknown_role",
+            params={"role": role},
+        )
     if len(password or "") < MIN_PASSWORD_LENGTH:
         raise InvalidInput(
-            f"the password must have at least {MIN_PASSWORD_LENGTH} characters", field="password"
+            f"the password must have at least {MIN_PASSWORD_LENGTH} characters",
+            field="password",
+            code="password_too_short",
+            params={"min": MIN_PASSWORD_LENGTH},
         )
     if session.scalars(select(User).where(User.email == email)).first() is not None:
-        raise Conflict(f"a user with e-mail {email} already exists", field="email")
+        raise Conflict(f"a user with e-mail {email} already exists", field="email", code="email_taken")
     user = User(email=email, role=role, password_hash=hash_password(password))
     session.add(user)
     session.flush()
@@ -123,7 +131,7 @@ def authenticate(
 def get(session: Session, user_id: int) -> User:
     user = session.get(User, user_id)
     if user is None:
-        raise NotFound(f"no user {user_id}")
+        raise NotFound(f"no user {user_id}", code="user_not_found", params={"id": user_id})
     return user
 
 
@@ -133,9 +141,16 @@ def list_users(session: Session) -> list[User]:
 
 def set_role(session: Session, user: User, role: str, *, actor_id: int | None = None) -> User:
     if role not in Role.__members__:
-        raise InvalidInput(f"unknown role {role!r}; one of: {', '.join(Role)}", field="role")
+        raise InvalidInput(
+            f"unknown role {role!r}; one of: {', '.join(Role)}",
+            field="role",
+            code="unknown_role",
+            params={"role": role},
+        )
     if actor_id == user.id and role != Role.admin:
-        raise InvalidInput("you cannot take the admin role away from yourself", field="role")
+        raise InvalidInput(
+            "you cannot take the admin role away from yourself", field="role", code="own_admin_role"
+        )
     user.role = role
     session.flush()
     return user
@@ -143,7 +158,7 @@ def set_role(session: Session, user: User, role: str, *, actor_id: int | None = 
 
 def set_active(session: Session, user: User, active: bool, *, actor_id: int | None = None) -> User:
     if actor_id == user.id and not active:
-        raise InvalidInput("you cannot deactivate your own account", field="active")
+        raise InvalidInput("you cannot deactivate your own account", field="active", code="own_account")
     user.active = active
     session.flush()
     return user

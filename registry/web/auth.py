@@ -17,11 +17,10 @@ from flask_wtf import FlaskForm
 from wtforms import EmailField, PasswordField
 from wtforms.validators import DataRequired, Length
 
+from registry.extensions import RateLimited, get_session, rate_limit, settings
 from registry.models import Role
 from registry.services import auditlog
 from registry.services import users as user_service
-from registry.web.database import get_session, settings
-from registry.web.security import limiter
 
 ROLE_RANK = {Role.viewer: 0, Role.auditor: 1, Role.admin: 2}
 
@@ -103,7 +102,7 @@ def _safe_next(target: str | None) -> str:
 
 
 @bp.route("/login", methods=["GET", "POST"])
-@limiter.limit(lambda: current_app.config.get("ADMIN_LOGIN_RATE_LIMIT", "30/minute"), methods=["POST"])
+@rate_limit(lambda: current_app.config.get("ADMIN_LOGIN_RATE_LIMIT", "30/minute"), methods=("POST",))
 def login():
     if current_user.is_authenticated:
         return redirect(url_for("admin.dashboard"))
@@ -141,13 +140,17 @@ def login():
 
 
 @bp.errorhandler(429)
-def _too_many(_e):
-    return render_template(
-        "admin/error.html",
-        code=429,
-        title="Too many sign-in attempts",
-        message="Too many sign-in attempts from this address. Wait a minute and try again.",
-    ), 429
+def _too_many(e):
+    return (
+        render_template(
+            "admin/error.html",
+            code=429,
+            title="Too many sign-in attempts",
+            message="Too many sign-in attempts from this address. Wait a minute and try again.",
+        ),
+        429,
+        e.limit_headers if isinstance(e, RateLimited) else {},
+    )
 
 
 @bp.post("/logout")

@@ -11,12 +11,12 @@ from flask import Blueprint, Flask, jsonify, redirect, render_template, request,
 from sqlalchemy import text
 
 from registry.errors import NotFound
+from registry.extensions import get_session, settings
 from registry.models import LicenceRecord, Recruiter
 from registry.models.accreditation import AccreditationStatus as S
 from registry.services import recruiters, standing
 from registry.services.countries import country_name
 from registry.timeutil import today
-from registry.web.database import get_session, settings
 from registry.web.i18n import current_language
 
 bp = Blueprint("public", __name__)

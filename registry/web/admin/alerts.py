@@ -3,16 +3,13 @@
 from __future__ import annotations
 
 from flask import render_template, request, url_for
-from sqlalchemy import func, select
 
-from registry.errors import NotFound
-from registry.models import Alert, Recruiter
+from registry.extensions import get_session
 from registry.services import alerts as alert_service
 from registry.web.admin import bp
 from registry.web.admin.common import Page, back, change, page_arg
 from registry.web.admin.forms import ConfirmForm
 from registry.web.auth import actor, requires
-from registry.web.database import get_session
 
 PER_PAGE = 50
 
@@ -23,27 +20,12 @@ def alerts():
     session = get_session()
     state = request.args.get("state", "open")
     kind = request.args.get("kind", "")
-    conds = []
-    if state == "open":
-        conds.append(Alert.resolved_at.is_(None))
-    elif state == "resolved":
-        conds.append(Alert.resolved_at.is_not(None))
-    if kind:
-        conds.append(Alert.kind == kind)
     page = page_arg()
-    total = session.scalar(select(func.count()).select_from(Alert).where(*conds)) or 0
-    rows = session.execute(
-        select(Alert, Recruiter.public_id, Recruiter.legal_name)
-        .outerjoin(Recruiter, Recruiter.id == Alert.recruiter_id)
-        .where(*conds)
-        .order_by(Alert.opened_at.desc(), Alert.id.desc())
-        .offset((page - 1) * PER_PAGE)
-        .limit(PER_PAGE)
-    ).all()
-    kinds = [k for (k,) in session.execute(select(Alert.kind).distinct().order_by(Alert.kind))]
+    found = alert_service.list_page(session, state=state, kind=kind, page=page, per_page=PER_PAGE)
+    kinds = alert_service.kinds(session)
     return render_template(
         "admin/alerts.html",
-        page=Page(rows, page, PER_PAGE, total),
+        page=Page(found.rows, page, PER_PAGE, found.total),
         state=state,
         kind=kind,
         kinds=kinds,
@@ -55,9 +37,7 @@ def alerts():
 @requires("auditor")
 def alert_resolve(alert_id: int):
     session = get_session()
-    alert = session.get(Alert, alert_id)
-    if alert is None:
-        raise NotFound(f"no alert {alert_id}")
+    alert = alert_service.get(session, alert_id)
     form = ConfirmForm()
     to = back(url_for("admin.alerts"))
     return change(

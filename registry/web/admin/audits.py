@@ -2,12 +2,9 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
-
 from flask import redirect, render_template, request, url_for
-from sqlalchemy import func, select
 
-from registry.models import Audit, Finding, Recruiter
+from registry.extensions import get_session, settings
 from registry.models.audits import PRINCIPLE_TITLES, AuditKind, Severity
 from registry.services import audits as audit_service
 from registry.services import recruiters
@@ -16,7 +13,6 @@ from registry.web.admin import bp
 from registry.web.admin.common import Page, back, change, flash_form_errors, page_arg
 from registry.web.admin.forms import CloseFindingForm, FindingForm, OutcomeForm, PlanAuditForm
 from registry.web.auth import actor, requires
-from registry.web.database import get_session, settings
 
 PER_PAGE = 50
 
@@ -50,36 +46,15 @@ def audit_plan(public_id: str):
 @bp.get("/audits")
 @requires("viewer")
 def audit_list():
-    session = get_session()
     state = request.args.get("state", "planned")
     kind = request.args.get("kind", "")
-    conds = []
-    if state == "planned":
-        conds.append(Audit.performed_date.is_(None))
-    elif state == "due30":
-        conds += [Audit.performed_date.is_(None), Audit.planned_date <= today() + timedelta(days=30)]
-    elif state == "performed":
-        conds.append(Audit.performed_date.is_not(None))
-    if kind in AuditKind.__members__:
-        conds.append(Audit.kind == kind)
-    order = (
-        (Audit.planned_date.asc(), Audit.id)
-        if state != "performed"
-        else (Audit.performed_date.desc(), Audit.id.desc())
-    )
     page = page_arg()
-    total = session.scalar(select(func.count()).select_from(Audit).where(*conds)) or 0
-    rows = session.execute(
-        select(Audit, Recruiter.public_id, Recruiter.legal_name)
-        .join(Recruiter, Recruiter.id == Audit.recruiter_id)
-        .where(*conds)
-        .order_by(*order)
-        .offset((page - 1) * PER_PAGE)
-        .limit(PER_PAGE)
-    ).all()
+    found = audit_service.list_page(
+        get_session(), state=state, kind=kind, page=page, per_page=PER_PAGE, as_of=today()
+    )
     return render_template(
         "admin/audits/list.html",
-        page=Page(rows, page, PER_PAGE, total),
+        page=Page(found.rows, page, PER_PAGE, found.total),
         state=state,
         kind=kind,
         kinds=list(AuditKind),
@@ -92,8 +67,8 @@ def audit_list():
 def audit_detail(audit_id: int):
     session = get_session()
     audit = audit_service.get_audit(session, audit_id)
-    rec = session.get(Recruiter, audit.recruiter_id)
-    findings = list(session.scalars(select(Finding).where(Finding.audit_id == audit.id).order_by(Finding.id)))
+    rec = recruiters.by_id(session, audit.recruiter_id)
+    findings = audit_service.findings_of_audit(session, audit.id)
     cfg = settings()
     finding_form = FindingForm()
     outcome_form = OutcomeForm()
@@ -175,31 +150,15 @@ def finding_add(audit_id: int):
 @bp.get("/findings")
 @requires("viewer")
 def finding_list():
-    session = get_session()
     state = request.args.get("state", "open")
     severity = request.args.get("severity", "")
-    conds = []
-    if state in ("open", "overdue"):
-        conds.append(Finding.closed_at.is_(None))
-    if state == "overdue":
-        conds.append(Finding.due_date < today())
-    elif state == "closed":
-        conds.append(Finding.closed_at.is_not(None))
-    if severity in Severity.__members__:
-        conds.append(Finding.severity == severity)
     page = page_arg()
-    total = session.scalar(select(func.count()).select_from(Finding).where(*conds)) or 0
-    rows = session.execute(
-        select(Finding, Recruiter.public_id, Recruiter.legal_name)
-        .join(Recruiter, Recruiter.id == Finding.recruiter_id)
-        .where(*conds)
-        .order_by(Finding.due_date.asc(), Finding.id)
-        .offset((page - 1) * PER_PAGE)
-        .limit(PER_PAGE)
-    ).all()
+    found = audit_service.findings_page(
+        get_session(), state=state, severity=severity, page=page, per_page=PER_PAGE, as_of=today()
+    )
     return render_template(
         "admin/findings.html",
-        page=Page(rows, page, PER_PAGE, total),
+        page=Page(found.rows, page, PER_PAGE, found.total),
         state=state,
         severity=severity,
         severities=list(Severity),

@@ -6,10 +6,10 @@ from flask import Response, flash, redirect, render_template, url_for
 from markupsafe import Markup
 
 from registry.errors import Conflict
+from registry.extensions import get_session, settings
 from registry.services import certificates, recruiters
 from registry.web.admin import bp
 from registry.web.auth import requires
-from registry.web.database import get_session, settings
 
 
 def _certificate(public_id: str):

@@ -10,9 +10,9 @@ from flask import flash, g, redirect, request, url_for
 from flask_login import current_user
 
 from registry.errors import DomainError
-from registry.services import auditlog
+from registry.extensions import get_session
+from registry.services import auditlog, dashboard
 from registry.web.auth import ROLE_RANK
-from registry.web.database import get_session
 
 STATUS_LABELS = {
     "applicant": "Applicant",
@@ -142,21 +142,7 @@ def can(role: str) -> bool:
 def nav_counts() -> dict[str, int]:
     """Work waiting, shown next to the navigation links (two indexed counts, once per request)."""
     if "admin_nav_counts" not in g:
-        from sqlalchemy import func, select
-
-        from registry.models import Alert, FeeReport
-
-        session = get_session()
-        g.admin_nav_counts = {
-            "reports": session.scalar(
-                select(func.count()).select_from(FeeReport).where(FeeReport.triage_status == "new")
-            )
-            or 0,
-            "alerts": session.scalar(
-                select(func.count()).select_from(Alert).where(Alert.resolved_at.is_(None))
-            )
-            or 0,
-        }
+        g.admin_nav_counts = dashboard.work_waiting(get_session())
     return g.admin_nav_counts
 
 

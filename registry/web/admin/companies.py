@@ -3,17 +3,16 @@
 from __future__ import annotations
 
 from flask import flash, redirect, render_template, request, url_for
-from sqlalchemy import func, select
 
-from registry.errors import DomainError, NotFound
-from registry.models import ApiKey, Company, OutboxMessage, SupplierLink, WebhookEndpoint
+from registry.errors import DomainError
+from registry.extensions import get_session
+from registry.models import Company
 from registry.services import auditlog, delivery
 from registry.services import companies as company_service
 from registry.web.admin import bp
 from registry.web.admin.common import Page, change, flash_form_errors, page_arg
 from registry.web.admin.forms import ApiKeyForm, CompanyForm, ConfirmForm, SupplierForm, WebhookForm
 from registry.web.auth import actor, requires
-from registry.web.database import get_session
 
 PER_PAGE = 50
 DELIVERIES = 50
@@ -22,35 +21,10 @@ DELIVERIES = 50
 @bp.get("/companies")
 @requires("admin")
 def company_list():
-    session = get_session()
-    keys = (
-        select(func.count())
-        .select_from(ApiKey)
-        .where(ApiKey.company_id == Company.id, ApiKey.revoked_at.is_(None))
-        .scalar_subquery()
-    )
-    suppliers = (
-        select(func.count())
-        .select_from(SupplierLink)
-        .where(SupplierLink.company_id == Company.id)
-        .scalar_subquery()
-    )
-    hooks = (
-        select(func.count())
-        .select_from(WebhookEndpoint)
-        .where(WebhookEndpoint.company_id == Company.id)
-        .scalar_subquery()
-    )
     page = page_arg()
-    total = session.scalar(select(func.count()).select_from(Company)) or 0
-    rows = session.execute(
-        select(Company, keys, suppliers, hooks)
-        .order_by(Company.name)
-        .offset((page - 1) * PER_PAGE)
-        .limit(PER_PAGE)
-    ).all()
+    found = company_service.list_page(get_session(), page=page, per_page=PER_PAGE)
     return render_template(
-        "admin/companies/list.html", page=Page(rows, page, PER_PAGE, total), form=CompanyForm()
+        "admin/companies/list.html", page=Page(found.rows, page, PER_PAGE, found.total), form=CompanyForm()
     )
 
 
@@ -62,9 +36,7 @@ def company_create():
         flash_form_errors(form)
         return redirect(url_for("admin.company_list"))
     session = get_session()
-    existing = session.scalars(
-        select(Company).where(Company.name == " ".join(form.name.data.split()))
-    ).first()
+    existing = company_service.by_name(session, form.name.data)
     if existing is not None:
         flash(f"{existing.name} already exists.", "warning")
         return redirect(url_for("admin.company_detail", company_id=existing.id))
@@ -78,34 +50,17 @@ def company_create():
 
 def _detail(company: Company, *, new_key=None, new_webhook=None, status: int = 200):
     session = get_session()
-    keys = list(
-        session.scalars(
-            select(ApiKey)
-            .where(ApiKey.company_id == company.id)
-            .order_by(ApiKey.revoked_at.is_not(None), ApiKey.id.desc())
-        )
-    )
-    suppliers = company_service.list_suppliers(session, company.id, limit=500)
-    supplier_total = company_service.count_suppliers(session, company.id)
+    keys = company_service.keys_of(session, company.id)
+    suppliers = company_service.suppliers_page(session, company.id, limit=500)
     webhooks = company_service.list_webhooks(session, company.id)
-    hook_ids = [w.id for w in webhooks]
-    deliveries = []
-    if hook_ids:
-        deliveries = list(
-            session.scalars(
-                select(OutboxMessage)
-                .where(OutboxMessage.channel == "webhook", OutboxMessage.target_id.in_(hook_ids))
-                .order_by(OutboxMessage.id.desc())
-                .limit(DELIVERIES)
-            )
-        )
+    deliveries = company_service.recent_deliveries(session, [w.id for w in webhooks], limit=DELIVERIES)
     urls = {w.id: w.url for w in webhooks}
     return render_template(
         "admin/companies/detail.html",
         company=company,
         keys=keys,
-        suppliers=suppliers,
-        supplier_total=supplier_total,
+        suppliers=suppliers.rows,
+        supplier_total=suppliers.total,
         webhooks=webhooks,
         deliveries=deliveries,
         urls=urls,
@@ -165,9 +120,7 @@ def api_key_create(company_id: int):
 def api_key_revoke(company_id: int, key_id: int):
     session = get_session()
     company = company_service.get(session, company_id)
-    key = session.get(ApiKey, key_id)
-    if key is None or key.company_id != company.id:
-        raise NotFound(f"no API key {key_id} for this company")
+    key = company_service.get_key(session, company.id, key_id)
     form = ConfirmForm()
     to = url_for("admin.company_detail", company_id=company.id)
     return change(
@@ -259,25 +212,12 @@ def webhook_test(company_id: int, webhook_id: int):
 @requires("admin")
 def delivery_log():
     """Every outgoing webhook message (the outbox), newest first, filterable by status."""
-    session = get_session()
     status = request.args.get("status", "")
-    conds = [OutboxMessage.channel == "webhook"]
-    if status in ("pending", "delivered", "dead"):
-        conds.append(OutboxMessage.status == status)
     page = page_arg()
-    total = session.scalar(select(func.count()).select_from(OutboxMessage).where(*conds)) or 0
-    rows = session.execute(
-        select(OutboxMessage, WebhookEndpoint.url, Company.id, Company.name)
-        .outerjoin(WebhookEndpoint, WebhookEndpoint.id == OutboxMessage.target_id)
-        .outerjoin(Company, Company.id == WebhookEndpoint.company_id)
-        .where(*conds)
-        .order_by(OutboxMessage.id.desc())
-        .offset((page - 1) * PER_PAGE)
-        .limit(PER_PAGE)
-    ).all()
+    found = company_service.deliveries_page(get_session(), status=status, page=page, per_page=PER_PAGE)
     return render_template(
         "admin/companies/deliveries.html",
-        page=Page(rows, page, PER_PAGE, total),
+        page=Page(found.rows, page, PER_PAGE, found.total),
         status=status,
         describe_delivery=delivery.describe,
     )

@@ -3,14 +3,13 @@
 from __future__ import annotations
 
 from flask import render_template
-from sqlalchemy import select
 
-from registry.models import Accreditation, Alert, Recruiter
+from registry.extensions import get_session
+from registry.services import alerts as alert_service
 from registry.services import dashboard as dashboard_service
 from registry.services.dashboard import STATUSES
 from registry.web.admin import bp, charts
 from registry.web.auth import requires
-from registry.web.database import get_session
 
 _charts = dashboard_service.ChartCache()
 
@@ -29,19 +28,8 @@ def dashboard():
     chart_status = charts.stacked_area(
         "Recruiters by accreditation status, month end", d.months, d.status_by_month, STATUSES
     )
-    alerts = session.execute(
-        select(Alert, Recruiter.public_id, Recruiter.legal_name)
-        .outerjoin(Recruiter, Recruiter.id == Alert.recruiter_id)
-        .where(Alert.resolved_at.is_(None))
-        .order_by(Alert.opened_at.desc())
-        .limit(8)
-    ).all()
-    recent = session.execute(
-        select(Recruiter.public_id, Recruiter.legal_name, Accreditation.status, Accreditation.since)
-        .join(Accreditation, Accreditation.recruiter_id == Recruiter.id)
-        .order_by(Accreditation.since.desc())
-        .limit(8)
-    ).all()
+    alerts = alert_service.latest_open(session, limit=8)
+    recent = dashboard_service.recent_changes(session, limit=8)
     return render_template(
         "admin/dashboard.html",
         d=d,

@@ -7,30 +7,24 @@ import json
 
 from flask import abort, flash, redirect, render_template, request, url_for
 from pydantic import ValidationError
-from sqlalchemy import and_, func, or_, select
 
-from registry.models import Accreditation, Alert, Audit, FeeReport, Finding, Recruiter
+from registry.extensions import get_session, settings
+from registry.models import Recruiter
 from registry.models.accreditation import AccreditationStatus
 from registry.models.recruiters import LicenceStatus
 from registry.services import accreditation, auditlog, recruiters
+from registry.services import alerts as alert_service
+from registry.services import audits as audit_service
 from registry.services import reports as report_service
+from registry.services.paging import sort_values
 from registry.services.recruiters import RecruiterInput
 from registry.timeutil import today
 from registry.web.admin import bp
 from registry.web.admin.common import DECISION_LABELS, Page, change, flash_form_errors, page_arg, url_with
 from registry.web.admin.forms import DecisionForm, PlanAuditForm, RecruiterForm, country_pairs
 from registry.web.auth import actor, requires
-from registry.web.database import get_session, settings
 
 PER_PAGE = 50
-SEARCH_LIMIT = 500  # fuzzy search returns the best matches; filters and paging then apply to those
-# sort name -> keyset columns with their direction (True = ascending); the last column is unique
-SORTS: dict[str, list[tuple]] = {
-    "newest": [(Recruiter.id, False)],
-    "oldest": [(Recruiter.id, True)],
-    "name": [(Recruiter.legal_name, True), (Recruiter.id, True)],
-    "public_id": [(Recruiter.public_id, True)],
-}
 
 
 def _encode(values: list) -> str:
@@ -45,97 +39,33 @@ def _decode(cursor: str, n: int) -> list | None:
     return values if isinstance(values, list) and len(values) == n else None
 
 
-def _beyond(keys: list[tuple], values: list, forward: bool):
-    """Rows strictly after (forward) or before the row whose sort values are `values` (keyset pagination)."""
-    ors = []
-    for i, (col, asc) in enumerate(keys):
-        cmp = col > values[i] if asc == forward else col < values[i]
-        ors.append(and_(*[keys[j][0] == values[j] for j in range(i)], cmp))
-    return or_(*ors)
-
-
-def _keyset_page(session, base, conds, sort: str, page: int):
-    """One page of the list by keyset (`after`/`before` cursors: fast at any depth on indexed columns);
-    a bare `page=N` falls back to an offset."""
-    keys = SORTS[sort]
-    after = _decode(request.args.get("after", ""), len(keys)) if request.args.get("after") else None
-    before = _decode(request.args.get("before", ""), len(keys)) if request.args.get("before") else None
-    forward = before is None
-    order = [(col.asc() if asc == forward else col.desc()) for col, asc in keys]
-    stmt = base.where(*conds).order_by(*order).limit(PER_PAGE)
-    if after is not None:
-        stmt = stmt.where(_beyond(keys, after, True))
-    elif before is not None:
-        stmt = stmt.where(_beyond(keys, before, False))
-    else:
-        stmt = stmt.offset((page - 1) * PER_PAGE)
-        if sort == "name":
-            # Always true, but it steers SQLite's planner to one table scan with a top-N sort instead of
-            # walking an unrelated index and fetching every row by id (10x slower at 100k rows).
-            stmt = stmt.where(Recruiter.legal_name >= "")
-    rows = list(session.execute(stmt).all())
-    if not forward:
-        rows.reverse()
-    return rows
-
-
-def _cursor(row, sort: str) -> str:
-    rec = row[0]
-    return _encode([getattr(rec, col.key) for col, _asc in SORTS[sort]])
-
-
-def _filters() -> tuple[list, dict]:
-    args = {k: (request.args.get(k) or "").strip() for k in ("status", "country", "licence_status")}
-    conds = []
-    if args["status"] in AccreditationStatus.__members__:
-        conds.append(Accreditation.status == args["status"])
-    if args["country"]:
-        conds.append(Recruiter.country == args["country"].upper())
-    if args["licence_status"] in LicenceStatus.__members__:
-        conds.append(Recruiter.licence_status == args["licence_status"])
-    return conds, args
+def _cursor_arg(name: str, n: int) -> list | None:
+    cursor = request.args.get(name)
+    return _decode(cursor, n) if cursor else None
 
 
 @bp.get("/recruiters")
 @requires("viewer")
 def recruiter_list():
-    session = get_session()
     q = (request.args.get("q") or "").strip()
     sort = request.args.get("sort") or ("relevance" if q else "newest")
-    conds, args = _filters()
+    args = {k: (request.args.get(k) or "").strip() for k in ("status", "country", "licence_status")}
+    filters = recruiters.RecruiterFilters(q=q, **args)
     page = page_arg()
-    base = select(Recruiter, Accreditation).join(Accreditation, Accreditation.recruiter_id == Recruiter.id)
-    if q:
-        hits = recruiters.search_recruiters(session, q, limit=SEARCH_LIMIT)
-        score = {r.id: s for r, s in hits}
-        rows = session.execute(base.where(Recruiter.id.in_(list(score)), *conds)).all() if score else []
-        if sort in ("name", "public_id"):
-            key = {
-                "name": lambda r: (r[0].legal_name.lower(), r[0].id),
-                "public_id": lambda r: r[0].public_id,
-            }[sort]
-            rows.sort(key=key)
-        elif sort == "newest":
-            rows.sort(key=lambda r: -r[0].id)
-        elif sort == "oldest":
-            rows.sort(key=lambda r: r[0].id)
-        else:
-            rows.sort(key=lambda r: (-score[r[0].id], r[0].legal_name))
-        total = len(rows)
-        rows = rows[(page - 1) * PER_PAGE : page * PER_PAGE]
-    else:
-        count_stmt = select(func.count()).select_from(Recruiter)
-        if args["status"]:
-            count_stmt = count_stmt.join(Accreditation, Accreditation.recruiter_id == Recruiter.id)
-        total = session.scalar(count_stmt.where(*conds)) or 0
-        if sort not in SORTS:
-            sort = "newest"
-        rows = _keyset_page(session, base, conds, sort, page)
-    pager = Page(rows, page, PER_PAGE, total)
+    if not q and sort not in recruiters.PANEL_SORTS:
+        sort = "newest"
+    keys = recruiters.PANEL_SORTS.get(sort, [])
+    after = None if q else _cursor_arg("after", len(keys))
+    before = None if q or after is not None else _cursor_arg("before", len(keys))
+    found = recruiters.panel_page(
+        get_session(), filters, sort=sort, page=page, per_page=PER_PAGE, after=after, before=before
+    )
+    rows = found.rows
+    pager = Page(rows, page, PER_PAGE, found.total)
     if not q and rows:
-        pager.next_url = url_with(page=page + 1, after=_cursor(rows[-1], sort), before=None)
+        pager.next_url = url_with(page=page + 1, after=_encode(sort_values(rows[-1], keys)), before=None)
         pager.prev_url = (
-            url_with(page=page - 1, before=_cursor(rows[0], sort), after=None)
+            url_with(page=page - 1, before=_encode(sort_values(rows[0], keys)), after=None)
             if page > 2
             else url_with(page=None, after=None, before=None)
         )
@@ -211,7 +141,7 @@ def _fill(form: RecruiterForm, rec: Recruiter) -> None:
     form.website.data = rec.website
     form.address.data = rec.address
     if rec.parent_id:
-        parent = get_session().get(Recruiter, rec.parent_id)
+        parent = recruiters.parent_of(get_session(), rec)
         form.parent_public_id.data = parent.public_id if parent else ""
 
 
@@ -289,37 +219,16 @@ def recruiter_detail(public_id: str):
     rec = recruiters.get_by_public_id(session, public_id)
     acc = accreditation.get(session, rec.id)
     history = accreditation.history(session, rec.id)
-    audit_rows = list(
-        session.scalars(
-            select(Audit)
-            .where(Audit.recruiter_id == rec.id)
-            .order_by(Audit.planned_date.desc(), Audit.id.desc())
-        )
-    )
-    findings = list(
-        session.scalars(
-            select(Finding)
-            .where(Finding.recruiter_id == rec.id)
-            .order_by(Finding.closed_at.is_not(None), Finding.due_date, Finding.id)
-        )
-    )
-    reports = list(
-        session.scalars(
-            select(FeeReport)
-            .where(FeeReport.recruiter_id == rec.id)
-            .order_by(FeeReport.created_at.desc())
-            .limit(100)
-        )
-    )
+    audit_rows = audit_service.of_recruiter(session, rec.id)
+    findings = audit_service.findings_of_recruiter(session, rec.id)
+    reports = report_service.of_recruiter(session, rec.id, limit=100)
     ledger = {
         r.id: report_service.ledger(session, r.id) for r in reports if r.triage_status == "substantiated"
     }
-    alerts = list(
-        session.scalars(select(Alert).where(Alert.recruiter_id == rec.id).order_by(Alert.opened_at.desc()))
-    )
+    alerts = alert_service.of_recruiter(session, rec.id)
     log = auditlog.entries_for_recruiter(session, rec.id, limit=100)
-    parent = session.get(Recruiter, rec.parent_id) if rec.parent_id else None
-    sub_agents = list(session.scalars(select(Recruiter).where(Recruiter.parent_id == rec.id).limit(50)))
+    parent = recruiters.parent_of(session, rec)
+    sub_agents = recruiters.sub_agents(session, rec.id, limit=50)
     cfg = settings()
     return render_template(
         "admin/recruiters/detail.html",

@@ -5,13 +5,13 @@ from __future__ import annotations
 from flask import redirect, render_template, url_for
 from flask_login import current_user
 
+from registry.extensions import get_session
 from registry.services import users as user_service
 from registry.timeutil import utcnow
 from registry.web.admin import bp
 from registry.web.admin.common import change, flash_form_errors
 from registry.web.admin.forms import ConfirmForm, RoleForm, UserForm
 from registry.web.auth import requires
-from registry.web.database import get_session
 
 
 @bp.get("/users")

@@ -179,7 +179,11 @@ def test_users_admin(as_admin, admin_users):
 
 def test_sign_in_attempts_are_rate_limited_per_address(app, web, admin_users):
     app.config["ADMIN_LOGIN_RATE_LIMIT"] = "3/minute"
-    for _ in range(3):
-        assert web.login(EMAILS["viewer"], "wrong password!").status_code == 401
+    for left in (2, 1, 0):
+        resp = web.login(EMAILS["viewer"], "wrong password!")
+        assert resp.status_code == 401
+        assert (resp.headers["X-RateLimit-Limit"], resp.headers["X-RateLimit-Remaining"]) == ("3", str(left))
     resp = web.login(EMAILS["viewer"])
     assert resp.status_code == 429 and "Too many sign-in attempts" in resp.get_data(as_text=True)
+    assert resp.headers["X-RateLimit-Remaining"] == "0" and 0 <= int(resp.headers["Retry-After"]) <= 60
+    assert "X-RateLimit-Limit" not in web.client.get("/admin/login").headers  # only sign-ins are counted

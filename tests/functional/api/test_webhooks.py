@@ -38,7 +38,7 @@ def test_create_list_delete(client, auth, engine):
 def test_conflicts_and_validation(client, auth, keys):
     assert client.post("/api/v1/webhooks", headers=auth, json={"url": URL}).status_code == 201
     body = assert_problem(client.post("/api/v1/webhooks", headers=auth, json={"url": URL}), 409)
-    assert URL in body["detail"]
+    assert URL in body["detail"] and body["code"] == "webhook_exists"
     body = assert_problem(
         client.post(
             "/api/v1/webhooks", headers=auth, json={"url": "ftp://x.example", "events": ["recruiter.eaten"]}
@@ -99,6 +99,8 @@ def test_production_accepts_only_public_https_urls(settings, engine, keys):
     ):
         body = assert_problem(client.post("/api/v1/webhooks", headers=auth, json={"url": url}), 422)
         assert body["errors"][0]["field"] == "url", url
+        if url in ("https://10.1.2.3/x", "https://localhost:8443/x"):  # the registry's rule, with its code
+            assert body["code"] == body["errors"][0]["type"] == "url_not_public", body
     assert (
         client.post("/api/v1/webhooks", headers=auth, json={"url": "https://hooks.example.com/x"}).status_code
         == 201

@@ -33,7 +33,7 @@ def measure(url: str, label: str, tmp: Path) -> list[dict]:
     from registry.seed import volume
     from registry.services import auditlog, reports, users
     from registry.settings import CONFIG_DIR, Settings
-    from registry.web.admin.recruiters import _encode
+    from registry.web.admin.recruiters import encode_keyset
 
     engine = make_engine(url)
     upgrade(engine)
@@ -86,12 +86,12 @@ def measure(url: str, label: str, tmp: Path) -> list[dict]:
         ("recruiter list, first page", "/admin/recruiters"),
         (
             "recruiter list, next page after row 50,000 (keyset)",
-            f"/admin/recruiters?page=1001&after={_encode([deep_id])}",
+            f"/admin/recruiters?page=1001&after={encode_keyset([deep_id])}",
         ),
         ("recruiter list sorted by name, first page", "/admin/recruiters?sort=name"),
         (
             "recruiter list sorted by name, next page after row 50,000 (keyset)",
-            f"/admin/recruiters?sort=name&page=1001&after={_encode(deep_name)}",
+            f"/admin/recruiters?sort=name&page=1001&after={encode_keyset(deep_name)}",
         ),
         ("recruiter list filtered by status and country", "/admin/recruiters?status=accredited&country=NP"),
         (

@@ -66,6 +66,9 @@ def configure(app: Celery, settings: Settings) -> None:
         timezone="UTC",
         enable_utc=True,
         broker_connection_retry_on_startup=True,
+        # With late acks, a task interrupted by a lost broker connection is delivered again anyway;
+        # cancelling it at once (Celery 6's default) avoids running it twice side by side.
+        worker_cancel_long_running_tasks_on_connection_loss=True,
         worker_hijack_root_logger=False,
         task_default_queue=QUEUE,
         beat_schedule_filename=str((settings.var_dir / "celerybeat-schedule").resolve()),

@@ -101,7 +101,7 @@ def _openapi_path(rule: str) -> str:
     return re.sub(r"<(?:[a-z]+:)?([a-z_]+)>", r"{\1}", rule)
 
 
-def _example(model: type[BaseModel] | None):
+def example_of(model: type[BaseModel] | None):
     if model is None:
         return None
     extra = model.model_config.get("json_schema_extra") or {}
@@ -281,14 +281,14 @@ def _operation(op: Operation, refs: dict) -> dict:
         out["requestBody"] = {
             "required": True,
             "content": {
-                "application/json": {"schema": refs[(op.body, "validation")], "example": _example(op.body)}
+                "application/json": {"schema": refs[(op.body, "validation")], "example": example_of(op.body)}
             },
         }
     for code, (model, description) in sorted(op.responses.items()):
         resp: dict = {"description": description}
         if model is not None:
             content = {"application/json": {"schema": refs[(model, "serialization")]}}
-            if (example := _example(model)) is not None:
+            if (example := example_of(model)) is not None:
                 content["application/json"]["example"] = example
             content.update(op.extra_content.get(code, {}))
             resp["content"] = content

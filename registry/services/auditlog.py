@@ -18,7 +18,6 @@ from sqlalchemy import event, inspect, select, text
 from sqlalchemy.orm import Session as SASession
 from sqlmodel import Session
 
-from registry.errors import NotFound
 from registry.models import (
     Accreditation,
     AccreditationEvent,
@@ -37,7 +36,7 @@ from registry.models import (
     User,
     WebhookEndpoint,
 )
-from registry.services import bulk, paging
+from registry.services import bulk, identifiers, paging
 from registry.timeutil import utcnow
 
 GENESIS = "0" * 64
@@ -419,8 +418,6 @@ class LogFilters:
 def list_page(session: Session, filters: LogFilters, *, page: int, per_page: int) -> paging.ListPage:
     """Entries, newest first (rows of AuditLogEntry, public id); ``extra["recruiter"]`` is the
     recruiter `filters.recruiter` names, if any."""
-    from registry.services import recruiters
-
     conds = []
     if filters.entity:
         conds.append(AuditLogEntry.entity == filters.entity)
@@ -430,10 +427,13 @@ def list_page(session: Session, filters: LogFilters, *, page: int, per_page: int
         conds.append(paging.contains(AuditLogEntry.actor, filters.actor))
     recruiter = None
     if filters.recruiter:
-        try:
-            recruiter = recruiters.get_by_public_id(session, filters.recruiter)
+        pid = identifiers.public_id_key(filters.recruiter)
+        recruiter = (
+            session.scalars(select(Recruiter).where(Recruiter.public_id == pid)).first() if pid else None
+        )
+        if recruiter is not None:
             conds.append(AuditLogEntry.recruiter_id == recruiter.id)
-        except NotFound:  # unknown public id: show nothing rather than everything
+        else:  # unknown public id: show nothing rather than everything
             conds.append(AuditLogEntry.id == -1)
     if filters.date_from:
         conds.append(AuditLogEntry.at >= datetime.combine(filters.date_from, time.min, UTC))

@@ -29,6 +29,7 @@ from pathlib import Path
 from sqlalchemy import func, select
 from sqlmodel import Session
 
+from registry.errors import InvalidInput
 from registry.models import LicenceRecord, Recruiter
 from registry.models.recruiters import LicenceStatus
 from registry.services import outbox, standing
@@ -388,7 +389,12 @@ def apply(
     progress: Callable[[int], None] | None = None,
 ) -> ImportResult:
     """Store the parsed register and drive its effects. Call only when ``parsed.errors`` is empty."""
-    assert not parsed.errors, "a file with errors must not be applied"
+    if parsed.errors:
+        raise InvalidInput(
+            f"{len(parsed.errors)} problem(s) in the register file; nothing was applied",
+            code="register_file_invalid",
+            params={"errors": len(parsed.errors)},
+        )
     as_of = as_of or today()
     now = utcnow()
     authority = mapping.authority

@@ -41,7 +41,7 @@ def _nice_max(v: float) -> float:
     return 10 * mag
 
 
-def _ticks(vmax: float, *, integer: bool = True, target: int = 4) -> list[float]:
+def nice_ticks(vmax: float, *, integer: bool = True, target: int = 4) -> list[float]:
     """Round tick values from 0 to at least `vmax`: steps of 1, 2 or 5 times a power of ten."""
     import math
 
@@ -96,7 +96,7 @@ def stacked_bars(
     )
     top, bottom, left, right = max(30, legend_bottom + 4), height - 28, 44, width - 8
     totals = [sum(series.get(c, {}).values()) for c in columns]
-    ticks = _ticks(max(totals, default=0))
+    ticks = nice_ticks(max(totals, default=0))
     vmax = ticks[-1]
     parts = [
         f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {width} {height}" role="img" '
@@ -180,7 +180,7 @@ def stacked_area(
     legend, legend_bottom = _legend([(n, STATUS_COLOURS.get(n, "#888")) for n in names], 48, 16, width - 56)
     top, bottom, left, right = max(30, legend_bottom + 4), height - 28, 44, width - 22
     totals = [sum(series.get(c, {}).get(s, 0) for s in names) for c in columns]
-    ticks = _ticks(max(totals, default=0))
+    ticks = nice_ticks(max(totals, default=0))
     vmax = ticks[-1]
     parts = [
         f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {width} {height}" role="img" '

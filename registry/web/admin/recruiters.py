@@ -27,11 +27,11 @@ from registry.web.auth import actor, requires
 PER_PAGE = 50
 
 
-def _encode(values: list) -> str:
+def encode_keyset(values: list) -> str:
     return base64.urlsafe_b64encode(json.dumps(values, separators=(",", ":")).encode()).decode().rstrip("=")
 
 
-def _decode(cursor: str, n: int) -> list | None:
+def decode_keyset(cursor: str, n: int) -> list | None:
     try:
         values = json.loads(base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)))
     except ValueError:
@@ -41,7 +41,7 @@ def _decode(cursor: str, n: int) -> list | None:
 
 def _cursor_arg(name: str, n: int) -> list | None:
     cursor = request.args.get(name)
-    return _decode(cursor, n) if cursor else None
+    return decode_keyset(cursor, n) if cursor else None
 
 
 @bp.get("/recruiters")
@@ -63,9 +63,11 @@ def recruiter_list():
     rows = found.rows
     pager = Page(rows, page, PER_PAGE, found.total)
     if not q and rows:
-        pager.next_url = url_with(page=page + 1, after=_encode(sort_values(rows[-1], keys)), before=None)
+        pager.next_url = url_with(
+            page=page + 1, after=encode_keyset(sort_values(rows[-1], keys)), before=None
+        )
         pager.prev_url = (
-            url_with(page=page - 1, before=_encode(sort_values(rows[0], keys)), after=None)
+            url_with(page=page - 1, before=encode_keyset(sort_values(rows[0], keys)), after=None)
             if page > 2
             else url_with(page=None, after=None, before=None)
         )

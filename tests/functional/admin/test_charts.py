@@ -54,7 +54,7 @@ def test_stacked_area_stacks_in_status_order():
 
 
 def test_ticks_are_round_numbers():
-    assert charts._ticks(0) == [0, 1]
-    assert charts._ticks(4) == [0, 1, 2, 3, 4]
-    assert charts._ticks(37) == [0, 10, 20, 30, 40]
-    assert charts._ticks(40_000)[-1] == 40_000
+    assert charts.nice_ticks(0) == [0, 1]
+    assert charts.nice_ticks(4) == [0, 1, 2, 3, 4]
+    assert charts.nice_ticks(37) == [0, 10, 20, 30, 40]
+    assert charts.nice_ticks(40_000)[-1] == 40_000

@@ -64,13 +64,13 @@ def test_every_operation_documents_parameters_responses_errors_with_examples(cli
 def test_documented_examples_validate_against_the_models(client):
     from registry.api import schemas
     from registry.api.core import OPERATIONS
-    from registry.api.openapi import _example
+    from registry.api.openapi import example_of
 
     for op in OPERATIONS:
         for model in [op.body, *(m for m, _d in op.responses.values())]:
-            if model is not None and (example := _example(model)) is not None:
+            if model is not None and (example := example_of(model)) is not None:
                 model.model_validate(example)
-    schemas.Problem.model_validate(_example(schemas.Problem))
+    schemas.Problem.model_validate(example_of(schemas.Problem))
 
 
 def test_human_docs_are_served_locally(client):

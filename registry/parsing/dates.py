@@ -258,9 +258,9 @@ def parse_date(text: str, *, today: date, language: str | None = None) -> DateRe
     except ValueError:
         raise _error("date_unreadable", "the date could not be read", text=shown) from None
     start = today.replace(day=1) if precision == "month" else today
-    past = [d for d in days if d <= start]
-    if not past:
+    if days[0] > start:  # the likeliest reading: never swapped for another order to avoid the future
         raise _error("date_in_future", "the date is in the future", text=shown)
+    past = [d for d in days if d <= start]
     try:
         oldest = today.replace(year=today.year - MAX_YEARS_BACK)
     except ValueError:  # 29 February

@@ -238,7 +238,15 @@ def parse_amount(
     unknown = [t for t in rest if t.kind != "num" and not (t.kind == "word" and is_quantity_word(t.text))]
     if unknown:
         word = unknown[0].text
-        if len(unknown) == 1 and not candidates and len(word) == 3 and word.isascii() and word.isalpha():
+        has_number = any(t.kind == "num" for t in rest)
+        if (
+            len(unknown) == 1
+            and has_number
+            and not candidates
+            and len(word) == 3
+            and word.isascii()
+            and word.isalpha()
+        ):
             raise InvalidInput(
                 f"{word.upper()!r} is not a currency code",
                 field="currency",

@@ -188,7 +188,10 @@ def quantity_readings(
                 raise ValueError(t.text)
             t = toks[i]
         mults: list[Decimal] = []
-        if t.kind == "num":
+        if add and t.kind == "word" and t.text in MULTIPLIERS:
+            base: tuple[Decimal, ...] = (Decimal(1),)  # "सवा लाख": one and a quarter lakh
+            i -= 1
+        elif t.kind == "num":
             base = number_readings(t.text, language=language, three_decimals=three_decimals)
         elif t.kind == "word" and t.text in NUMBER_WORDS:
             base = (NUMBER_WORDS[t.text],)

@@ -15,6 +15,8 @@ See ``registry.parsing`` for the API. Rules:
   ``nepali_datetime`` library. A BS month without a day is stored as the Gregorian month that holds
   its middle (a BS month runs from mid-month to mid-month).
 - A two-digit year is 20yy; for a Nepali writer a two-digit year ahead of today's is BS 20yy.
+- A date is never read in another order to move it out of the future: "02.12.2026" in November
+  2026 is in the future, not 12 February.
 - Refused (InvalidInput, field "paid_on"): ``date_unreadable``, ``date_needs_month`` (a year
   alone), ``date_needs_year``, ``date_in_future``, ``date_too_old`` (more than MAX_YEARS_BACK years
   ago; params ``min``).
@@ -27,7 +29,7 @@ from datetime import date, timedelta
 from functools import lru_cache
 from typing import Literal
 
-import nepali_datetime
+import nepali_datetime  # type: ignore[import-untyped]  # ships a .pyi but no py.typed
 from babel.dates import format_date, format_skeleton, get_month_names
 
 from registry.errors import InvalidInput
@@ -233,9 +235,9 @@ def _read(parts: _Parts, today: date, language: str | None, text: str) -> tuple[
     if bs:
         orders = orders[:1]
     found = []
-    for month, day in orders:
+    for mm, dd in orders:
         try:
-            found.append(_to_ad(y, month, day, bs))
+            found.append(_to_ad(y, mm, dd, bs))
         except ValueError:
             continue
     if not found:

@@ -11,6 +11,10 @@ order, by
 
 and otherwise left open: ``currency`` is None and ``currency_candidates`` lists the candidates, for
 the flow to ask. Nothing is inferred when the text names no currency at all.
+
+Bounds: an amount is taken when it is worth at least MIN_AMOUNT_USD and at most the registry's
+``reports.MAX_AMOUNT_USD`` on the day (FX table in ``config/fx_rates.csv``); the same bounds decide
+which readings of an ambiguous number are plausible once the currency is known.
 """
 
 from __future__ import annotations
@@ -99,7 +103,7 @@ _MINUS = {"-"}
 def _iso_codes() -> frozenset[str]:
     """Currencies legal tender somewhere today, lower-case (what a worker may type as a code)."""
     codes: set[str] = set()
-    for territory in Locale("en").territories:
+    for territory in map(str, Locale("en").territories):
         if len(territory) == 2 and territory.isalpha():
             codes.update(c.lower() for c in get_territory_currencies(territory, tender=True))
     return frozenset(codes)

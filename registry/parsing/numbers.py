@@ -95,7 +95,7 @@ PREFIX_ADD: dict[str, Decimal] = _table(
 # Said after a number: "satu setengah juta" = 1.5 million.
 SUFFIX_ADD: dict[str, Decimal] = _table({"setengah|stengah": Decimal("0.5")})
 # Linking words between the parts of a quantity ("1 lakh and 50 thousand", "apat na libo").
-LINKS: dict[str, Decimal] = _table({"and|र|ra|ও|o|dan|at|na|ng": True})
+LINKS: frozenset[str] = frozenset(_table(dict.fromkeys(["and|र|ও|dan|at|na|ng"], Decimal(0))))
 
 
 def is_quantity_word(word: str) -> bool:

@@ -52,6 +52,8 @@ class Case:
     status: str
     recruiter: str
     created: date
+    paid_on: date | None = None
+    paid_on_precision: str = "day"
 
 
 @dataclass
@@ -67,6 +69,7 @@ class Draft:
     amount: Decimal | None = None
     currency: str = ""
     paid_on: date | None = None
+    paid_on_precision: str = "day"  # "month": only a month and year were given
     destination_country: str = ""
     receipt_file_id: str | None = None
     extra: dict = field(default_factory=dict)
@@ -148,6 +151,7 @@ class BotServices:
             amount=draft.amount,
             currency=draft.currency,
             paid_on=draft.paid_on,
+            paid_on_precision=draft.paid_on_precision,
             destination_country=draft.destination_country,
             origin_country=draft.origin_country,
             recruiter_id=draft.recruiter_id,
@@ -192,6 +196,8 @@ class BotServices:
                     status=r.triage_status,
                     recruiter=names.get(r.recruiter_id) or r.recruiter_text,
                     created=r.created_at.date(),
+                    paid_on=r.paid_on,
+                    paid_on_precision=r.paid_on_precision,
                 )
                 for r in rows
             ]

@@ -7,6 +7,7 @@ from telegram.ext import CommandHandler
 
 from bot.cards import CASE_STATUS, fmt_date
 from bot.context import BotContext
+from registry.parsing.dates import format_date_reading
 
 
 async def mycases(update: Update, context: BotContext) -> None:
@@ -21,6 +22,9 @@ async def mycases(update: Update, context: BotContext) -> None:
     for c in cases[:20]:
         status = _(CASE_STATUS.get(c.status, CASE_STATUS["new"]))
         lines += ["", f"{c.case_code} · {c.recruiter}", f"{fmt_date(c.created, context.lang)}: {status}"]
+        if c.paid_on is not None:
+            paid = format_date_reading(c.paid_on, c.paid_on_precision, context.lang)
+            lines.append(_("Paid on: {date}").format(date=paid))
     await update.effective_chat.send_message("\n".join(lines))
 
 

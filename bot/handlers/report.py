@@ -15,15 +15,16 @@ from sqlalchemy.exc import SQLAlchemyError
 from telegram import Update
 from telegram.ext import CallbackQueryHandler, CommandHandler, MessageHandler, filters
 
-from bot.cards import CATEGORIES, CLDR, country, fmt_date
+from bot.cards import CATEGORIES, CLDR, country
 from bot.context import BotContext
 from bot.handlers.common import END, button, cancel, conversation, interrupt, keyboard, reply
 from bot.i18n import HOME_COUNTRY
-from bot.parsing import BadInput, match_country, parse_amount_text, parse_date_text
 from bot.services import Draft
 from registry.errors import InvalidInput
-from registry.services.countries import default_currency, is_country
-from registry.services.reports import MAX_AMOUNT_USD, LimitReached
+from registry.parsing.dates import format_date_reading, parse_date
+from registry.parsing.money import check_amount_bounds, parse_amount, with_currency
+from registry.services.countries import default_currency, is_country, match_country
+from registry.services.reports import LimitReached
 from registry.timeutil import today
 
 log = logging.getLogger("bot.report")
@@ -128,7 +129,11 @@ def summary(context: BotContext) -> str:
         _("Recruiter: {name}").format(name=d.recruiter_name),
         _("Fee: {category}").format(category=_(CATEGORIES.get(d.category, CATEGORIES["other"]))),
         _("Amount: {amount} {currency}").format(amount=amount, currency=d.currency),
-        _("Paid on: {date}").format(date=fmt_date(d.paid_on, context.lang) if d.paid_on else _("not known")),
+        _("Paid on: {date}").format(
+            date=format_date_reading(d.paid_on, d.paid_on_precision, context.lang)
+            if d.paid_on
+            else _("not known")
+        ),
         _("Job in: {country}").format(country=country(d.destination_country, context.lang)),
         _("Receipt photo: {answer}").format(answer=_("yes") if d.receipt_file_id else _("no")),
         "",
@@ -235,45 +240,60 @@ async def amount_text(update: Update, context: BotContext) -> int:
     _ = context._
     d = _draft(context)
     default = d.currency or (default_currency(d.origin_country) if d.origin_country else None)
+    fx, on = context.services.fx, today()
+    problems = {
+        "amount_not_positive": _("The amount must be more than zero."),
+        "amount_too_large": _("That amount looks too large. Please check it."),
+        "amount_currency_conflict": _("Please add the currency."),
+    }
     try:
-        amount, currency = parse_amount_text(update.effective_message.text, default)
-    except BadInput as e:
-        problems = {
-            "not_number": _("I could not read a number there."),
-            "not_positive": _("The amount must be more than zero."),
-            "too_large": _("That amount looks too large. Please check it."),
-            "unknown_currency": _(
+        reading = parse_amount(
+            update.effective_message.text,
+            language=context.lang,
+            context_currencies=(default,) if default else (),
+            on=on,
+            fx=fx,
+        )
+        if reading.currency is None and not reading.currency_candidates and default:
+            reading = with_currency(reading, default, on=on, fx=fx)
+    except InvalidInput as e:
+        if e.code == "unknown_currency":
+            problem = _(
                 "I do not know the currency “{code}”. Use a 3-letter code like NPR, BDT, PHP, IDR or USD."
-            ).format(code=e.detail),
-            "no_currency": _("Please add the currency."),
-        }
-        return await ask(update, context, AMOUNT, problems[e.kind])
-    usd = context.services.to_usd(amount, currency, today())
-    if usd is not None and usd > MAX_AMOUNT_USD:
-        return await ask(update, context, AMOUNT, _("That amount looks too large. Please check it."))
-    d.amount, d.currency = amount, currency
+            ).format(code=e.params.get("currency", ""))
+        else:
+            problem = problems.get(e.code, _("I could not read a number there."))
+        return await ask(update, context, AMOUNT, problem)
+    if reading.currency is None:
+        return await ask(update, context, AMOUNT, _("Please add the currency."))
+    try:
+        check_amount_bounds(reading.amount, reading.currency, on, fx)
+    except InvalidInput as e:
+        if e.code == "amount_too_large":  # a very small amount is kept as written
+            return await ask(update, context, AMOUNT, problems[e.code])
+    d.amount, d.currency = reading.amount, reading.currency
     return await ask(update, context, DATE)
 
 
 async def date_text(update: Update, context: BotContext) -> int:
     _ = context._
     try:
-        paid_on = parse_date_text(update.effective_message.text, today())
-    except BadInput as e:
+        paid = parse_date(update.effective_message.text, today=today(), language=context.lang)
+    except InvalidInput as e:
         problems = {
-            "unreadable": _("I could not read that date."),
-            "future": _("That date is in the future."),
-            "too_old": _("That date is too long ago."),
+            "date_in_future": _("That date is in the future."),
+            "date_too_old": _("That date is too long ago."),
         }
-        return await ask(update, context, DATE, problems[e.kind])
+        return await ask(update, context, DATE, problems.get(e.code, _("I could not read that date.")))
     d = _draft(context)
-    d.paid_on = paid_on
+    d.paid_on, d.paid_on_precision = paid.value, paid.precision
     return await ask(update, context, DESTINATION)
 
 
 async def date_button(update: Update, context: BotContext) -> int:
     d = _draft(context)
     d.paid_on = today() if update.callback_query.data == "r:today" else None
+    d.paid_on_precision = "day"
     return await ask(update, context, DESTINATION)
 
 
@@ -287,7 +307,7 @@ async def destination_pick(update: Update, context: BotContext) -> int:
 
 async def destination_text(update: Update, context: BotContext) -> int:
     _ = context._
-    code = match_country(update.effective_message.text, CLDR.get(context.lang, "en"))
+    code = match_country(update.effective_message.text, context.lang)
     if code is None:
         return await ask(
             update,

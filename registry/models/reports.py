@@ -43,6 +43,13 @@ class Channel(StrEnum):
     web = "web"
 
 
+class DatePrecision(StrEnum):
+    """How much of the date paid the worker gave: a day, or a month and year only ("March 2026")."""
+
+    day = "day"
+    month = "month"
+
+
 class FeeReport(SQLModel, table=True):
     __tablename__ = "fee_report"
     __table_args__ = (
@@ -61,6 +68,10 @@ class FeeReport(SQLModel, table=True):
     currency: str = Field(max_length=3)
     amount_usd: Decimal | None = Field(default=None, sa_type=Numeric(14, 2))
     paid_on: date | None = None
+    # "month": the worker gave only a month and year; paid_on is then the first of that month.
+    paid_on_precision: str = Field(
+        default=DatePrecision.day, max_length=5, sa_column_kwargs={"server_default": DatePrecision.day.value}
+    )
     origin_country: str = Field(default="", max_length=2)
     destination_country: str = Field(default="", max_length=2)
     channel: str = Field(default=Channel.telegram, max_length=12)

@@ -20,7 +20,7 @@ from sqlmodel import Session
 from registry.errors import Conflict, InvalidInput, NotFound
 from registry.models import Audit, FeeReport, Finding, Follower, Recruiter, RepaymentEntry
 from registry.models.audits import AuditKind, Principle, Severity
-from registry.models.reports import Channel, FeeCategory, RepaymentState, TriageStatus
+from registry.models.reports import Channel, DatePrecision, FeeCategory, RepaymentState, TriageStatus
 from registry.services import audits as audit_service
 from registry.services import paging
 from registry.services.countries import is_country, require_currency
@@ -90,6 +90,8 @@ class ReportInput:
     currency: str
     paid_on: date | None
     destination_country: str
+    # "day", or "month" when the worker gave only a month and year (paid_on: any day of it).
+    paid_on_precision: str = DatePrecision.day
     origin_country: str = ""
     recruiter_id: int | None = None
     recruiter_text: str = ""
@@ -138,6 +140,13 @@ def validate(
             field="paid_on",
             code="date_too_old",
             params={"min": "1990-01-01"},
+        )
+    if data.paid_on_precision not in DatePrecision.__members__:
+        raise InvalidInput(
+            f"unknown date precision {data.paid_on_precision!r}",
+            field="paid_on",
+            code="unknown_date_precision",
+            params={"precision": data.paid_on_precision},
         )
     if not is_country(data.destination_country):
         raise InvalidInput("unknown destination country", field="destination_country", code="unknown_country")
@@ -200,6 +209,7 @@ def submit(
         )
     if data.recruiter_id is not None and session.get(Recruiter, data.recruiter_id) is None:
         raise InvalidInput("unknown recruiter", field="recruiter", code="unknown_recruiter")
+    month_only = data.paid_on_precision == DatePrecision.month
     report = FeeReport(
         case_code=new_case_code(),
         submission_key=submission_key,
@@ -209,7 +219,8 @@ def submit(
         amount=amount,
         currency=currency,
         amount_usd=usd,
-        paid_on=data.paid_on,
+        paid_on=data.paid_on.replace(day=1) if data.paid_on and month_only else data.paid_on,
+        paid_on_precision=DatePrecision.month if data.paid_on and month_only else DatePrecision.day,
         origin_country=(data.origin_country or "").upper(),
         destination_country=data.destination_country.upper(),
         channel=data.channel,

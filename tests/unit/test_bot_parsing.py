@@ -1,4 +1,4 @@
-"""Reading what workers type: amounts, currencies, dates, countries, languages."""
+"""The bot's old reader names (over registry.parsing), its languages and file URLs."""
 
 from __future__ import annotations
 
@@ -25,6 +25,8 @@ TODAY = date(2026, 11, 26)
         ("QAR200", (Decimal("200.00"), "QAR")),
         ("१५००", (Decimal("1500.00"), "NPR")),  # Devanagari digits
         ("৮০০০ BDT", (Decimal("8000.00"), "BDT")),  # Bengali digits
+        ("1500 rupees", (Decimal("1500.00"), "NPR")),  # the default settles a shared name
+        ("1.5 lakh", (Decimal("150000.00"), "NPR")),
     ],
 )
 def test_amounts(text, expected):
@@ -42,7 +44,8 @@ def test_amounts(text, expected):
         ("−20", "not_positive"),
         ("99999999999999", "too_large"),
         ("1500 XYZ", "unknown_currency"),
-        ("1500 rupees", "unknown_currency"),
+        ("1500 USD QAR", "no_currency"),
+        ("$ 200", "no_currency"),  # several dollars, none of them the default
     ],
 )
 def test_bad_amounts(text, kind):
@@ -64,7 +67,8 @@ def test_amount_needs_a_currency_when_there_is_no_default():
         ("15.03.2024", date(2024, 3, 15)),
         ("15/3/2024", date(2024, 3, 15)),
         ("15-03-2024", date(2024, 3, 15)),
-        ("03/2024", date(2024, 3, 1)),
+        ("03/2024", date(2024, 3, 1)),  # a month: its first day (registry.parsing keeps the precision)
+        ("yesterday", date(2026, 11, 25)),
         ("२०२४-०३-१५", date(2024, 3, 15)),
         ("26.11.2026", TODAY),
     ],
@@ -78,7 +82,7 @@ def test_dates(text, expected):
     [
         ("27.11.2026", "future"),
         ("2030-01-01", "future"),
-        ("yesterday", "unreadable"),
+        ("last year", "unreadable"),
         ("31.02.2024", "unreadable"),
         ("01.01.1980", "too_old"),
     ],

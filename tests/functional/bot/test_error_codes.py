@@ -10,7 +10,7 @@ import pytest
 import bot
 from bot.parsing import AMOUNT_PROBLEMS, BadInput, parse_amount_text
 from registry.errors import InvalidInput
-from registry.services.reports import parse_amount
+from registry.parsing.money import parse_amount
 
 BOT_DIR = Path(bot.__file__).parent
 
@@ -18,8 +18,9 @@ BOT_DIR = Path(bot.__file__).parent
 @pytest.mark.parametrize(
     ("typed", "code", "problem"),
     [
-        ("1.2.3", "amount_not_a_number", "not_number"),
-        ("0", "amount_too_small", "not_positive"),
+        ("1.2.3", "amount_unreadable", "not_number"),
+        ("0", "amount_not_positive", "not_positive"),
+        ("-5", "amount_not_positive", "not_positive"),
         ("2000000000000", "amount_too_large", "too_large"),
     ],
 )

@@ -166,7 +166,7 @@ def test_no_at_consent_saves_nothing(bot, registry_data):
         ("99999999999 NPR", "That amount looks too large. Please check it."),
         ("250000 USD", "That amount looks too large. Please check it."),
         ("1500 XYZ", "I do not know the currency “XYZ”."),
-        ("1500 rupees", "I do not know the currency “rupees”."),
+        ("1500 USD NPR", "Please add the currency."),
     ],
 )
 def test_bad_amount_is_explained_and_asked_again(bot, registry_data, text, problem):

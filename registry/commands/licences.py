@@ -92,6 +92,7 @@ def licences_import(
 
 def _preview(session, service, parsed, m) -> str:
     from sqlalchemy import select
+    from sqlmodel import col
 
     from registry.models import LicenceRecord
     from registry.services.identifiers import licence_key
@@ -99,9 +100,9 @@ def _preview(session, service, parsed, m) -> str:
     existing = {
         k: (s, v)
         for k, s, v in session.execute(
-            select(LicenceRecord.licence_key, LicenceRecord.status, LicenceRecord.valid_until).where(
-                LicenceRecord.authority == m.authority
-            )
+            select(
+                col(LicenceRecord.licence_key), col(LicenceRecord.status), col(LicenceRecord.valid_until)
+            ).where(LicenceRecord.authority == m.authority)
         )
     }
     new = changed = 0

@@ -1,5 +1,7 @@
 """SQLModel tables, split by area. Importing this package registers every table on SQLModel.metadata."""
 
+from sqlalchemy import Table
+
 from registry.models.accreditation import Accreditation, AccreditationEvent, AccreditationStatus
 from registry.models.alerts import Alert
 from registry.models.auditlog import AuditLogEntry
@@ -40,4 +42,11 @@ __all__ = [
     "TriageStatus",
     "User",
     "WebhookEndpoint",
+    "table_of",
 ]
+
+
+def table_of(model: type) -> Table:
+    """The Core table of a table model (for bulk writes and column types)."""
+    # SQLAlchemy's declarative mapping sets __table__ on every table model; SQLModel does not declare it.
+    return model.__table__  # type: ignore[attr-defined]

@@ -16,7 +16,7 @@ from datetime import UTC, date, datetime, time, timedelta
 from decimal import Decimal
 
 from sqlalchemy import func, select
-from sqlmodel import Session
+from sqlmodel import Session, col
 
 from registry.errors import Conflict
 from registry.models import Accreditation, Audit, Recruiter, SupplierLink
@@ -506,7 +506,9 @@ def build(
     res.admin_password = admin_password
     res.api_key = new_key.plaintext
     res.states = dict(
-        session.execute(select(Accreditation.status, func.count()).group_by(Accreditation.status)).all()
+        session.execute(
+            select(col(Accreditation.status), func.count()).group_by(col(Accreditation.status))
+        ).all()
     )
     return res
 
@@ -518,7 +520,9 @@ def _backdate_registration(session: Session, rec: Recruiter, rng: random.Random)
     events = accreditation.history(session, rec.id)
     moves = [ev.at for ev in events if ev.from_status is not None]
     planned = session.scalars(
-        select(Audit.planned_date).where(Audit.recruiter_id == rec.id, Audit.planned_date.is_not(None))
+        select(col(Audit.planned_date)).where(
+            col(Audit.recruiter_id) == rec.id, col(Audit.planned_date).is_not(None)
+        )
     ).all()
     first = min([*moves, *(_at(p) for p in planned)], default=None)
     start = (first - timedelta(days=30)) if first else utcnow() - timedelta(days=rng.randint(10, 300))

@@ -30,6 +30,7 @@ from registry.models import (
     Corridor,
     FeeReport,
     Recruiter,
+    table_of,
 )
 from registry.seed.data import (
     AUDITORS,
@@ -155,12 +156,12 @@ def load(
     rng = random.Random(seed if seed is not None else secrets.randbits(32))
     res = BulkResult()
     R, C, A, E, AU, F = (
-        Recruiter.__table__,
-        Corridor.__table__,
-        Accreditation.__table__,
-        AccreditationEvent.__table__,
-        Audit.__table__,
-        FeeReport.__table__,
+        table_of(Recruiter),
+        table_of(Corridor),
+        table_of(Accreditation),
+        table_of(AccreditationEvent),
+        table_of(Audit),
+        table_of(FeeReport),
     )
     now = utcnow()
     t_today = now.date()
@@ -181,7 +182,7 @@ def load(
                     for t in (R, C, A, E, AU, F):
                         conn.exec_driver_sql(f'LOCK TABLE "{t.name}" IN SHARE ROW EXCLUSIVE MODE')
                 deferred = _defer_indexes(
-                    conn, (R, C, A, E, AU, F, AuditLogEntry.__table__), recruiters + reports
+                    conn, (R, C, A, E, AU, F, table_of(AuditLogEntry)), recruiters + reports
                 )
                 pool = _generate_recruiters(
                     conn, rng, recruiters, batch, progress, res, now, actor, cycle_years
@@ -234,11 +235,11 @@ def _generate_recruiters(conn, rng, n, batch, progress, res, now, actor, cycle_y
     """Recruiters registered as applicants (``recruiters.new_recruiter_rows``) and moved on through
     the state machine; returns the pool (id, country, first destination) that reports draw from."""
     R, C, A, E, AU = (
-        Recruiter.__table__,
-        Corridor.__table__,
-        Accreditation.__table__,
-        AccreditationEvent.__table__,
-        Audit.__table__,
+        table_of(Recruiter),
+        table_of(Corridor),
+        table_of(Accreditation),
+        table_of(AccreditationEvent),
+        table_of(Audit),
     )
     if n == 0:
         return []
@@ -409,7 +410,7 @@ def _generate_recruiters(conn, rng, n, batch, progress, res, now, actor, cycle_y
 
 
 def _generate_reports(conn, rng, n, pool, batch, progress, res, now, t_today, pseudonym_key, fx, actor):
-    F = FeeReport.__table__
+    F = table_of(FeeReport)
     fid = bulk.next_id(conn, F)
     taken = set(conn.execute(select(F.c.case_code)).scalars())
     run = secrets.token_hex(4)

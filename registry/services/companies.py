@@ -11,8 +11,8 @@ from datetime import datetime, timedelta
 from decimal import Decimal
 from urllib.parse import urlsplit
 
-from sqlalchemy import bindparam, case, delete, func, or_, select, update
-from sqlmodel import Session
+from sqlalchemy import ColumnElement, bindparam, case, delete, func, or_, select, update
+from sqlmodel import Session, col
 
 from registry.errors import Conflict, InvalidInput, NotFound
 from registry.models import (
@@ -41,7 +41,7 @@ def get_or_create(session: Session, name: str) -> tuple[Company, bool]:
             code="name_too_short",
             params={"min": 2},
         )
-    company = session.scalars(select(Company).where(Company.name == name)).first()
+    company = session.scalars(select(Company).where(col(Company.name) == name)).first()
     if company is not None:
         return company, False
     company = Company(name=name)
@@ -82,6 +82,7 @@ def create_api_key(
     prefix = secrets.token_hex(4)
     secret = secrets.token_urlsafe(32)
     plaintext = f"{KEY_PREFIX}{prefix}_{secret}"
+    assert company.id is not None
     key = ApiKey(
         company_id=company.id,
         name=name.strip(),
@@ -100,7 +101,7 @@ def authenticate(session: Session, plaintext: str) -> ApiKey | None:
         return None
     rest = plaintext[len(KEY_PREFIX) :]
     prefix, _, _secret = rest.partition("_")
-    key = session.scalars(select(ApiKey).where(ApiKey.prefix == prefix)).first()
+    key = session.scalars(select(ApiKey).where(col(ApiKey.prefix) == prefix)).first()
     if key is None or key.revoked_at is not None:
         return None
     if not hmac.compare_digest(key.key_hash, hash_secret(plaintext)):
@@ -126,8 +127,13 @@ class KeyInfo:
 
 
 _KEY_BY_PREFIX = select(
-    ApiKey.id, ApiKey.company_id, ApiKey.key_hash, ApiKey.scopes, ApiKey.revoked_at, ApiKey.last_used_at
-).where(ApiKey.prefix == bindparam("prefix"))
+    col(ApiKey.id),
+    col(ApiKey.company_id),
+    col(ApiKey.key_hash),
+    col(ApiKey.scopes),
+    col(ApiKey.revoked_at),
+    col(ApiKey.last_used_at),
+).where(col(ApiKey.prefix) == bindparam("prefix"))
 
 
 def authenticate_key(session: Session, plaintext: str) -> KeyInfo | None:
@@ -145,7 +151,7 @@ def authenticate_key(session: Session, plaintext: str) -> KeyInfo | None:
 
 
 def revoke_by_prefix(session: Session, prefix: str) -> ApiKey:
-    key = session.scalars(select(ApiKey).where(ApiKey.prefix == prefix)).first()
+    key = session.scalars(select(ApiKey).where(col(ApiKey.prefix) == prefix)).first()
     if key is None:
         raise NotFound(
             f"no API key with prefix {prefix!r}", code="api_key_not_found", params={"prefix": prefix}
@@ -157,11 +163,14 @@ def revoke_by_prefix(session: Session, prefix: str) -> ApiKey:
 def touch_key(session: Session, key_id: int, *, every_seconds: int = 60) -> bool:
     """Record that a key was used (at most once a minute per key, so reads stay reads)."""
     now = utcnow()
-    result = session.execute(
+    result = session.exec(
         update(ApiKey)
         .where(
-            ApiKey.id == key_id,
-            or_(ApiKey.last_used_at.is_(None), ApiKey.last_used_at < now - timedelta(seconds=every_seconds)),
+            col(ApiKey.id) == key_id,
+            or_(
+                col(ApiKey.last_used_at).is_(None),
+                col(ApiKey.last_used_at) < now - timedelta(seconds=every_seconds),
+            ),
         )
         .values(last_used_at=now)
     )
@@ -195,10 +204,14 @@ def recruiter_ids(session: Session, public_ids: list[str]) -> dict[str, int]:
     from registry.services.verification import dialect_of, in_values, value_batches
 
     dialect = dialect_of(session)
-    stmt = select(Recruiter.public_id, Recruiter.id).where(in_values(Recruiter.public_id, "ids", dialect))
+    stmt = select(col(Recruiter.public_id), col(Recruiter.id)).where(
+        in_values(col(Recruiter.public_id), "ids", dialect)
+    )
     out: dict[str, int] = {}
     for batch in value_batches(dialect, wanted):
-        out.update(session.connection().execute(stmt, {"ids": batch}).all())
+        for public_id, rid in session.connection().execute(stmt, {"ids": batch}):
+            assert rid is not None  # a primary key
+            out[public_id] = rid
     return out
 
 
@@ -209,10 +222,14 @@ def suppliers_page(
     public id, legal name, country, added_at); `total` is the size of the whole list."""
     stmt = (
         select(
-            Recruiter.id, Recruiter.public_id, Recruiter.legal_name, Recruiter.country, SupplierLink.added_at
+            col(Recruiter.id),
+            col(Recruiter.public_id),
+            col(Recruiter.legal_name),
+            col(Recruiter.country),
+            col(SupplierLink.added_at),
         )
-        .join(SupplierLink, SupplierLink.recruiter_id == Recruiter.id)
-        .where(SupplierLink.company_id == company_id)
+        .join(SupplierLink, col(SupplierLink.recruiter_id) == col(Recruiter.id))
+        .where(col(SupplierLink.company_id) == company_id)
     )
     found = paging.keyset_page(
         session, stmt, [(Recruiter.id, True)], limit=limit, after=None if after is None else [after]
@@ -224,7 +241,7 @@ def suppliers_page(
 def count_suppliers(session: Session, company_id: int) -> int:
     return (
         session.scalar(
-            select(func.count()).select_from(SupplierLink).where(SupplierLink.company_id == company_id)
+            select(func.count()).select_from(SupplierLink).where(col(SupplierLink.company_id) == company_id)
         )
         or 0
     )
@@ -245,17 +262,20 @@ def replace_suppliers(session: Session, company: Company, public_ids: list[str])
         raise UnknownRecruiters(unknown)
     wanted = set(ids.values())
     current = set(
-        session.scalars(select(SupplierLink.recruiter_id).where(SupplierLink.company_id == company.id))
+        session.scalars(
+            select(col(SupplierLink.recruiter_id)).where(col(SupplierLink.company_id) == company.id)
+        )
     )
     removed = current - wanted
     added = wanted - current
     if removed:
         for link in session.scalars(
             select(SupplierLink).where(
-                SupplierLink.company_id == company.id, SupplierLink.recruiter_id.in_(removed)
+                col(SupplierLink.company_id) == company.id, col(SupplierLink.recruiter_id).in_(removed)
             )
         ):
             session.delete(link)
+    assert company.id is not None
     now = utcnow()
     for rid in sorted(added):
         session.add(SupplierLink(company_id=company.id, recruiter_id=rid, added_at=now))
@@ -267,6 +287,7 @@ def add_supplier(session: Session, company: Company, public_id: str) -> tuple[Su
     from registry.services.recruiters import get_by_public_id
 
     rec = get_by_public_id(session, public_id)
+    assert company.id is not None and rec.id is not None
     link = session.get(SupplierLink, (company.id, rec.id))
     if link is not None:
         return link, False
@@ -304,7 +325,9 @@ def supplier_report(
     from registry.services import verification
 
     rows = session.execute(
-        select(SupplierLink.recruiter_id, SupplierLink.added_at).where(SupplierLink.company_id == company_id)
+        select(col(SupplierLink.recruiter_id), col(SupplierLink.added_at)).where(
+            col(SupplierLink.company_id) == company_id
+        )
     ).all()
     added = dict(rows)
     summary = verification.summaries(
@@ -330,8 +353,8 @@ def list_webhooks(session: Session, company_id: int) -> list[WebhookEndpoint]:
     return list(
         session.scalars(
             select(WebhookEndpoint)
-            .where(WebhookEndpoint.company_id == company_id)
-            .order_by(WebhookEndpoint.id)
+            .where(col(WebhookEndpoint.company_id) == company_id)
+            .order_by(col(WebhookEndpoint.id))
         )
     )
 
@@ -382,6 +405,7 @@ def create_webhook(
             params={"events": bad},
         )
     url = check_webhook_url(url, production=production)
+    assert company.id is not None
     existing = list_webhooks(session, company.id)
     if any(w.url == url for w in existing):
         raise Conflict(
@@ -414,9 +438,9 @@ def delete_webhook(session: Session, company_id: int, webhook_id: int) -> None:
     # Undelivered messages to this endpoint go with it.
     session.execute(
         delete(OutboxMessage).where(
-            OutboxMessage.channel == "webhook",
-            OutboxMessage.target_id == endpoint.id,
-            OutboxMessage.status == "pending",
+            col(OutboxMessage.channel) == "webhook",
+            col(OutboxMessage.target_id) == endpoint.id,
+            col(OutboxMessage.status) == "pending",
         )
     )
     session.delete(endpoint)
@@ -429,6 +453,7 @@ def send_test_event(session: Session, company_id: int, webhook_id: int) -> Outbo
 
     endpoint = get_webhook(session, company_id, webhook_id)
     now = utcnow()
+    assert endpoint.id is not None
     message = OutboxMessage(
         message_id=outbox.new_message_id(),
         channel="webhook",
@@ -472,12 +497,15 @@ MIN_BUCKET = 5
 def fee_stats(session: Session, recruiter_id: int, *, min_bucket: int = MIN_BUCKET) -> dict:
     """Fee reports about one recruiter aggregated by category and by corridor; buckets with fewer
     than `min_bucket` reports are suppressed (k-anonymity). No individual report is exposed."""
-    counted = (FeeReport.recruiter_id == recruiter_id, FeeReport.triage_status.in_(("new", "substantiated")))
+    counted = (
+        col(FeeReport.recruiter_id) == recruiter_id,
+        col(FeeReport.triage_status).in_(("new", "substantiated")),
+    )
     stats = (
-        func.count(FeeReport.id),
+        func.count(col(FeeReport.id)),
         func.sum(FeeReport.amount_usd),
-        func.count(FeeReport.amount_usd),
-        func.sum(case((FeeReport.triage_status == "substantiated", 1), else_=0)),
+        func.count(col(FeeReport.amount_usd)),
+        func.sum(case((col(FeeReport.triage_status) == "substantiated", 1), else_=0)),
     )
 
     def buckets(*keys):
@@ -523,7 +551,7 @@ def list_page(session: Session, *, page: int, per_page: int) -> paging.ListPage:
 
     stmt = select(
         Company,
-        per_company(ApiKey, ApiKey.revoked_at.is_(None)).scalar_subquery(),
+        per_company(ApiKey, col(ApiKey.revoked_at).is_(None)).scalar_subquery(),
         per_company(SupplierLink).scalar_subquery(),
         per_company(WebhookEndpoint).scalar_subquery(),
     ).order_by(Company.name)
@@ -533,7 +561,7 @@ def list_page(session: Session, *, page: int, per_page: int) -> paging.ListPage:
 
 
 def by_name(session: Session, name: str) -> Company | None:
-    return session.scalars(select(Company).where(Company.name == " ".join(name.split()))).first()
+    return session.scalars(select(Company).where(col(Company.name) == " ".join(name.split()))).first()
 
 
 def keys_of(session: Session, company_id: int) -> list[ApiKey]:
@@ -541,8 +569,8 @@ def keys_of(session: Session, company_id: int) -> list[ApiKey]:
     return list(
         session.scalars(
             select(ApiKey)
-            .where(ApiKey.company_id == company_id)
-            .order_by(ApiKey.revoked_at.is_not(None), ApiKey.id.desc())
+            .where(col(ApiKey.company_id) == company_id)
+            .order_by(col(ApiKey.revoked_at).is_not(None), col(ApiKey.id).desc())
         )
     )
 
@@ -563,8 +591,8 @@ def recent_deliveries(session: Session, webhook_ids: list[int], *, limit: int) -
     return list(
         session.scalars(
             select(OutboxMessage)
-            .where(OutboxMessage.channel == "webhook", OutboxMessage.target_id.in_(webhook_ids))
-            .order_by(OutboxMessage.id.desc())
+            .where(col(OutboxMessage.channel) == "webhook", col(OutboxMessage.target_id).in_(webhook_ids))
+            .order_by(col(OutboxMessage.id).desc())
             .limit(limit)
         )
     )
@@ -576,15 +604,15 @@ DELIVERY_STATES = ("pending", "delivered", "dead")
 def deliveries_page(session: Session, *, status: str, page: int, per_page: int) -> paging.ListPage:
     """Every outgoing webhook message, newest first (rows of OutboxMessage, URL, company id, company
     name); `status` narrows to one of DELIVERY_STATES."""
-    conds = [OutboxMessage.channel == "webhook"]
+    conds: list[ColumnElement[bool]] = [col(OutboxMessage.channel) == "webhook"]
     if status in DELIVERY_STATES:
-        conds.append(OutboxMessage.status == status)
+        conds.append(col(OutboxMessage.status) == status)
     stmt = (
-        select(OutboxMessage, WebhookEndpoint.url, Company.id, Company.name)
-        .outerjoin(WebhookEndpoint, WebhookEndpoint.id == OutboxMessage.target_id)
-        .outerjoin(Company, Company.id == WebhookEndpoint.company_id)
+        select(OutboxMessage, col(WebhookEndpoint.url), col(Company.id), col(Company.name))
+        .outerjoin(WebhookEndpoint, col(WebhookEndpoint.id) == col(OutboxMessage.target_id))
+        .outerjoin(Company, col(Company.id) == col(WebhookEndpoint.company_id))
         .where(*conds)
-        .order_by(OutboxMessage.id.desc())
+        .order_by(col(OutboxMessage.id).desc())
     )
     total = paging.count_rows(session, OutboxMessage, *conds)
     return paging.offset_page(session, stmt, page=page, per_page=per_page, total=total)

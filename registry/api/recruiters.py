@@ -164,12 +164,12 @@ def verify(body: s.VerifyRequest):
     found = sum(1 for r in results if r["found"])
     # Up to 10,000 results: serialised directly (the services build exactly the VerifyResponse shape;
     # the contract tests check it against the document).
-    body = json.dumps(
+    payload = json.dumps(
         {"results": results, "found": found, "unknown": len(results) - found},
         separators=(",", ":"),
         ensure_ascii=False,
     )
-    return Response(body, mimetype="application/json")
+    return Response(payload, mimetype="application/json")
 
 
 @operation(

@@ -237,6 +237,7 @@ class _Demo:
             )
             self.finding(a, "major", index=1)
             self.finding(a, "minor")
+            assert a.performed_date is not None
             self.decide(
                 rec,
                 "reject",
@@ -255,6 +256,7 @@ class _Demo:
                 summary="Special audit after complaints from workers.",
             )
             self.finding(sp, "major", index=1)
+            assert sp.performed_date is not None
             self.decide(
                 rec,
                 "suspend",
@@ -284,6 +286,7 @@ class _Demo:
                         note="Same payment as an earlier case.",
                         actor=DECIDER,
                     )
+            assert first is not None
             reports.triage(
                 self.s,
                 first,
@@ -495,7 +498,9 @@ def build(
             )
 
     company, _ = companies.get_or_create(session, DEMO_COMPANY)
+    assert company.id is not None
     for rec in created[:12]:
+        assert rec.id is not None
         session.add(SupplierLink(company_id=company.id, recruiter_id=rec.id))
     new_key = companies.create_api_key(session, company, name="demo key")
     users.create(session, email=DEMO_ADMIN_EMAIL, role="admin", password=admin_password)
@@ -517,6 +522,7 @@ def _backdate_registration(session: Session, rec: Recruiter, rng: random.Random)
     """Move the registration before the first decision/audit of the scenario, so history is chronological.
 
     The change goes through the session, so the audit log records it (actor seed:demo)."""
+    assert rec.id is not None
     events = accreditation.history(session, rec.id)
     moves = [ev.at for ev in events if ev.from_status is not None]
     planned = session.scalars(
@@ -524,7 +530,7 @@ def _backdate_registration(session: Session, rec: Recruiter, rng: random.Random)
             col(Audit.recruiter_id) == rec.id, col(Audit.planned_date).is_not(None)
         )
     ).all()
-    first = min([*moves, *(_at(p) for p in planned)], default=None)
+    first = min([*moves, *(_at(p) for p in planned if p is not None)], default=None)
     start = (first - timedelta(days=30)) if first else utcnow() - timedelta(days=rng.randint(10, 300))
     start = min(start, utcnow())
     for ev in events:

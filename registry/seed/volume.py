@@ -16,6 +16,7 @@ import time as _time
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, time, timedelta
 from decimal import Decimal
+from typing import Any
 
 from sqlalchemy import func, select
 from sqlalchemy.engine import Connection, Engine
@@ -170,7 +171,8 @@ def load(
     with engine.connect() as conn:
         sqlite = conn.dialect.name == "sqlite"
         if sqlite:  # pragmas for the load only (outside the transaction, as SQLite requires)
-            raw = conn.connection.driver_connection  # no SQLAlchemy transaction is open yet
+            # the DB-API connection (untyped); no SQLAlchemy transaction is open yet
+            raw: Any = conn.connection.driver_connection
             raw.execute("PRAGMA synchronous=OFF")
             raw.execute(f"PRAGMA cache_size=-{LOAD_CACHE_KIB}")
             raw.execute("PRAGMA temp_store=MEMORY")
@@ -506,7 +508,7 @@ def _generate_reports(conn, rng, n, pool, batch, progress, res, now, t_today, ps
                         "triage_status": status,
                         "triage_note": triage_note if triaged else "",
                         "triaged_by": actor if triaged else None,
-                        "triaged_at": triaged_at.isoformat() if triaged else None,
+                        "triaged_at": triaged_at.isoformat() if triaged_at is not None else None,
                         "erased_at": None,
                         "created_at": created_iso,
                     },

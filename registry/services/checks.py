@@ -158,12 +158,8 @@ def _recruiters(session: Session, ids) -> dict[int | None, Recruiter]:
     ids = sorted(set(ids))
     out: dict[int | None, Recruiter] = {}
     for i in range(0, len(ids), 900):
-        out.update(
-            {
-                r.id: r
-                for r in session.scalars(select(Recruiter).where(col(Recruiter.id).in_(ids[i : i + 900])))
-            }
-        )
+        chunk = ids[i : i + 900]
+        out.update({r.id: r for r in session.scalars(select(Recruiter).where(col(Recruiter.id).in_(chunk)))})
     return out
 
 
@@ -368,18 +364,14 @@ def surveillance_due(session: Session, as_of: date, settings) -> CheckResult:
     planned: list[tuple[Audit, date]] = []
     for rid, basis in rows:
         due = add_months(basis, interval)
-        planned.append(
-            (
-                Audit(
-                    recruiter_id=rid,
-                    kind=AuditKind.surveillance,
-                    planned_date=due,
-                    created_by=f"system:{name}",
-                    summary=f"surveillance due {due.isoformat()} (last audit {basis.isoformat()})",
-                ),
-                due,
-            )
+        audit = Audit(
+            recruiter_id=rid,
+            kind=AuditKind.surveillance,
+            planned_date=due,
+            created_by=f"system:{name}",
+            summary=f"surveillance due {due.isoformat()} (last audit {basis.isoformat()})",
         )
+        planned.append((audit, due))
     session.add_all([audit for audit, _ in planned])
     session.flush()
     for audit, due in planned:

@@ -8,21 +8,20 @@ import ipaddress
 import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from decimal import Decimal
 from urllib.parse import urlsplit
 
-from sqlalchemy import ColumnElement, bindparam, case, delete, func, or_, select, update
+from sqlalchemy import ColumnElement, bindparam, delete, func, or_, select, update
 from sqlmodel import Session, col
 
 from registry.errors import Conflict, InvalidInput, NotFound
 from registry.models import (
     ApiKey,
     Company,
-    FeeReport,
     OutboxMessage,
     Recruiter,
     SupplierLink,
     WebhookEndpoint,
+    id_of,
 )
 from registry.models.companies import API_SCOPES, WEBHOOK_EVENTS
 from registry.services import paging
@@ -82,9 +81,8 @@ def create_api_key(
     prefix = secrets.token_hex(4)
     secret = secrets.token_urlsafe(32)
     plaintext = f"{KEY_PREFIX}{prefix}_{secret}"
-    assert company.id is not None
     key = ApiKey(
-        company_id=company.id,
+        company_id=id_of(company),
         name=name.strip(),
         prefix=prefix,
         key_hash=hash_secret(plaintext),
@@ -275,10 +273,9 @@ def replace_suppliers(session: Session, company: Company, public_ids: list[str])
             )
         ):
             session.delete(link)
-    assert company.id is not None
     now = utcnow()
     for rid in sorted(added):
-        session.add(SupplierLink(company_id=company.id, recruiter_id=rid, added_at=now))
+        session.add(SupplierLink(company_id=id_of(company), recruiter_id=rid, added_at=now))
     session.flush()
     return {"added": len(added), "removed": len(removed), "total": len(wanted)}
 
@@ -287,17 +284,16 @@ def add_supplier(session: Session, company: Company, public_id: str) -> tuple[Su
     from registry.services.recruiters import get_by_public_id
 
     rec = get_by_public_id(session, public_id)
-    assert company.id is not None and rec.id is not None
     link = session.get(SupplierLink, (company.id, rec.id))
     if link is not None:
         return link, False
-    if count_suppliers(session, company.id) >= MAX_SUPPLIERS:
+    if count_suppliers(session, id_of(company)) >= MAX_SUPPLIERS:
         raise Conflict(
             f"the supplier list is full ({MAX_SUPPLIERS} recruiters)",
             code="supplier_list_full",
             params={"max": MAX_SUPPLIERS},
         )
-    link = SupplierLink(company_id=company.id, recruiter_id=rec.id)
+    link = SupplierLink(company_id=id_of(company), recruiter_id=id_of(rec))
     session.add(link)
     session.flush()
     return link, True
@@ -405,8 +401,7 @@ def create_webhook(
             params={"events": bad},
         )
     url = check_webhook_url(url, production=production)
-    assert company.id is not None
-    existing = list_webhooks(session, company.id)
+    existing = list_webhooks(session, id_of(company))
     if any(w.url == url for w in existing):
         raise Conflict(
             f"a webhook for {url} already exists; delete it first to change it",
@@ -420,7 +415,7 @@ def create_webhook(
             params={"max": MAX_WEBHOOKS},
         )
     secret = "whsec_" + secrets.token_urlsafe(32)
-    endpoint = WebhookEndpoint(company_id=company.id, url=url, secret=secret, events=events)
+    endpoint = WebhookEndpoint(company_id=id_of(company), url=url, secret=secret, events=events)
     session.add(endpoint)
     session.flush()
     return NewWebhook(endpoint, secret)
@@ -453,11 +448,10 @@ def send_test_event(session: Session, company_id: int, webhook_id: int) -> Outbo
 
     endpoint = get_webhook(session, company_id, webhook_id)
     now = utcnow()
-    assert endpoint.id is not None
     message = OutboxMessage(
         message_id=outbox.new_message_id(),
         channel="webhook",
-        target_id=endpoint.id,
+        target_id=id_of(endpoint),
         event_type=outbox.STATUS_CHANGED,
         payload={
             "type": outbox.STATUS_CHANGED,
@@ -487,57 +481,6 @@ def send_test_event(session: Session, company_id: int, webhook_id: int) -> Outbo
     session.add(message)
     session.flush()
     return message
-
-
-# --- fee statistics ---------------------------------------------------------------------------
-
-MIN_BUCKET = 5
-
-
-def fee_stats(session: Session, recruiter_id: int, *, min_bucket: int = MIN_BUCKET) -> dict:
-    """Fee reports about one recruiter aggregated by category and by corridor; buckets with fewer
-    than `min_bucket` reports are suppressed (k-anonymity). No individual report is exposed."""
-    counted = (
-        col(FeeReport.recruiter_id) == recruiter_id,
-        col(FeeReport.triage_status).in_(("new", "substantiated")),
-    )
-    stats = (
-        func.count(col(FeeReport.id)),
-        func.sum(FeeReport.amount_usd),
-        func.count(col(FeeReport.amount_usd)),
-        func.sum(case((col(FeeReport.triage_status) == "substantiated", 1), else_=0)),
-    )
-
-    def buckets(*keys):
-        rows = session.execute(select(*keys, *stats).where(*counted).group_by(*keys).order_by(*keys)).all()
-        shown, suppressed = [], 0
-        for row in rows:
-            *key, n, total, n_usd, n_subst = row
-            if n < min_bucket:
-                suppressed += 1
-                continue
-            total = Decimal(total or 0)
-            shown.append(
-                {
-                    "key": key,
-                    "reports": int(n),
-                    "substantiated": int(n_subst or 0),
-                    "total_usd": str(total.quantize(Decimal("0.01"))) if n_usd else None,
-                    "average_usd": str((total / n_usd).quantize(Decimal("0.01"))) if n_usd else None,
-                }
-            )
-        return shown, suppressed
-
-    by_category, sup_cat = buckets(FeeReport.category)
-    by_corridor, sup_cor = buckets(FeeReport.origin_country, FeeReport.destination_country)
-    return {
-        "min_bucket_size": min_bucket,
-        "by_category": [{"category": b.pop("key")[0], **b} for b in by_category],
-        "by_corridor": [
-            {"origin": (k := b.pop("key"))[0] or None, "destination": k[1] or None, **b} for b in by_corridor
-        ],
-        "suppressed_buckets": sup_cat + sup_cor,
-    }
 
 
 # --- lists (admin panel) ------------------------------------------------------------------------

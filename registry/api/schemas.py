@@ -461,9 +461,8 @@ class WebhookCreate(Model):
         "(printable ASCII; percent-encode the rest)",
     )
     events: list[EventType] = Field(
-        default_factory=lambda: cast(
-            list[EventType], list(WEBHOOK_EVENTS)
-        ),  # the same events (checked above)
+        # EventType and WEBHOOK_EVENTS hold the same events (checked at import, above).
+        default_factory=lambda: cast(list[EventType], list(WEBHOOK_EVENTS)),
         min_length=1,
         description="Event types to receive (default: all)",
     )

@@ -29,9 +29,10 @@ test: $(STAMP) ## Run every test (unit, functional: PostgreSQL, Redis, Celery, f
 bench: $(STAMP) ## Run the benchmarks; prints a table and writes bench/results/*.json
 	$(BIN)/python -m bench
 
-lint: $(STAMP) ## Ruff lint and format check
+lint: $(STAMP) ## Ruff lint and format check, mypy type check (its paths: [tool.mypy] in pyproject.toml)
 	$(BIN)/ruff check registry bot workers tests bench
 	$(BIN)/ruff format --check registry bot workers tests bench
+	$(BIN)/mypy
 
 translations: $(STAMP) ## Extract, update and compile the gettext catalogs (bot, public pages, follower notifications)
 	$(BIN)/python scripts/translations.py

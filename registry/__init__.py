@@ -37,5 +37,6 @@ def create_app(settings: Settings | None = None, *, engine=None) -> Flask:
         from werkzeug.middleware.proxy_fix import ProxyFix
 
         n = settings.proxy_count
-        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=n, x_proto=n, x_host=n)
+        # Flask's documented way to add WSGI middleware; Flask declares wsgi_app as a method.
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=n, x_proto=n, x_host=n)  # type: ignore[method-assign]
     return app

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import UTC, date, datetime
+from typing import overload
 
 
 def utcnow() -> datetime:
@@ -32,6 +33,12 @@ def add_months(d: date, months: int) -> date:
     raise ValueError(d)
 
 
+@overload
+def iso(dt: datetime) -> str: ...
+@overload
+def iso(dt: None) -> None: ...
+@overload
+def iso(dt: datetime | None) -> str | None: ...
 def iso(dt: datetime | None) -> str | None:
     """ISO 8601 in UTC with a trailing Z (as in API responses and webhooks)."""
     if dt is None:

@@ -11,6 +11,7 @@ sends tasks.
 from __future__ import annotations
 
 from celery import Celery
+from sqlalchemy.engine import Engine
 
 from registry import taskqueue
 from registry.services import outbox
@@ -27,7 +28,7 @@ class FairRecruitCelery(Celery):
         kwargs.setdefault("set_as_current", False)
         super().__init__(main, broker=settings.celery_broker_url, **kwargs)
         self.settings = settings
-        self._engine = None
+        self._engine: Engine | None = None
         taskqueue.configure(self, settings)
         self.conf.beat_schedule = schedule.beat_schedule(settings)
 

@@ -108,7 +108,8 @@ def http_problem(e: HTTPException) -> Response:
             f"; use {', '.join(sorted(set(allow)))}" if allow else ""
         )
     elif status == 429:  # API limits answer with ApiError (check_rate_limit); this is any other 429
-        seconds = int(e.retry_after) if isinstance(getattr(e, "retry_after", None), int) else 60
+        retry_after = getattr(e, "retry_after", None)
+        seconds = int(retry_after) if isinstance(retry_after, int) else 60
         headers["Retry-After"] = str(seconds)
         extra["retry_after"] = seconds
         detail = f"rate limit exceeded; retry after {seconds} s"

@@ -8,7 +8,7 @@ import re
 from http import HTTPStatus
 
 from pydantic import BaseModel
-from pydantic.json_schema import models_json_schema
+from pydantic.json_schema import JsonSchemaMode, models_json_schema
 
 from registry.api import schemas as s
 from registry.api.core import OPERATIONS, PROBLEM_BASE, PROBLEM_JSON, PROBLEM_SLUGS, Operation
@@ -106,7 +106,7 @@ def example_of(model: type[BaseModel] | None):
         return None
     extra = model.model_config.get("json_schema_extra") or {}
     examples = extra.get("examples") if isinstance(extra, dict) else None
-    return copy.deepcopy(examples[0]) if examples else None
+    return copy.deepcopy(examples[0]) if isinstance(examples, list) and examples else None
 
 
 def _param_schema(prop: dict) -> dict:
@@ -163,7 +163,10 @@ def _problem_example(code: int, detail: str) -> dict:
 
 
 def build(*, title: str = "FairRecruit supply-chain API", version: str = "1.0.0") -> dict:
-    inputs: list[tuple[type[BaseModel], str]] = [(s.Problem, "serialization"), (WebhookEvent, "validation")]
+    inputs: list[tuple[type[BaseModel], JsonSchemaMode]] = [
+        (s.Problem, "serialization"),
+        (WebhookEvent, "validation"),
+    ]
     for op in OPERATIONS:
         if op.body is not None:
             inputs.append((op.body, "validation"))

@@ -10,7 +10,7 @@ from flask import Response, current_app
 from registry.api import schemas as s
 from registry.api.core import ApiError, api_caches, decode_cursor, encode_cursor, operation, render
 from registry.extensions import get_session
-from registry.services import companies, recruiters, standing, verification
+from registry.services import feestats, recruiters, standing, verification
 from registry.timeutil import today
 
 PUBLIC_ID_PARAM = {
@@ -164,12 +164,12 @@ def verify(body: s.VerifyRequest):
     found = sum(1 for r in results if r["found"])
     # Up to 10,000 results: serialised directly (the services build exactly the VerifyResponse shape;
     # the contract tests check it against the document).
-    body = json.dumps(
+    payload = json.dumps(
         {"results": results, "found": found, "unknown": len(results) - found},
         separators=(",", ":"),
         ensure_ascii=False,
     )
-    return Response(body, mimetype="application/json")
+    return Response(payload, mimetype="application/json")
 
 
 @operation(
@@ -188,5 +188,5 @@ def fee_stats(public_id: str):
     (k-anonymity), and no individual report or reporter is ever exposed."""
     session = get_session()
     rid, pid = _recruiter(session, public_id)
-    stats = companies.fee_stats(session, rid)
+    stats = feestats.fee_stats(session, rid)
     return render(s.FeeStats, {"public_id": pid, **stats})

@@ -4,7 +4,7 @@ OpenAPI document (``model_json_schema``): one definition, three uses."""
 from __future__ import annotations
 
 from datetime import date, datetime
-from typing import Literal, get_args
+from typing import Literal, cast, get_args
 
 from pydantic import BaseModel, ConfigDict, Field, RootModel
 
@@ -461,7 +461,8 @@ class WebhookCreate(Model):
         "(printable ASCII; percent-encode the rest)",
     )
     events: list[EventType] = Field(
-        default_factory=lambda: list(WEBHOOK_EVENTS),
+        # EventType and WEBHOOK_EVENTS hold the same events (checked at import, above).
+        default_factory=lambda: cast(list[EventType], list(WEBHOOK_EVENTS)),
         min_length=1,
         description="Event types to receive (default: all)",
     )

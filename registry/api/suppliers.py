@@ -106,7 +106,9 @@ def add_supplier(public_id: str):
     company = companies.get(session, caller().company_id)
     link, created = companies.add_supplier(session, company, public_id)
     session.commit()
-    pid = recruiters.by_id(session, link.recruiter_id).public_id
+    rec = recruiters.by_id(session, link.recruiter_id)
+    assert rec is not None  # the link was just made to it
+    pid = rec.public_id
     return render(s.SupplierAdded, {"public_id": pid, "created": created}, status=201 if created else 200)
 
 

@@ -63,15 +63,19 @@ def api_keys_create(obj, company: str, scopes: str, name: str) -> None:
 def api_keys_list(obj, company: str | None) -> None:
     """List API keys (prefix, company, scopes, last use, revoked); never the keys themselves."""
     from sqlalchemy import select
-    from sqlmodel import Session
+    from sqlmodel import Session, col
 
     from registry.models import ApiKey, Company
     from registry.timeutil import iso
 
     with Session(obj.engine) as session:
-        stmt = select(ApiKey, Company.name).join(Company, Company.id == ApiKey.company_id).order_by(ApiKey.id)
+        stmt = (
+            select(ApiKey, col(Company.name))
+            .join(Company, col(Company.id) == col(ApiKey.company_id))
+            .order_by(col(ApiKey.id))
+        )
         if company:
-            stmt = stmt.where(Company.name == company)
+            stmt = stmt.where(col(Company.name) == company)
         for key, company_name in session.execute(stmt):
             click.echo(
                 f"{key.prefix}\t{company_name}\t{','.join(key.scopes)}\t"

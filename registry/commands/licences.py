@@ -68,15 +68,15 @@ def licences_import(
     for note in parsed.notes:
         click.echo(f"note: {note}", err=True)
     if parsed.errors:
-        for e in parsed.errors:
-            click.echo(f"{file.name}: {e}", err=True)
+        for error in parsed.errors:
+            click.echo(f"{file.name}: {error}", err=True)
         click.echo(f"{len(parsed.errors)} bad row(s); nothing was imported", err=True)
         sys.exit(1)
     if dry_run:
         with session_scope(obj.engine) as session:
-            result = _preview(session, service, parsed, m)
+            preview = _preview(session, service, parsed, m)
             session.rollback()
-        click.echo(result)
+        click.echo(preview)
         click.echo("dry run: nothing was changed")
         return
     with session_scope(obj.engine, write=True) as session:
@@ -92,6 +92,7 @@ def licences_import(
 
 def _preview(session, service, parsed, m) -> str:
     from sqlalchemy import select
+    from sqlmodel import col
 
     from registry.models import LicenceRecord
     from registry.services.identifiers import licence_key
@@ -99,9 +100,9 @@ def _preview(session, service, parsed, m) -> str:
     existing = {
         k: (s, v)
         for k, s, v in session.execute(
-            select(LicenceRecord.licence_key, LicenceRecord.status, LicenceRecord.valid_until).where(
-                LicenceRecord.authority == m.authority
-            )
+            select(
+                col(LicenceRecord.licence_key), col(LicenceRecord.status), col(LicenceRecord.valid_until)
+            ).where(LicenceRecord.authority == m.authority)
         )
     }
     new = changed = 0

@@ -169,8 +169,14 @@ class Child:
     exit_code: int | None = field(default=None)
 
     @property
+    def process(self) -> subprocess.Popen:
+        """The child's process, once Supervisor.start has started it."""
+        assert self.proc is not None, f"{self.name} has not been started"
+        return self.proc
+
+    @property
     def pgid(self) -> int:
-        return self.proc.pid  # each child leads its own process group (start_new_session)
+        return self.process.pid  # each child leads its own process group (start_new_session)
 
 
 class Supervisor:
@@ -199,7 +205,7 @@ class Supervisor:
         code = 0
         while not self.stopping:
             for child in self.children:
-                rc = child.proc.poll()
+                rc = child.process.poll()
                 if rc is not None:
                     self.echo(f"{child.name} exited with code {rc}; stopping everything", err=True)
                     code = 1
@@ -213,7 +219,7 @@ class Supervisor:
         return code
 
     def _group_alive(self, child: Child) -> bool:
-        if child.proc.poll() is None:
+        if child.process.poll() is None:
             return True
         try:
             os.killpg(child.pgid, 0)
@@ -226,8 +232,8 @@ class Supervisor:
         (gunicorn and celery stop their own workers gracefully on SIGTERM)."""
         for child in self.children:
             try:
-                if leaders_first and child.proc.poll() is None:
-                    os.kill(child.proc.pid, sig)
+                if leaders_first and child.process.poll() is None:
+                    os.kill(child.process.pid, sig)
                 else:
                     os.killpg(child.pgid, sig)
             except (ProcessLookupError, PermissionError):
@@ -251,7 +257,7 @@ class Supervisor:
             self._signal_groups(signal.SIGKILL)
         for child in self.children:
             try:
-                child.exit_code = child.proc.wait(timeout=5)
+                child.exit_code = child.process.wait(timeout=5)
             except subprocess.TimeoutExpired:
                 child.exit_code = None
         self.echo("stopped.")
@@ -285,7 +291,7 @@ def _wait_http(url: str, timeout: float, supervisor: Supervisor) -> bool:
                     return True
         except OSError:
             pass
-        if any(c.proc.poll() is not None for c in supervisor.children):
+        if any(c.process.poll() is not None for c in supervisor.children):
             return False
         time.sleep(0.3)
     return False
@@ -373,7 +379,7 @@ def up(obj, host, port, web_workers, concurrency, no_worker, no_beat, no_bot, st
         click.echo(f"  API docs:    {url}/api/docs")
         click.echo("  press Ctrl-C to stop everything")
         click.echo("", nl=True)
-    elif not sup.stopping and all(c.proc.poll() is None for c in children):
+    elif not sup.stopping and all(c.process.poll() is None for c in children):
         click.echo(f"{url}/healthz does not answer yet; still starting (Ctrl-C stops everything)", err=True)
     sys.exit(sup.run())
 
@@ -402,7 +408,8 @@ def healthcheck(obj, url: str | None, broker: bool, timeout: float) -> None:
 
         try:
             with Connection(obj.settings.celery_broker_url, connect_timeout=timeout) as conn:
-                conn.ensure_connection(max_retries=1, timeout=timeout)
+                # kombu takes the timeout in (fractional) seconds; its stubs declare an int.
+                conn.ensure_connection(max_retries=1, timeout=timeout)  # type: ignore[arg-type]
         except Exception as e:  # noqa: BLE001
             problems.append(f"broker: {type(e).__name__}: {e}".splitlines()[0])
     if url:

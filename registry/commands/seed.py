@@ -139,7 +139,7 @@ def seed(
 
     require_schema(obj.engine)
     try:
-        res = volume.load(
+        loaded = volume.load(
             obj.engine,
             recruiters=n_recruiters,
             reports=n_reports,
@@ -153,9 +153,9 @@ def seed(
     except DomainError as e:
         raise click.ClickException(e.message) from None
     click.echo(
-        f"generated {res.recruiters} recruiters, {res.corridors} corridors, {res.audits} audits, "
-        f"{res.events} accreditation events, {res.reports} fee reports and {res.log_entries} audit-log "
-        f"entries in {res.seconds:.1f} s ({res.rows / max(res.seconds, 1e-9):,.0f} rows/s)"
+        f"generated {loaded.recruiters} recruiters, {loaded.corridors} corridors, {loaded.audits} audits, "
+        f"{loaded.events} accreditation events, {loaded.reports} fee reports and {loaded.log_entries} "
+        f"audit-log entries in {loaded.seconds:.1f} s ({loaded.rows / max(loaded.seconds, 1e-9):,.0f} rows/s)"
     )
 
 

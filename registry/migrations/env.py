@@ -25,7 +25,9 @@ def run_migrations_online() -> None:
     if connection is None:
         from registry.db import make_engine
 
-        engine = make_engine(config.get_main_option("sqlalchemy.url"))
+        url = config.get_main_option("sqlalchemy.url")
+        assert url is not None  # registry.migrate sets it
+        engine = make_engine(url)
         with engine.begin() as conn:
             _run(conn)
         engine.dispose()

@@ -1,5 +1,9 @@
 """SQLModel tables, split by area. Importing this package registers every table on SQLModel.metadata."""
 
+from typing import Protocol
+
+from sqlalchemy import Table
+
 from registry.models.accreditation import Accreditation, AccreditationEvent, AccreditationStatus
 from registry.models.alerts import Alert
 from registry.models.auditlog import AuditLogEntry
@@ -40,4 +44,23 @@ __all__ = [
     "TriageStatus",
     "User",
     "WebhookEndpoint",
+    "id_of",
+    "table_of",
 ]
+
+
+def table_of(model: type) -> Table:
+    """The Core table of a table model (for bulk writes and column types)."""
+    # SQLAlchemy's declarative mapping sets __table__ on every table model; SQLModel does not declare it.
+    return model.__table__  # type: ignore[attr-defined]
+
+
+class _Stored(Protocol):
+    @property
+    def id(self) -> int | None: ...
+
+
+def id_of(row: _Stored) -> int:
+    """The id of a stored row (SQLModel types ids as optional: they are None only before the first flush)."""
+    assert row.id is not None, "the row has not been flushed yet"
+    return row.id

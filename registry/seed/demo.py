@@ -16,7 +16,7 @@ from datetime import UTC, date, datetime, time, timedelta
 from decimal import Decimal
 
 from sqlalchemy import func, select
-from sqlmodel import Session
+from sqlmodel import Session, col
 
 from registry.errors import Conflict
 from registry.models import Accreditation, Audit, Recruiter, SupplierLink
@@ -237,6 +237,7 @@ class _Demo:
             )
             self.finding(a, "major", index=1)
             self.finding(a, "minor")
+            assert a.performed_date is not None
             self.decide(
                 rec,
                 "reject",
@@ -255,6 +256,7 @@ class _Demo:
                 summary="Special audit after complaints from workers.",
             )
             self.finding(sp, "major", index=1)
+            assert sp.performed_date is not None
             self.decide(
                 rec,
                 "suspend",
@@ -284,6 +286,7 @@ class _Demo:
                         note="Same payment as an earlier case.",
                         actor=DECIDER,
                     )
+            assert first is not None
             reports.triage(
                 self.s,
                 first,
@@ -495,7 +498,9 @@ def build(
             )
 
     company, _ = companies.get_or_create(session, DEMO_COMPANY)
+    assert company.id is not None
     for rec in created[:12]:
+        assert rec.id is not None
         session.add(SupplierLink(company_id=company.id, recruiter_id=rec.id))
     new_key = companies.create_api_key(session, company, name="demo key")
     users.create(session, email=DEMO_ADMIN_EMAIL, role="admin", password=admin_password)
@@ -506,7 +511,9 @@ def build(
     res.admin_password = admin_password
     res.api_key = new_key.plaintext
     res.states = dict(
-        session.execute(select(Accreditation.status, func.count()).group_by(Accreditation.status)).all()
+        session.execute(
+            select(col(Accreditation.status), func.count()).group_by(col(Accreditation.status))
+        ).all()
     )
     return res
 
@@ -515,12 +522,15 @@ def _backdate_registration(session: Session, rec: Recruiter, rng: random.Random)
     """Move the registration before the first decision/audit of the scenario, so history is chronological.
 
     The change goes through the session, so the audit log records it (actor seed:demo)."""
+    assert rec.id is not None
     events = accreditation.history(session, rec.id)
     moves = [ev.at for ev in events if ev.from_status is not None]
     planned = session.scalars(
-        select(Audit.planned_date).where(Audit.recruiter_id == rec.id, Audit.planned_date.is_not(None))
+        select(col(Audit.planned_date)).where(
+            col(Audit.recruiter_id) == rec.id, col(Audit.planned_date).is_not(None)
+        )
     ).all()
-    first = min([*moves, *(_at(p) for p in planned)], default=None)
+    first = min([*moves, *(_at(p) for p in planned if p is not None)], default=None)
     start = (first - timedelta(days=30)) if first else utcnow() - timedelta(days=rng.randint(10, 300))
     start = min(start, utcnow())
     for ev in events:

@@ -16,6 +16,7 @@ import time as _time
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, time, timedelta
 from decimal import Decimal
+from typing import Any
 
 from sqlalchemy import func, select
 from sqlalchemy.engine import Connection, Engine
@@ -30,6 +31,7 @@ from registry.models import (
     Corridor,
     FeeReport,
     Recruiter,
+    table_of,
 )
 from registry.seed.data import (
     AUDITORS,
@@ -155,12 +157,12 @@ def load(
     rng = random.Random(seed if seed is not None else secrets.randbits(32))
     res = BulkResult()
     R, C, A, E, AU, F = (
-        Recruiter.__table__,
-        Corridor.__table__,
-        Accreditation.__table__,
-        AccreditationEvent.__table__,
-        Audit.__table__,
-        FeeReport.__table__,
+        table_of(Recruiter),
+        table_of(Corridor),
+        table_of(Accreditation),
+        table_of(AccreditationEvent),
+        table_of(Audit),
+        table_of(FeeReport),
     )
     now = utcnow()
     t_today = now.date()
@@ -169,7 +171,8 @@ def load(
     with engine.connect() as conn:
         sqlite = conn.dialect.name == "sqlite"
         if sqlite:  # pragmas for the load only (outside the transaction, as SQLite requires)
-            raw = conn.connection.driver_connection  # no SQLAlchemy transaction is open yet
+            # the DB-API connection (untyped); no SQLAlchemy transaction is open yet
+            raw: Any = conn.connection.driver_connection
             raw.execute("PRAGMA synchronous=OFF")
             raw.execute(f"PRAGMA cache_size=-{LOAD_CACHE_KIB}")
             raw.execute("PRAGMA temp_store=MEMORY")
@@ -181,7 +184,7 @@ def load(
                     for t in (R, C, A, E, AU, F):
                         conn.exec_driver_sql(f'LOCK TABLE "{t.name}" IN SHARE ROW EXCLUSIVE MODE')
                 deferred = _defer_indexes(
-                    conn, (R, C, A, E, AU, F, AuditLogEntry.__table__), recruiters + reports
+                    conn, (R, C, A, E, AU, F, table_of(AuditLogEntry)), recruiters + reports
                 )
                 pool = _generate_recruiters(
                     conn, rng, recruiters, batch, progress, res, now, actor, cycle_years
@@ -234,11 +237,11 @@ def _generate_recruiters(conn, rng, n, batch, progress, res, now, actor, cycle_y
     """Recruiters registered as applicants (``recruiters.new_recruiter_rows``) and moved on through
     the state machine; returns the pool (id, country, first destination) that reports draw from."""
     R, C, A, E, AU = (
-        Recruiter.__table__,
-        Corridor.__table__,
-        Accreditation.__table__,
-        AccreditationEvent.__table__,
-        Audit.__table__,
+        table_of(Recruiter),
+        table_of(Corridor),
+        table_of(Accreditation),
+        table_of(AccreditationEvent),
+        table_of(Audit),
     )
     if n == 0:
         return []
@@ -409,7 +412,7 @@ def _generate_recruiters(conn, rng, n, batch, progress, res, now, actor, cycle_y
 
 
 def _generate_reports(conn, rng, n, pool, batch, progress, res, now, t_today, pseudonym_key, fx, actor):
-    F = FeeReport.__table__
+    F = table_of(FeeReport)
     fid = bulk.next_id(conn, F)
     taken = set(conn.execute(select(F.c.case_code)).scalars())
     run = secrets.token_hex(4)
@@ -507,7 +510,7 @@ def _generate_reports(conn, rng, n, pool, batch, progress, res, now, t_today, ps
                         "triage_status": status,
                         "triage_note": triage_note if triaged else "",
                         "triaged_by": actor if triaged else None,
-                        "triaged_at": triaged_at.isoformat() if triaged else None,
+                        "triaged_at": triaged_at.isoformat() if triaged_at is not None else None,
                         "erased_at": None,
                         "created_at": created_iso,
                     },

@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 
 from sqlalchemy import func, select
-from sqlmodel import Session
+from sqlmodel import Session, col
 
 from registry.errors import IllegalTransition, InvalidInput, NotFound
 from registry.models import Accreditation, AccreditationEvent, Audit, Finding, Recruiter
@@ -75,7 +75,7 @@ def replay(events: list[tuple[str | None, str]]) -> str | None:
 
 
 def get(session: Session, recruiter_id: int, *, lock: bool = False) -> Accreditation:
-    stmt = select(Accreditation).where(Accreditation.recruiter_id == recruiter_id)
+    stmt = select(Accreditation).where(col(Accreditation.recruiter_id) == recruiter_id)
     if lock:
         stmt = stmt.with_for_update()
     acc = session.scalars(stmt).first()
@@ -94,7 +94,9 @@ def open_major_findings(session: Session, recruiter_id: int) -> int:
             select(func.count())
             .select_from(Finding)
             .where(
-                Finding.recruiter_id == recruiter_id, Finding.severity == "major", Finding.closed_at.is_(None)
+                col(Finding.recruiter_id) == recruiter_id,
+                col(Finding.severity) == "major",
+                col(Finding.closed_at).is_(None),
             )
         )
         or 0
@@ -104,8 +106,8 @@ def open_major_findings(session: Session, recruiter_id: int) -> int:
 def latest_performed_audit(session: Session, recruiter_id: int) -> Audit | None:
     return session.scalars(
         select(Audit)
-        .where(Audit.recruiter_id == recruiter_id, Audit.performed_date.is_not(None))
-        .order_by(Audit.performed_date.desc(), Audit.id.desc())
+        .where(col(Audit.recruiter_id) == recruiter_id, col(Audit.performed_date).is_not(None))
+        .order_by(col(Audit.performed_date).desc(), col(Audit.id).desc())
         .limit(1)
     ).first()
 
@@ -145,6 +147,7 @@ def transition(
             code="unknown_status",
             params={"status": to_status},
         )
+    assert recruiter.id is not None
     acc = get(session, recruiter.id, lock=True)
     frm = acc.status
     if not is_allowed(frm, to_status):
@@ -223,6 +226,7 @@ def decide(session: Session, recruiter: Recruiter, decision: str, **kwargs) -> D
             params={"decision": decision},
         )
     froms, to = DECISIONS[decision]
+    assert recruiter.id is not None
     acc = get(session, recruiter.id)
     if acc.status not in froms:
         raise IllegalTransition(
@@ -237,7 +241,7 @@ def history(session: Session, recruiter_id: int) -> list[AccreditationEvent]:
     return list(
         session.scalars(
             select(AccreditationEvent)
-            .where(AccreditationEvent.recruiter_id == recruiter_id)
-            .order_by(AccreditationEvent.at, AccreditationEvent.id)
+            .where(col(AccreditationEvent.recruiter_id) == recruiter_id)
+            .order_by(col(AccreditationEvent.at), col(AccreditationEvent.id))
         )
     )

@@ -10,9 +10,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from sqlalchemy import select
+from sqlalchemy import ColumnElement, select
 from sqlalchemy.exc import IntegrityError
-from sqlmodel import Session
+from sqlmodel import Session, col
 
 from registry.errors import NotFound
 from registry.models import Alert, Recruiter
@@ -33,7 +33,7 @@ class AlertSpec:
 def existing_keys(session: Session, keys: list[str]) -> set[str]:
     found: set[str] = set()
     for i in range(0, len(keys), CHUNK):
-        found.update(session.scalars(select(Alert.key).where(Alert.key.in_(keys[i : i + CHUNK]))))
+        found.update(session.scalars(select(col(Alert.key)).where(col(Alert.key).in_(keys[i : i + CHUNK]))))
     return found
 
 
@@ -105,12 +105,14 @@ def resolve(session: Session, alert: Alert, *, actor: str) -> Alert:
 def open_alerts(
     session: Session, *, recruiter_id: int | None = None, kind: str | None = None, limit: int = 200
 ) -> list[Alert]:
-    stmt = select(Alert).where(Alert.resolved_at.is_(None))
+    stmt = select(Alert).where(col(Alert.resolved_at).is_(None))
     if recruiter_id is not None:
-        stmt = stmt.where(Alert.recruiter_id == recruiter_id)
+        stmt = stmt.where(col(Alert.recruiter_id) == recruiter_id)
     if kind is not None:
-        stmt = stmt.where(Alert.kind == kind)
-    return list(session.scalars(stmt.order_by(Alert.opened_at.desc(), Alert.id.desc()).limit(limit)))
+        stmt = stmt.where(col(Alert.kind) == kind)
+    return list(
+        session.scalars(stmt.order_by(col(Alert.opened_at).desc(), col(Alert.id).desc()).limit(limit))
+    )
 
 
 # --- reads (admin panel) ------------------------------------------------------------------------
@@ -121,18 +123,18 @@ ALERT_STATES = ("open", "resolved")  # anything else: every alert
 def list_page(session: Session, *, state: str, kind: str, page: int, per_page: int) -> paging.ListPage:
     """Alerts, newest first (rows of Alert, public id, legal name); `state` open or resolved, `kind`
     one kind of alert."""
-    conds = []
+    conds: list[ColumnElement[bool]] = []
     if state == "open":
-        conds.append(Alert.resolved_at.is_(None))
+        conds.append(col(Alert.resolved_at).is_(None))
     elif state == "resolved":
-        conds.append(Alert.resolved_at.is_not(None))
+        conds.append(col(Alert.resolved_at).is_not(None))
     if kind:
-        conds.append(Alert.kind == kind)
+        conds.append(col(Alert.kind) == kind)
     stmt = (
-        select(Alert, Recruiter.public_id, Recruiter.legal_name)
-        .outerjoin(Recruiter, Recruiter.id == Alert.recruiter_id)
+        select(Alert, col(Recruiter.public_id), col(Recruiter.legal_name))
+        .outerjoin(Recruiter, col(Recruiter.id) == col(Alert.recruiter_id))
         .where(*conds)
-        .order_by(Alert.opened_at.desc(), Alert.id.desc())
+        .order_by(col(Alert.opened_at).desc(), col(Alert.id).desc())
     )
     total = paging.count_rows(session, Alert, *conds)
     return paging.offset_page(session, stmt, page=page, per_page=per_page, total=total)
@@ -140,7 +142,7 @@ def list_page(session: Session, *, state: str, kind: str, page: int, per_page: i
 
 def kinds(session: Session) -> list[str]:
     """Every kind of alert ever raised, alphabetically."""
-    return [k for (k,) in session.execute(select(Alert.kind).distinct().order_by(Alert.kind))]
+    return [k for (k,) in session.execute(select(col(Alert.kind)).distinct().order_by(col(Alert.kind)))]
 
 
 def get(session: Session, alert_id: int) -> Alert:
@@ -154,7 +156,7 @@ def of_recruiter(session: Session, recruiter_id: int) -> list[Alert]:
     """Every alert about a recruiter, newest first."""
     return list(
         session.scalars(
-            select(Alert).where(Alert.recruiter_id == recruiter_id).order_by(Alert.opened_at.desc())
+            select(Alert).where(col(Alert.recruiter_id) == recruiter_id).order_by(col(Alert.opened_at).desc())
         )
     )
 
@@ -163,10 +165,10 @@ def latest_open(session: Session, *, limit: int) -> list:
     """The newest open alerts: rows of (Alert, public id, legal name)."""
     return list(
         session.execute(
-            select(Alert, Recruiter.public_id, Recruiter.legal_name)
-            .outerjoin(Recruiter, Recruiter.id == Alert.recruiter_id)
-            .where(Alert.resolved_at.is_(None))
-            .order_by(Alert.opened_at.desc())
+            select(Alert, col(Recruiter.public_id), col(Recruiter.legal_name))
+            .outerjoin(Recruiter, col(Recruiter.id) == col(Alert.recruiter_id))
+            .where(col(Alert.resolved_at).is_(None))
+            .order_by(col(Alert.opened_at).desc())
             .limit(limit)
         ).all()
     )

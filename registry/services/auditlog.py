@@ -14,9 +14,9 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from decimal import Decimal
 
-from sqlalchemy import event, inspect, select, text
+from sqlalchemy import ColumnElement, event, inspect, select, text
 from sqlalchemy.orm import Session as SASession
-from sqlmodel import Session
+from sqlmodel import Session, col
 
 from registry.models import (
     Accreditation,
@@ -35,6 +35,7 @@ from registry.models import (
     SupplierLink,
     User,
     WebhookEndpoint,
+    table_of,
 )
 from registry.services import bulk, identifiers, paging
 from registry.timeutil import utcnow
@@ -171,7 +172,9 @@ def _lock_and_tail(conn) -> tuple[int, str]:
     if conn.dialect.name == "postgresql":
         conn.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": ADVISORY_LOCK_ID})
     row = conn.execute(
-        select(AuditLogEntry.seq, AuditLogEntry.hash).order_by(AuditLogEntry.seq.desc()).limit(1)
+        select(col(AuditLogEntry.seq), col(AuditLogEntry.hash))
+        .order_by(col(AuditLogEntry.seq).desc())
+        .limit(1)
     ).first()
     return (row[0], row[1]) if row else (0, GENESIS)
 
@@ -186,7 +189,7 @@ def append(conn, entries: Iterable[PendingEntry], at: datetime | None = None, ba
     at = at or utcnow()
     at_iso = at.isoformat()
     encode = _CANONICAL.encode
-    table = AuditLogEntry.__table__
+    table = table_of(AuditLogEntry)
     rows = []
     count = 0
     for e in entries:
@@ -227,7 +230,7 @@ def _row_spec(model: type) -> tuple[str, frozenset[str], tuple[str, ...], str]:
     spec = _ROW_SPECS.get(model)
     if spec is None:
         entity, hidden = TRACKED[model]
-        keys = tuple(c.name for c in model.__table__.primary_key.columns)
+        keys = tuple(c.name for c in table_of(model).primary_key.columns)
         spec = _ROW_SPECS[model] = (entity, hidden, keys, "id" if model is Recruiter else "recruiter_id")
     return spec
 
@@ -318,9 +321,9 @@ class VerifyResult:
 def iter_entries(session: Session, chunk: int = 10_000) -> Iterator[AuditLogEntry]:
     last = None
     while True:
-        stmt = select(AuditLogEntry).order_by(AuditLogEntry.seq).limit(chunk)
+        stmt = select(AuditLogEntry).order_by(col(AuditLogEntry.seq)).limit(chunk)
         if last is not None:
-            stmt = stmt.where(AuditLogEntry.seq > last)
+            stmt = stmt.where(col(AuditLogEntry.seq) > last)
         rows = list(session.scalars(stmt))
         if not rows:
             return
@@ -360,8 +363,8 @@ def verify(session: Session) -> VerifyResult:
 def entries_for_recruiter(session: Session, recruiter_id: int, limit: int = 200) -> list[AuditLogEntry]:
     stmt = (
         select(AuditLogEntry)
-        .where(AuditLogEntry.recruiter_id == recruiter_id)
-        .order_by(AuditLogEntry.seq.desc())
+        .where(col(AuditLogEntry.recruiter_id) == recruiter_id)
+        .order_by(col(AuditLogEntry.seq).desc())
         .limit(limit)
     )
     return list(session.scalars(stmt))
@@ -376,11 +379,11 @@ def status_at(session: Session, recruiter_id: int, at: datetime) -> dict | None:
     stmt = (
         select(AuditLogEntry)
         .where(
-            AuditLogEntry.entity == "accreditation",
-            AuditLogEntry.entity_id == str(recruiter_id),
-            AuditLogEntry.at <= at,
+            col(AuditLogEntry.entity) == "accreditation",
+            col(AuditLogEntry.entity_id) == str(recruiter_id),
+            col(AuditLogEntry.at) <= at,
         )
-        .order_by(AuditLogEntry.seq)
+        .order_by(col(AuditLogEntry.seq))
     )
     state: dict | None = None
     for e in session.scalars(stmt):
@@ -418,32 +421,34 @@ class LogFilters:
 def list_page(session: Session, filters: LogFilters, *, page: int, per_page: int) -> paging.ListPage:
     """Entries, newest first (rows of AuditLogEntry, public id); ``extra["recruiter"]`` is the
     recruiter `filters.recruiter` names, if any."""
-    conds = []
+    conds: list[ColumnElement[bool]] = []
     if filters.entity:
-        conds.append(AuditLogEntry.entity == filters.entity)
+        conds.append(col(AuditLogEntry.entity) == filters.entity)
     if filters.action in ("create", "update", "delete"):
-        conds.append(AuditLogEntry.action == filters.action)
+        conds.append(col(AuditLogEntry.action) == filters.action)
     if filters.actor:
-        conds.append(paging.contains(AuditLogEntry.actor, filters.actor))
+        conds.append(paging.contains(col(AuditLogEntry.actor), filters.actor))
     recruiter = None
     if filters.recruiter:
         pid = identifiers.public_id_key(filters.recruiter)
         recruiter = (
-            session.scalars(select(Recruiter).where(Recruiter.public_id == pid)).first() if pid else None
+            session.scalars(select(Recruiter).where(col(Recruiter.public_id) == pid)).first() if pid else None
         )
         if recruiter is not None:
-            conds.append(AuditLogEntry.recruiter_id == recruiter.id)
+            conds.append(col(AuditLogEntry.recruiter_id) == recruiter.id)
         else:  # unknown public id: show nothing rather than everything
-            conds.append(AuditLogEntry.id == -1)
+            conds.append(col(AuditLogEntry.id) == -1)
     if filters.date_from:
-        conds.append(AuditLogEntry.at >= datetime.combine(filters.date_from, time.min, UTC))
+        conds.append(col(AuditLogEntry.at) >= datetime.combine(filters.date_from, time.min, UTC))
     if filters.date_to:
-        conds.append(AuditLogEntry.at < datetime.combine(filters.date_to + timedelta(days=1), time.min, UTC))
+        conds.append(
+            col(AuditLogEntry.at) < datetime.combine(filters.date_to + timedelta(days=1), time.min, UTC)
+        )
     stmt = (
-        select(AuditLogEntry, Recruiter.public_id)
-        .outerjoin(Recruiter, Recruiter.id == AuditLogEntry.recruiter_id)
+        select(AuditLogEntry, col(Recruiter.public_id))
+        .outerjoin(Recruiter, col(Recruiter.id) == col(AuditLogEntry.recruiter_id))
         .where(*conds)
-        .order_by(AuditLogEntry.seq.desc())
+        .order_by(col(AuditLogEntry.seq).desc())
     )
     total = paging.count_rows(session, AuditLogEntry, *conds)
     found = paging.offset_page(session, stmt, page=page, per_page=per_page, total=total)

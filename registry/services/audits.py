@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from datetime import date, timedelta
 
-from sqlalchemy import select
-from sqlmodel import Session
+from sqlalchemy import ColumnElement, select
+from sqlmodel import Session, col
 
 from registry.errors import InvalidInput, NotFound
 from registry.models import Audit, Finding, Recruiter
@@ -31,6 +31,7 @@ def plan(
             code="unknown_audit_kind",
             params={"kind": kind},
         )
+    assert recruiter.id is not None
     audit = Audit(
         recruiter_id=recruiter.id,
         kind=kind,
@@ -48,8 +49,8 @@ def open_audit(session: Session, recruiter_id: int) -> Audit | None:
     """The most recent audit not yet performed, if any."""
     return session.scalars(
         select(Audit)
-        .where(Audit.recruiter_id == recruiter_id, Audit.performed_date.is_(None))
-        .order_by(Audit.id.desc())
+        .where(col(Audit.recruiter_id) == recruiter_id, col(Audit.performed_date).is_(None))
+        .order_by(col(Audit.id).desc())
         .limit(1)
     ).first()
 
@@ -114,6 +115,7 @@ def add_finding(
         raise InvalidInput("describe the finding", field="description", code="description_required")
     if due_date is None:
         due_date = default_due_date(severity, major_days=major_days, minor_days=minor_days)
+    assert audit.id is not None
     finding = Finding(
         audit_id=audit.id,
         recruiter_id=audit.recruiter_id,
@@ -170,23 +172,23 @@ def list_page(
 ) -> paging.ListPage:
     """Audits (rows of Audit, public id, legal name): planned ones soonest first (`due30`: within 30
     days of `as_of`), performed ones latest first; `kind` narrows to one kind of audit."""
-    conds = []
+    conds: list[ColumnElement[bool]] = []
     if state == "planned":
-        conds.append(Audit.performed_date.is_(None))
+        conds.append(col(Audit.performed_date).is_(None))
     elif state == "due30":
-        conds += [Audit.performed_date.is_(None), Audit.planned_date <= as_of + timedelta(days=30)]
+        conds += [col(Audit.performed_date).is_(None), col(Audit.planned_date) <= as_of + timedelta(days=30)]
     elif state == "performed":
-        conds.append(Audit.performed_date.is_not(None))
+        conds.append(col(Audit.performed_date).is_not(None))
     if kind in AuditKind.__members__:
-        conds.append(Audit.kind == kind)
+        conds.append(col(Audit.kind) == kind)
     order = (
-        (Audit.planned_date.asc(), Audit.id)
+        (col(Audit.planned_date).asc(), col(Audit.id))
         if state != "performed"
-        else (Audit.performed_date.desc(), Audit.id.desc())
+        else (col(Audit.performed_date).desc(), col(Audit.id).desc())
     )
     stmt = (
-        select(Audit, Recruiter.public_id, Recruiter.legal_name)
-        .join(Recruiter, Recruiter.id == Audit.recruiter_id)
+        select(Audit, col(Recruiter.public_id), col(Recruiter.legal_name))
+        .join(Recruiter, col(Recruiter.id) == col(Audit.recruiter_id))
         .where(*conds)
         .order_by(*order)
     )
@@ -199,27 +201,29 @@ def findings_page(
 ) -> paging.ListPage:
     """Findings (rows of Finding, public id, legal name), soonest corrective action first: `open`,
     `overdue` (open past its due date at `as_of`) or `closed`; `severity` narrows to one severity."""
-    conds = []
+    conds: list[ColumnElement[bool]] = []
     if state in ("open", "overdue"):
-        conds.append(Finding.closed_at.is_(None))
+        conds.append(col(Finding.closed_at).is_(None))
     if state == "overdue":
-        conds.append(Finding.due_date < as_of)
+        conds.append(col(Finding.due_date) < as_of)
     elif state == "closed":
-        conds.append(Finding.closed_at.is_not(None))
+        conds.append(col(Finding.closed_at).is_not(None))
     if severity in Severity.__members__:
-        conds.append(Finding.severity == severity)
+        conds.append(col(Finding.severity) == severity)
     stmt = (
-        select(Finding, Recruiter.public_id, Recruiter.legal_name)
-        .join(Recruiter, Recruiter.id == Finding.recruiter_id)
+        select(Finding, col(Recruiter.public_id), col(Recruiter.legal_name))
+        .join(Recruiter, col(Recruiter.id) == col(Finding.recruiter_id))
         .where(*conds)
-        .order_by(Finding.due_date.asc(), Finding.id)
+        .order_by(col(Finding.due_date).asc(), col(Finding.id))
     )
     total = paging.count_rows(session, Finding, *conds)
     return paging.offset_page(session, stmt, page=page, per_page=per_page, total=total)
 
 
 def findings_of_audit(session: Session, audit_id: int) -> list[Finding]:
-    return list(session.scalars(select(Finding).where(Finding.audit_id == audit_id).order_by(Finding.id)))
+    return list(
+        session.scalars(select(Finding).where(col(Finding.audit_id) == audit_id).order_by(col(Finding.id)))
+    )
 
 
 def of_recruiter(session: Session, recruiter_id: int) -> list[Audit]:
@@ -227,8 +231,8 @@ def of_recruiter(session: Session, recruiter_id: int) -> list[Audit]:
     return list(
         session.scalars(
             select(Audit)
-            .where(Audit.recruiter_id == recruiter_id)
-            .order_by(Audit.planned_date.desc(), Audit.id.desc())
+            .where(col(Audit.recruiter_id) == recruiter_id)
+            .order_by(col(Audit.planned_date).desc(), col(Audit.id).desc())
         )
     )
 
@@ -238,7 +242,7 @@ def findings_of_recruiter(session: Session, recruiter_id: int) -> list[Finding]:
     return list(
         session.scalars(
             select(Finding)
-            .where(Finding.recruiter_id == recruiter_id)
-            .order_by(Finding.closed_at.is_not(None), Finding.due_date, Finding.id)
+            .where(col(Finding.recruiter_id) == recruiter_id)
+            .order_by(col(Finding.closed_at).is_not(None), col(Finding.due_date), col(Finding.id))
         )
     )

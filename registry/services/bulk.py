@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import random
 from collections.abc import Callable, Iterable
+from typing import Protocol
 
 from sqlalchemy import Table, func, insert, select, text
 from sqlalchemy.engine import Connection
@@ -26,8 +27,14 @@ class NoProgress:
         pass
 
 
+class ProgressBar(Protocol):
+    def update(self, n: int = 1) -> object: ...
+
+    def close(self) -> object: ...
+
+
 # progress(total, description) -> a bar with update(n) and close() (tqdm fits)
-ProgressFactory = Callable[[int, str], object]
+ProgressFactory = Callable[[int, str], ProgressBar]
 
 
 def no_progress(total: int, desc: str) -> NoProgress:
@@ -56,7 +63,7 @@ def unique_codes(
     rng: random.Random, alphabet: str, length: int, taken: set[str], n: int, fmt: Callable[[str], str]
 ) -> list[str]:
     """`n` new codes fmt(<length random characters of alphabet>), none in `taken` (which grows)."""
-    out = []
+    out: list[str] = []
     choices = rng.choices
     while len(out) < n:
         code = fmt("".join(choices(alphabet, k=length)))
@@ -88,6 +95,7 @@ def insert_rows(conn: Connection, table: Table, rows: list[dict], constant: tupl
     compiled = _COMPILED.get(cache_key)
     if compiled is None:
         stmt = insert(table).compile(dialect=dialect, column_keys=list(keys))
+        assert stmt.positiontup is not None  # SQLite's parameters are positional
         order = list(stmt.positiontup)
         procs = [(k, table.c[k].type.dialect_impl(dialect).bind_processor(dialect)) for k in order]
         compiled = _COMPILED[cache_key] = (str(stmt), procs)

@@ -21,8 +21,10 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 from functools import lru_cache
+from typing import Any
 
 from sqlalchemy import (
+    ColumnElement,
     Date,
     Integer,
     String,
@@ -38,9 +40,9 @@ from sqlalchemy import (
     or_,
     select,
 )
-from sqlmodel import Session
+from sqlmodel import Session, col
 
-from registry.models import Accreditation, Alert, Audit, FeeReport, Finding, Recruiter
+from registry.models import Accreditation, Alert, Audit, FeeReport, Finding, Recruiter, table_of
 from registry.models.accreditation import AccreditationStatus as S
 from registry.models.audits import AuditKind, Severity
 from registry.models.reports import TriageStatus
@@ -152,13 +154,12 @@ def _day_start(d: date) -> datetime:
     return datetime.combine(d, time.min, tzinfo=UTC)
 
 
-def _recruiters(session: Session, ids) -> dict[int, Recruiter]:
+def _recruiters(session: Session, ids) -> dict[int | None, Recruiter]:
     ids = sorted(set(ids))
-    out: dict[int, Recruiter] = {}
+    out: dict[int | None, Recruiter] = {}
     for i in range(0, len(ids), 900):
-        out.update(
-            {r.id: r for r in session.scalars(select(Recruiter).where(Recruiter.id.in_(ids[i : i + 900])))}
-        )
+        chunk = ids[i : i + 900]
+        out.update({r.id: r for r in session.scalars(select(Recruiter).where(col(Recruiter.id).in_(chunk)))})
     return out
 
 
@@ -172,19 +173,24 @@ def _recruiters(session: Session, ids) -> dict[int, Recruiter]:
 @lru_cache(maxsize=16)
 def expiry_selection(days: tuple[int, ...]):
     """Accredited recruiters past valid_until, or inside a reminder window without that reminder yet."""
+    stage: ColumnElement[Any]
     if days:
         stage = case(*[(Accreditation.valid_until <= bindparam(f"until_{d}", type_=Date), d) for d in days])
     else:
         stage = null()
     reminder_key = _key("expiry_reminder", Accreditation.recruiter_id, Accreditation.valid_until, stage)
     return (
-        select(Accreditation.recruiter_id, Accreditation.valid_until, cast(stage, Integer).label("stage"))
+        select(
+            col(Accreditation.recruiter_id),
+            col(Accreditation.valid_until),
+            cast(stage, Integer).label("stage"),
+        )
         .where(
-            Accreditation.status == S.accredited,
+            col(Accreditation.status) == S.accredited,
             Accreditation.valid_until <= bindparam("window_end", type_=Date),
         )
         .where(or_(Accreditation.valid_until < bindparam("as_of", type_=Date), _no_alert(reminder_key)))
-        .order_by(Accreditation.recruiter_id)
+        .order_by(col(Accreditation.recruiter_id))
     )
 
 
@@ -250,26 +256,27 @@ def overdue_selection():
     key = _key("overdue_finding", Finding.id)
     return (
         select(
-            Finding.id,
-            Finding.recruiter_id,
-            Finding.severity,
-            Finding.principle,
-            Finding.due_date,
-            Finding.audit_id,
-            Accreditation.status,
+            col(Finding.id),
+            col(Finding.recruiter_id),
+            col(Finding.severity),
+            col(Finding.principle),
+            col(Finding.due_date),
+            col(Finding.audit_id),
+            col(Accreditation.status),
         )
-        .join(Accreditation, Accreditation.recruiter_id == Finding.recruiter_id)
+        .join(Accreditation, col(Accreditation.recruiter_id) == col(Finding.recruiter_id))
         .where(
-            Finding.closed_at.is_(None),
+            col(Finding.closed_at).is_(None),
             Finding.due_date < bindparam("as_of", type_=Date),
-            Finding.severity.in_(_consts((Severity.major, Severity.minor))),
+            col(Finding.severity).in_(_consts((Severity.major, Severity.minor))),
         )
         .where(
             or_(
-                _no_alert(key), and_(Finding.severity == Severity.major, Accreditation.status == S.accredited)
+                _no_alert(key),
+                and_(col(Finding.severity) == Severity.major, col(Accreditation.status) == S.accredited),
             )
         )
-        .order_by(Finding.recruiter_id, Finding.id)
+        .order_by(col(Finding.recruiter_id), col(Finding.id))
     )
 
 
@@ -329,20 +336,20 @@ def surveillance_selection():
     interval before as_of) and that have no audit planned or under way."""
     cutoff = bindparam("cutoff", type_=Date)
     last = (
-        select(Audit.recruiter_id, func.max(Audit.performed_date).label("last"))
-        .where(Audit.performed_date.is_not(None))
-        .group_by(Audit.recruiter_id)
+        select(col(Audit.recruiter_id), func.max(col(Audit.performed_date)).label("last"))
+        .where(col(Audit.performed_date).is_not(None))
+        .group_by(col(Audit.recruiter_id))
         .subquery()
     )
     basis = func.coalesce(last.c.last, Accreditation.valid_from)
     open_audit = exists().where(
-        Audit.recruiter_id == Accreditation.recruiter_id, Audit.performed_date.is_(None)
+        col(Audit.recruiter_id) == col(Accreditation.recruiter_id), col(Audit.performed_date).is_(None)
     )
     return (
-        select(Accreditation.recruiter_id, basis.label("basis"))
+        select(col(Accreditation.recruiter_id), basis.label("basis"))
         .outerjoin(last, last.c.recruiter_id == Accreditation.recruiter_id)
-        .where(Accreditation.status == S.accredited, basis <= cutoff, not_(open_audit))
-        .order_by(Accreditation.recruiter_id)
+        .where(col(Accreditation.status) == S.accredited, basis <= cutoff, not_(open_audit))
+        .order_by(col(Accreditation.recruiter_id))
     )
 
 
@@ -354,33 +361,32 @@ def surveillance_due(session: Session, as_of: date, settings) -> CheckResult:
     interval = settings.surveillance_interval_months
     rows = _select(session, surveillance_selection(), {"cutoff": add_months(as_of, -interval)}).all()
     recs = _recruiters(session, [rid for rid, _ in rows])
-    planned = []
+    planned: list[tuple[Audit, date]] = []
     for rid, basis in rows:
         due = add_months(basis, interval)
-        planned.append(
-            Audit(
-                recruiter_id=rid,
-                kind=AuditKind.surveillance,
-                planned_date=due,
-                created_by=f"system:{name}",
-                summary=f"surveillance due {due.isoformat()} (last audit {basis.isoformat()})",
-            )
+        audit = Audit(
+            recruiter_id=rid,
+            kind=AuditKind.surveillance,
+            planned_date=due,
+            created_by=f"system:{name}",
+            summary=f"surveillance due {due.isoformat()} (last audit {basis.isoformat()})",
         )
-    session.add_all(planned)
+        planned.append((audit, due))
+    session.add_all([audit for audit, _ in planned])
     session.flush()
-    for a in planned:
+    for audit, due in planned:
         result.add(
             "audits planned",
-            f"{recs[a.recruiter_id].public_id}: surveillance audit planned for {a.planned_date.isoformat()}",
+            f"{recs[audit.recruiter_id].public_id}: surveillance audit planned for {due.isoformat()}",
         )
     specs = [
         AlertSpec(
-            f"surveillance_due:{a.recruiter_id}:{a.planned_date.isoformat()}",
+            f"surveillance_due:{audit.recruiter_id}:{due.isoformat()}",
             "surveillance_due",
-            a.recruiter_id,
-            {"due_date": a.planned_date.isoformat(), "audit_id": a.id, "as_of": as_of.isoformat()},
+            audit.recruiter_id,
+            {"due_date": due.isoformat(), "audit_id": audit.id, "as_of": as_of.isoformat()},
         )
-        for a in planned
+        for audit, due in planned
     ]
     for a in alerts.raise_many(session, specs):
         result.add(
@@ -397,27 +403,29 @@ def surveillance_due(session: Session, as_of: date, settings) -> CheckResult:
 def fee_signal_selection():
     """Recruiters with reports from at least `min_reporters` distinct reporters in the window
     [start, end), and no fee-signal alert opened within the window."""
-    start = bindparam("start", type_=FeeReport.__table__.c.created_at.type)
-    end = bindparam("end", type_=FeeReport.__table__.c.created_at.type)
+    start = bindparam("start", type_=table_of(FeeReport).c.created_at.type)
+    end = bindparam("end", type_=table_of(FeeReport).c.created_at.type)
     min_reporters = bindparam("min_reporters", type_=Integer)
     counts = (
         select(
-            FeeReport.recruiter_id,
-            func.count(func.distinct(FeeReport.reporter_key)).label("reporters"),
+            col(FeeReport.recruiter_id),
+            func.count(func.distinct(col(FeeReport.reporter_key))).label("reporters"),
             func.count().label("reports"),
         )
         .where(
-            FeeReport.recruiter_id.is_not(None),
+            col(FeeReport.recruiter_id).is_not(None),
             FeeReport.created_at >= start,
             FeeReport.created_at < end,
-            FeeReport.triage_status.not_in(_consts(DISCOUNTED)),
+            col(FeeReport.triage_status).not_in(_consts(DISCOUNTED)),
         )
-        .group_by(FeeReport.recruiter_id)
+        .group_by(col(FeeReport.recruiter_id))
         .having(func.count(func.distinct(FeeReport.reporter_key)) >= min_reporters)
         .subquery()
     )
     recent_alert = exists().where(
-        Alert.recruiter_id == counts.c.recruiter_id, Alert.kind == "fee_signal", Alert.opened_at >= start
+        col(Alert.recruiter_id) == counts.c.recruiter_id,
+        col(Alert.kind) == "fee_signal",
+        col(Alert.opened_at) >= start,
     )
     return (
         select(counts.c.recruiter_id, counts.c.reporters, counts.c.reports)
@@ -439,11 +447,11 @@ def substantiated_without_finding():
     return (
         select(FeeReport)
         .where(
-            FeeReport.triage_status == TriageStatus.substantiated,
-            FeeReport.recruiter_id.is_not(None),
-            not_(exists().where(Finding.report_id == FeeReport.id)),
+            col(FeeReport.triage_status) == TriageStatus.substantiated,
+            col(FeeReport.recruiter_id).is_not(None),
+            not_(exists().where(col(Finding.report_id) == col(FeeReport.id))),
         )
-        .order_by(FeeReport.id)
+        .order_by(col(FeeReport.id))
     )
 
 
@@ -459,16 +467,16 @@ def fee_report_signals(session: Session, as_of: date, settings) -> CheckResult:
         session, fee_signal_selection(), fee_signal_params(as_of, window, settings.fee_signal_min_reporters)
     ).all()
     recs = _recruiters(session, [r.recruiter_id for r in rows])
-    have_special = set()
+    have_special: set[int] = set()
     if rows:
         ids = [r.recruiter_id for r in rows]
         for i in range(0, len(ids), 900):
             have_special.update(
                 session.scalars(
-                    select(Audit.recruiter_id).where(
-                        Audit.recruiter_id.in_(ids[i : i + 900]),
-                        Audit.kind == AuditKind.special,
-                        Audit.performed_date.is_(None),
+                    select(col(Audit.recruiter_id)).where(
+                        col(Audit.recruiter_id).in_(ids[i : i + 900]),
+                        col(Audit.kind) == AuditKind.special,
+                        col(Audit.performed_date).is_(None),
                     )
                 )
             )
@@ -486,8 +494,8 @@ def fee_report_signals(session: Session, as_of: date, settings) -> CheckResult:
     ]
     session.add_all(proposed)
     session.flush()
-    for a in proposed:
-        result.add("special audits proposed", f"{recs[a.recruiter_id].public_id}: special audit proposed")
+    for audit in proposed:
+        result.add("special audits proposed", f"{recs[audit.recruiter_id].public_id}: special audit proposed")
     specs = [
         AlertSpec(
             f"fee_signal:{r.recruiter_id}:{as_of.isoformat()}",
@@ -524,11 +532,16 @@ def licence_selection():
     """Recruiters whose licence is not valid, without the alert yet or still accredited."""
     key = _key("licence", Recruiter.id, Recruiter.licence_status)
     return (
-        select(Recruiter.id, Recruiter.licence_status, Recruiter.licence_authority, Accreditation.status)
-        .join(Accreditation, Accreditation.recruiter_id == Recruiter.id)
-        .where(Recruiter.licence_status.in_(_consts(BAD_LICENCE)))
-        .where(or_(_no_alert(key), Accreditation.status == S.accredited))
-        .order_by(Recruiter.id)
+        select(
+            col(Recruiter.id),
+            col(Recruiter.licence_status),
+            col(Recruiter.licence_authority),
+            col(Accreditation.status),
+        )
+        .join(Accreditation, col(Accreditation.recruiter_id) == col(Recruiter.id))
+        .where(col(Recruiter.licence_status).in_(_consts(BAD_LICENCE)))
+        .where(or_(_no_alert(key), col(Accreditation.status) == S.accredited))
+        .order_by(col(Recruiter.id))
     )
 
 

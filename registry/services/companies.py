@@ -8,21 +8,20 @@ import ipaddress
 import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from decimal import Decimal
 from urllib.parse import urlsplit
 
-from sqlalchemy import bindparam, case, delete, func, or_, select, update
-from sqlmodel import Session
+from sqlalchemy import ColumnElement, bindparam, delete, func, or_, select, update
+from sqlmodel import Session, col
 
 from registry.errors import Conflict, InvalidInput, NotFound
 from registry.models import (
     ApiKey,
     Company,
-    FeeReport,
     OutboxMessage,
     Recruiter,
     SupplierLink,
     WebhookEndpoint,
+    id_of,
 )
 from registry.models.companies import API_SCOPES, WEBHOOK_EVENTS
 from registry.services import paging
@@ -41,7 +40,7 @@ def get_or_create(session: Session, name: str) -> tuple[Company, bool]:
             code="name_too_short",
             params={"min": 2},
         )
-    company = session.scalars(select(Company).where(Company.name == name)).first()
+    company = session.scalars(select(Company).where(col(Company.name) == name)).first()
     if company is not None:
         return company, False
     company = Company(name=name)
@@ -83,7 +82,7 @@ def create_api_key(
     secret = secrets.token_urlsafe(32)
     plaintext = f"{KEY_PREFIX}{prefix}_{secret}"
     key = ApiKey(
-        company_id=company.id,
+        company_id=id_of(company),
         name=name.strip(),
         prefix=prefix,
         key_hash=hash_secret(plaintext),
@@ -100,7 +99,7 @@ def authenticate(session: Session, plaintext: str) -> ApiKey | None:
         return None
     rest = plaintext[len(KEY_PREFIX) :]
     prefix, _, _secret = rest.partition("_")
-    key = session.scalars(select(ApiKey).where(ApiKey.prefix == prefix)).first()
+    key = session.scalars(select(ApiKey).where(col(ApiKey.prefix) == prefix)).first()
     if key is None or key.revoked_at is not None:
         return None
     if not hmac.compare_digest(key.key_hash, hash_secret(plaintext)):
@@ -126,8 +125,13 @@ class KeyInfo:
 
 
 _KEY_BY_PREFIX = select(
-    ApiKey.id, ApiKey.company_id, ApiKey.key_hash, ApiKey.scopes, ApiKey.revoked_at, ApiKey.last_used_at
-).where(ApiKey.prefix == bindparam("prefix"))
+    col(ApiKey.id),
+    col(ApiKey.company_id),
+    col(ApiKey.key_hash),
+    col(ApiKey.scopes),
+    col(ApiKey.revoked_at),
+    col(ApiKey.last_used_at),
+).where(col(ApiKey.prefix) == bindparam("prefix"))
 
 
 def authenticate_key(session: Session, plaintext: str) -> KeyInfo | None:
@@ -145,7 +149,7 @@ def authenticate_key(session: Session, plaintext: str) -> KeyInfo | None:
 
 
 def revoke_by_prefix(session: Session, prefix: str) -> ApiKey:
-    key = session.scalars(select(ApiKey).where(ApiKey.prefix == prefix)).first()
+    key = session.scalars(select(ApiKey).where(col(ApiKey.prefix) == prefix)).first()
     if key is None:
         raise NotFound(
             f"no API key with prefix {prefix!r}", code="api_key_not_found", params={"prefix": prefix}
@@ -157,11 +161,14 @@ def revoke_by_prefix(session: Session, prefix: str) -> ApiKey:
 def touch_key(session: Session, key_id: int, *, every_seconds: int = 60) -> bool:
     """Record that a key was used (at most once a minute per key, so reads stay reads)."""
     now = utcnow()
-    result = session.execute(
+    result = session.exec(
         update(ApiKey)
         .where(
-            ApiKey.id == key_id,
-            or_(ApiKey.last_used_at.is_(None), ApiKey.last_used_at < now - timedelta(seconds=every_seconds)),
+            col(ApiKey.id) == key_id,
+            or_(
+                col(ApiKey.last_used_at).is_(None),
+                col(ApiKey.last_used_at) < now - timedelta(seconds=every_seconds),
+            ),
         )
         .values(last_used_at=now)
     )
@@ -195,10 +202,14 @@ def recruiter_ids(session: Session, public_ids: list[str]) -> dict[str, int]:
     from registry.services.verification import dialect_of, in_values, value_batches
 
     dialect = dialect_of(session)
-    stmt = select(Recruiter.public_id, Recruiter.id).where(in_values(Recruiter.public_id, "ids", dialect))
+    stmt = select(col(Recruiter.public_id), col(Recruiter.id)).where(
+        in_values(col(Recruiter.public_id), "ids", dialect)
+    )
     out: dict[str, int] = {}
     for batch in value_batches(dialect, wanted):
-        out.update(session.connection().execute(stmt, {"ids": batch}).all())
+        for public_id, rid in session.connection().execute(stmt, {"ids": batch}):
+            assert rid is not None  # a primary key
+            out[public_id] = rid
     return out
 
 
@@ -209,10 +220,14 @@ def suppliers_page(
     public id, legal name, country, added_at); `total` is the size of the whole list."""
     stmt = (
         select(
-            Recruiter.id, Recruiter.public_id, Recruiter.legal_name, Recruiter.country, SupplierLink.added_at
+            col(Recruiter.id),
+            col(Recruiter.public_id),
+            col(Recruiter.legal_name),
+            col(Recruiter.country),
+            col(SupplierLink.added_at),
         )
-        .join(SupplierLink, SupplierLink.recruiter_id == Recruiter.id)
-        .where(SupplierLink.company_id == company_id)
+        .join(SupplierLink, col(SupplierLink.recruiter_id) == col(Recruiter.id))
+        .where(col(SupplierLink.company_id) == company_id)
     )
     found = paging.keyset_page(
         session, stmt, [(Recruiter.id, True)], limit=limit, after=None if after is None else [after]
@@ -224,7 +239,7 @@ def suppliers_page(
 def count_suppliers(session: Session, company_id: int) -> int:
     return (
         session.scalar(
-            select(func.count()).select_from(SupplierLink).where(SupplierLink.company_id == company_id)
+            select(func.count()).select_from(SupplierLink).where(col(SupplierLink.company_id) == company_id)
         )
         or 0
     )
@@ -245,20 +260,22 @@ def replace_suppliers(session: Session, company: Company, public_ids: list[str])
         raise UnknownRecruiters(unknown)
     wanted = set(ids.values())
     current = set(
-        session.scalars(select(SupplierLink.recruiter_id).where(SupplierLink.company_id == company.id))
+        session.scalars(
+            select(col(SupplierLink.recruiter_id)).where(col(SupplierLink.company_id) == company.id)
+        )
     )
     removed = current - wanted
     added = wanted - current
     if removed:
         for link in session.scalars(
             select(SupplierLink).where(
-                SupplierLink.company_id == company.id, SupplierLink.recruiter_id.in_(removed)
+                col(SupplierLink.company_id) == company.id, col(SupplierLink.recruiter_id).in_(removed)
             )
         ):
             session.delete(link)
     now = utcnow()
     for rid in sorted(added):
-        session.add(SupplierLink(company_id=company.id, recruiter_id=rid, added_at=now))
+        session.add(SupplierLink(company_id=id_of(company), recruiter_id=rid, added_at=now))
     session.flush()
     return {"added": len(added), "removed": len(removed), "total": len(wanted)}
 
@@ -270,13 +287,13 @@ def add_supplier(session: Session, company: Company, public_id: str) -> tuple[Su
     link = session.get(SupplierLink, (company.id, rec.id))
     if link is not None:
         return link, False
-    if count_suppliers(session, company.id) >= MAX_SUPPLIERS:
+    if count_suppliers(session, id_of(company)) >= MAX_SUPPLIERS:
         raise Conflict(
             f"the supplier list is full ({MAX_SUPPLIERS} recruiters)",
             code="supplier_list_full",
             params={"max": MAX_SUPPLIERS},
         )
-    link = SupplierLink(company_id=company.id, recruiter_id=rec.id)
+    link = SupplierLink(company_id=id_of(company), recruiter_id=id_of(rec))
     session.add(link)
     session.flush()
     return link, True
@@ -304,7 +321,9 @@ def supplier_report(
     from registry.services import verification
 
     rows = session.execute(
-        select(SupplierLink.recruiter_id, SupplierLink.added_at).where(SupplierLink.company_id == company_id)
+        select(col(SupplierLink.recruiter_id), col(SupplierLink.added_at)).where(
+            col(SupplierLink.company_id) == company_id
+        )
     ).all()
     added = dict(rows)
     summary = verification.summaries(
@@ -330,8 +349,8 @@ def list_webhooks(session: Session, company_id: int) -> list[WebhookEndpoint]:
     return list(
         session.scalars(
             select(WebhookEndpoint)
-            .where(WebhookEndpoint.company_id == company_id)
-            .order_by(WebhookEndpoint.id)
+            .where(col(WebhookEndpoint.company_id) == company_id)
+            .order_by(col(WebhookEndpoint.id))
         )
     )
 
@@ -382,7 +401,7 @@ def create_webhook(
             params={"events": bad},
         )
     url = check_webhook_url(url, production=production)
-    existing = list_webhooks(session, company.id)
+    existing = list_webhooks(session, id_of(company))
     if any(w.url == url for w in existing):
         raise Conflict(
             f"a webhook for {url} already exists; delete it first to change it",
@@ -396,7 +415,7 @@ def create_webhook(
             params={"max": MAX_WEBHOOKS},
         )
     secret = "whsec_" + secrets.token_urlsafe(32)
-    endpoint = WebhookEndpoint(company_id=company.id, url=url, secret=secret, events=events)
+    endpoint = WebhookEndpoint(company_id=id_of(company), url=url, secret=secret, events=events)
     session.add(endpoint)
     session.flush()
     return NewWebhook(endpoint, secret)
@@ -414,9 +433,9 @@ def delete_webhook(session: Session, company_id: int, webhook_id: int) -> None:
     # Undelivered messages to this endpoint go with it.
     session.execute(
         delete(OutboxMessage).where(
-            OutboxMessage.channel == "webhook",
-            OutboxMessage.target_id == endpoint.id,
-            OutboxMessage.status == "pending",
+            col(OutboxMessage.channel) == "webhook",
+            col(OutboxMessage.target_id) == endpoint.id,
+            col(OutboxMessage.status) == "pending",
         )
     )
     session.delete(endpoint)
@@ -432,7 +451,7 @@ def send_test_event(session: Session, company_id: int, webhook_id: int) -> Outbo
     message = OutboxMessage(
         message_id=outbox.new_message_id(),
         channel="webhook",
-        target_id=endpoint.id,
+        target_id=id_of(endpoint),
         event_type=outbox.STATUS_CHANGED,
         payload={
             "type": outbox.STATUS_CHANGED,
@@ -464,54 +483,6 @@ def send_test_event(session: Session, company_id: int, webhook_id: int) -> Outbo
     return message
 
 
-# --- fee statistics ---------------------------------------------------------------------------
-
-MIN_BUCKET = 5
-
-
-def fee_stats(session: Session, recruiter_id: int, *, min_bucket: int = MIN_BUCKET) -> dict:
-    """Fee reports about one recruiter aggregated by category and by corridor; buckets with fewer
-    than `min_bucket` reports are suppressed (k-anonymity). No individual report is exposed."""
-    counted = (FeeReport.recruiter_id == recruiter_id, FeeReport.triage_status.in_(("new", "substantiated")))
-    stats = (
-        func.count(FeeReport.id),
-        func.sum(FeeReport.amount_usd),
-        func.count(FeeReport.amount_usd),
-        func.sum(case((FeeReport.triage_status == "substantiated", 1), else_=0)),
-    )
-
-    def buckets(*keys):
-        rows = session.execute(select(*keys, *stats).where(*counted).group_by(*keys).order_by(*keys)).all()
-        shown, suppressed = [], 0
-        for row in rows:
-            *key, n, total, n_usd, n_subst = row
-            if n < min_bucket:
-                suppressed += 1
-                continue
-            total = Decimal(total or 0)
-            shown.append(
-                {
-                    "key": key,
-                    "reports": int(n),
-                    "substantiated": int(n_subst or 0),
-                    "total_usd": str(total.quantize(Decimal("0.01"))) if n_usd else None,
-                    "average_usd": str((total / n_usd).quantize(Decimal("0.01"))) if n_usd else None,
-                }
-            )
-        return shown, suppressed
-
-    by_category, sup_cat = buckets(FeeReport.category)
-    by_corridor, sup_cor = buckets(FeeReport.origin_country, FeeReport.destination_country)
-    return {
-        "min_bucket_size": min_bucket,
-        "by_category": [{"category": b.pop("key")[0], **b} for b in by_category],
-        "by_corridor": [
-            {"origin": (k := b.pop("key"))[0] or None, "destination": k[1] or None, **b} for b in by_corridor
-        ],
-        "suppressed_buckets": sup_cat + sup_cor,
-    }
-
-
 # --- lists (admin panel) ------------------------------------------------------------------------
 
 
@@ -523,7 +494,7 @@ def list_page(session: Session, *, page: int, per_page: int) -> paging.ListPage:
 
     stmt = select(
         Company,
-        per_company(ApiKey, ApiKey.revoked_at.is_(None)).scalar_subquery(),
+        per_company(ApiKey, col(ApiKey.revoked_at).is_(None)).scalar_subquery(),
         per_company(SupplierLink).scalar_subquery(),
         per_company(WebhookEndpoint).scalar_subquery(),
     ).order_by(Company.name)
@@ -533,7 +504,7 @@ def list_page(session: Session, *, page: int, per_page: int) -> paging.ListPage:
 
 
 def by_name(session: Session, name: str) -> Company | None:
-    return session.scalars(select(Company).where(Company.name == " ".join(name.split()))).first()
+    return session.scalars(select(Company).where(col(Company.name) == " ".join(name.split()))).first()
 
 
 def keys_of(session: Session, company_id: int) -> list[ApiKey]:
@@ -541,8 +512,8 @@ def keys_of(session: Session, company_id: int) -> list[ApiKey]:
     return list(
         session.scalars(
             select(ApiKey)
-            .where(ApiKey.company_id == company_id)
-            .order_by(ApiKey.revoked_at.is_not(None), ApiKey.id.desc())
+            .where(col(ApiKey.company_id) == company_id)
+            .order_by(col(ApiKey.revoked_at).is_not(None), col(ApiKey.id).desc())
         )
     )
 
@@ -563,8 +534,8 @@ def recent_deliveries(session: Session, webhook_ids: list[int], *, limit: int) -
     return list(
         session.scalars(
             select(OutboxMessage)
-            .where(OutboxMessage.channel == "webhook", OutboxMessage.target_id.in_(webhook_ids))
-            .order_by(OutboxMessage.id.desc())
+            .where(col(OutboxMessage.channel) == "webhook", col(OutboxMessage.target_id).in_(webhook_ids))
+            .order_by(col(OutboxMessage.id).desc())
             .limit(limit)
         )
     )
@@ -576,15 +547,15 @@ DELIVERY_STATES = ("pending", "delivered", "dead")
 def deliveries_page(session: Session, *, status: str, page: int, per_page: int) -> paging.ListPage:
     """Every outgoing webhook message, newest first (rows of OutboxMessage, URL, company id, company
     name); `status` narrows to one of DELIVERY_STATES."""
-    conds = [OutboxMessage.channel == "webhook"]
+    conds: list[ColumnElement[bool]] = [col(OutboxMessage.channel) == "webhook"]
     if status in DELIVERY_STATES:
-        conds.append(OutboxMessage.status == status)
+        conds.append(col(OutboxMessage.status) == status)
     stmt = (
-        select(OutboxMessage, WebhookEndpoint.url, Company.id, Company.name)
-        .outerjoin(WebhookEndpoint, WebhookEndpoint.id == OutboxMessage.target_id)
-        .outerjoin(Company, Company.id == WebhookEndpoint.company_id)
+        select(OutboxMessage, col(WebhookEndpoint.url), col(Company.id), col(Company.name))
+        .outerjoin(WebhookEndpoint, col(WebhookEndpoint.id) == col(OutboxMessage.target_id))
+        .outerjoin(Company, col(Company.id) == col(WebhookEndpoint.company_id))
         .where(*conds)
-        .order_by(OutboxMessage.id.desc())
+        .order_by(col(OutboxMessage.id).desc())
     )
     total = paging.count_rows(session, OutboxMessage, *conds)
     return paging.offset_page(session, stmt, page=page, per_page=per_page, total=total)

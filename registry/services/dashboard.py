@@ -13,7 +13,7 @@ from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 
 from sqlalchemy import func, select
-from sqlmodel import Session
+from sqlmodel import Session, col
 
 from registry.models import Accreditation, AccreditationEvent, Alert, Audit, FeeReport, Finding, Recruiter
 from registry.models.accreditation import AccreditationStatus
@@ -50,7 +50,9 @@ def last_months(n: int, as_of: date) -> list[str]:
 
 
 def status_counts(session: Session) -> dict[str, int]:
-    rows = session.execute(select(Accreditation.status, func.count()).group_by(Accreditation.status)).all()
+    rows = session.execute(
+        select(col(Accreditation.status), func.count()).group_by(col(Accreditation.status))
+    ).all()
     counts = dict.fromkeys(STATUSES, 0)
     counts.update(dict(rows))
     return counts
@@ -59,8 +61,8 @@ def status_counts(session: Session) -> dict[str, int]:
 def overdue_actions(session: Session, as_of: date) -> tuple[int, int]:
     """(open corrective actions past their due date, of which major)."""
     rows = session.execute(
-        select(Finding.severity, func.count())
-        .where(Finding.closed_at.is_(None), Finding.due_date < as_of)
+        select(col(Finding.severity), func.count())
+        .where(col(Finding.closed_at).is_(None), col(Finding.due_date) < as_of)
         .group_by(Finding.severity)
     ).all()
     by = dict(rows)
@@ -72,7 +74,9 @@ def audits_due(session: Session, as_of: date, days: int = 30) -> int:
         session.scalar(
             select(func.count())
             .select_from(Audit)
-            .where(Audit.performed_date.is_(None), Audit.planned_date <= as_of + timedelta(days=days))
+            .where(
+                col(Audit.performed_date).is_(None), col(Audit.planned_date) <= as_of + timedelta(days=days)
+            )
         )
         or 0
     )
@@ -82,8 +86,8 @@ def reports_by_month(session: Session, months: list[str]) -> dict[str, dict[str,
     start = datetime.strptime(months[0], "%Y-%m").replace(tzinfo=UTC)
     m = _month_expr(session, FeeReport.created_at)
     rows = session.execute(
-        select(m, FeeReport.category, func.count())
-        .where(FeeReport.created_at >= start)
+        select(m, col(FeeReport.category), func.count())
+        .where(col(FeeReport.created_at) >= start)
         .group_by(m, FeeReport.category)
     ).all()
     out: dict[str, dict[str, int]] = {mm: {} for mm in months}
@@ -96,8 +100,8 @@ def reports_by_month(session: Session, months: list[str]) -> dict[str, dict[str,
 def usd_by_corridor(session: Session, limit: int = 8) -> list[tuple[str, Decimal, int]]:
     total = func.sum(FeeReport.amount_usd)
     rows = session.execute(
-        select(FeeReport.origin_country, FeeReport.destination_country, total, func.count())
-        .where(FeeReport.amount_usd.is_not(None))
+        select(col(FeeReport.origin_country), col(FeeReport.destination_country), total, func.count())
+        .where(col(FeeReport.amount_usd).is_not(None))
         .group_by(FeeReport.origin_country, FeeReport.destination_country)
         .order_by(total.desc())
         .limit(limit)
@@ -119,9 +123,9 @@ def status_by_month(
     m = _month_expr(session, AccreditationEvent.at)
     delta: dict[str, dict[str, int]] = defaultdict(lambda: defaultdict(int))
     for month, frm, to, n in session.execute(
-        select(m, AccreditationEvent.from_status, AccreditationEvent.to_status, func.count())
-        .where(AccreditationEvent.at >= start)
-        .group_by(m, AccreditationEvent.from_status, AccreditationEvent.to_status)
+        select(m, col(AccreditationEvent.from_status), col(AccreditationEvent.to_status), func.count())
+        .where(col(AccreditationEvent.at) >= start)
+        .group_by(m, col(AccreditationEvent.from_status), col(AccreditationEvent.to_status))
     ).all():
         delta[month][to] += n
         if frm is not None:
@@ -156,15 +160,15 @@ class ChartCache:
 
     def get(self, session: Session, as_of: date, months: int, counts: dict[str, int]) -> Charts:
         last_event = session.execute(
-            select(AccreditationEvent.id, AccreditationEvent.at)
-            .order_by(AccreditationEvent.id.desc())
+            select(col(AccreditationEvent.id), col(AccreditationEvent.at))
+            .order_by(col(AccreditationEvent.id).desc())
             .limit(1)
         ).first()
         last_report = session.execute(
-            select(FeeReport.id, FeeReport.created_at).order_by(FeeReport.id.desc()).limit(1)
+            select(col(FeeReport.id), col(FeeReport.created_at)).order_by(col(FeeReport.id).desc()).limit(1)
         ).first()
         stamp = (
-            str(session.get_bind().url),
+            str(session.get_bind().engine.url),
             as_of,
             months,
             tuple(last_event or ()),
@@ -209,13 +213,17 @@ def build(
     return Dashboard(
         status_counts=counts,
         total_recruiters=sum(counts.values()),
-        open_alerts=session.scalar(select(func.count()).select_from(Alert).where(Alert.resolved_at.is_(None)))
+        open_alerts=session.scalar(
+            select(func.count()).select_from(Alert).where(col(Alert.resolved_at).is_(None))
+        )
         or 0,
         overdue_actions=overdue,
         overdue_major=overdue_major,
         audits_due_30=audits_due(session, as_of),
         reports_new=session.scalar(
-            select(func.count()).select_from(FeeReport).where(FeeReport.triage_status == TriageStatus.new)
+            select(func.count())
+            .select_from(FeeReport)
+            .where(col(FeeReport.triage_status) == TriageStatus.new)
         )
         or 0,
         months=charts.months,
@@ -229,10 +237,14 @@ def work_waiting(session: Session) -> dict[str, int]:
     """Shown next to the admin navigation: new fee reports and open alerts (two indexed counts)."""
     return {
         "reports": session.scalar(
-            select(func.count()).select_from(FeeReport).where(FeeReport.triage_status == TriageStatus.new)
+            select(func.count())
+            .select_from(FeeReport)
+            .where(col(FeeReport.triage_status) == TriageStatus.new)
         )
         or 0,
-        "alerts": session.scalar(select(func.count()).select_from(Alert).where(Alert.resolved_at.is_(None)))
+        "alerts": session.scalar(
+            select(func.count()).select_from(Alert).where(col(Alert.resolved_at).is_(None))
+        )
         or 0,
     }
 
@@ -242,9 +254,14 @@ def recent_changes(session: Session, *, limit: int) -> list:
     since)."""
     return list(
         session.execute(
-            select(Recruiter.public_id, Recruiter.legal_name, Accreditation.status, Accreditation.since)
-            .join(Accreditation, Accreditation.recruiter_id == Recruiter.id)
-            .order_by(Accreditation.since.desc())
+            select(
+                col(Recruiter.public_id),
+                col(Recruiter.legal_name),
+                col(Accreditation.status),
+                col(Accreditation.since),
+            )
+            .join(Accreditation, col(Accreditation.recruiter_id) == col(Recruiter.id))
+            .order_by(col(Accreditation.since).desc())
             .limit(limit)
         ).all()
     )

@@ -20,7 +20,7 @@ from enum import StrEnum
 
 import httpx
 from sqlalchemy import func, select, update
-from sqlmodel import Session
+from sqlmodel import Session, col
 
 from registry import notifications
 from registry.db import session_scope
@@ -170,18 +170,20 @@ def claim_one(session: Session, *, lease_seconds: float, now: datetime | None = 
     """Take the next due message (one atomic UPDATE); it stays pending but is leased for a while."""
     now = now or utcnow()
     sub = (
-        select(OutboxMessage.id)
-        .where(OutboxMessage.status == OutboxStatus.pending, OutboxMessage.next_attempt_at <= now)
-        .order_by(OutboxMessage.next_attempt_at, OutboxMessage.id)
+        select(col(OutboxMessage.id))
+        .where(col(OutboxMessage.status) == OutboxStatus.pending, col(OutboxMessage.next_attempt_at) <= now)
+        .order_by(col(OutboxMessage.next_attempt_at), col(OutboxMessage.id))
         .limit(1)
     )
     if session.get_bind().dialect.name == "postgresql":
         sub = sub.with_for_update(skip_locked=True)
     mid = session.execute(
         update(OutboxMessage)
-        .where(OutboxMessage.id == sub.scalar_subquery(), OutboxMessage.status == OutboxStatus.pending)
+        .where(
+            col(OutboxMessage.id) == sub.scalar_subquery(), col(OutboxMessage.status) == OutboxStatus.pending
+        )
         .values(next_attempt_at=now + timedelta(seconds=lease_seconds))
-        .returning(OutboxMessage.id)
+        .returning(col(OutboxMessage.id))
     ).scalar()
     if mid is None:
         return None
@@ -190,6 +192,7 @@ def claim_one(session: Session, *, lease_seconds: float, now: datetime | None = 
 
 def build_request(session: Session, msg: OutboxMessage, settings) -> Request | Outcome:
     """The HTTP request that delivers `msg`, or the Outcome that says why there is none."""
+    assert msg.id is not None
     if msg.channel == "webhook":
         ep = session.get(WebhookEndpoint, msg.target_id)
         if ep is None or not ep.active:
@@ -318,7 +321,9 @@ class DispatchResult:
 def next_due_in(session: Session, now: datetime | None = None) -> float | None:
     now = now or utcnow()
     nxt = session.scalar(
-        select(func.min(OutboxMessage.next_attempt_at)).where(OutboxMessage.status == OutboxStatus.pending)
+        select(func.min(col(OutboxMessage.next_attempt_at))).where(
+            col(OutboxMessage.status) == OutboxStatus.pending
+        )
     )
     if nxt is None:
         return None
@@ -334,7 +339,9 @@ def undelivered(session: Session, now: datetime | None = None) -> int:
         session.scalar(
             select(func.count())
             .select_from(OutboxMessage)
-            .where(OutboxMessage.status == OutboxStatus.pending, OutboxMessage.next_attempt_at <= now)
+            .where(
+                col(OutboxMessage.status) == OutboxStatus.pending, col(OutboxMessage.next_attempt_at) <= now
+            )
         )
         or 0
     )
@@ -369,6 +376,7 @@ def dispatch_due(
                 req = build_request(s, msg, settings)
             outcome = req if isinstance(req, Outcome) else send(client, req)
             with session_scope(engine, write=True) as s:
+                assert msg.id is not None
                 status = record(s, msg.id, outcome, settings)
             if status == OutboxStatus.delivered:
                 result.delivered += 1

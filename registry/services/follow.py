@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from sqlalchemy import delete, select, update
 from sqlalchemy.exc import IntegrityError
-from sqlmodel import Session
+from sqlmodel import Session, col
 
 from registry.models import ChatPreference, Follower, Recruiter
 from registry.timeutil import utcnow
@@ -19,12 +19,13 @@ MAX_FOLLOWS_PER_CHAT = 50
 def follow(session: Session, *, chat_id: int, recruiter: Recruiter, language: str) -> tuple[Follower, bool]:
     """Follow a recruiter (idempotent). Returns (follower, created)."""
     existing = session.scalars(
-        select(Follower).where(Follower.chat_id == chat_id, Follower.recruiter_id == recruiter.id)
+        select(Follower).where(col(Follower.chat_id) == chat_id, col(Follower.recruiter_id) == recruiter.id)
     ).first()
     if existing is not None:
         if existing.language != language:
             existing.language = language
         return existing, False
+    assert recruiter.id is not None
     row = Follower(chat_id=chat_id, recruiter_id=recruiter.id, language=language)
     try:
         with session.begin_nested():
@@ -32,7 +33,9 @@ def follow(session: Session, *, chat_id: int, recruiter: Recruiter, language: st
             session.flush()
     except IntegrityError:
         existing = session.scalars(
-            select(Follower).where(Follower.chat_id == chat_id, Follower.recruiter_id == recruiter.id)
+            select(Follower).where(
+                col(Follower.chat_id) == chat_id, col(Follower.recruiter_id) == recruiter.id
+            )
         ).first()
         if existing is None:
             raise
@@ -41,8 +44,8 @@ def follow(session: Session, *, chat_id: int, recruiter: Recruiter, language: st
 
 
 def unfollow(session: Session, *, chat_id: int, recruiter_id: int) -> bool:
-    n = session.execute(
-        delete(Follower).where(Follower.chat_id == chat_id, Follower.recruiter_id == recruiter_id)
+    n = session.exec(
+        delete(Follower).where(col(Follower.chat_id) == chat_id, col(Follower.recruiter_id) == recruiter_id)
     ).rowcount
     return bool(n)
 
@@ -51,9 +54,9 @@ def following(session: Session, chat_id: int) -> list[Recruiter]:
     return list(
         session.scalars(
             select(Recruiter)
-            .join(Follower, Follower.recruiter_id == Recruiter.id)
-            .where(Follower.chat_id == chat_id)
-            .order_by(Follower.created_at)
+            .join(Follower, col(Follower.recruiter_id) == col(Recruiter.id))
+            .where(col(Follower.chat_id) == chat_id)
+            .order_by(col(Follower.created_at))
             .limit(MAX_FOLLOWS_PER_CHAT)
         )
     )
@@ -72,5 +75,5 @@ def set_language(session: Session, *, reporter_key: str, chat_id: int, language:
     else:
         pref.language = language
         pref.updated_at = utcnow()
-    session.execute(update(Follower).where(Follower.chat_id == chat_id).values(language=language))
+    session.execute(update(Follower).where(col(Follower.chat_id) == chat_id).values(language=language))
     session.flush()

@@ -41,7 +41,7 @@ from sqlalchemy import select
 from sqlalchemy.engine import Engine
 
 from registry.errors import InvalidInput
-from registry.models import Accreditation, AccreditationEvent, Corridor, Recruiter
+from registry.models import Accreditation, AccreditationEvent, Corridor, Recruiter, table_of
 from registry.services import auditlog, bulk, recruiters, search
 from registry.services.bulk import ProgressFactory
 from registry.services.identifiers import licence_key
@@ -225,7 +225,7 @@ def duplicates(conn, items: list[tuple[int, RecruiterInput]]) -> list[RowError]:
             seen_licence[key] = line
         seen_name[(data.country, norm)] = line
     # Against the registry, one query per country present in the file.
-    R = Recruiter.__table__
+    R = table_of(Recruiter)
     countries = sorted({d.country for _l, d in items})
     by_licence: dict[tuple[str, str], str] = {}
     by_name: dict[tuple[str, str], str] = {}
@@ -274,10 +274,10 @@ def import_text(
     items, bad = parse(text, progress)
     res = ImportResult(rows=len(items) + len(bad))
     tables = R, C, A, E = (
-        Recruiter.__table__,
-        Corridor.__table__,
-        Accreditation.__table__,
-        AccreditationEvent.__table__,
+        table_of(Recruiter),
+        table_of(Corridor),
+        table_of(Accreditation),
+        table_of(AccreditationEvent),
     )
     # SQLite: take the write lock before the duplicate check (BEGIN IMMEDIATE, see registry.db)
     with engine.connect().execution_options(sqlite_immediate=True) as conn, conn.begin() as tx:

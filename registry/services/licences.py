@@ -27,7 +27,7 @@ from datetime import date, datetime
 from pathlib import Path
 
 from sqlalchemy import func, select
-from sqlmodel import Session
+from sqlmodel import Session, col
 
 from registry.errors import InvalidInput
 from registry.models import LicenceRecord, Recruiter
@@ -226,7 +226,8 @@ def _json_records(content: str) -> tuple[list[tuple[int, dict]], list[RowError],
         return [], [RowError(1, 'expected a JSON array of objects (or {"records": [...]})')], []
     # find where each element starts, for line numbers
     pos = content.index("[", content.index('"records"') if isinstance(doc, dict) else 0) + 1
-    out, errors, names = [], [], set()
+    out, errors = [], []
+    names: set[str] = set()
     for item in items:
         while content[pos] in " \t\r\n,":
             pos += 1
@@ -246,8 +247,8 @@ def parse(content: str, mapping: Mapping, *, fmt: str = "csv", as_of: date | Non
     records, errors, fieldnames = _records(content, fmt)
     cols = mapping.columns
     required = [c for f, c in cols.items() if c and f in ("name", "licence_number")]
-    if mapping.status_map and cols.get("status"):
-        required.append(cols["status"])
+    if mapping.status_map and (status_column := cols.get("status")):
+        required.append(status_column)
     missing = [c for c in required if c not in fieldnames]
     if missing and (records or not errors):
         return Parsed(
@@ -304,6 +305,7 @@ def parse(content: str, mapping: Mapping, *, fmt: str = "csv", as_of: date | Non
         if problems:
             errors.append(RowError(line, "; ".join(problems)))
             continue
+        assert status is not None  # an unknown status is one of the problems above
         if (
             mapping.expire_after_valid_until
             and status == LicenceStatus.valid
@@ -401,7 +403,7 @@ def apply(
     result = ImportResult(authority, rows=len(parsed.rows))
     existing = {
         r.licence_key: r
-        for r in session.scalars(select(LicenceRecord).where(LicenceRecord.authority == authority))
+        for r in session.scalars(select(LicenceRecord).where(col(LicenceRecord.authority) == authority))
     }
     for i, row in enumerate(parsed.rows, 1):
         key = licence_key(row.licence_number)
@@ -446,33 +448,34 @@ def apply(
     names = sorted(mapping.names() | {authority.casefold()})
     recruiters = session.scalars(
         select(Recruiter).where(
-            func.lower(Recruiter.licence_authority).in_(names), Recruiter.licence_key != ""
+            func.lower(col(Recruiter.licence_authority)).in_(names), col(Recruiter.licence_key) != ""
         )
     ).all()
-    events = []
-    for rec in recruiters:
-        row = by_key.get(rec.licence_key)
-        if row is None:
+    events: list[tuple[int, dict]] = []
+    for recruiter in recruiters:
+        listed = by_key.get(recruiter.licence_key)
+        if listed is None:
             continue
         result.recruiters_matched += 1
-        if (rec.licence_status, rec.licence_valid_until) == (row.status, row.valid_until):
+        if (recruiter.licence_status, recruiter.licence_valid_until) == (listed.status, listed.valid_until):
             continue
-        old = rec.licence_status
-        rec.licence_status = row.status
-        rec.licence_valid_until = row.valid_until
-        rec.licence_checked_at = now
-        result.recruiters_changed.append(f"{rec.public_id}: licence {old} -> {row.status}")
+        old = recruiter.licence_status
+        recruiter.licence_status = listed.status
+        recruiter.licence_valid_until = listed.valid_until
+        recruiter.licence_checked_at = now
+        result.recruiters_changed.append(f"{recruiter.public_id}: licence {old} -> {listed.status}")
+        assert recruiter.id is not None
         events.append(
             (
-                rec.id,
+                recruiter.id,
                 {
                     "licence": {
                         "authority": authority,
-                        "number": rec.licence_number,
+                        "number": recruiter.licence_number,
                         "from": old,
-                        "to": row.status,
-                        "raw_status": row.raw_status,
-                        "valid_until": row.valid_until.isoformat() if row.valid_until else None,
+                        "to": listed.status,
+                        "raw_status": listed.raw_status,
+                        "valid_until": listed.valid_until.isoformat() if listed.valid_until else None,
                     }
                 },
             )

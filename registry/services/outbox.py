@@ -17,7 +17,7 @@ from typing import Any
 
 from sqlalchemy import event, insert, select
 from sqlalchemy.orm import Session as SASession
-from sqlmodel import Session
+from sqlmodel import Session, col
 
 from registry import taskqueue
 from registry.models import Follower, OutboxMessage, Recruiter, SupplierLink, WebhookEndpoint
@@ -44,6 +44,7 @@ def new_message_id() -> str:
 
 def emit(session: Session, event_type: str, recruiter: Recruiter, data: dict) -> int:
     """Queue `event_type` about `recruiter` for every subscriber. Returns the number of messages."""
+    assert recruiter.id is not None
     return emit_many(session, event_type, [(recruiter.id, data)])
 
 
@@ -60,7 +61,7 @@ def emit_many(session: Session, event_type: str, items: Iterable[tuple[int, dict
         return 0
     recruiters, endpoints, followers = _subscribers(session, event_type, sorted({rid for rid, _ in items}))
     now = utcnow()
-    rows = []
+    rows: list[dict] = []
     for rid, data in items:
         if rid not in recruiters:
             continue
@@ -96,24 +97,24 @@ def _subscribers(session: Session, event_type: str, ids: list[int]):
     for i in range(0, len(ids), _CHUNK):
         chunk = ids[i : i + _CHUNK]
         for rid, pid, name, country in session.execute(
-            select(Recruiter.id, Recruiter.public_id, Recruiter.legal_name, Recruiter.country).where(
-                Recruiter.id.in_(chunk)
-            )
+            select(
+                col(Recruiter.id), col(Recruiter.public_id), col(Recruiter.legal_name), col(Recruiter.country)
+            ).where(col(Recruiter.id).in_(chunk))
         ):
             recruiters[rid] = {"public_id": pid, "legal_name": name, "country": country}
         for rid, eid, events in session.execute(
-            select(SupplierLink.recruiter_id, WebhookEndpoint.id, WebhookEndpoint.events)
-            .join(WebhookEndpoint, WebhookEndpoint.company_id == SupplierLink.company_id)
-            .where(SupplierLink.recruiter_id.in_(chunk), WebhookEndpoint.active.is_(True))
-            .order_by(WebhookEndpoint.id)
+            select(col(SupplierLink.recruiter_id), col(WebhookEndpoint.id), col(WebhookEndpoint.events))
+            .join(WebhookEndpoint, col(WebhookEndpoint.company_id) == col(SupplierLink.company_id))
+            .where(col(SupplierLink.recruiter_id).in_(chunk), col(WebhookEndpoint.active).is_(True))
+            .order_by(col(WebhookEndpoint.id))
         ):
             if event_type in (events or []):
                 endpoints[rid].append(eid)
         if event_type in BOT_EVENTS:
             for rid, fid in session.execute(
-                select(Follower.recruiter_id, Follower.id)
-                .where(Follower.recruiter_id.in_(chunk))
-                .order_by(Follower.id)
+                select(col(Follower.recruiter_id), col(Follower.id))
+                .where(col(Follower.recruiter_id).in_(chunk))
+                .order_by(col(Follower.id))
             ):
                 followers[rid].append(fid)
     return recruiters, endpoints, followers

@@ -13,15 +13,15 @@ import random
 import secrets
 from dataclasses import dataclass
 from datetime import date, datetime
-from typing import Protocol
+from typing import Protocol, cast
 
 from pydantic import BaseModel, Field, field_validator
-from sqlalchemy import func, or_, select
+from sqlalchemy import ColumnElement, func, or_, select
 from sqlalchemy.engine import Connection
-from sqlmodel import Session
+from sqlmodel import Session, col
 
 from registry.errors import InvalidInput, NotFound
-from registry.models import Accreditation, AccreditationEvent, Corridor, LicenceRecord, Recruiter
+from registry.models import Accreditation, AccreditationEvent, Corridor, LicenceRecord, Recruiter, table_of
 from registry.models.accreditation import AccreditationStatus
 from registry.models.recruiters import LicenceStatus
 from registry.services import auditlog, bulk, identifiers, paging, search, standing
@@ -39,7 +39,7 @@ def new_public_id() -> str:
 
 def new_public_ids(conn: Connection, rng: random.Random, n: int) -> list[str]:
     """`n` public ids that no recruiter has yet (for bulk writes, inside the writing transaction)."""
-    R = Recruiter.__table__
+    R = table_of(Recruiter)
     taken = set(conn.execute(select(R.c.public_id)).scalars())
     return bulk.unique_codes(
         rng, PUBLIC_ID_ALPHABET, PUBLIC_ID_LENGTH, taken, n, lambda code: PUBLIC_ID_PREFIX + code
@@ -91,7 +91,7 @@ class RecruiterInput(BaseModel):
 
 def get_by_public_id(session: Session, public_id: str) -> Recruiter:
     rec = session.scalars(
-        select(Recruiter).where(Recruiter.public_id == normalize_public_id(public_id))
+        select(Recruiter).where(col(Recruiter.public_id) == normalize_public_id(public_id))
     ).first()
     if rec is None:
         raise NotFound(f"no recruiter with public id {public_id!r}")
@@ -100,28 +100,34 @@ def get_by_public_id(session: Session, public_id: str) -> Recruiter:
 
 def find_duplicates(session: Session, data: RecruiterInput, exclude_id: int | None = None) -> list[Recruiter]:
     """Recruiters that look like the same organisation: same licence, or the same normalised name."""
-    conds = [Recruiter.search_text.like(search.normalize(data.legal_name) + "%")]
+    conds: list[ColumnElement[bool]] = [
+        col(Recruiter.search_text).like(search.normalize(data.legal_name) + "%")
+    ]
     key = identifiers.licence_key(data.licence_number)
     if key:
-        conds.append((Recruiter.licence_key == key) & (Recruiter.country == data.country))
+        conds.append((col(Recruiter.licence_key) == key) & (col(Recruiter.country) == data.country))
     stmt = select(Recruiter).where(or_(*conds))
     if exclude_id:
-        stmt = stmt.where(Recruiter.id != exclude_id)
+        stmt = stmt.where(col(Recruiter.id) != exclude_id)
     return list(session.scalars(stmt.limit(10)))
 
 
 def _unique_public_id(session: Session) -> str:
     for _ in range(20):
         pid = new_public_id()
-        if session.scalar(select(func.count()).select_from(Recruiter).where(Recruiter.public_id == pid)) == 0:
+        if (
+            session.scalar(select(func.count()).select_from(Recruiter).where(col(Recruiter.public_id) == pid))
+            == 0
+        ):
             return pid
     raise RuntimeError("could not allocate a public id")
 
 
 def _set_corridors(session: Session, rec: Recruiter, corridors: list[tuple[str, str]]) -> None:
+    assert rec.id is not None
     existing = {
         (c.origin, c.destination): c
-        for c in session.scalars(select(Corridor).where(Corridor.recruiter_id == rec.id))
+        for c in session.scalars(select(Corridor).where(col(Corridor.recruiter_id) == rec.id))
     }
     wanted = set(corridors)
     for key, c in existing.items():
@@ -266,6 +272,7 @@ def create(session: Session, data: RecruiterInput, *, actor: str) -> Recruiter:
     rec = Recruiter(**rows.recruiter)
     session.add(rec)
     session.flush()
+    assert rec.id is not None
     rows.set_recruiter_id(rec.id)
     session.add(Accreditation(**rows.accreditation))
     session.add(AccreditationEvent(**rows.event))
@@ -306,8 +313,8 @@ def corridors_of(session: Session, recruiter_id: int) -> list[tuple[str, str]]:
     return [
         tuple(r)
         for r in session.execute(
-            select(Corridor.origin, Corridor.destination)
-            .where(Corridor.recruiter_id == recruiter_id)
+            select(col(Corridor.origin), col(Corridor.destination))
+            .where(col(Corridor.recruiter_id) == recruiter_id)
             .order_by(Corridor.origin, Corridor.destination)
         )
     ]
@@ -327,7 +334,7 @@ def _stamp(session: Session):
 
 
 def _load_candidates(session: Session):
-    return session.execute(select(Recruiter.id, Recruiter.search_text)).all()
+    return session.execute(select(col(Recruiter.id), col(Recruiter.search_text))).all()
 
 
 def search_recruiters(
@@ -345,21 +352,25 @@ def search_recruiters(
     index = _cache.get(_stamp(session), lambda: _load_candidates(session))
     pid = identifiers.public_id_key(q)
     if pid is not None:
-        rid = session.scalar(select(Recruiter.id).where(Recruiter.public_id == pid))
+        rid = session.scalar(select(col(Recruiter.id)).where(col(Recruiter.public_id) == pid))
         if rid is not None:
             results[rid] = 100.0
     key = identifiers.licence_key(q)
     if key:
         for rid in session.scalars(
-            select(Recruiter.id).where(Recruiter.licence_key == key).order_by(Recruiter.id).limit(limit)
+            select(col(Recruiter.id))
+            .where(col(Recruiter.licence_key) == key)
+            .order_by(col(Recruiter.id))
+            .limit(limit)
         ):
+            assert rid is not None  # a primary key
             results[rid] = 100.0
     for m in index.search(q, limit=limit, cutoff=cutoff):
-        results.setdefault(m.key, m.score)
+        results.setdefault(cast(int, m.key), m.score)  # the index is keyed by recruiter id
     ids = sorted(results, key=lambda i: -results[i])[:limit]
     if not ids:
         return []
-    recs = {r.id: r for r in session.scalars(select(Recruiter).where(Recruiter.id.in_(ids)))}
+    recs = {r.id: r for r in session.scalars(select(Recruiter).where(col(Recruiter.id).in_(ids)))}
     return [(recs[i], results[i]) for i in ids if i in recs]
 
 
@@ -378,8 +389,8 @@ def search_licence_records(
         list(
             session.scalars(
                 select(LicenceRecord)
-                .where(LicenceRecord.licence_key == key)
-                .order_by(LicenceRecord.id)
+                .where(col(LicenceRecord.licence_key) == key)
+                .order_by(col(LicenceRecord.id))
                 .limit(limit)
             )
         )
@@ -389,7 +400,9 @@ def search_licence_records(
     stamp = tuple(
         session.execute(
             select(
-                func.count(LicenceRecord.id), func.max(LicenceRecord.imported_at), func.max(LicenceRecord.id)
+                func.count(col(LicenceRecord.id)),
+                func.max(col(LicenceRecord.imported_at)),
+                func.max(col(LicenceRecord.id)),
             )
         ).one()
     )
@@ -397,12 +410,12 @@ def search_licence_records(
         stamp,
         lambda: [
             (i, search.search_text(name))
-            for i, name in session.execute(select(LicenceRecord.id, LicenceRecord.name))
+            for i, name in session.execute(select(col(LicenceRecord.id), col(LicenceRecord.name)))
         ],
     )
     ids = [m.key for m in index.search(q, limit=limit, cutoff=cutoff) if m.key not in {r.id for r in found}]
     if ids:
-        rows = {r.id: r for r in session.scalars(select(LicenceRecord).where(LicenceRecord.id.in_(ids)))}
+        rows = {r.id: r for r in session.scalars(select(LicenceRecord).where(col(LicenceRecord.id).in_(ids)))}
         found.extend(rows[i] for i in ids if i in rows)
     return found[:limit]
 
@@ -465,11 +478,17 @@ def panel_page(
     With a search (`filters.q`): the best matches, sorted by `sort` (or by relevance), paged by
     `page`. Otherwise by keyset (`after`/`before`: the sort values of a row, see PANEL_SORTS), or by
     `page` when neither is given."""
-    base = select(Recruiter, Accreditation).join(Accreditation, Accreditation.recruiter_id == Recruiter.id)
+    base = select(Recruiter, Accreditation).join(
+        Accreditation, col(Accreditation.recruiter_id) == col(Recruiter.id)
+    )
     conds = filters.conditions()
     if filters.q:
         score = {r.id: s for r, s in search_recruiters(session, filters.q, limit=PANEL_SEARCH_LIMIT)}
-        rows = session.execute(base.where(Recruiter.id.in_(list(score)), *conds)).all() if score else []
+        rows = (
+            list(session.execute(base.where(col(Recruiter.id).in_(list(score)), *conds)).all())
+            if score
+            else []
+        )
         if sort == "name":
             rows.sort(key=lambda r: (r[0].legal_name.lower(), r[0].id))
         elif sort == "public_id":
@@ -487,7 +506,7 @@ def panel_page(
     if sort == "name" and after is None and before is None:
         # Always true, but it steers SQLite's planner to one table scan with a top-N sort instead of
         # walking an unrelated index and fetching every row by id (10x slower at 100k rows).
-        stmt = stmt.where(Recruiter.legal_name >= "")
+        stmt = stmt.where(col(Recruiter.legal_name) >= "")
     found = paging.keyset_page(
         session,
         stmt,
@@ -503,15 +522,15 @@ def panel_page(
 
 # Columns of a row of the API's list, after the recruiter's id.
 LIST_COLUMNS = (
-    Recruiter.public_id,
-    Recruiter.legal_name,
-    Recruiter.other_names,
-    Recruiter.country,
-    Recruiter.licence_authority,
-    Recruiter.licence_number,
-    Recruiter.licence_status,
-    Accreditation.status,
-    Accreditation.valid_until,
+    col(Recruiter.public_id),
+    col(Recruiter.legal_name),
+    col(Recruiter.other_names),
+    col(Recruiter.country),
+    col(Recruiter.licence_authority),
+    col(Recruiter.licence_number),
+    col(Recruiter.licence_status),
+    col(Accreditation.status),
+    col(Accreditation.valid_until),
 )
 LIST_SEARCH_LIMIT = 200
 
@@ -525,13 +544,13 @@ def list_page(
     `offset`. Otherwise in registration order, after the recruiter id `after`. `more` tells whether
     another page follows."""
     stmt = (
-        select(Recruiter.id, *LIST_COLUMNS)
-        .outerjoin(Accreditation, Accreditation.recruiter_id == Recruiter.id)
+        select(col(Recruiter.id), *LIST_COLUMNS)
+        .outerjoin(Accreditation, col(Accreditation.recruiter_id) == col(Recruiter.id))
         .where(*filters.conditions())
     )
     if filters.q:
         ranked = [rec.id for rec, _score in search_recruiters(session, filters.q, limit=LIST_SEARCH_LIMIT)]
-        rows = {r[0]: r for r in session.execute(stmt.where(Recruiter.id.in_(ranked)))} if ranked else {}
+        rows = {r[0]: r for r in session.execute(stmt.where(col(Recruiter.id).in_(ranked)))} if ranked else {}
         ordered = [rows[i] for i in ranked if i in rows]
         return paging.ListPage(
             ordered[offset : offset + limit], total=len(ordered), more=offset + limit < len(ordered)
@@ -544,7 +563,9 @@ def list_page(
 def lookup_public_id(session: Session, text: str) -> tuple[int, str] | None:
     """(id, public id) of the recruiter a typed public id names, or None."""
     row = session.execute(
-        select(Recruiter.id, Recruiter.public_id).where(Recruiter.public_id == normalize_public_id(text))
+        select(col(Recruiter.id), col(Recruiter.public_id)).where(
+            col(Recruiter.public_id) == normalize_public_id(text)
+        )
     ).first()
     return None if row is None else (row[0], row[1])
 
@@ -559,4 +580,6 @@ def parent_of(session: Session, rec: Recruiter) -> Recruiter | None:
 
 
 def sub_agents(session: Session, recruiter_id: int, *, limit: int = 50) -> list[Recruiter]:
-    return list(session.scalars(select(Recruiter).where(Recruiter.parent_id == recruiter_id).limit(limit)))
+    return list(
+        session.scalars(select(Recruiter).where(col(Recruiter.parent_id) == recruiter_id).limit(limit))
+    )

@@ -13,9 +13,9 @@ from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 from functools import lru_cache
 from pathlib import Path
 
-from sqlalchemy import delete, func, select, update
+from sqlalchemy import ColumnElement, delete, func, select, update
 from sqlalchemy.exc import IntegrityError
-from sqlmodel import Session
+from sqlmodel import Session, col
 
 from registry.errors import Conflict, InvalidInput, NotFound
 from registry.models import Audit, FeeReport, Finding, Follower, Recruiter, RepaymentEntry
@@ -175,7 +175,7 @@ def reports_today(session: Session, reporter_key: str, now: datetime | None = No
         session.scalar(
             select(func.count())
             .select_from(FeeReport)
-            .where(FeeReport.reporter_key == reporter_key, FeeReport.created_at >= since)
+            .where(col(FeeReport.reporter_key) == reporter_key, col(FeeReport.created_at) >= since)
         )
         or 0
     )
@@ -199,7 +199,9 @@ def submit(
 
     Commit is the caller's; the case code may be shown only after it succeeded.
     """
-    existing = session.scalars(select(FeeReport).where(FeeReport.submission_key == submission_key)).first()
+    existing = session.scalars(
+        select(FeeReport).where(col(FeeReport.submission_key) == submission_key)
+    ).first()
     if existing is not None:
         return existing, False
     amount, currency, usd = validate(data, fx)
@@ -236,7 +238,7 @@ def submit(
     except IntegrityError:
         # A concurrent delivery of the same submission won the race: return that one.
         existing = session.scalars(
-            select(FeeReport).where(FeeReport.submission_key == submission_key)
+            select(FeeReport).where(col(FeeReport.submission_key) == submission_key)
         ).first()
         if existing is None:
             raise
@@ -248,8 +250,8 @@ def cases_of(session: Session, reporter_key: str) -> list[FeeReport]:
     return list(
         session.scalars(
             select(FeeReport)
-            .where(FeeReport.reporter_key == reporter_key)
-            .order_by(FeeReport.created_at.desc())
+            .where(col(FeeReport.reporter_key) == reporter_key)
+            .order_by(col(FeeReport.created_at).desc())
             .limit(50)
         )
     )
@@ -260,18 +262,18 @@ def forget_chat(session: Session, *, chat_id: int, reporter_key: str) -> dict:
 
     The reports themselves stay, unlinked, so aggregates and open cases keep their evidence value.
     """
-    followers = session.execute(delete(Follower).where(Follower.chat_id == chat_id)).rowcount or 0
+    followers = session.exec(delete(Follower).where(col(Follower.chat_id) == chat_id)).rowcount or 0
     erased = (
-        session.execute(
+        session.exec(
             update(FeeReport)
-            .where(FeeReport.reporter_key == reporter_key)
+            .where(col(FeeReport.reporter_key) == reporter_key)
             .values(reporter_key=None, free_text=None, receipt_file_id=None, erased_at=utcnow())
         ).rowcount
         or 0
     )
     from registry.models import ChatPreference
 
-    session.execute(delete(ChatPreference).where(ChatPreference.reporter_key == reporter_key))
+    session.execute(delete(ChatPreference).where(col(ChatPreference.reporter_key) == reporter_key))
     return {"follows": followers, "reports": erased}
 
 
@@ -325,9 +327,10 @@ def substantiated_finding(
     session: Session, report: FeeReport, *, actor: str, major_days: int = 90
 ) -> Finding:
     """The major P1 finding for a substantiated report (idempotent: one finding per report)."""
-    existing = session.scalars(select(Finding).where(Finding.report_id == report.id)).first()
+    existing = session.scalars(select(Finding).where(col(Finding.report_id) == report.id)).first()
     if existing is not None:
         return existing
+    assert report.recruiter_id is not None  # only a report linked to a recruiter is substantiated
     audit = audit_service.open_audit(session, report.recruiter_id)
     if audit is None:
         audit = Audit(
@@ -376,6 +379,7 @@ def add_repayment(
         )
     if on_date > today():
         raise InvalidInput("the date cannot be in the future", field="on_date", code="date_in_future")
+    assert report.id is not None
     entry = RepaymentEntry(
         report_id=report.id,
         state=state,
@@ -394,8 +398,8 @@ def ledger(session: Session, report_id: int) -> list[RepaymentEntry]:
     return list(
         session.scalars(
             select(RepaymentEntry)
-            .where(RepaymentEntry.report_id == report_id)
-            .order_by(RepaymentEntry.on_date, RepaymentEntry.id)
+            .where(col(RepaymentEntry.report_id) == report_id)
+            .order_by(col(RepaymentEntry.on_date), col(RepaymentEntry.id))
         )
     )
 
@@ -420,34 +424,36 @@ def list_page(session: Session, filters: ReportFilters, *, page: int, per_page: 
     queue), the others newest first."""
     from registry.services import recruiters
 
-    conds = []
+    conds: list[ColumnElement[bool]] = []
     if filters.status in TriageStatus.__members__:
-        conds.append(FeeReport.triage_status == filters.status)
+        conds.append(col(FeeReport.triage_status) == filters.status)
     if filters.category in FeeCategory.__members__:
-        conds.append(FeeReport.category == filters.category)
+        conds.append(col(FeeReport.category) == filters.category)
     if filters.recruiter:
         try:
-            conds.append(FeeReport.recruiter_id == recruiters.get_by_public_id(session, filters.recruiter).id)
+            conds.append(
+                col(FeeReport.recruiter_id) == recruiters.get_by_public_id(session, filters.recruiter).id
+            )
         except NotFound:  # not a public id: the name, as typed by the worker or as registered
             text = filters.recruiter
             conds.append(
-                paging.contains(FeeReport.recruiter_text, text)
-                | FeeReport.recruiter_id.in_(
-                    select(Recruiter.id).where(paging.contains(Recruiter.legal_name, text))
+                paging.contains(col(FeeReport.recruiter_text), text)
+                | col(FeeReport.recruiter_id).in_(
+                    select(col(Recruiter.id)).where(paging.contains(col(Recruiter.legal_name), text))
                 )
             )
     if filters.date_from:
-        conds.append(FeeReport.created_at >= datetime.combine(filters.date_from, time.min, UTC))
+        conds.append(col(FeeReport.created_at) >= datetime.combine(filters.date_from, time.min, UTC))
     if filters.date_to:
         conds.append(
-            FeeReport.created_at < datetime.combine(filters.date_to + timedelta(days=1), time.min, UTC)
+            col(FeeReport.created_at) < datetime.combine(filters.date_to + timedelta(days=1), time.min, UTC)
         )
-    order = FeeReport.created_at.asc() if filters.status == "new" else FeeReport.created_at.desc()
+    order = col(FeeReport.created_at).asc() if filters.status == "new" else col(FeeReport.created_at).desc()
     stmt = (
-        select(FeeReport, Recruiter.public_id, Recruiter.legal_name)
-        .outerjoin(Recruiter, Recruiter.id == FeeReport.recruiter_id)
+        select(FeeReport, col(Recruiter.public_id), col(Recruiter.legal_name))
+        .outerjoin(Recruiter, col(Recruiter.id) == col(FeeReport.recruiter_id))
         .where(*conds)
-        .order_by(order, FeeReport.id)
+        .order_by(order, col(FeeReport.id))
     )
     total = paging.count_rows(session, FeeReport, *conds)
     return paging.offset_page(session, stmt, page=page, per_page=per_page, total=total)
@@ -458,8 +464,8 @@ def of_recruiter(session: Session, recruiter_id: int, *, limit: int = 100) -> li
     return list(
         session.scalars(
             select(FeeReport)
-            .where(FeeReport.recruiter_id == recruiter_id)
-            .order_by(FeeReport.created_at.desc())
+            .where(col(FeeReport.recruiter_id) == recruiter_id)
+            .order_by(col(FeeReport.created_at).desc())
             .limit(limit)
         )
     )
@@ -467,7 +473,7 @@ def of_recruiter(session: Session, recruiter_id: int, *, limit: int = 100) -> li
 
 def finding_of(session: Session, report_id: int) -> Finding | None:
     """The finding a substantiated report led to."""
-    return session.scalars(select(Finding).where(Finding.report_id == report_id)).first()
+    return session.scalars(select(Finding).where(col(Finding.report_id) == report_id)).first()
 
 
 def other_reports_by_reporter(session: Session, report: FeeReport) -> int:
@@ -490,15 +496,15 @@ def repayment_totals(session: Session) -> dict[tuple[str, str], RepaymentTotals]
     many reports they concern."""
     totals = session.execute(
         select(
-            Recruiter.public_id,
-            Recruiter.legal_name,
-            RepaymentEntry.state,
-            RepaymentEntry.currency,
-            func.sum(RepaymentEntry.amount),
-            func.count(func.distinct(RepaymentEntry.report_id)),
+            col(Recruiter.public_id),
+            col(Recruiter.legal_name),
+            col(RepaymentEntry.state),
+            col(RepaymentEntry.currency),
+            func.sum(col(RepaymentEntry.amount)),
+            func.count(func.distinct(col(RepaymentEntry.report_id))),
         )
-        .join(FeeReport, FeeReport.id == RepaymentEntry.report_id)
-        .join(Recruiter, Recruiter.id == FeeReport.recruiter_id)
+        .join(FeeReport, col(FeeReport.id) == col(RepaymentEntry.report_id))
+        .join(Recruiter, col(Recruiter.id) == col(FeeReport.recruiter_id))
         .group_by(Recruiter.public_id, Recruiter.legal_name, RepaymentEntry.state, RepaymentEntry.currency)
         .order_by(Recruiter.public_id)
     ).all()
@@ -513,10 +519,10 @@ def repayment_totals(session: Session) -> dict[tuple[str, str], RepaymentTotals]
 def ledger_page(session: Session, *, page: int, per_page: int) -> paging.ListPage:
     """Repayment ledger entries (rows of RepaymentEntry, case code, public id), newest first."""
     stmt = (
-        select(RepaymentEntry, FeeReport.case_code, Recruiter.public_id)
-        .join(FeeReport, FeeReport.id == RepaymentEntry.report_id)
-        .outerjoin(Recruiter, Recruiter.id == FeeReport.recruiter_id)
-        .order_by(RepaymentEntry.on_date.desc(), RepaymentEntry.id.desc())
+        select(RepaymentEntry, col(FeeReport.case_code), col(Recruiter.public_id))
+        .join(FeeReport, col(FeeReport.id) == col(RepaymentEntry.report_id))
+        .outerjoin(Recruiter, col(Recruiter.id) == col(FeeReport.recruiter_id))
+        .order_by(col(RepaymentEntry.on_date).desc(), col(RepaymentEntry.id).desc())
     )
     total = paging.count_rows(session, RepaymentEntry)
     return paging.offset_page(session, stmt, page=page, per_page=per_page, total=total)

@@ -12,7 +12,7 @@ from __future__ import annotations
 from datetime import UTC, date, datetime, time, timedelta
 
 from sqlalchemy import or_, update
-from sqlmodel import Session
+from sqlmodel import Session, col
 
 from registry.models import FeeReport
 from registry.models.reports import TriageStatus
@@ -27,16 +27,16 @@ def erase_closed_reports(session: Session, *, as_of: date, days: int) -> list[st
     rows = session.execute(
         update(FeeReport)
         .where(
-            FeeReport.triage_status != TriageStatus.new,
-            FeeReport.triaged_at < cutoff,
+            col(FeeReport.triage_status) != TriageStatus.new,
+            col(FeeReport.triaged_at) < cutoff,
             or_(
-                FeeReport.reporter_key.is_not(None),
-                FeeReport.free_text.is_not(None),
-                FeeReport.receipt_file_id.is_not(None),
+                col(FeeReport.reporter_key).is_not(None),
+                col(FeeReport.free_text).is_not(None),
+                col(FeeReport.receipt_file_id).is_not(None),
             ),
         )
         .values(reporter_key=None, free_text=None, receipt_file_id=None, erased_at=now)
-        .returning(FeeReport.id, FeeReport.case_code, FeeReport.recruiter_id)
+        .returning(col(FeeReport.id), col(FeeReport.case_code), col(FeeReport.recruiter_id))
         .execution_options(synchronize_session=False)
     ).all()
     if rows:

@@ -30,9 +30,9 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from functools import lru_cache
 
-from sqlalchemy import and_, bindparam, func, or_, select
+from sqlalchemy import BindParameter, and_, bindparam, func, or_, select
 from sqlalchemy.orm import aliased
-from sqlmodel import Session
+from sqlmodel import Session, col
 
 from registry.models import Accreditation, Audit, Corridor, FeeReport, Finding, Recruiter
 from registry.models.accreditation import AccreditationStatus as A
@@ -155,6 +155,7 @@ def _verdict_fields(
     recorded = status or _APPLICANT
     current = status_of(recorded, valid_until, as_of)
     if current != recorded:
+        assert valid_until is not None  # status_of changes the status only when it has lapsed
         since = lapsed_at(valid_until)
     return {
         "status": current,
@@ -212,8 +213,8 @@ def event_fields(verdict: Verdict) -> dict:
 def status_filter(status: str, as_of: date):
     """SQL condition (on a query that outer-joins Accreditation) for recruiters whose status as of
     `as_of` is `status`, by the same rule as `status_of` (and index-friendly)."""
-    recorded = Accreditation.status
-    valid_until = Accreditation.valid_until
+    recorded = col(Accreditation.status)
+    valid_until = col(Accreditation.valid_until)
     if status == A.accredited:
         return and_(recorded == A.accredited.value, or_(valid_until.is_(None), valid_until >= as_of))
     if status == A.expired:
@@ -232,6 +233,7 @@ def status_at(session: Session, recruiter_id: int, at: datetime) -> dict | None:
     valid_until = _as_date(state.get("valid_until"))
     status = status_of(state.get("status"), valid_until, at.astimezone(UTC).date())
     if status != state.get("status"):
+        assert valid_until is not None  # status_of changes the status only when it has lapsed
         state = {**state, "status": status, "since": lapsed_at(valid_until).isoformat()}
     return state
 
@@ -315,17 +317,17 @@ class Standing(Summary):
 @lru_cache(maxsize=2)
 def _select(card: bool):
     r = Recruiter
-    start = bindparam("fee_window_start")
+    start: BindParameter[datetime] = bindparam("fee_window_start")
 
     def per_recruiter(stmt):
         return stmt.correlate(r).scalar_subquery()
 
     window = and_(
-        FeeReport.recruiter_id == r.id,
+        col(FeeReport.recruiter_id) == r.id,
         FeeReport.created_at >= start,
-        FeeReport.triage_status.in_(COUNTING_TRIAGE),
+        col(FeeReport.triage_status).in_(COUNTING_TRIAGE),
     )
-    substantiated = FeeReport.triage_status == TriageStatus.substantiated.value
+    substantiated = col(FeeReport.triage_status) == TriageStatus.substantiated.value
     columns = [
         r.id,
         r.public_id,
@@ -341,26 +343,28 @@ def _select(card: bool):
         Accreditation.valid_from,
         Accreditation.valid_until,
         Accreditation.certificate_number,
-        per_recruiter(select(func.max(Audit.performed_date)).where(Audit.recruiter_id == r.id)),
+        per_recruiter(select(func.max(col(Audit.performed_date))).where(col(Audit.recruiter_id) == r.id)),
         per_recruiter(
-            select(func.count(Finding.id)).where(
-                Finding.recruiter_id == r.id,
-                Finding.severity == Severity.major.value,
-                Finding.closed_at.is_(None),
+            select(func.count(col(Finding.id))).where(
+                col(Finding.recruiter_id) == r.id,
+                col(Finding.severity) == Severity.major.value,
+                col(Finding.closed_at).is_(None),
             )
         ),
-        per_recruiter(select(func.count(FeeReport.id)).where(window)),
+        per_recruiter(select(func.count(col(FeeReport.id))).where(window)),
         per_recruiter(select(func.count(func.distinct(FeeReport.reporter_key))).where(window)),
-        per_recruiter(select(func.count(FeeReport.id)).where(window, substantiated)),
+        per_recruiter(select(func.count(col(FeeReport.id))).where(window, substantiated)),
     ]
     if not card:
-        return select(*columns).outerjoin(Accreditation, Accreditation.recruiter_id == r.id)
+        return select(*columns).outerjoin(Accreditation, col(Accreditation.recruiter_id) == r.id)
     parent = aliased(Recruiter, name="parent")
     columns += [
-        per_recruiter(select(func.count(FeeReport.id)).where(FeeReport.recruiter_id == r.id, substantiated)),
         per_recruiter(
-            select(func.aggregate_strings(Corridor.origin + ">" + Corridor.destination, ",")).where(
-                Corridor.recruiter_id == r.id
+            select(func.count(col(FeeReport.id))).where(col(FeeReport.recruiter_id) == r.id, substantiated)
+        ),
+        per_recruiter(
+            select(func.aggregate_strings(col(Corridor.origin) + ">" + col(Corridor.destination), ",")).where(
+                col(Corridor.recruiter_id) == r.id
             )
         ),
         parent.public_id,
@@ -369,8 +373,8 @@ def _select(card: bool):
     return (
         select(*columns)
         .select_from(r)
-        .outerjoin(Accreditation, Accreditation.recruiter_id == r.id)
-        .outerjoin(parent, parent.id == r.parent_id)
+        .outerjoin(Accreditation, col(Accreditation.recruiter_id) == r.id)
+        .outerjoin(parent, col(parent.id) == col(r.parent_id))
     )
 
 
@@ -540,15 +544,15 @@ def summary_by_public_id(
 def _verdicts_by_ids(dialect: str):
     return (
         select(
-            Recruiter.id,
-            Recruiter.licence_status,
-            Accreditation.status,
-            func.coalesce(Accreditation.since, Recruiter.created_at),
-            Accreditation.valid_from,
-            Accreditation.valid_until,
-            Accreditation.certificate_number,
+            col(Recruiter.id),
+            col(Recruiter.licence_status),
+            col(Accreditation.status),
+            func.coalesce(col(Accreditation.since), col(Recruiter.created_at)),
+            col(Accreditation.valid_from),
+            col(Accreditation.valid_until),
+            col(Accreditation.certificate_number),
         )
-        .outerjoin(Accreditation, Accreditation.recruiter_id == Recruiter.id)
+        .outerjoin(Accreditation, col(Accreditation.recruiter_id) == col(Recruiter.id))
         .where(in_values(Recruiter.id, "ids", dialect))
     )
 

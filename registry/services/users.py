@@ -10,7 +10,7 @@ from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 from email_validator import EmailNotValidError, validate_email
 from sqlalchemy import select
-from sqlmodel import Session
+from sqlmodel import Session, col
 
 from registry.errors import Conflict, InvalidInput, NotFound
 from registry.models import Role, User
@@ -54,7 +54,7 @@ def create(session: Session, *, email: str, role: str, password: str) -> User:
             code="password_too_short",
             params={"min": MIN_PASSWORD_LENGTH},
         )
-    if session.scalars(select(User).where(User.email == email)).first() is not None:
+    if session.scalars(select(User).where(col(User.email) == email)).first() is not None:
         raise Conflict(f"a user with e-mail {email} already exists", field="email", code="email_taken")
     user = User(email=email, role=role, password_hash=hash_password(password))
     session.add(user)
@@ -63,7 +63,7 @@ def create(session: Session, *, email: str, role: str, password: str) -> User:
 
 
 def by_email(session: Session, email: str) -> User | None:
-    return session.scalars(select(User).where(User.email == (email or "").strip().lower())).first()
+    return session.scalars(select(User).where(col(User.email) == (email or "").strip().lower())).first()
 
 
 # --- login, throttling and locking ------------------------------------------------------------

@@ -13,7 +13,7 @@ from datetime import date
 from functools import lru_cache
 
 from sqlalchemy import select
-from sqlmodel import Session
+from sqlmodel import Session, col
 
 from registry.models import Accreditation, Recruiter
 from registry.services import standing
@@ -92,13 +92,13 @@ def summary_by_public_id(
 
 
 _VERIFY_COLUMNS = (
-    Recruiter.public_id,
-    Recruiter.legal_name,
-    Recruiter.country,
-    Recruiter.licence_number,
-    Recruiter.licence_status,
-    Accreditation.status,
-    Accreditation.valid_until,
+    col(Recruiter.public_id),
+    col(Recruiter.legal_name),
+    col(Recruiter.country),
+    col(Recruiter.licence_number),
+    col(Recruiter.licence_status),
+    col(Accreditation.status),
+    col(Accreditation.valid_until),
 )
 
 
@@ -106,7 +106,7 @@ _VERIFY_COLUMNS = (
 def _verify_by_ids(dialect: str):
     return (
         select(*_VERIFY_COLUMNS)
-        .outerjoin(Accreditation, Accreditation.recruiter_id == Recruiter.id)
+        .outerjoin(Accreditation, col(Accreditation.recruiter_id) == col(Recruiter.id))
         .where(in_values(Recruiter.public_id, "ids", dialect))
     )
 
@@ -114,10 +114,10 @@ def _verify_by_ids(dialect: str):
 @lru_cache(maxsize=4)
 def _verify_by_licences(dialect: str):
     return (
-        select(*_VERIFY_COLUMNS, Recruiter.licence_key)
-        .outerjoin(Accreditation, Accreditation.recruiter_id == Recruiter.id)
+        select(*_VERIFY_COLUMNS, col(Recruiter.licence_key))
+        .outerjoin(Accreditation, col(Accreditation.recruiter_id) == col(Recruiter.id))
         .where(in_values(Recruiter.licence_key, "keys", dialect))
-        .order_by(Recruiter.id)
+        .order_by(col(Recruiter.id))
     )
 
 

@@ -22,7 +22,7 @@ from registry.models import Role
 from registry.services import auditlog
 from registry.services import users as user_service
 
-ROLE_RANK = {Role.viewer: 0, Role.auditor: 1, Role.admin: 2}
+ROLE_RANK: dict[str, int] = {Role.viewer: 0, Role.auditor: 1, Role.admin: 2}
 
 login_manager = LoginManager()
 login_manager.login_view = "auth.login"
@@ -73,7 +73,7 @@ def requires(role: str):
                 abort(403)
             return view(*args, **kwargs)
 
-        wrapped.required_role = role
+        wrapped.required_role = role  # type: ignore[attr-defined]  # mypy does not model function attributes
         return wrapped
 
     return decorator
@@ -108,6 +108,7 @@ def login():
         return redirect(url_for("admin.dashboard"))
     form = LoginForm()
     if form.validate_on_submit():
+        assert form.email.data is not None and form.password.data is not None  # required fields
         cfg = settings()
         session = get_session()
         auditlog.set_actor(session, "login")
@@ -120,6 +121,7 @@ def login():
         )
         session.commit()
         if result.ok:
+            assert result.user is not None
             login_user(AdminUser(result.user))
             flash(f"Signed in as {result.user.email} ({result.user.role}).", "success")
             return redirect(_safe_next(request.args.get("next")))

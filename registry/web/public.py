@@ -12,7 +12,7 @@ from sqlalchemy import text
 
 from registry.errors import NotFound
 from registry.extensions import get_session, settings
-from registry.models import LicenceRecord, Recruiter
+from registry.models import LicenceRecord, Recruiter, id_of
 from registry.models.accreditation import AccreditationStatus as S
 from registry.services import recruiters, standing
 from registry.services.countries import country_name
@@ -50,7 +50,8 @@ class Card:
 
 
 def build_card(session, rec: Recruiter) -> Card:
-    st = standing.standing_of(session, rec.id, as_of=today())
+    st = standing.standing_of(session, id_of(rec), as_of=today())
+    assert st is not None  # the recruiter exists
     return Card(
         recruiter=rec,
         status=st.status,
@@ -100,9 +101,9 @@ def verify():
         return redirect(url_for("public.card", public_id=hits[0][0].public_id))
     rows = []
     if hits:
-        ids = [r.id for r, _ in hits]
+        ids = [id_of(r) for r, _ in hits]
         statuses = dict(_statuses(session, ids))
-        rows = [(r, statuses.get(r.id, S.applicant)) for r, _ in hits]
+        rows = [(r, statuses.get(id_of(r), S.applicant)) for r, _ in hits]
     licences = [] if rows else _licence_matches(session, q)
     return render_template(
         "public/results.html",

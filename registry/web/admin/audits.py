@@ -11,7 +11,7 @@ from registry.services import recruiters
 from registry.timeutil import today
 from registry.web.admin import bp
 from registry.web.admin.common import Page, back, change, flash_form_errors, page_arg
-from registry.web.admin.forms import CloseFindingForm, FindingForm, OutcomeForm, PlanAuditForm
+from registry.web.admin.forms import CloseFindingForm, FindingForm, OutcomeForm, PlanAuditForm, required
 from registry.web.auth import actor, requires
 
 PER_PAGE = 50
@@ -33,8 +33,8 @@ def audit_plan(public_id: str):
             rec,
             kind=form.kind.data,
             planned_date=form.planned_date.data,
-            certification_body=form.certification_body.data,
-            lead_auditor=form.lead_auditor.data,
+            certification_body=required(form.certification_body.data),
+            lead_auditor=required(form.lead_auditor.data),
             actor=actor(),
         ),
         success=lambda a: f"{a.kind.title()} audit of {rec.public_id} planned for {a.planned_date:%d %b %Y}.",
@@ -52,6 +52,7 @@ def audit_list():
     found = audit_service.list_page(
         get_session(), state=state, kind=kind, page=page, per_page=PER_PAGE, as_of=today()
     )
+    assert found.total is not None
     return render_template(
         "admin/audits/list.html",
         page=Page(found.rows, page, PER_PAGE, found.total),
@@ -67,6 +68,7 @@ def audit_list():
 def audit_detail(audit_id: int):
     session = get_session()
     audit = audit_service.get_audit(session, audit_id)
+    assert audit.id is not None
     rec = recruiters.by_id(session, audit.recruiter_id)
     findings = audit_service.findings_of_audit(session, audit.id)
     cfg = settings()
@@ -106,7 +108,7 @@ def audit_outcome(audit_id: int):
         lambda s: audit_service.record_outcome(
             s,
             audit,
-            performed_date=form.performed_date.data,
+            performed_date=required(form.performed_date.data),
             outcome=form.outcome.data,
             summary=form.summary.data or "",
         ),
@@ -133,7 +135,7 @@ def finding_add(audit_id: int):
             audit,
             principle=form.principle.data,
             severity=form.severity.data,
-            description=form.description.data,
+            description=required(form.description.data),
             corrective_action=form.corrective_action.data or "",
             due_date=form.due_date.data,
             major_days=cfg.major_finding_due_days,
@@ -156,6 +158,7 @@ def finding_list():
     found = audit_service.findings_page(
         get_session(), state=state, severity=severity, page=page, per_page=PER_PAGE, as_of=today()
     )
+    assert found.total is not None
     return render_template(
         "admin/findings.html",
         page=Page(found.rows, page, PER_PAGE, found.total),
@@ -175,7 +178,9 @@ def finding_close(finding_id: int):
     form = CloseFindingForm()
     to = back(url_for("admin.audit_detail", audit_id=finding.audit_id))
     return change(
-        lambda s: audit_service.close_finding(s, finding, evidence=form.evidence.data, actor=actor()),
+        lambda s: audit_service.close_finding(
+            s, finding, evidence=required(form.evidence.data), actor=actor()
+        ),
         success=lambda f: f"Corrective action for the {f.severity} {f.principle} finding closed.",
         to=to,
         form=form,

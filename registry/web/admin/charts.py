@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from decimal import Decimal
 
 from markupsafe import Markup, escape
@@ -81,7 +82,7 @@ def _legend(items: list[tuple[str, str]], x: int, y: int, width: int) -> tuple[l
 def stacked_bars(
     title: str,
     columns: list[str],
-    series: dict[str, dict[str, float]],
+    series: Mapping[str, Mapping[str, float]],
     *,
     colours: dict[str, str] | None = None,
     width: int = 560,
@@ -139,7 +140,7 @@ def stacked_bars(
 
 
 def horizontal_bars(
-    title: str, rows: list[tuple[str, float, str]], *, width: int = 560, unit: str = ""
+    title: str, rows: list[tuple[str, Decimal | float, str]], *, width: int = 560, unit: str = ""
 ) -> Markup:
     """One bar per row: (label, value, note)."""
     row_h, left, right = 26, 96, width - 110
@@ -198,11 +199,11 @@ def stacked_area(
     for name in names:
         upper = [lower[i] + series.get(c, {}).get(name, 0) for i, c in enumerate(columns)]
 
-        def y(v):
+        def y_of(v):
             return bottom - (bottom - top) * v / vmax
 
-        pts = [f"{xs[i]:.1f},{y(upper[i]):.1f}" for i in range(n)] + [
-            f"{xs[i]:.1f},{y(lower[i]):.1f}" for i in range(n - 1, -1, -1)
+        pts = [f"{xs[i]:.1f},{y_of(upper[i]):.1f}" for i in range(n)] + [
+            f"{xs[i]:.1f},{y_of(lower[i]):.1f}" for i in range(n - 1, -1, -1)
         ]
         parts.append(
             f'<polygon points="{" ".join(pts)}" fill="{STATUS_COLOURS.get(name, "#888")}" fill-opacity="0.85">'

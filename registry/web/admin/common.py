@@ -53,6 +53,7 @@ def change(
     """
     if form is not None and not form.validate_on_submit():
         flash_form_errors(form)
+        assert isinstance(to, str), "with a form, `to` is a fixed URL (there is no result to build it from)"
         return redirect(to)
     session = get_session()
     auditlog.set_actor(session, current_user.email)
@@ -126,12 +127,13 @@ def page_arg(default: int = 1) -> int:
 
 def url_with(**changes) -> str:
     """The current admin URL with some query arguments changed (None removes one)."""
-    args = request.args.to_dict()
+    args: dict[str, Any] = request.args.to_dict()
     for k, v in changes.items():
         if v is None or v == "":
             args.pop(k, None)
         else:
             args[k] = v
+    assert request.endpoint is not None  # called from a routed view
     return url_for(request.endpoint, **(request.view_args or {}), **args)
 
 

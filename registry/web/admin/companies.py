@@ -6,12 +6,12 @@ from flask import flash, redirect, render_template, request, url_for
 
 from registry.errors import DomainError
 from registry.extensions import get_session
-from registry.models import Company
+from registry.models import Company, id_of
 from registry.services import auditlog, delivery
 from registry.services import companies as company_service
 from registry.web.admin import bp
 from registry.web.admin.common import Page, change, flash_form_errors, page_arg
-from registry.web.admin.forms import ApiKeyForm, CompanyForm, ConfirmForm, SupplierForm, WebhookForm
+from registry.web.admin.forms import ApiKeyForm, CompanyForm, ConfirmForm, SupplierForm, WebhookForm, required
 from registry.web.auth import actor, requires
 
 PER_PAGE = 50
@@ -23,6 +23,7 @@ DELIVERIES = 50
 def company_list():
     page = page_arg()
     found = company_service.list_page(get_session(), page=page, per_page=PER_PAGE)
+    assert found.total is not None
     return render_template(
         "admin/companies/list.html", page=Page(found.rows, page, PER_PAGE, found.total), form=CompanyForm()
     )
@@ -36,12 +37,13 @@ def company_create():
         flash_form_errors(form)
         return redirect(url_for("admin.company_list"))
     session = get_session()
+    assert form.name.data is not None
     existing = company_service.by_name(session, form.name.data)
     if existing is not None:
         flash(f"{existing.name} already exists.", "warning")
         return redirect(url_for("admin.company_detail", company_id=existing.id))
     return change(
-        lambda s: company_service.get_or_create(s, form.name.data)[0],
+        lambda s: company_service.get_or_create(s, required(form.name.data))[0],
         success=lambda c: f"Company {c.name} created. Create an API key for it below.",
         to=lambda c: url_for("admin.company_detail", company_id=c.id),
         on_error=url_for("admin.company_list"),
@@ -50,10 +52,11 @@ def company_create():
 
 def _detail(company: Company, *, new_key=None, new_webhook=None, status: int = 200):
     session = get_session()
+    assert company.id is not None
     keys = company_service.keys_of(session, company.id)
     suppliers = company_service.suppliers_page(session, company.id, limit=500)
     webhooks = company_service.list_webhooks(session, company.id)
-    deliveries = company_service.recent_deliveries(session, [w.id for w in webhooks], limit=DELIVERIES)
+    deliveries = company_service.recent_deliveries(session, [id_of(w) for w in webhooks], limit=DELIVERIES)
     urls = {w.id: w.url for w in webhooks}
     return render_template(
         "admin/companies/detail.html",
@@ -120,7 +123,7 @@ def api_key_create(company_id: int):
 def api_key_revoke(company_id: int, key_id: int):
     session = get_session()
     company = company_service.get(session, company_id)
-    key = company_service.get_key(session, company.id, key_id)
+    key = company_service.get_key(session, company_id, key_id)
     form = ConfirmForm()
     to = url_for("admin.company_detail", company_id=company.id)
     return change(
@@ -138,11 +141,11 @@ def supplier_add(company_id: int):
     form = SupplierForm()
     to = url_for("admin.company_detail", company_id=company.id) + "#suppliers"
     return change(
-        lambda s: company_service.add_supplier(s, company, form.public_id.data),
+        lambda s: company_service.add_supplier(s, company, required(form.public_id.data)),
         success=lambda r: (
-            f"{form.public_id.data.upper()} added to the supplier list."
+            f"{required(form.public_id.data).upper()} added to the supplier list."
             if r[1]
-            else f"{form.public_id.data.upper()} was already on the list."
+            else f"{required(form.public_id.data).upper()} was already on the list."
         ),
         to=to,
         form=form,
@@ -174,7 +177,9 @@ def webhook_create(company_id: int):
     return _once(
         company,
         form,
-        lambda s: company_service.create_webhook(s, company, url=form.url.data, events=form.events.data),
+        lambda s: company_service.create_webhook(
+            s, company, url=required(form.url.data), events=form.events.data
+        ),
         "new_webhook",
         "Webhook added. Copy its signing secret now: it will not be shown again.",
     )
@@ -187,7 +192,7 @@ def webhook_delete(company_id: int, webhook_id: int):
     form = ConfirmForm()
     to = url_for("admin.company_detail", company_id=company.id) + "#webhooks"
     return change(
-        lambda s: company_service.delete_webhook(s, company.id, webhook_id),
+        lambda s: company_service.delete_webhook(s, company_id, webhook_id),
         success="Webhook deleted; its undelivered messages were dropped.",
         to=to,
         form=form,
@@ -201,7 +206,7 @@ def webhook_test(company_id: int, webhook_id: int):
     form = ConfirmForm()
     to = url_for("admin.company_detail", company_id=company.id) + "#deliveries"
     return change(
-        lambda s: company_service.send_test_event(s, company.id, webhook_id),
+        lambda s: company_service.send_test_event(s, company_id, webhook_id),
         success="Test event queued; it appears in the delivery log below.",
         to=to,
         form=form,
@@ -215,6 +220,7 @@ def delivery_log():
     status = request.args.get("status", "")
     page = page_arg()
     found = company_service.deliveries_page(get_session(), status=status, page=page, per_page=PER_PAGE)
+    assert found.total is not None
     return render_template(
         "admin/companies/deliveries.html",
         page=Page(found.rows, page, PER_PAGE, found.total),

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+from typing import TypeVar
+
 from flask_wtf import FlaskForm
-from wtforms import (
+from wtforms import (  # type: ignore[attr-defined]  # the WTForms stubs lack SelectChoice
     BooleanField,
     DateField,
     DecimalField,
@@ -23,6 +25,14 @@ from registry.models.companies import API_SCOPES, WEBHOOK_EVENTS
 from registry.models.reports import RepaymentState, TriageStatus
 from registry.models.users import Role
 from registry.services.countries import countries
+
+T = TypeVar("T")
+
+
+def required(data: T | None) -> T:
+    """The data of a required field, read once its form has validated (None only before that)."""
+    assert data is not None, "a required field is read before its form validated"
+    return data
 
 
 def _c(pairs) -> list[SelectChoice]:

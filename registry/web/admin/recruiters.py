@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import base64
 import json
+from typing import Any
 
 from flask import abort, flash, redirect, render_template, request, url_for
 from pydantic import ValidationError
 
 from registry.extensions import get_session, settings
-from registry.models import Recruiter
+from registry.models import Recruiter, id_of
 from registry.models.accreditation import AccreditationStatus
 from registry.models.recruiters import LicenceStatus
 from registry.services import accreditation, auditlog, recruiters
@@ -49,7 +50,9 @@ def _cursor_arg(name: str, n: int) -> list | None:
 def recruiter_list():
     q = (request.args.get("q") or "").strip()
     sort = request.args.get("sort") or ("relevance" if q else "newest")
-    args = {k: (request.args.get(k) or "").strip() for k in ("status", "country", "licence_status")}
+    args: dict[str, Any] = {
+        k: (request.args.get(k) or "").strip() for k in ("status", "country", "licence_status")
+    }
     filters = recruiters.RecruiterFilters(q=q, **args)
     page = page_arg()
     if not q and sort not in recruiters.PANEL_SORTS:
@@ -61,6 +64,7 @@ def recruiter_list():
         get_session(), filters, sort=sort, page=page, per_page=PER_PAGE, after=after, before=before
     )
     rows = found.rows
+    assert found.total is not None
     pager = Page(rows, page, PER_PAGE, found.total)
     if not q and rows:
         pager.next_url = url_with(
@@ -83,11 +87,11 @@ def recruiter_list():
     )
 
 
-def _split_lines(text: str) -> list[str]:
+def _split_lines(text: str | None) -> list[str]:
     return [line.strip() for line in (text or "").splitlines() if line.strip()]
 
 
-def _parse_corridors(text: str) -> list[tuple[str, str]]:
+def _parse_corridors(text: str | None) -> list[tuple[str, str]]:
     out = []
     for line in _split_lines(text):
         parts = [
@@ -136,6 +140,7 @@ def _fill(form: RecruiterForm, rec: Recruiter) -> None:
     form.country.data = rec.country
     form.licence_authority.data = rec.licence_authority
     form.licence_number.data = rec.licence_number
+    assert rec.id is not None
     form.corridors.data = "\n".join(f"{o}-{d}" for o, d in recruiters.corridors_of(get_session(), rec.id))
     form.sectors.data = ", ".join(rec.sectors or [])
     form.contact_email.data = rec.contact_email
@@ -219,13 +224,14 @@ def recruiter_edit(public_id: str):
 def recruiter_detail(public_id: str):
     session = get_session()
     rec = recruiters.get_by_public_id(session, public_id)
+    assert rec.id is not None
     acc = accreditation.get(session, rec.id)
     history = accreditation.history(session, rec.id)
     audit_rows = audit_service.of_recruiter(session, rec.id)
     findings = audit_service.findings_of_recruiter(session, rec.id)
     reports = report_service.of_recruiter(session, rec.id, limit=100)
     ledger = {
-        r.id: report_service.ledger(session, r.id) for r in reports if r.triage_status == "substantiated"
+        r.id: report_service.ledger(session, id_of(r)) for r in reports if r.triage_status == "substantiated"
     }
     alerts = alert_service.of_recruiter(session, rec.id)
     log = auditlog.entries_for_recruiter(session, rec.id, limit=100)

@@ -16,7 +16,7 @@ from registry.services import recruiters
 from registry.services import reports as report_service
 from registry.web.admin import bp
 from registry.web.admin.common import Page, change, flash_form_errors, page_arg
-from registry.web.admin.forms import RepaymentForm, TriageForm
+from registry.web.admin.forms import RepaymentForm, TriageForm, required
 from registry.web.auth import actor, requires
 
 PER_PAGE = 50
@@ -41,6 +41,7 @@ def report_list():
     )
     page = page_arg()
     found = report_service.list_page(get_session(), filters, page=page, per_page=PER_PAGE)
+    assert found.total is not None
     return render_template(
         "admin/reports/list.html",
         page=Page(found.rows, page, PER_PAGE, found.total),
@@ -59,6 +60,7 @@ def report_list():
 def report_detail(report_id: int):
     session = get_session()
     report = report_service.get(session, report_id)
+    assert report.id is not None
     rec = recruiters.by_id(session, report.recruiter_id)
     finding = report_service.finding_of(session, report.id)
     same_reporter = report_service.other_reports_by_reporter(session, report)
@@ -97,7 +99,12 @@ def report_triage(report_id: int):
 
     return change(
         lambda s: report_service.triage(
-            s, report, status=form.status.data, note=form.note.data, actor=actor(), major_days=major_days
+            s,
+            report,
+            status=form.status.data,
+            note=required(form.note.data),
+            actor=actor(),
+            major_days=major_days,
         ),
         success=message,
         to=to,
@@ -117,8 +124,8 @@ def report_repayment(report_id: int):
             report,
             state=form.state.data,
             amount=form.amount.data,
-            currency=form.currency.data,
-            on_date=form.on_date.data,
+            currency=required(form.currency.data),
+            on_date=required(form.on_date.data),
             note=form.note.data or "",
             actor=actor(),
         ),
@@ -135,6 +142,7 @@ def repayment_ledger():
     session = get_session()
     page = page_arg()
     entries = report_service.ledger_page(session, page=page, per_page=PER_PAGE)
+    assert entries.total is not None
     return render_template(
         "admin/reports/ledger.html",
         per_recruiter=report_service.repayment_totals(session),

@@ -10,7 +10,7 @@ from registry.services import users as user_service
 from registry.timeutil import utcnow
 from registry.web.admin import bp
 from registry.web.admin.common import change, flash_form_errors
-from registry.web.admin.forms import ConfirmForm, RoleForm, UserForm
+from registry.web.admin.forms import ConfirmForm, RoleForm, UserForm, required
 from registry.web.auth import requires
 
 
@@ -34,7 +34,7 @@ def user_create():
     to = url_for("admin.user_list")
     return change(
         lambda s: user_service.create(
-            s, email=form.email.data, role=form.role.data, password=form.password.data
+            s, email=required(form.email.data), role=form.role.data, password=required(form.password.data)
         ),
         success=lambda u: f"User {u.email} created with role {u.role}.",
         to=to,

@@ -8,6 +8,7 @@ pydantic building an error per key; a refusal lists at most MAX_LISTED_ERRORS fi
 from __future__ import annotations
 
 from functools import lru_cache
+from itertools import islice
 from types import UnionType
 from typing import Any, Union, get_args, get_origin
 
@@ -37,19 +38,19 @@ MAX_BODY_DEPTH = 8
 
 
 def json_depth_exceeds(data: Any, limit: int) -> bool:
-    """Whether `data` (parsed JSON) nests lists and objects deeper than `limit` levels."""
-    level: list[Any] = [data]
-    for _ in range(limit):
-        deeper: list[Any] = []
-        for value in level:
-            if isinstance(value, dict):
-                deeper.extend(v for v in value.values() if isinstance(v, dict | list))
-            elif isinstance(value, list):
-                deeper.extend(v for v in value if isinstance(v, dict | list))
-        if not deeper:
-            return False
-        level = deeper
-    return True
+    """Whether `data` (parsed JSON) nests lists and objects deeper than `limit` levels (depth first: a
+    hostile body is found out on its first deep branch)."""
+    if not isinstance(data, dict | list):
+        return False
+    stack: list[tuple[Any, int]] = [(data, 1)]
+    while stack:
+        value, depth = stack.pop()
+        for child in value.values() if isinstance(value, dict) else value:
+            if isinstance(child, dict | list):
+                if depth >= limit:
+                    return True
+                stack.append((child, depth + 1))
+    return False
 
 
 def _models_of(annotation: Any) -> list[type[BaseModel]]:
@@ -83,25 +84,16 @@ def known_keys(model: type[BaseModel]) -> tuple[frozenset[str], dict[str, type[B
 
 def unknown_key_errors(model: type[BaseModel], data: Any) -> tuple[list[dict], int]:
     """Keys of `data` that `model` does not know (at top level and in lists of objects): at most
-    MAX_LISTED_ERRORS of them as field errors, and how many there are in all. One pass over the keys,
-    before the model validates anything."""
+    MAX_LISTED_ERRORS of them as field errors, and how many there are in all. Set operations over the
+    keys, before the model validates anything: no work per unknown key beyond counting it."""
     shape = known_keys(model)
     if shape is None or not isinstance(data, dict):
         return [], 0
     allowed, items = shape
-    errors: list[dict] = []
-    count = 0
-
-    def unknown(key: str) -> None:
-        nonlocal count
-        count += 1
-        if len(errors) < MAX_LISTED_ERRORS:
-            errors.append(
-                {"field": key, "message": "Extra inputs are not permitted", "type": "extra_forbidden"}
-            )
-
-    for key in data.keys() - allowed:
-        unknown(str(key))
+    fields: list[str] = []
+    count = len(data) - len(data.keys() & allowed)
+    if count:
+        fields.extend(islice((str(k) for k in data if k not in allowed), MAX_LISTED_ERRORS))
     for key, item_model in items.items():
         entries = data.get(key)
         item_shape = known_keys(item_model)
@@ -110,6 +102,12 @@ def unknown_key_errors(model: type[BaseModel], data: Any) -> tuple[list[dict], i
         item_keys = item_shape[0]
         for i, entry in enumerate(entries):
             if isinstance(entry, dict) and not entry.keys() <= item_keys:
-                for extra in entry.keys() - item_keys:
-                    unknown(f"{key}.{i}.{extra}")
+                extra = len(entry) - len(entry.keys() & item_keys)
+                count += extra
+                if len(fields) < MAX_LISTED_ERRORS:
+                    unknown = (f"{key}.{i}.{k}" for k in entry if k not in item_keys)
+                    fields.extend(islice(unknown, MAX_LISTED_ERRORS - len(fields)))
+    errors = [
+        {"field": f, "message": "Extra inputs are not permitted", "type": "extra_forbidden"} for f in fields
+    ]
     return errors, count

@@ -393,10 +393,13 @@ def _read_body(limit: int) -> bytes:
     """The raw body, at most `limit` bytes: a larger Content-Length is refused before anything is read,
     and a body without one (chunked) is cut off at the limit (413 either way)."""
     length = request.content_length
-    if length is not None and length > limit:
-        raise ApiError(413, f"the request body is too large: at most {limit} bytes here (got {length})")
-    request.max_content_length = limit  # the stream is limited too (no Content-Length, or a false one)
-    return request.get_data(cache=True)
+    if length is not None and length >= limit:
+        raise ApiError(413, f"the request body is too large: at most {limit - 1} bytes here (got {length})")
+    request.max_content_length = limit  # the stream is read no further than the limit
+    raw = request.get_data(cache=True)
+    if len(raw) >= limit:  # a stream without Content-Length that reached the limit (cut off there)
+        raise ApiError(413, f"the request body is too large: at most {limit - 1} bytes here")
+    return raw
 
 
 def _parse_body(model: type[BaseModel], *, strip_nul: bool, limit: int) -> BaseModel:
@@ -412,11 +415,11 @@ def _parse_body(model: type[BaseModel], *, strip_nul: bool, limit: int) -> BaseM
         raise ApiError(400, f"the body nests deeper than {MAX_BODY_DEPTH} levels") from None
     except (ValueError, UnicodeDecodeError) as err:
         raise ApiError(400, f"the body is not valid JSON: {err}") from None
-    if json_depth_exceeds(data, MAX_BODY_DEPTH):
-        raise ApiError(400, f"the body nests deeper than {MAX_BODY_DEPTH} levels")
     errors, count = unknown_key_errors(model, data)
     if count:
         raise invalid_body(errors, count, "the request body has keys this operation does not know")
+    if json_depth_exceeds(data, MAX_BODY_DEPTH):
+        raise ApiError(400, f"the body nests deeper than {MAX_BODY_DEPTH} levels")
     entries = current_app.extensions["fairrecruit.settings"].max_bulk_verify
     if isinstance(data, dict):
         for key in MAX_BODY_ITEMS_KEYS:

@@ -89,24 +89,15 @@ def web_server(env: dict[str, str], log: Path, workers: int = 2) -> Iterator[int
 
 
 @contextmanager
-def celery_worker(env: dict[str, str], log: Path) -> Iterator[subprocess.Popen]:
-    """`celery -A workers.main:app worker` (one process, one task at a time) until the block ends."""
-    argv = [
-        sys.executable,
-        "-m",
-        "celery",
-        "-A",
-        "workers.main:app",
-        "worker",
-        "--pool",
-        "solo",
-        "--concurrency",
-        "1",
-        "--without-gossip",
-        "--without-mingle",
-        "--loglevel",
-        "INFO",
-    ]
+def celery_worker(env: dict[str, str], log: Path, *, beat: bool = False) -> Iterator[subprocess.Popen]:
+    """`celery -A workers.main:app worker` (one process, one task at a time), or with beat=True the
+    `celery beat` scheduler, until the block ends."""
+    argv = [sys.executable, "-m", "celery", "-A", "workers.main:app"]
+    if beat:
+        argv += ["beat", "--schedule", str(log.parent / "beat-schedule"), "--loglevel", "INFO"]
+    else:
+        argv += ["worker", "--pool", "solo", "--concurrency", "1", "--without-gossip", "--without-mingle"]
+        argv += ["--loglevel", "INFO"]
     with log.open("ab") as out:
         proc = subprocess.Popen(
             argv,

@@ -80,15 +80,14 @@ def own_redis(tmp_path):
 
 def stack_env(engine, tmp_path, redis_url: str, **more: str) -> dict[str, str]:
     """FAIRRECRUIT_* for the processes of a test: its database, its Redis as broker, short retry delays."""
-    return settings_env(
-        engine.url.render_as_string(hide_password=False),
-        tmp_path / "var",
-        broker_url=redis_url,
-        outbox_backoff_base_seconds="0.2",
-        outbox_sweep_seconds="60",
-        webhook_timeout_seconds="2",
+    options = {
+        "broker_url": redis_url,
+        "outbox_backoff_base_seconds": "0.2",
+        "outbox_sweep_seconds": "60",
+        "webhook_timeout_seconds": "2",
         **more,
-    )
+    }
+    return settings_env(engine.url.render_as_string(hide_password=False), tmp_path / "var", **options)
 
 
 def figures(

@@ -35,9 +35,11 @@ bench: $(STAMP) ## Run the benchmarks; prints a table and writes bench/results/*
 # Security scans. bandit: a finding not in config/bandit-baseline.json (each entry there has its reason)
 # fails. pip-audit: a known vulnerability not in config/pip-audit-ignore.txt fails; packages the
 # vulnerability service could not be asked about are reported, and fail with FAIRRECRUIT_AUDIT_REQUIRED=1.
-lint: $(STAMP) ## Ruff lint and format check, bandit (reviewed baseline) and pip-audit
+lint: $(STAMP) scan ## Ruff lint and format check, and the security scans
 	$(BIN)/ruff check registry bot workers tests bench
 	$(BIN)/ruff format --check registry bot workers tests bench
+
+scan: $(STAMP) ## Security scans: bandit (reviewed baseline) and pip-audit (CI runs this too)
 	$(BIN)/bandit -q -r registry bot workers -b config/bandit-baseline.json
 	$(BIN)/python scripts/audit_dependencies.py
 
@@ -50,4 +52,4 @@ migration: $(STAMP) ## Autogenerate a migration from model changes: make migrati
 clean: ## Remove the embedded databases under ./var
 	rm -rf var
 
-.PHONY: help venv run test chaos bench lint translations migration clean
+.PHONY: help venv run test chaos bench lint scan translations migration clean

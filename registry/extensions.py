@@ -27,7 +27,7 @@ from collections.abc import Callable
 from functools import wraps
 from typing import Any
 
-from flask import Flask, current_app, g, make_response, render_template, request
+from flask import Flask, Response, current_app, g, make_response, render_template, request
 from flask_wtf.csrf import CSRFProtect
 from limits import parse as parse_limit
 from limits.storage import MemoryStorage, Storage, storage_from_string
@@ -95,7 +95,7 @@ class FallbackStorage(Storage):
 
     STORAGE_SCHEME = None  # built by make_rate_limit_storage, never from a URI of its own
 
-    def __init__(self, primary: Storage, *, retry_seconds: float = STORAGE_RETRY_SECONDS):
+    def __init__(self, primary: Storage, *, retry_seconds: float = STORAGE_RETRY_SECONDS) -> None:
         super().__init__()
         self.primary = primary
         self.local = MemoryStorage()
@@ -261,12 +261,12 @@ def is_database_unreachable(err: BaseException) -> bool:
 class DatabaseUnavailable(ServiceUnavailable):
     """503 with Retry-After: the database did not answer; nothing was changed."""
 
-    def __init__(self, retry_after: int = DATABASE_RETRY_AFTER_SECONDS):
+    def __init__(self, retry_after: int = DATABASE_RETRY_AFTER_SECONDS) -> None:
         super().__init__("The records cannot be reached at the moment; nothing was changed.")
         self.retry_after = retry_after
 
 
-def database_unavailable(err: Exception):
+def database_unavailable(err: Exception) -> Response:
     """Answer a request that could not reach the database: 503 and Retry-After, logged once per request
     (without the statement or its parameters). Surfaces with their own format (the API's problem+json)
     register their own handler for DATABASE_UNREACHABLE and build their answer on DatabaseUnavailable."""

@@ -7,7 +7,7 @@ and the human documentation at /api/docs.
 
 from __future__ import annotations
 
-from flask import Flask
+from flask import Flask, Response
 from flask.sessions import SecureCookieSessionInterface
 from werkzeug.exceptions import HTTPException
 
@@ -42,7 +42,7 @@ def outside_blueprint_problem(e: HTTPException):
     return http_problem(e) if is_api_request() else e
 
 
-def outside_blueprint_unreachable(e: Exception):
+def outside_blueprint_unreachable(e: Exception) -> Response:
     """A database that cannot be reached outside the API's views: a problem under /api/, the plain
     503 page elsewhere (registry.extensions)."""
     return database_problem(e) if is_api_request() else extensions.database_unavailable(e)

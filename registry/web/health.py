@@ -20,7 +20,7 @@ import time
 from dataclasses import dataclass
 from typing import Any
 
-from flask import Blueprint, Flask, current_app, jsonify
+from flask import Blueprint, Flask, Response, current_app, jsonify
 from sqlalchemy import text
 
 from registry.extensions import get_session, rate_limit_storage, read_only_request
@@ -122,7 +122,7 @@ def report() -> dict[str, str]:
     return {"status": status, "database": database, "redis": redis, "broker": broker}
 
 
-def _answer(body: dict[str, str], ok: bool):
+def _answer(body: dict[str, str], ok: bool) -> Response:
     response = jsonify(body)
     response.headers["Cache-Control"] = "no-store"
     if ok:
@@ -133,14 +133,14 @@ def _answer(body: dict[str, str], ok: bool):
 
 
 @bp.get("/healthz")
-def healthz():
+def healthz() -> Response:
     """Liveness: 200 unless the database cannot be reached (Redis or broker down: 200, degraded)."""
     body = report()
     return _answer(body, body["database"] == OK)
 
 
 @bp.get("/readyz")
-def readyz():
+def readyz() -> Response:
     """Readiness: 503 when any configured dependency is down."""
     body = report()
     return _answer(body, body["status"] == "ok")

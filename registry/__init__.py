@@ -10,7 +10,7 @@ from registry.settings import Settings, load_settings
 def create_app(settings: Settings | None = None, *, engine=None) -> Flask:
     """Application factory: a flat list of init_app calls."""
     from registry import api, extensions, web
-    from registry.web import admin, auth, i18n, public
+    from registry.web import admin, auth, health, i18n, public
 
     settings = settings or load_settings()
     app = Flask(__name__, template_folder="web/templates", static_folder="web/static")
@@ -31,6 +31,7 @@ def create_app(settings: Settings | None = None, *, engine=None) -> Flask:
     auth.init_app(app)
     web.init_app(app)
     public.init_app(app)
+    health.init_app(app)
     admin.init_app(app)
     api.init_app(app)
     if settings.proxy_count:

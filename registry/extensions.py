@@ -8,26 +8,47 @@ Rate limits are counted with ``limits`` (fixed windows) in one storage per appli
 (settings.ratelimit_storage_uri: Redis in production, memory when embedded). Only the views that
 declare a limit pay for it: there is no pass over every request (no default or application-wide
 limits exist). The API counts its per-key budget in the same storage (registry.api.core).
+
+A Redis outage degrades limits, it never fails a request: :class:`FallbackStorage` counts in this
+process's memory while Redis does not answer (each process then enforces the whole limit on its own),
+tries Redis again after a few seconds, and returns to it by itself. An outage is logged once when it
+starts and once when it ends.
+
+A database that cannot be reached answers 503 with Retry-After (:func:`database_unavailable`), never
+500; nothing is acknowledged that was not committed.
 """
 
 from __future__ import annotations
 
+import logging
+import threading
 import time
 from collections.abc import Callable
 from functools import wraps
+from typing import Any
 
-from flask import Flask, current_app, g, make_response, request
+from flask import Flask, Response, current_app, g, make_response, render_template, request
 from flask_wtf.csrf import CSRFProtect
 from limits import parse as parse_limit
-from limits.storage import Storage, storage_from_string
+from limits.storage import MemoryStorage, Storage, storage_from_string
 from limits.strategies import FixedWindowRateLimiter
+from sqlalchemy import exc as sa_exc
 from sqlmodel import Session
-from werkzeug.exceptions import TooManyRequests
+from werkzeug.exceptions import ServiceUnavailable, TooManyRequests
 
 from registry.db import make_engine
 from registry.settings import Settings
 
+log = logging.getLogger(__name__)
+
 csrf = CSRFProtect()
+
+# How long a call to the rate-limit storage (Redis) may take before this process counts on its own.
+STORAGE_TIMEOUT_SECONDS = 0.5
+# After a failed call, how long this process counts in memory before it tries Redis again.
+STORAGE_RETRY_SECONDS = 5.0
+# What a request that cannot reach the database is told (Retry-After, seconds).
+DATABASE_RETRY_AFTER_SECONDS = 10
 
 
 def init_app(app: Flask, engine=None) -> None:
@@ -35,12 +56,122 @@ def init_app(app: Flask, engine=None) -> None:
     app.extensions["fairrecruit.engine"] = engine or make_engine(settings)
     app.teardown_appcontext(_close_session)
     csrf.init_app(app)
-    storage = storage_from_string(settings.ratelimit_storage_uri)
+    storage = make_rate_limit_storage(settings.ratelimit_storage_uri)
     app.extensions["fairrecruit.rate_limit_storage"] = storage
     app.extensions["fairrecruit.rate_limiter"] = FixedWindowRateLimiter(storage)
+    for error in DATABASE_UNREACHABLE:
+        app.register_error_handler(error, database_unavailable)
 
 
 # --- rate limits --------------------------------------------------------------------------------
+
+
+def make_rate_limit_storage(uri: str) -> Storage:
+    """The storage of `uri`; a networked one (Redis) with short timeouts, behind a FallbackStorage."""
+    if uri.startswith("memory"):
+        return _sync_storage(uri)
+    options: dict[str, Any] = {}
+    if uri.startswith(("redis", "rediss", "valkey")):
+        from redis.backoff import NoBackoff
+        from redis.retry import Retry
+
+        options = {
+            "socket_timeout": STORAGE_TIMEOUT_SECONDS,
+            "socket_connect_timeout": STORAGE_TIMEOUT_SECONDS,
+            # one immediate reconnect (a pooled connection that a restart closed), no backoff sleeps
+            "retry": Retry(NoBackoff(), 1),
+        }
+    return FallbackStorage(_sync_storage(uri, **options))
+
+
+def _sync_storage(uri: str, **options: Any) -> Storage:
+    storage = storage_from_string(uri, **options)
+    if not isinstance(storage, Storage):  # an asyncio storage ("async+redis://"): unusable here
+        raise ValueError(f"rate-limit storage {uri!r} is asynchronous; use a synchronous one (redis://)")
+    return storage
+
+
+class FallbackStorage(Storage):
+    """A shared storage (Redis) that, while it fails, is stood in for by this process's memory.
+
+    On a storage error the call is answered from a MemoryStorage and the shared storage is left alone
+    for STORAGE_RETRY_SECONDS; the first call after that tries it again, and if it answers, every call
+    goes back to it (the counts made in memory meanwhile are dropped: limits are approximate during an
+    outage, never a cause of failure). One warning when an outage starts, one notice when it ends.
+    """
+
+    STORAGE_SCHEME = None  # built by make_rate_limit_storage, never from a URI of its own
+
+    def __init__(self, primary: Storage, *, retry_seconds: float = STORAGE_RETRY_SECONDS) -> None:
+        super().__init__()
+        self.primary = primary
+        self.local = MemoryStorage()
+        self.retry_seconds = retry_seconds
+        self._lock = threading.Lock()
+        self._down_until = 0.0  # monotonic time before which the primary is not tried
+        self._down = False  # an outage has been logged and has not ended yet
+
+    @property
+    def base_exceptions(self) -> tuple[type[Exception], ...]:
+        return ()  # errors of the primary never leave this storage
+
+    @property
+    def degraded(self) -> bool:
+        """True while calls are answered from memory because the shared storage failed."""
+        return self._down
+
+    def _call(self, name: str, *args: Any, **kwargs: Any) -> Any:
+        if self._down and time.monotonic() < self._down_until:
+            return getattr(self.local, name)(*args, **kwargs)
+        try:
+            result = getattr(self.primary, name)(*args, **kwargs)
+        except Exception as err:  # noqa: BLE001 - whatever the storage raised, count in memory
+            self._failed(err)
+            return getattr(self.local, name)(*args, **kwargs)
+        if self._down:
+            self._recovered()
+        return result
+
+    def _failed(self, err: Exception) -> None:
+        with self._lock:
+            self._down_until = time.monotonic() + self.retry_seconds
+            if self._down:
+                return
+            self._down = True
+        log.warning(
+            "rate-limit storage unreachable (%s); counting in this process's memory until it answers",
+            type(err).__name__,
+        )
+
+    def _recovered(self) -> None:
+        with self._lock:
+            if not self._down:
+                return
+            self._down = False
+            self.local.reset()
+        log.warning("rate-limit storage answers again; shared counting resumed")
+
+    def incr(self, key: str, expiry: int, amount: int = 1) -> int:
+        return self._call("incr", key, expiry, amount=amount)
+
+    def get(self, key: str) -> int:
+        return self._call("get", key)
+
+    def get_expiry(self, key: str) -> float:
+        return self._call("get_expiry", key)
+
+    def check(self) -> bool:
+        """Whether the shared storage answers now (health checks ask this; it changes no state)."""
+        try:
+            return bool(self.primary.check())
+        except Exception:  # noqa: BLE001
+            return False
+
+    def reset(self) -> int | None:
+        return self._call("reset")
+
+    def clear(self, key: str) -> None:
+        self._call("clear", key)
 
 
 def rate_limit_storage() -> Storage:
@@ -118,8 +249,61 @@ def get_session() -> Session:
     return g.db_session
 
 
+# Errors that mean "the database cannot be reached now" (refused or dropped connection, a pool with no
+# free connection in time, a busy SQLite file): the request is answered 503, never 500.
+DATABASE_UNREACHABLE: tuple[type[Exception], ...] = (
+    sa_exc.OperationalError,
+    sa_exc.InterfaceError,
+    sa_exc.TimeoutError,
+)
+
+
+def is_database_unreachable(err: BaseException) -> bool:
+    """Whether `err` says the database could not be reached (rather than that a statement was wrong)."""
+    if isinstance(err, DATABASE_UNREACHABLE):
+        return True
+    return isinstance(err, sa_exc.DBAPIError) and bool(err.connection_invalidated)
+
+
+class DatabaseUnavailable(ServiceUnavailable):
+    """503 with Retry-After: the database did not answer; nothing was changed."""
+
+    def __init__(self, retry_after: int = DATABASE_RETRY_AFTER_SECONDS) -> None:
+        super().__init__("The records cannot be reached at the moment; nothing was changed.")
+        self.retry_after = retry_after
+
+
+def database_unavailable(err: Exception) -> Response:
+    """Answer a request that could not reach the database: 503 and Retry-After, logged once per request
+    (without the statement or its parameters). Surfaces with their own format (the API's problem+json)
+    register their own handler for DATABASE_UNREACHABLE and build their answer on DatabaseUnavailable."""
+    log.warning("database unreachable: %s %s (%s)", request.method, request.path, type(err).__name__)
+    _discard_session()
+    unavailable = DatabaseUnavailable()
+    # A page of its own (public/unavailable.html): no layout that could need the database again.
+    response = make_response(render_template("public/unavailable.html"), 503)
+    response.headers["Retry-After"] = str(unavailable.retry_after)
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+def _discard_session() -> None:
+    """Drop the request's session after its connection failed (its rollback may fail as well)."""
+    session = g.pop("db_session", None)
+    if session is not None:
+        try:
+            session.close()
+        except Exception:  # noqa: BLE001 - the connection is gone already
+            log.debug("closing a failed session", exc_info=True)
+
+
 def _close_session(_exc=None) -> None:
     session = g.pop("db_session", None)
     if session is not None:
-        session.rollback()
-        session.close()
+        try:
+            session.rollback()
+            session.close()
+        except Exception as err:  # noqa: BLE001 - a lost connection must not turn an answer into a 500
+            if not is_database_unreachable(err):
+                raise
+            log.warning("database connection lost while ending a request (%s)", type(err).__name__)

@@ -7,7 +7,7 @@ and the human documentation at /api/docs.
 
 from __future__ import annotations
 
-from flask import Flask
+from flask import Flask, Response
 from flask.sessions import SecureCookieSessionInterface
 from werkzeug.exceptions import HTTPException
 
@@ -19,6 +19,7 @@ from registry.api.core import (
     QuotaLeases,
     api_error_problem,
     bp,
+    database_problem,
     domain_problem,
     http_problem,
     internal_problem,
@@ -29,6 +30,8 @@ from registry.errors import DomainError
 bp.register_error_handler(ApiError, api_error_problem)
 bp.register_error_handler(DomainError, domain_problem)
 bp.register_error_handler(HTTPException, http_problem)
+for _unreachable in extensions.DATABASE_UNREACHABLE:
+    bp.register_error_handler(_unreachable, database_problem)
 bp.register_error_handler(Exception, internal_problem)
 
 
@@ -37,6 +40,12 @@ def outside_blueprint_problem(e: HTTPException):
     large while routing, an unhandled error): under /api/ they are problems too; elsewhere Flask's
     own answer stands."""
     return http_problem(e) if is_api_request() else e
+
+
+def outside_blueprint_unreachable(e: Exception) -> Response:
+    """A database that cannot be reached outside the API's views: a problem under /api/, the plain
+    503 page elsewhere (registry.extensions)."""
+    return database_problem(e) if is_api_request() else extensions.database_unavailable(e)
 
 
 class SessionInterface(SecureCookieSessionInterface):
@@ -56,3 +65,5 @@ def init_app(app: Flask) -> None:
     app.register_blueprint(bp)
     app.register_blueprint(docs.docs_bp)
     app.register_error_handler(HTTPException, outside_blueprint_problem)
+    for unreachable in extensions.DATABASE_UNREACHABLE:
+        app.register_error_handler(unreachable, outside_blueprint_unreachable)

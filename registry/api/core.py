@@ -1,6 +1,12 @@
 """The machinery every API route shares: bearer-key authentication, scopes, the per-key rate limit,
 request parsing and validation with the pydantic models of ``schemas``, problem+json errors, and the
-operation table the OpenAPI document is generated from."""
+operation table the OpenAPI document is generated from.
+
+A hostile body costs little: each operation has a body limit (its largest legal body, checked on
+Content-Length before anything is read and enforced on the stream), JSON nested deeper than any legal
+body is refused, keys a model does not know are refused before the model validates anything, and a
+refusal lists at most ``bodies.MAX_LISTED_ERRORS`` fields. A database that cannot be reached answers
+503 with Retry-After."""
 
 from __future__ import annotations
 
@@ -14,6 +20,7 @@ from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 from functools import lru_cache, wraps
 from http import HTTPStatus
+from itertools import islice
 
 from flask import Blueprint, Response, current_app, g, request
 from limits import RateLimitItem
@@ -23,9 +30,17 @@ from sqlalchemy.exc import SQLAlchemyError
 from werkzeug.exceptions import HTTPException
 
 from registry.api import cache
+from registry.api.bodies import MAX_BODY_DEPTH, json_depth_exceeds, unknown_key_errors
 from registry.api.cache import ApiCaches
+from registry.api.schemas import MAX_LISTED_ERRORS
 from registry.errors import DomainError
-from registry.extensions import get_session, rate_limit_storage, read_only_request
+from registry.extensions import (
+    DatabaseUnavailable,
+    get_session,
+    is_database_unreachable,
+    rate_limit_storage,
+    read_only_request,
+)
 from registry.timeutil import utcnow
 
 log = logging.getLogger(__name__)
@@ -52,7 +67,9 @@ PROBLEM_SLUGS = {
     422: "validation-error",
     429: "rate-limited",
     500: "server-error",
+    503: "unavailable",
 }
+DEFAULT_BODY_LIMIT = 16 * 1024  # an operation with a body and no limit of its own
 
 
 class ApiError(Exception):
@@ -80,9 +97,9 @@ def problem(status: int, detail: str, *, headers: dict | None = None, **extra) -
     return resp
 
 
-def field_errors(err: ValidationError, *, prefix: str = "") -> list[dict]:
+def field_errors(err: ValidationError, *, prefix: str = "", limit: int | None = None) -> list[dict]:
     out = []
-    for e in err.errors(include_url=False):
+    for e in islice(err.errors(include_url=False, include_context=False, include_input=False), limit):
         loc = [str(p) for p in e["loc"]]
         # Unions add the model name to the path; drop those segments.
         loc = [p for p in loc if not p[:1].isupper() and p not in ("function-after",)]
@@ -137,7 +154,30 @@ def domain_problem(e: DomainError) -> Response:
     return problem(e.status, e.message, code=e.code, errors=errors)
 
 
+def invalid_body(errors: list[dict], count: int, detail: str = "the request body is invalid") -> ApiError:
+    """422 listing at most MAX_LISTED_ERRORS of the `count` invalid fields."""
+    listed = errors[:MAX_LISTED_ERRORS]
+    if count > len(listed):
+        detail += f" ({count} errors; the first {len(listed)} are listed)"
+    return ApiError(422, detail, errors=listed, error_count=count)
+
+
+def database_problem(e: Exception) -> Response:
+    """503 with Retry-After: the database could not be reached (nothing was changed)."""
+    log.warning("database unreachable: %s %s (%s)", request.method, request.path, type(e).__name__)
+    unavailable = DatabaseUnavailable()
+    seconds = unavailable.retry_after
+    return problem(
+        503,
+        f"the registry's database cannot be reached at the moment; nothing was changed. Retry after {seconds} s",
+        headers={"Retry-After": str(seconds), "Cache-Control": "no-store"},
+        retry_after=seconds,
+    )
+
+
 def internal_problem(e: Exception) -> Response:
+    if is_database_unreachable(e):
+        return database_problem(e)
     log.exception("API request failed: %s %s", request.method, request.path)
     return problem(500, "an internal error occurred; it has been logged")
 
@@ -335,7 +375,9 @@ def _parse_query(model: type[BaseModel]) -> BaseModel:
     try:
         return model.model_validate(data)
     except ValidationError as err:
-        raise ApiError(422, "invalid query parameters", errors=field_errors(err)) from None
+        raise invalid_body(
+            field_errors(err, limit=MAX_LISTED_ERRORS), err.error_count(), "invalid query parameters"
+        ) from None
 
 
 def _strip_nul(value):
@@ -348,24 +390,44 @@ def _strip_nul(value):
     return value
 
 
-def _parse_body(model: type[BaseModel], *, strip_nul: bool) -> BaseModel:
+def _read_body(limit: int) -> bytes:
+    """The raw body, at most `limit` bytes: a larger Content-Length is refused before anything is read,
+    and a body without one (chunked) is cut off at the limit (413 either way)."""
+    length = request.content_length
+    if length is not None and length >= limit:
+        raise ApiError(413, f"the request body is too large: at most {limit - 1} bytes here (got {length})")
+    request.max_content_length = limit  # the stream is read no further than the limit
+    raw = request.get_data(cache=True)
+    if len(raw) >= limit:  # a stream without Content-Length that reached the limit (cut off there)
+        raise ApiError(413, f"the request body is too large: at most {limit - 1} bytes here")
+    return raw
+
+
+def _parse_body(model: type[BaseModel], *, strip_nul: bool, limit: int) -> BaseModel:
     mimetype = request.mimetype
     if mimetype != "application/json" and not (
         mimetype.startswith("application/") and mimetype.endswith("+json")
     ):
         raise ApiError(415, f"send the body as application/json (got {mimetype or 'no Content-Type'})")
-    raw = request.get_data(cache=True)  # raises 413 beyond MAX_CONTENT_LENGTH
+    raw = _read_body(limit)
     try:
         data = json.loads(raw)
+    except RecursionError:
+        raise ApiError(400, f"the body nests deeper than {MAX_BODY_DEPTH} levels") from None
     except (ValueError, UnicodeDecodeError) as err:
         raise ApiError(400, f"the body is not valid JSON: {err}") from None
-    limit = current_app.extensions["fairrecruit.settings"].max_bulk_verify
+    errors, count = unknown_key_errors(model, data)
+    if count:
+        raise invalid_body(errors, count, "the request body has keys this operation does not know")
+    if json_depth_exceeds(data, MAX_BODY_DEPTH):
+        raise ApiError(400, f"the body nests deeper than {MAX_BODY_DEPTH} levels")
+    entries = current_app.extensions["fairrecruit.settings"].max_bulk_verify
     if isinstance(data, dict):
         for key in MAX_BODY_ITEMS_KEYS:
-            if isinstance(data.get(key), list) and len(data[key]) > limit:
+            if isinstance(data.get(key), list) and len(data[key]) > entries:
                 raise ApiError(
                     413,
-                    f"at most {limit} entries in '{key}' per request (got {len(data[key])}); "
+                    f"at most {entries} entries in '{key}' per request (got {len(data[key])}); "
                     "split the list into several requests",
                 )
     if strip_nul:
@@ -373,7 +435,7 @@ def _parse_body(model: type[BaseModel], *, strip_nul: bool) -> BaseModel:
     try:
         return model.model_validate(data)
     except ValidationError as err:
-        raise ApiError(422, "the request body is invalid", errors=field_errors(err)) from None
+        raise invalid_body(field_errors(err, limit=MAX_LISTED_ERRORS), err.error_count()) from None
 
 
 def render(model: type[BaseModel], data, status: int = 200, headers: dict | None = None) -> Response:
@@ -401,11 +463,13 @@ def operation(
     examples: dict | None = None,
     authenticated: bool = True,
     strip_nul: bool = True,
+    body_limit: int = DEFAULT_BODY_LIMIT,
 ):
     """Register an API route and describe it for the OpenAPI document.
 
     The view gets path parameters, plus ``query=`` and ``body=`` (validated models) when declared,
-    and returns a Response (or raises ApiError / a DomainError).
+    and returns a Response (or raises ApiError / a DomainError). `body_limit`: the largest body this
+    operation accepts, in bytes (its largest legal body; see ``schemas``).
     """
 
     def decorator(view: Callable) -> Callable:
@@ -416,7 +480,7 @@ def operation(
             if query is not None:
                 kwargs["query"] = _parse_query(query)
             if body is not None:
-                kwargs["body"] = _parse_body(body, strip_nul=strip_nul)
+                kwargs["body"] = _parse_body(body, strip_nul=strip_nul, limit=body_limit)
             return view(**kwargs)
 
         @wraps(view)
@@ -458,7 +522,11 @@ def operation(
                 responses=responses,
                 errors=tuple(
                     sorted(
-                        set(errors) | ({401, 429} if authenticated else set()) | ({403} if scope else set())
+                        set(errors)
+                        | {503}
+                        | ({401, 429} if authenticated else set())
+                        | ({403} if scope else set())
+                        | ({400, 413, 415, 422} if body is not None else set())
                     )
                 ),
                 path_params=path_params or {},

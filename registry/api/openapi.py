@@ -32,7 +32,7 @@ ERROR_DESCRIPTIONS = {
         "a webhook for https://hooks.example.com/fairrecruit already exists",
     ),
     413: (
-        "Too many entries (more than 10,000) or a body over 8 MB",
+        "Too many entries (more than 10,000), or a body larger than this operation's largest legal body",
         "at most 10000 entries in 'ids' per request (got 10001); split the list into several requests",
     ),
     415: ("The body must be sent as application/json", "send the body as application/json (got text/plain)"),
@@ -40,6 +40,10 @@ ERROR_DESCRIPTIONS = {
     429: (
         "Rate limit for this API key exceeded; retry after `Retry-After` seconds",
         "rate limit exceeded (600 per 1 minute); retry after 37 s",
+    ),
+    503: (
+        "The registry's database cannot be reached at the moment; retry after `Retry-After` seconds",
+        "the registry's database cannot be reached at the moment; nothing was changed. Retry after 10 s",
     ),
 }
 
@@ -59,6 +63,13 @@ ERROR_HEADERS = {
         }
     },
     405: {"Allow": {"description": "Methods this path supports", "schema": {"type": "string"}}},
+    503: {
+        "Retry-After": {
+            "description": "Seconds after which to try again",
+            "schema": {"type": "integer"},
+            "example": 10,
+        }
+    },
 }
 
 DESCRIPTION = """\
@@ -159,6 +170,8 @@ def _problem_example(code: int, detail: str) -> dict:
         example["required_scope"] = "suppliers"
     if code == 429:
         example["retry_after"] = 37
+    if code == 503:
+        example["retry_after"] = 10
     return example
 
 

@@ -7,6 +7,7 @@ from datetime import UTC
 
 from flask import Response, current_app
 
+from registry.api import bodies
 from registry.api import schemas as s
 from registry.api.core import ApiError, api_caches, decode_cursor, encode_cursor, operation, render
 from registry.extensions import get_session
@@ -147,6 +148,7 @@ def get_recruiter(public_id: str, query: s.RecruiterDetailQuery):
     responses={200: (s.VerifyResponse, "One result per input, in input order")},
     errors=(400, 413, 415, 422),
     strip_nul=False,
+    body_limit=bodies.VERIFY_BODY_LIMIT,
 )
 def verify(body: s.VerifyRequest):
     """Check up to 10,000 recruiters in one call, by public id (`{"ids": [...]}`) or by licence

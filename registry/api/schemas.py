@@ -4,10 +4,11 @@ OpenAPI document (``model_json_schema``): one definition, three uses."""
 from __future__ import annotations
 
 from datetime import date, datetime
-from typing import Literal, cast, get_args
+from typing import Annotated, Literal, cast, get_args
 
 from pydantic import BaseModel, ConfigDict, Field, RootModel
 
+from registry.api.bodies import MAX_ID_LENGTH, MAX_ITEMS, MAX_LICENCE, MAX_LISTED_ERRORS, MAX_URL_LENGTH
 from registry.models.companies import WEBHOOK_EVENTS
 
 AccreditationStatusName = Literal["applicant", "accredited", "rejected", "suspended", "expired", "withdrawn"]
@@ -18,6 +19,7 @@ if set(get_args(EventType)) != set(WEBHOOK_EVENTS):  # the document and the regi
     raise RuntimeError(f"API event types {get_args(EventType)} differ from the registry's {WEBHOOK_EVENTS}")
 
 EXAMPLE_ID = "RA-7K3Q9"
+IdInput = Annotated[str, Field(max_length=MAX_ID_LENGTH)]
 
 
 class Model(BaseModel):
@@ -61,8 +63,9 @@ class Problem(BaseModel):
         default=None, description="Stable code of the rule that refused it, e.g. `webhook_exists`"
     )
     errors: list[FieldError] | None = Field(
-        default=None, description="Each invalid field (validation errors only)"
+        default=None, description=f"Invalid fields (validation errors only; at most {MAX_LISTED_ERRORS})"
     )
+    error_count: int | None = Field(default=None, ge=0, description="How many invalid fields in all")
     required_scope: str | None = Field(default=None, description="The scope the key lacks (403 only)")
     retry_after: int | None = Field(default=None, description="Seconds until the limit resets (429 only)")
     unknown_ids: list[str] | None = Field(
@@ -234,7 +237,7 @@ class RecruiterDetail(Model):
 class LicenceRef(Model):
     country: str = Field(pattern=r"^[A-Za-z]{2}$", description="ISO 3166-1 alpha-2", examples=["NP"])
     number: str = Field(
-        min_length=1, max_length=80, description="Licence number as issued", examples=["1234/067/68"]
+        min_length=1, max_length=MAX_LICENCE, description="Licence number as issued", examples=["1234/067/68"]
     )
 
 
@@ -243,7 +246,7 @@ class VerifyByIds(Model):
         extra="forbid", json_schema_extra={"examples": [{"ids": [EXAMPLE_ID, "RA-2B3C4"]}]}
     )
 
-    ids: list[str] = Field(min_length=1, max_length=10_000, description="Public ids (at most 10,000)")
+    ids: list[IdInput] = Field(min_length=1, max_length=MAX_ITEMS, description="Public ids (at most 10,000)")
 
 
 class VerifyByLicences(Model):
@@ -253,7 +256,7 @@ class VerifyByLicences(Model):
     )
 
     licences: list[LicenceRef] = Field(
-        min_length=1, max_length=10_000, description="(country, licence number) pairs (at most 10,000)"
+        min_length=1, max_length=MAX_ITEMS, description="(country, licence number) pairs (at most 10,000)"
     )
 
 
@@ -364,7 +367,7 @@ class SupplierIds(Model):
         extra="forbid", json_schema_extra={"examples": [{"ids": [EXAMPLE_ID, "RA-2B3C4"]}]}
     )
 
-    ids: list[str] = Field(max_length=10_000, description="Public ids; the list becomes exactly these")
+    ids: list[IdInput] = Field(max_length=MAX_ITEMS, description="Public ids; the list becomes exactly these")
 
 
 class SupplierReplaced(Model):
@@ -456,7 +459,7 @@ class WebhookCreate(Model):
 
     url: str = Field(
         pattern=r"^https?://[A-Za-z0-9.-]+(:" + PORT + r")?(/[!-~]*)?$",
-        max_length=500,
+        max_length=MAX_URL_LENGTH,
         description="Where events are POSTed: http(s), a host name, an optional port and path "
         "(printable ASCII; percent-encode the rest)",
     )

@@ -7,6 +7,7 @@ import io
 
 from flask import Response, current_app, request
 
+from registry.api import bodies
 from registry.api import schemas as s
 from registry.api.core import ApiError, caller, decode_cursor, encode_cursor, mutation, operation, render
 from registry.api.recruiters import PUBLIC_ID_PARAM
@@ -73,6 +74,7 @@ def list_suppliers(query: s.PageQuery):
     body=s.SupplierIds,
     responses={200: (s.SupplierReplaced, "The list now holds exactly these recruiters")},
     errors=(400, 404, 413, 415, 422),
+    body_limit=bodies.SUPPLIER_IDS_BODY_LIMIT,
 )
 def replace_suppliers(body: s.SupplierIds):
     """Make the supplier list exactly the public ids given (duplicates are ignored). If any id is not in

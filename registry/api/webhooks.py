@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from flask import Response, current_app
 
+from registry.api import bodies
 from registry.api import schemas as s
 from registry.api.core import caller, mutation, operation, render
 from registry.extensions import get_session
@@ -50,7 +51,8 @@ def list_webhooks():
     scope="webhooks",
     body=s.WebhookCreate,
     responses={201: (s.WebhookCreated, "Created; the answer shows the secret once")},
-    errors=(400, 409, 415, 422),
+    errors=(400, 409, 413, 415, 422),
+    body_limit=bodies.WEBHOOK_BODY_LIMIT,
 )
 def create_webhook(body: s.WebhookCreate):
     """Register a URL to receive `recruiter.status_changed`, `recruiter.licence_changed` and/or

@@ -7,6 +7,7 @@ including users, companies and API keys). Every admin view declares the least ro
 
 from __future__ import annotations
 
+import re
 import time
 from functools import wraps
 from urllib.parse import urlsplit
@@ -93,8 +94,14 @@ class LoginForm(FlaskForm):
     password = PasswordField("Password", validators=[DataRequired(), Length(max=500)])
 
 
+# C0 and C1 control characters and DEL: never part of a redirect (CR/LF would split the header).
+_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
+
+
 def _safe_next(target: str | None) -> str:
-    if target:
+    """Where to go after signing in: a path of the admin panel on this site, else the dashboard.
+    Control characters, backslashes (read as "/" by browsers) and other hosts are refused."""
+    if target and not _CONTROL.search(target) and "\\" not in target:
         parts = urlsplit(target)
         if not parts.scheme and not parts.netloc and target.startswith("/admin"):
             return target

@@ -1,14 +1,13 @@
-"""Public pages: / (what this is, search box), /verify?q= (search), /verify/<public_id> (status card),
-/healthz. Plain HTML for cheap phones on slow links: no JavaScript, one small stylesheet, no
-external assets."""
+"""Public pages: / (what this is, search box), /verify?q= (search), /verify/<public_id> (status card).
+Plain HTML for cheap phones on slow links: no JavaScript, one small stylesheet, no external assets.
+(/healthz and /readyz live in registry.web.health.)"""
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import date
 
-from flask import Blueprint, Flask, jsonify, redirect, render_template, request, url_for
-from sqlalchemy import text
+from flask import Blueprint, Flask, redirect, render_template, request, url_for
 
 from registry.errors import NotFound
 from registry.extensions import get_session, settings
@@ -148,15 +147,6 @@ def card(public_id: str):
         bot_url=_bot_url(),
         follow_url=_bot_url("v_" + rec.public_id),
     )
-
-
-@bp.get("/healthz")
-def healthz():
-    try:
-        get_session().execute(text("SELECT 1"))
-    except Exception as e:  # pragma: no cover - exercised with a broken database
-        return jsonify(status="error", database=type(e).__name__), 503
-    return jsonify(status="ok", database="ok")
 
 
 def init_app(app: Flask) -> None:

@@ -359,12 +359,6 @@ def test_pages_are_small_self_contained_and_work_without_javascript(client, sess
     assert html(client.get("/verify?q=Gorkha+Manpower")).count("<li>") == 10
 
 
-def test_healthz(client):
-    resp = client.get("/healthz")
-    assert resp.status_code == 200
-    assert resp.get_json() == {"status": "ok", "database": "ok"}
-
-
 # --- a real browser on a small screen, JavaScript off ------------------------------------------
 
 

@@ -202,7 +202,11 @@ class ConfirmForm(FlaskForm):
 class UserForm(FlaskForm):
     email = EmailField("E-mail", validators=[DataRequired(), Email(), Length(max=200)])
     role = SelectField("Role", choices=_c([(r.value, r.value) for r in Role]), validators=[DataRequired()])
-    password = PasswordField("Initial password", validators=[DataRequired(), Length(max=500)])
+    password = PasswordField(
+        "Initial password",
+        description="At least 12 characters, not a common password",
+        validators=[DataRequired(), Length(max=500)],
+    )
 
 
 class RoleForm(FlaskForm):

@@ -1,5 +1,6 @@
 """The password rule for admin-panel users: at least 12 characters, not a common password, not like
-the e-mail address, and not easy to guess (zxcvbn's estimate).
+the e-mail address, and not easy to guess (zxcvbn's estimate). A common password with digits or
+symbols around it counts as common.
 
 The common-password list is zxcvbn's (the 30,000 most frequent passwords of public breach corpora),
 shipped with the zxcvbn package. One rule for the admin panel, the CLI and the demo seed.
@@ -22,6 +23,8 @@ SCORED_PREFIX = 100
 SIMILARITY = 0.75
 
 _NON_ALNUM = re.compile(r"[\W_]+")
+# A common password with digits or symbols around it ("iloveyou1234", "!!summer2024") is still common.
+_CORE = re.compile(r"^[\W\d_]*(.*?)[\W\d_]*$", re.S)
 
 
 @cache
@@ -65,7 +68,10 @@ def check(password: str, *, email: str = "") -> None:
             params={"max": MAX_LENGTH},
         )
     folded = password.casefold()
-    if folded in common_passwords() or folded.strip() in common_passwords():
+    core = _CORE.match(folded)
+    if folded in common_passwords() or (
+        core and len(core.group(1)) >= 4 and core.group(1) in common_passwords()
+    ):
         raise InvalidInput(
             "this password is on the list of common passwords; choose another",
             field="password",

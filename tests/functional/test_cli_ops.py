@@ -155,7 +155,9 @@ def test_seed_demo_prints_logins_and_if_empty_skips(cli, engine):
 def test_seed_demo_is_refused_in_production(tmp_path):
     env = _clean_env(tmp_path)
     env.update(
-        FAIRRECRUIT_ENV="production", FAIRRECRUIT_SECRET_KEY="s" * 32, FAIRRECRUIT_PSEUDONYM_KEY="p" * 32
+        FAIRRECRUIT_ENV="production",
+        FAIRRECRUIT_SECRET_KEY="kT3vQ9xLm2Rb7YcNf5WjHs8Ud4PaZe6G",
+        FAIRRECRUIT_PSEUDONYM_KEY="Hq7Zr2Mx9Ld4Vb6Nc8Kf3Wt5Yj1Ps0Ga",
     )
     r = subprocess.run(
         [str(FAIRRECRUIT), "seed", "--demo"],

@@ -47,6 +47,7 @@ from itsdangerous import BadSignature, URLSafeTimedSerializer
 from wtforms import EmailField, PasswordField, StringField
 from wtforms.validators import DataRequired, Length
 
+from registry.errors import DomainError
 from registry.extensions import LimitState, RateLimited, get_session, hit_limit, rate_limit, settings
 from registry.models import Role, User
 from registry.services import auditlog, twofactor
@@ -168,11 +169,14 @@ def _safe_next(target: str | None) -> str:
 
 
 def account_key(email: str) -> str:
-    """What sign-in counts attempts by: a keyed hash of the address as typed (known or not)."""
-    folded = (email or "").strip().lower()
-    return hmac.new(settings().secret_key.encode(), b"login:" + folded.encode(), hashlib.sha256).hexdigest()[
-        :32
-    ]
+    """What sign-in counts attempts by: a keyed hash of the address (normalised as accounts are, so
+    spellings of one address share a budget), whether an account has it or not."""
+    try:
+        address = user_service.normalize_email(email)
+    except DomainError:
+        address = (email or "").strip().lower()
+    digest = hmac.new(settings().secret_key.encode(), b"login:" + address.encode(), hashlib.sha256)
+    return digest.hexdigest()[:32]
 
 
 def _devices() -> URLSafeTimedSerializer:

@@ -139,6 +139,11 @@ class Settings(BaseSettings):
             return normalised
         return value
 
+    @field_validator("require_2fa_for_admins", mode="before")
+    @classmethod
+    def _empty_is_default(cls, value: Any) -> Any:
+        return None if isinstance(value, str) and not value.strip() else value
+
     @field_validator("login_limit_per_account", "login_limit_per_client")
     @classmethod
     def _rate_limit(cls, value: str) -> str:

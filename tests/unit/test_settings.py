@@ -96,6 +96,8 @@ def test_production_starts_with_real_secrets(monkeypatch):
     assert settings.two_factor_required_for_admins  # the default in production
     monkeypatch.setenv("FAIRRECRUIT_REQUIRE_2FA_FOR_ADMINS", "false")
     assert not load_settings().two_factor_required_for_admins
+    monkeypatch.setenv("FAIRRECRUIT_REQUIRE_2FA_FOR_ADMINS", "")  # empty: the default
+    assert load_settings().two_factor_required_for_admins
 
 
 @pytest.mark.parametrize(

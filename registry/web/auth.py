@@ -122,8 +122,7 @@ def requires(role: str) -> Callable:
             if not current_user.is_authenticated:
                 return login_manager.unauthorized()
             if needs_second_factor_setup():
-                flash("Administrators must turn on a second factor before anything else.", "warning")
-                return redirect(url_for("auth.two_factor"))
+                return redirect(url_for("auth.two_factor"))  # the page says why
             if not current_user.can(role):
                 abort(403)
             return view(*args, **kwargs)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 from flask import Flask
 
 from registry.settings import Settings, load_settings
@@ -19,6 +21,10 @@ def create_app(settings: Settings | None = None, *, engine=None) -> Flask:
         SESSION_COOKIE_HTTPONLY=True,
         SESSION_COOKIE_SAMESITE="Lax",
         SESSION_COOKIE_SECURE=settings.is_production,
+        # Sessions end after this long without a request (Flask refuses an older cookie) and are
+        # renewed by every request; sign-out and the like end them at once (registry.web.auth).
+        PERMANENT_SESSION_LIFETIME=timedelta(minutes=settings.session_idle_minutes),
+        SESSION_REFRESH_EACH_REQUEST=True,
         REMEMBER_COOKIE_HTTPONLY=True,
         REMEMBER_COOKIE_SECURE=settings.is_production,
         MAX_CONTENT_LENGTH=8 * 1024 * 1024,

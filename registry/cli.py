@@ -163,7 +163,8 @@ def users() -> None:
 @pass_ctx
 def users_create(obj: Context, email: str, role: str, password_opt: str | None) -> None:
     """Create a user. The password is read from standard input when it is not a terminal,
-    otherwise asked for twice."""
+    otherwise asked for twice. It must have at least 12 characters, not be a common password and not
+    look like the e-mail address."""
     from registry.db import session_scope
     from registry.errors import DomainError
     from registry.services import auditlog
@@ -182,6 +183,25 @@ def users_create(obj: Context, email: str, role: str, password_opt: str | None) 
             click.echo(f"created {user.role} {user.email}")
     except DomainError as e:
         raise click.ClickException(e.message) from None
+
+
+@users.command("reset-2fa")
+@click.option("--email", required=True, help="Login e-mail address.")
+@pass_ctx
+def users_reset_2fa(obj: Context, email: str) -> None:
+    """Remove a user's second factor (a lost phone): they sign in with the password and set it up again.
+    Their sessions end."""
+    from registry.db import session_scope
+    from registry.services import auditlog, twofactor
+    from registry.services import users as user_service
+
+    with session_scope(obj.engine) as session:
+        auditlog.set_actor(session, "cli")
+        user = user_service.by_email(session, email)
+        if user is None:
+            raise click.ClickException(f"no user with e-mail {email}")
+        twofactor.reset(session, user)
+        click.echo(f"second factor of {user.email} removed; their sessions have ended")
 
 
 def _load_commands() -> None:

@@ -1,5 +1,5 @@
-"""What every HTTP surface shares: the per-request database session, CSRF protection and rate
-limiting.
+"""What every HTTP surface shares: the per-request database session, CSRF protection, rate
+limiting and the security headers of every answer.
 
 The public pages, the admin panel and the API all import from here, so the API never imports
 ``registry.web`` and the web never imports ``registry.api``.
@@ -24,6 +24,7 @@ import logging
 import threading
 import time
 from collections.abc import Callable
+from dataclasses import dataclass
 from functools import wraps
 from typing import Any
 
@@ -61,6 +62,7 @@ def init_app(app: Flask, engine=None) -> None:
     app.extensions["fairrecruit.rate_limiter"] = FixedWindowRateLimiter(storage)
     for error in DATABASE_UNREACHABLE:
         app.register_error_handler(error, database_unavailable)
+    app.after_request(security_headers)
 
 
 # --- rate limits --------------------------------------------------------------------------------
@@ -220,6 +222,70 @@ def rate_limit(limit: Callable[[], str], *, methods: tuple[str, ...] = ("POST",)
         return limited
 
     return decorator
+
+
+@dataclass(frozen=True)
+class LimitState:
+    """Where one key stands against a limit after a hit."""
+
+    allowed: bool
+    limit: int
+    remaining: int
+    reset_at: int
+
+    @property
+    def used(self) -> int:
+        return self.limit - self.remaining
+
+    @property
+    def retry_after(self) -> int:
+        return max(1, int(self.reset_at - time.time()))
+
+    def headers(self) -> dict[str, str]:
+        return {"Retry-After": str(self.retry_after)} if not self.allowed else {}
+
+
+def hit_limit(limit: str, scope: str, key: str) -> LimitState:
+    """Count one event for `key` (e.g. a hash of an e-mail address) against `limit` within `scope`,
+    in the application's rate-limit storage; for limits that are not per client address."""
+    item = parse_limit(limit)
+    limiter: FixedWindowRateLimiter = current_app.extensions["fairrecruit.rate_limiter"]
+    allowed = limiter.hit(item, "key", scope, key)
+    stats = limiter.get_window_stats(item, "key", scope, key)
+    return LimitState(allowed, item.amount, stats.remaining, int(stats.reset_time))
+
+
+# --- security headers ---------------------------------------------------------------------------
+
+# No inline script or style anywhere (templates load static files), no framing, no plugins.
+CONTENT_SECURITY_POLICY = "; ".join(
+    [
+        "default-src 'self'",
+        "script-src 'self'",
+        "style-src 'self'",
+        "img-src 'self' data:",  # the public pages' empty icon (no favicon request on slow links)
+        "object-src 'none'",
+        "base-uri 'none'",
+        "form-action 'self'",
+        "frame-ancestors 'none'",
+    ]
+)
+HSTS = "max-age=63072000; includeSubDomains"
+
+
+def security_headers(response: Response) -> Response:
+    """Headers on every answer (public pages, admin, API and its docs); HSTS in production only.
+    A view that sets one of them itself keeps its own."""
+    headers = response.headers
+    headers.setdefault("Content-Security-Policy", CONTENT_SECURITY_POLICY)
+    headers.setdefault("X-Frame-Options", "DENY")
+    headers.setdefault("X-Content-Type-Options", "nosniff")
+    headers.setdefault("Referrer-Policy", "same-origin")
+    headers.setdefault("Cross-Origin-Opener-Policy", "same-origin")
+    headers.setdefault("Permissions-Policy", "camera=(), microphone=(), geolocation=(), payment=()")
+    if settings().is_production:
+        headers.setdefault("Strict-Transport-Security", HSTS)
+    return response
 
 
 # --- the per-request session --------------------------------------------------------------------

@@ -7,8 +7,9 @@ Every field can be set with an environment variable ``FAIRRECRUIT_<FIELD>``. Def
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any, Literal
 
-from pydantic import Field
+from pydantic import Field, ValidationError, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
@@ -21,8 +22,39 @@ INSECURE_DEFAULTS = {
 }
 
 
+ENVIRONMENTS = ("development", "test", "production")
+Environment = Literal["development", "test", "production"]
+
+# Production secrets: long, random-looking and distinct (see secret_problems).
+SECRET_MIN_LENGTH = 32
+SECRET_MIN_DISTINCT = 10
+# zxcvbn's estimate for random text is about one decimal digit of guesses per character; words,
+# repeats and sequences score far lower.
+SECRET_MIN_GUESS_DIGITS_PER_CHAR = 0.8
+SECRET_HINT = "python -c 'import secrets; print(secrets.token_urlsafe(32))'"  # noqa: S105 - a command
+
+
 class ConfigurationError(RuntimeError):
     """Raised when the configuration cannot be used (e.g. default secrets in production)."""
+
+
+def secret_problems(value: str, defaults: set[str] | frozenset[str] = frozenset()) -> list[str]:
+    """Why `value` is not a usable production secret (empty when it is): a default, too short, too
+    few different characters, or words and patterns rather than random text."""
+    if value in defaults or not value:
+        return ["missing or a default value"]
+    problems = []
+    if len(value) < SECRET_MIN_LENGTH:
+        problems.append(f"shorter than {SECRET_MIN_LENGTH} characters")
+    if len(set(value)) < SECRET_MIN_DISTINCT:
+        problems.append(f"fewer than {SECRET_MIN_DISTINCT} different characters")
+    if not problems:
+        from zxcvbn import zxcvbn
+
+        sample = value[:100]  # zxcvbn's own advice: its cost grows quickly with the length
+        if zxcvbn(sample)["guesses_log10"] < SECRET_MIN_GUESS_DIGITS_PER_CHAR * len(sample):
+            problems.append("made of words, repeats or sequences rather than random characters")
+    return problems
 
 
 class Settings(BaseSettings):
@@ -33,7 +65,7 @@ class Settings(BaseSettings):
         extra="ignore",
     )
 
-    env: str = Field("development", description="development | production | test")
+    env: Environment = Field("development", description="development | test | production")
     var_dir: Path = Field(Path("var"), description="where embedded databases and files live")
     database_url: str = Field("", description="SQLAlchemy URL; empty = SQLite under var_dir")
     broker_url: str = Field("", description="Celery broker; empty = kombu SQLAlchemy transport on SQLite")
@@ -73,9 +105,20 @@ class Settings(BaseSettings):
     # How long a web process may answer a recruiter's status from memory after another process changed
     # it (a key's revocation: 5 s at most); its own changes it sees at once. 0 = never from memory.
     api_cache_seconds: float = Field(30.0, ge=0, le=300)
-    login_max_failures: int = 5
-    login_lock_minutes: int = 15
     max_bulk_verify: int = 10_000
+
+    # Admin sign-in and sessions
+    # Failed and successful sign-ins are counted per e-mail address (by its hash, known or not) and per
+    # client address; past a limit the answer is 429 with Retry-After until the window ends. A browser
+    # that has signed in to an account before counts on its own, so a stranger cannot keep its owner out.
+    login_limit_per_account: str = "10/15 minutes"
+    login_limit_per_client: str = "30/minute"
+    login_failure_delay_seconds: float = Field(0.25, ge=0, le=5)
+    # A session ends after this long without a request (and at once on sign-out, deactivation, password
+    # or role change).
+    session_idle_minutes: float = Field(30, gt=0, le=7 * 24 * 60)
+    # Admins must use a second factor (TOTP) before anything else; empty = yes in production only.
+    require_2fa_for_admins: bool | None = None
 
     # Delivery
     webhook_timeout_seconds: float = 10.0
@@ -86,9 +129,41 @@ class Settings(BaseSettings):
 
     fx_rates_path: Path = CONFIG_DIR / "fx_rates.csv"
 
+    @field_validator("env", mode="before")
+    @classmethod
+    def _known_env(cls, value: Any) -> Any:
+        if isinstance(value, str):
+            normalised = value.strip().lower()
+            if normalised not in ENVIRONMENTS:
+                raise ValueError(f"FAIRRECRUIT_ENV must be one of {', '.join(ENVIRONMENTS)} (got {value!r})")
+            return normalised
+        return value
+
+    @field_validator("require_2fa_for_admins", mode="before")
+    @classmethod
+    def _empty_is_default(cls, value: Any) -> Any:
+        return None if isinstance(value, str) and not value.strip() else value
+
+    @field_validator("login_limit_per_account", "login_limit_per_client")
+    @classmethod
+    def _rate_limit(cls, value: str) -> str:
+        from limits import parse
+
+        try:
+            parse(value)
+        except ValueError:
+            raise ValueError(f"not a rate limit: {value!r} (e.g. '10/15 minutes', '30/minute')") from None
+        return value
+
     @property
     def is_production(self) -> bool:
         return self.env == "production"
+
+    @property
+    def two_factor_required_for_admins(self) -> bool:
+        if self.require_2fa_for_admins is None:
+            return self.is_production
+        return self.require_2fa_for_admins
 
     @property
     def sqlalchemy_url(self) -> str:
@@ -105,17 +180,21 @@ class Settings(BaseSettings):
     def check(self) -> Settings:
         """Refuse unusable configurations. Called by every entry point."""
         if self.is_production:
-            bad = [
-                f"FAIRRECRUIT_{name.upper()}"
+            problems = [
+                f"FAIRRECRUIT_{name.upper()} is " + ", ".join(found)
                 for name, defaults in INSECURE_DEFAULTS.items()
-                if getattr(self, name) in defaults or len(getattr(self, name)) < 16
+                if (found := secret_problems(getattr(self, name), defaults))
             ]
-            if bad:
+            if not problems and self.secret_key == self.pseudonym_key:
+                problems.append(
+                    "FAIRRECRUIT_SECRET_KEY and FAIRRECRUIT_PSEUDONYM_KEY are the same (they must differ)"
+                )
+            if problems:
                 raise ConfigurationError(
                     "refusing to start in production: "
-                    + " and ".join(bad)
-                    + (" are" if len(bad) > 1 else " is")
-                    + " missing or a default value (set a random value of at least 16 characters)"
+                    + "; ".join(problems)
+                    + f". Set each to its own random value of at least {SECRET_MIN_LENGTH} characters, "
+                    f"e.g. from: {SECRET_HINT}"
                 )
         return self
 
@@ -124,6 +203,16 @@ class Settings(BaseSettings):
             self.var_dir.mkdir(parents=True, exist_ok=True)
 
 
-def load_settings(**overrides) -> Settings:
-    """Read the settings (environment, config/defaults.env, .env) and validate them."""
-    return Settings(**overrides).check()
+def load_settings(**overrides: Any) -> Settings:
+    """Read the settings (environment, config/defaults.env, .env) and validate them; anything unusable
+    is a ConfigurationError naming the variable and what it accepts."""
+    try:
+        settings = Settings(**overrides)
+    except ValidationError as e:
+        lines = []
+        for err in e.errors():
+            name = "FAIRRECRUIT_" + "_".join(str(p) for p in err["loc"][:1]).upper()
+            message = err["msg"].removeprefix("Value error, ")
+            lines.append(message if message.startswith(name) else f"{name}: {message}")
+        raise ConfigurationError("invalid configuration: " + "; ".join(lines)) from None
+    return settings.check()

@@ -305,7 +305,9 @@ def login_hint(obj) -> str:
 
     s = obj.settings
     with Session(obj.engine) as session:
-        demo_admin = users.by_email(session, DEMO_ADMIN_EMAIL) is not None
+        user = users.by_email(session, DEMO_ADMIN_EMAIL)
+        # A registry seeded by an older version may hold another demo password: then say nothing wrong.
+        demo_admin = user is not None and users.check_password(user, DEMO_ADMIN_PASSWORD)
     if demo_admin and not s.is_production:
         return (
             f"demo login: {DEMO_ADMIN_EMAIL} / {DEMO_ADMIN_PASSWORD} "

@@ -14,7 +14,7 @@ from registry.models.licences import LicenceRecord
 from registry.models.outbox import OutboxMessage
 from registry.models.recruiters import Corridor, LicenceStatus, Recruiter
 from registry.models.reports import FeeCategory, FeeReport, RepaymentEntry, TriageStatus
-from registry.models.users import Role, User
+from registry.models.users import RecoveryCode, RevealSlot, Role, User
 
 __all__ = [
     "Accreditation",
@@ -36,8 +36,10 @@ __all__ = [
     "LicenceStatus",
     "OutboxMessage",
     "Principle",
+    "RecoveryCode",
     "Recruiter",
     "RepaymentEntry",
+    "RevealSlot",
     "Role",
     "Severity",
     "SupplierLink",

@@ -12,7 +12,7 @@ from collections.abc import Iterator
 
 DEMO_ADMIN_EMAIL = "admin@fairrecruit.example"
 # Documented demo password (README). Used only by `seed --demo`, which refuses to run in production.
-DEMO_ADMIN_PASSWORD = "fairrecruit-demo"  # noqa: S105 - public demo password, never in production
+DEMO_ADMIN_PASSWORD = "ethical-recruitment-demo"  # noqa: S105 - public demo password, never in production
 DEMO_COMPANY = "Northwind Apparel Group (demo)"
 DECIDER = "auditor@fairrecruit.example"
 

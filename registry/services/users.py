@@ -1,10 +1,21 @@
-"""Admin-panel users: argon2id password hashes, roles, login throttling."""
+"""Admin-panel users: argon2id password hashes, roles, sign-in and the end of sessions.
+
+Sign-in says nothing about which addresses exist: an unknown, inactive or malformed address costs the
+same argon2 verification as a real one (against a dummy hash of the same parameters) and gets the
+same answer. There is no per-account lock a stranger could trigger; throttling is the edge's, by a hash
+of the address and by client (registry.web.auth).
+
+Every session carries the user's ``session_version`` from sign-in; bumping it (``end_sessions``) ends
+all of the user's sessions at once. Sign-out, deactivation, a password change, a role change and a
+change of second factor bump it.
+"""
 
 from __future__ import annotations
 
 import contextlib
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime
+from functools import cache
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
@@ -14,10 +25,11 @@ from sqlmodel import Session, col
 
 from registry.errors import Conflict, InvalidInput, NotFound
 from registry.models import Role, User
+from registry.services import passwords
 from registry.timeutil import utcnow
 
 _hasher = PasswordHasher()  # argon2id with the library's recommended parameters
-MIN_PASSWORD_LENGTH = 10
+MIN_PASSWORD_LENGTH = passwords.MIN_LENGTH
 
 
 def hash_password(password: str) -> str:
@@ -31,6 +43,20 @@ def check_password(user: User, password: str) -> bool:
         return False
 
 
+@cache
+def _dummy_hash(time_cost: int, memory_cost: int, parallelism: int, hash_len: int, salt_len: int) -> str:
+    hasher = PasswordHasher(time_cost, memory_cost, parallelism, hash_len, salt_len)
+    return hasher.hash("not a real password: nobody signs in with it")
+
+
+def _verify_nothing(password: str) -> None:
+    """Spend what a real verification costs (same hasher parameters), for an address with no account."""
+    h = _hasher
+    dummy = _dummy_hash(h.time_cost, h.memory_cost, h.parallelism, h.hash_len, h.salt_len)
+    with contextlib.suppress(VerificationError, InvalidHashError):
+        _hasher.verify(dummy, password)
+
+
 def normalize_email(email: str) -> str:
     try:
         return validate_email((email or "").strip(), check_deliverability=False).normalized.lower()
@@ -38,8 +64,7 @@ def normalize_email(email: str) -> str:
         raise InvalidInput(f"invalid e-mail address: {e}", field="email", code="email_invalid") from None
 
 
-def create(session: Session, *, email: str, role: str, password: str) -> User:
-    email = normalize_email(email)
+def _check_role(role: str) -> None:
     if role not in Role.__members__:
         raise InvalidInput(
             f"unknown role {role!r}; one of: {', '.join(Role)}",
@@ -47,13 +72,13 @@ def create(session: Session, *, email: str, role: str, password: str) -> User:
             code="unknown_role",
             params={"role": role},
         )
-    if len(password or "") < MIN_PASSWORD_LENGTH:
-        raise InvalidInput(
-            f"the password must have at least {MIN_PASSWORD_LENGTH} characters",
-            field="password",
-            code="password_too_short",
-            params={"min": MIN_PASSWORD_LENGTH},
-        )
+
+
+def create(session: Session, *, email: str, role: str, password: str) -> User:
+    """A new user; the password must pass the password rule (registry.services.passwords)."""
+    email = normalize_email(email)
+    _check_role(role)
+    passwords.check(password, email=email)
     if session.scalars(select(User).where(col(User.email) == email)).first() is not None:
         raise Conflict(f"a user with e-mail {email} already exists", field="email", code="email_taken")
     user = User(email=email, role=role, password_hash=hash_password(password))
@@ -66,66 +91,86 @@ def by_email(session: Session, email: str) -> User | None:
     return session.scalars(select(User).where(col(User.email) == (email or "").strip().lower())).first()
 
 
-# --- login, throttling and locking ------------------------------------------------------------
-
-_DUMMY_HASH = _hasher.hash("not-a-real-password-0123456789")
+# --- sign-in ----------------------------------------------------------------------------------------
 
 
 @dataclass
 class LoginResult:
-    """The outcome of one login attempt. `failures` counts consecutive failures (for slowing down)."""
+    """The outcome of checking an address and password: `user` only when they are right."""
 
     user: User | None
-    ok: bool
-    failures: int = 0
-    locked_until: datetime | None = None
 
     @property
-    def locked(self) -> bool:
-        return self.locked_until is not None
+    def ok(self) -> bool:
+        return self.user is not None
+
+    @property
+    def needs_second_factor(self) -> bool:
+        return self.user is not None and self.user.totp_enabled_at is not None
 
 
-def authenticate(
-    session: Session,
-    email: str,
-    password: str,
-    *,
-    max_failures: int = 5,
-    lock_minutes: int = 15,
-    now: datetime | None = None,
-) -> LoginResult:
-    """Check a login. Consecutive failures lock the account for `lock_minutes` after `max_failures`.
-
-    Unknown and inactive accounts cost the same hashing time as real ones and say nothing more.
-    Changes (failure counter, lock, last login) are flushed; the caller commits.
-    """
-    now = now or utcnow()
+def authenticate(session: Session, email: str, password: str, *, now: datetime | None = None) -> LoginResult:
+    """Check an address and password. Unknown, inactive and malformed addresses cost the same hashing
+    time as real ones and get the same answer. Only a success writes (last sign-in, a rehash);
+    the caller commits."""
     try:
         user = by_email(session, normalize_email(email))
     except InvalidInput:
         user = None
     if user is None or not user.active:
-        with contextlib.suppress(VerificationError, InvalidHashError):
-            _hasher.verify(_DUMMY_HASH, password or "")
-        return LoginResult(None, False)
-    if user.locked_until is not None and user.locked_until > now:
-        return LoginResult(user, False, failures=user.failed_logins, locked_until=user.locked_until)
-    if check_password(user, password or ""):
-        user.failed_logins = 0
-        user.locked_until = None
-        user.last_login_at = now
-        if _hasher.check_needs_rehash(user.password_hash):
-            user.password_hash = hash_password(password)
-        session.flush()
-        return LoginResult(user, True)
-    user.failed_logins += 1
-    failures = user.failed_logins
-    locked_until = None
-    if failures >= max_failures:
-        locked_until = user.locked_until = now + timedelta(minutes=lock_minutes)
-        user.failed_logins = 0  # a fresh series of attempts once the lock has expired
+        _verify_nothing(password or "")
+        return LoginResult(None)
+    if not check_password(user, password or ""):
+        return LoginResult(None)
+    if _hasher.check_needs_rehash(user.password_hash):
+        user.password_hash = hash_password(password)
+    if user.totp_enabled_at is None:
+        user.last_login_at = now or utcnow()
     session.flush()
-    return LoginResult(user, False, failures=failures, locked_until=locked_until)
+    return LoginResult(user)
+
+
+def signed_in(session: Session, user: User, *, now: datetime | None = None) -> None:
+    """Record a completed sign-in (after the second factor, when there is one)."""
+    user.last_login_at = now or utcnow()
+    session.flush()
+
+
+# --- sessions ---------------------------------------------------------------------------------------
+
+
+def end_sessions(session: Session, user: User) -> int:
+    """End every session of `user` (each stored the version it signed in with); the new version."""
+    user.session_version = (user.session_version or 0) + 1
+    session.flush()
+    return user.session_version
+
+
+def session_is_current(user: User | None, version: object) -> bool:
+    """Whether a session that signed in with `version` still belongs to an active `user`."""
+    return user is not None and user.active and isinstance(version, int) and version == user.session_version
+
+
+def change_password(
+    session: Session, user: User, *, current: str, new: str, now: datetime | None = None
+) -> User:
+    """Change one's own password (the current one is asked again); every session of the user ends."""
+    if not check_password(user, current or ""):
+        raise InvalidInput(
+            "the current password is not right", field="current_password", code="password_wrong"
+        )
+    if new == current:
+        raise InvalidInput(
+            "the new password must differ from the current one", field="password", code="password_unchanged"
+        )
+    passwords.check(new, email=user.email)
+    user.password_hash = hash_password(new)
+    user.password_changed_at = now or utcnow()
+    end_sessions(session, user)
+    return user
+
+
+# --- administration ---------------------------------------------------------------------------------
 
 
 def get(session: Session, user_id: int) -> User:
@@ -140,32 +185,25 @@ def list_users(session: Session) -> list[User]:
 
 
 def set_role(session: Session, user: User, role: str, *, actor_id: int | None = None) -> User:
-    if role not in Role.__members__:
-        raise InvalidInput(
-            f"unknown role {role!r}; one of: {', '.join(Role)}",
-            field="role",
-            code="unknown_role",
-            params={"role": role},
-        )
+    """Change a user's role; their sessions end, so the new role applies from their next sign-in."""
+    _check_role(role)
     if actor_id == user.id and role != Role.admin:
         raise InvalidInput(
             "you cannot take the admin role away from yourself", field="role", code="own_admin_role"
         )
-    user.role = role
+    if user.role != role:
+        user.role = role
+        end_sessions(session, user)
     session.flush()
     return user
 
 
 def set_active(session: Session, user: User, active: bool, *, actor_id: int | None = None) -> User:
+    """Deactivate (every session ends at once) or reactivate (old sessions stay ended)."""
     if actor_id == user.id and not active:
         raise InvalidInput("you cannot deactivate your own account", field="active", code="own_account")
-    user.active = active
-    session.flush()
-    return user
-
-
-def unlock(session: Session, user: User) -> User:
-    user.locked_until = None
-    user.failed_logins = 0
+    if user.active != active:
+        user.active = active
+        end_sessions(session, user)
     session.flush()
     return user

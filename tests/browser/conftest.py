@@ -17,7 +17,7 @@ def browser(chromium):
 @pytest.fixture
 def live_server(app):
     """The app served over a real socket; yields its base URL."""
-    app.config["ADMIN_LOGIN_FAILURE_DELAY"] = 0.05
+    app.extensions["fairrecruit.settings"].login_failure_delay_seconds = 0.05
     server = make_server("127.0.0.1", 0, app, threaded=True)
     thread = threading.Thread(target=server.serve_forever, name="live-server", daemon=True)
     thread.start()

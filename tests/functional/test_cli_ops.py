@@ -138,7 +138,7 @@ def test_commands_refuse_an_unmigrated_database(tmp_path):
 def test_seed_demo_prints_logins_and_if_empty_skips(cli, engine):
     r = cli("seed", "--demo")
     assert r.exit_code == 0, r.output
-    assert "admin@fairrecruit.example / fairrecruit-demo" in r.output
+    assert "admin@fairrecruit.example / ethical-recruitment-demo" in r.output
     key = re.search(r"API key \(shown once.*\): (fr_live_\S+)", r.output).group(1)
     again = cli("seed", "--demo", "--if-empty")
     assert again.exit_code == 0 and "not loaded" in again.output
@@ -155,7 +155,9 @@ def test_seed_demo_prints_logins_and_if_empty_skips(cli, engine):
 def test_seed_demo_is_refused_in_production(tmp_path):
     env = _clean_env(tmp_path)
     env.update(
-        FAIRRECRUIT_ENV="production", FAIRRECRUIT_SECRET_KEY="s" * 32, FAIRRECRUIT_PSEUDONYM_KEY="p" * 32
+        FAIRRECRUIT_ENV="production",
+        FAIRRECRUIT_SECRET_KEY="kT3vQ9xLm2Rb7YcNf5WjHs8Ud4PaZe6G",
+        FAIRRECRUIT_PSEUDONYM_KEY="Hq7Zr2Mx9Ld4Vb6Nc8Kf3Wt5Yj1Ps0Ga",
     )
     r = subprocess.run(
         [str(FAIRRECRUIT), "seed", "--demo"],
@@ -320,7 +322,7 @@ def test_up_starts_everything_and_stops_it_all_on_ctrl_c(tmp_path):
         assert ready, log.read_text()
         text = log.read_text()
         assert f"FairRecruit is running at {base}/" in text
-        assert "admin@fairrecruit.example / fairrecruit-demo" in text
+        assert "admin@fairrecruit.example / ethical-recruitment-demo" in text
         status, body = _get(base + "/verify?q=Saptakoshi")
         assert status == 200 and "Saptakoshi Bridge Overseas" in body
         kids = _descendants(proc.pid)

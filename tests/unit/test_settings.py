@@ -4,7 +4,11 @@ import pytest
 from click.testing import CliRunner
 
 from registry.cli import main
-from registry.settings import ConfigurationError, Settings, load_settings
+from registry.settings import ConfigurationError, Settings, load_settings, secret_problems
+
+# Random-looking values (as `secrets.token_urlsafe(24)` makes them), two different ones.
+GOOD_SECRET = "kT3vQ9xLm2Rb7YcNf5WjHs8Ud4PaZe6G"
+GOOD_PSEUDONYM = "Hq7Zr2Mx9Ld4Vb6Nc8Kf3Wt5Yj1Ps0Ga"
 
 
 def test_embedded_defaults(monkeypatch, tmp_path):
@@ -40,14 +44,29 @@ def test_settings_are_not_read_at_import():
     ("env", "named"),
     [
         ({}, ["FAIRRECRUIT_SECRET_KEY", "FAIRRECRUIT_PSEUDONYM_KEY"]),
-        ({"FAIRRECRUIT_SECRET_KEY": "a-long-random-production-secret"}, ["FAIRRECRUIT_PSEUDONYM_KEY"]),
-        ({"FAIRRECRUIT_PSEUDONYM_KEY": "a-long-random-production-pseudonym"}, ["FAIRRECRUIT_SECRET_KEY"]),
+        ({"FAIRRECRUIT_SECRET_KEY": GOOD_SECRET}, ["FAIRRECRUIT_PSEUDONYM_KEY"]),
+        ({"FAIRRECRUIT_PSEUDONYM_KEY": GOOD_PSEUDONYM}, ["FAIRRECRUIT_SECRET_KEY"]),
         (
             {
                 "FAIRRECRUIT_SECRET_KEY": "dev-secret-key-change-me",
-                "FAIRRECRUIT_PSEUDONYM_KEY": "a-long-random-production-pseudonym",
+                "FAIRRECRUIT_PSEUDONYM_KEY": GOOD_PSEUDONYM,
             },
             ["FAIRRECRUIT_SECRET_KEY"],
+        ),
+        (  # long, but words: not random
+            {
+                "FAIRRECRUIT_SECRET_KEY": "a-long-random-production-secret-value",
+                "FAIRRECRUIT_PSEUDONYM_KEY": GOOD_PSEUDONYM,
+            },
+            ["FAIRRECRUIT_SECRET_KEY"],
+        ),
+        (  # random, but short
+            {"FAIRRECRUIT_SECRET_KEY": GOOD_SECRET, "FAIRRECRUIT_PSEUDONYM_KEY": GOOD_PSEUDONYM[:20]},
+            ["FAIRRECRUIT_PSEUDONYM_KEY"],
+        ),
+        (  # the same value twice
+            {"FAIRRECRUIT_SECRET_KEY": GOOD_SECRET, "FAIRRECRUIT_PSEUDONYM_KEY": GOOD_SECRET},
+            ["FAIRRECRUIT_SECRET_KEY", "FAIRRECRUIT_PSEUDONYM_KEY"],
         ),
     ],
 )
@@ -70,6 +89,71 @@ def test_production_refuses_default_secrets(monkeypatch, env, named):
 
 def test_production_starts_with_real_secrets(monkeypatch):
     monkeypatch.setenv("FAIRRECRUIT_ENV", "production")
-    monkeypatch.setenv("FAIRRECRUIT_SECRET_KEY", "a-long-random-production-secret")
-    monkeypatch.setenv("FAIRRECRUIT_PSEUDONYM_KEY", "a-long-random-production-pseudonym")
-    assert load_settings().is_production
+    monkeypatch.setenv("FAIRRECRUIT_SECRET_KEY", GOOD_SECRET)
+    monkeypatch.setenv("FAIRRECRUIT_PSEUDONYM_KEY", GOOD_PSEUDONYM)
+    settings = load_settings()
+    assert settings.is_production
+    assert settings.two_factor_required_for_admins  # the default in production
+    monkeypatch.setenv("FAIRRECRUIT_REQUIRE_2FA_FOR_ADMINS", "false")
+    assert not load_settings().two_factor_required_for_admins
+    monkeypatch.setenv("FAIRRECRUIT_REQUIRE_2FA_FOR_ADMINS", "")  # empty: the default
+    assert load_settings().two_factor_required_for_admins
+
+
+@pytest.mark.parametrize(
+    ("value", "problem"),
+    [
+        ("", "missing"),
+        ("dev-secret-key-change-me", "missing or a default"),
+        ("x" * 40, "different characters"),
+        ("abcdefghij" * 4, "words, repeats or sequences"),
+        ("correct-horse-battery-staple-production-key", "words, repeats or sequences"),
+        ("my production secret key for fairrecruit 2024", "words, repeats or sequences"),
+        ("kT3vQ9xLm2Rb7YcNf5Wj", "shorter than 32"),
+    ],
+)
+def test_weak_production_secrets(value, problem):
+    found = secret_problems(value, {"dev-secret-key-change-me"})
+    assert any(problem in p for p in found), found
+
+
+def test_random_secrets_pass():
+    import secrets
+
+    for _ in range(50):
+        assert secret_problems(secrets.token_urlsafe(32)) == []
+        assert secret_problems(secrets.token_hex(32)) == []
+    assert secret_problems(GOOD_SECRET) == []
+
+
+@pytest.mark.parametrize("value", ["production", "Production", " PRODUCTION ", "test", "Development"])
+def test_env_is_normalised(monkeypatch, value):
+    monkeypatch.setenv("FAIRRECRUIT_SECRET_KEY", GOOD_SECRET)
+    monkeypatch.setenv("FAIRRECRUIT_PSEUDONYM_KEY", GOOD_PSEUDONYM)
+    assert load_settings(env=value).env == value.strip().lower()
+
+
+@pytest.mark.parametrize("value", ["prod", "staging", "dev", "", "production1"])
+def test_unknown_env_is_refused_naming_the_allowed_values(monkeypatch, value):
+    monkeypatch.setenv("FAIRRECRUIT_ENV", value)
+    with pytest.raises(ConfigurationError) as err:
+        load_settings()
+    assert "FAIRRECRUIT_ENV must be one of development, test, production" in str(err.value)
+    assert repr(value) in str(err.value)
+    result = CliRunner().invoke(main, ["db", "upgrade"], env={"FAIRRECRUIT_ENV": value})
+    assert result.exit_code != 0 and "FAIRRECRUIT_ENV must be one of" in result.output
+
+
+def test_session_and_sign_in_settings(monkeypatch):
+    for k in ("FAIRRECRUIT_ENV", "FAIRRECRUIT_REQUIRE_2FA_FOR_ADMINS", "FAIRRECRUIT_SESSION_IDLE_MINUTES"):
+        monkeypatch.delenv(k, raising=False)
+    s = Settings()
+    assert s.session_idle_minutes == 30 and not s.two_factor_required_for_admins
+    assert Settings(require_2fa_for_admins=True).two_factor_required_for_admins
+    monkeypatch.setenv("FAIRRECRUIT_SESSION_IDLE_MINUTES", "0")
+    with pytest.raises(ConfigurationError, match="FAIRRECRUIT_SESSION_IDLE_MINUTES"):
+        load_settings()
+    monkeypatch.setenv("FAIRRECRUIT_SESSION_IDLE_MINUTES", "15")
+    monkeypatch.setenv("FAIRRECRUIT_LOGIN_LIMIT_PER_ACCOUNT", "often")
+    with pytest.raises(ConfigurationError, match="FAIRRECRUIT_LOGIN_LIMIT_PER_ACCOUNT: not a rate limit"):
+        load_settings()

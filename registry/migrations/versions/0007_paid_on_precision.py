@@ -1,7 +1,7 @@
 """fee_report.paid_on_precision: a date paid given as a month and year only
 
 Revision ID: 0007
-Revises: 0003
+Revises: 0005
 
 Existing reports were all given with a day.
 """
@@ -13,7 +13,7 @@ import sqlmodel
 from alembic import op
 
 revision: str = "0007"
-down_revision: str | None = "0003"
+down_revision: str | None = "0005"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

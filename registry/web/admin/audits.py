@@ -11,8 +11,9 @@ from registry.services import recruiters
 from registry.timeutil import today
 from registry.web.admin import bp
 from registry.web.admin.common import Page, back, change, flash_form_errors, page_arg
-from registry.web.admin.forms import CloseFindingForm, FindingForm, OutcomeForm, PlanAuditForm, required
+from registry.web.admin.forms import CloseFindingForm, FindingForm, OutcomeForm, PlanAuditForm
 from registry.web.auth import actor, requires
+from registry.web.forms import required
 
 PER_PAGE = 50
 

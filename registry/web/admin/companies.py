@@ -1,18 +1,25 @@
-"""Companies: create, API keys (plaintext shown once), supplier list, webhooks and their delivery log."""
+"""Companies: create, API keys (plaintext shown once), supplier list, webhooks and their delivery log.
+
+Every form redirects (Post/Redirect/Get), so a reload never creates a second key or webhook; a new key
+or signing secret is kept in a one-time slot (registry.web.once) and shown by the page the form
+redirects to, once.
+"""
 
 from __future__ import annotations
 
 from flask import flash, redirect, render_template, request, url_for
 
 from registry.errors import DomainError
-from registry.extensions import get_session
+from registry.extensions import get_session, settings
 from registry.models import Company, id_of
 from registry.services import auditlog, delivery
 from registry.services import companies as company_service
 from registry.web.admin import bp
 from registry.web.admin.common import Page, change, flash_form_errors, page_arg
-from registry.web.admin.forms import ApiKeyForm, CompanyForm, ConfirmForm, SupplierForm, WebhookForm, required
+from registry.web.admin.forms import ApiKeyForm, CompanyForm, ConfirmForm, SupplierForm, WebhookForm
 from registry.web.auth import actor, requires
+from registry.web.forms import required
+from registry.web.once import keep, take
 
 PER_PAGE = 50
 DELIVERIES = 50
@@ -50,12 +57,16 @@ def company_create():
     )
 
 
-def _detail(company: Company, *, new_key=None, new_webhook=None, status: int = 200):
+def _detail(company: Company):
     session = get_session()
-    assert company.id is not None
-    keys = company_service.keys_of(session, company.id)
-    suppliers = company_service.suppliers_page(session, company.id, limit=500)
-    webhooks = company_service.list_webhooks(session, company.id)
+    cid = id_of(company)
+    scope = str(cid)
+    new_key = take(session, "api_key", scope)
+    new_webhook = take(session, "webhook_secret", scope)
+    session.commit()  # a secret shown now is gone from its slot
+    keys = company_service.keys_of(session, cid)
+    suppliers = company_service.suppliers_page(session, cid, limit=500)
+    webhooks = company_service.list_webhooks(session, cid)
     deliveries = company_service.recent_deliveries(session, [id_of(w) for w in webhooks], limit=DELIVERIES)
     urls = {w.id: w.url for w in webhooks}
     return render_template(
@@ -74,7 +85,7 @@ def _detail(company: Company, *, new_key=None, new_webhook=None, status: int = 2
         supplier_form=SupplierForm(formdata=None),
         webhook_form=WebhookForm(formdata=None),
         confirm_form=ConfirmForm(),
-    ), status
+    )
 
 
 @bp.get("/companies/<int:company_id>")
@@ -83,20 +94,22 @@ def company_detail(company_id: int):
     return _detail(company_service.get(get_session(), company_id))
 
 
-def _once(company: Company, form, action, render_kw: str, success: str):
-    """Create something whose secret is shown once: render it in this response, never put it in a redirect
-    or a flash message (those travel in the session cookie)."""
+def _once(company: Company, action, kind: str, reveal, success: str, anchor: str):
+    """Create something whose secret is shown once: keep the secret in a one-time slot, commit, and
+    redirect to the company's page, which shows it (never in a flash message or the redirect)."""
     session = get_session()
     auditlog.set_actor(session, actor())
+    to = url_for("admin.company_detail", company_id=company.id)
     try:
         result = action(session)
+        keep(session, kind, str(company.id), reveal(result))
         session.commit()
     except DomainError as e:
         session.rollback()
         flash(e.message, "error")
-        return redirect(url_for("admin.company_detail", company_id=company.id))
+        return redirect(to + anchor)
     flash(success, "success")
-    return _detail(company, **{render_kw: result})
+    return redirect(to + anchor)
 
 
 @bp.post("/companies/<int:company_id>/keys")
@@ -109,12 +122,13 @@ def api_key_create(company_id: int):
         return redirect(url_for("admin.company_detail", company_id=company.id))
     return _once(
         company,
-        form,
         lambda s: company_service.create_api_key(
             s, company, name=form.name.data or "", scopes=form.scopes.data
         ),
-        "new_key",
+        "api_key",
+        lambda new: {"plaintext": new.plaintext, "prefix": new.key.prefix},
         "API key created. Copy it now: it will not be shown again.",
+        "#new-key",
     )
 
 
@@ -176,12 +190,17 @@ def webhook_create(company_id: int):
         return redirect(url_for("admin.company_detail", company_id=company.id) + "#webhooks")
     return _once(
         company,
-        form,
         lambda s: company_service.create_webhook(
-            s, company, url=required(form.url.data), events=form.events.data
+            s,
+            company,
+            url=required(form.url.data),
+            events=form.events.data,
+            production=settings().is_production,
         ),
-        "new_webhook",
+        "webhook_secret",
+        lambda new: {"secret": new.secret, "url": new.endpoint.url},
         "Webhook added. Copy its signing secret now: it will not be shown again.",
+        "#new-webhook",
     )
 
 

@@ -29,12 +29,6 @@ from registry.services.countries import countries
 T = TypeVar("T")
 
 
-def required(data: T | None) -> T:
-    """The data of a required field, read once its form has validated (None only before that)."""
-    assert data is not None, "a required field is read before its form validated"
-    return data
-
-
 def _c(pairs) -> list[SelectChoice]:
     return [SelectChoice(value, label) for value, label in pairs]
 
@@ -212,7 +206,11 @@ class ConfirmForm(FlaskForm):
 class UserForm(FlaskForm):
     email = EmailField("E-mail", validators=[DataRequired(), Email(), Length(max=200)])
     role = SelectField("Role", choices=_c([(r.value, r.value) for r in Role]), validators=[DataRequired()])
-    password = PasswordField("Initial password", validators=[DataRequired(), Length(max=500)])
+    password = PasswordField(
+        "Initial password",
+        description="At least 12 characters, not a common password",
+        validators=[DataRequired(), Length(max=500)],
+    )
 
 
 class RoleForm(FlaskForm):

@@ -16,8 +16,9 @@ from registry.services import recruiters
 from registry.services import reports as report_service
 from registry.web.admin import bp
 from registry.web.admin.common import Page, change, flash_form_errors, page_arg
-from registry.web.admin.forms import RepaymentForm, TriageForm, required
+from registry.web.admin.forms import RepaymentForm, TriageForm
 from registry.web.auth import actor, requires
+from registry.web.forms import required
 
 PER_PAGE = 50
 

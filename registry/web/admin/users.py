@@ -1,17 +1,19 @@
-"""Admin-panel users: create, change role, deactivate/reactivate, unlock (admins only)."""
+"""Admin-panel users: create, change role, deactivate/reactivate, reset the second factor (admins only).
+Each change but creation ends the user's sessions at once."""
 
 from __future__ import annotations
 
-from flask import redirect, render_template, url_for
+from flask import flash, redirect, render_template, url_for
 from flask_login import current_user
 
 from registry.extensions import get_session
+from registry.services import twofactor
 from registry.services import users as user_service
-from registry.timeutil import utcnow
 from registry.web.admin import bp
-from registry.web.admin.common import change, flash_form_errors
-from registry.web.admin.forms import ConfirmForm, RoleForm, UserForm, required
+from registry.web.admin.common import change
+from registry.web.admin.forms import ConfirmForm, RoleForm, UserForm
 from registry.web.auth import requires
+from registry.web.forms import required
 
 
 @bp.get("/users")
@@ -23,7 +25,6 @@ def user_list():
         form=UserForm(),
         role_form=RoleForm(),
         confirm_form=ConfirmForm(),
-        now=utcnow(),
     )
 
 
@@ -72,13 +73,19 @@ def user_active(user_id: int):
     )
 
 
-@bp.post("/users/<int:user_id>/unlock")
+@bp.post("/users/<int:user_id>/reset-2fa")
 @requires("admin")
-def user_unlock(user_id: int):
+def user_reset_2fa(user_id: int):
+    """For a lost phone: the user signs in with the password alone and sets the second factor up again."""
     user = user_service.get(get_session(), user_id)
     form = ConfirmForm()
     to = url_for("admin.user_list")
-    if not form.validate_on_submit():
-        flash_form_errors(form)
+    if user.id == current_user.id:
+        flash("Manage your own second factor on your account page.", "error")
         return redirect(to)
-    return change(lambda s: user_service.unlock(s, user), success=f"{user.email} unlocked.", to=to)
+    return change(
+        lambda s: twofactor.reset(s, user),
+        success=f"Second factor of {user.email} removed; they were signed out everywhere.",
+        to=to,
+        form=form,
+    )

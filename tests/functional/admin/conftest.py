@@ -28,9 +28,9 @@ def admin_users(engine):
 
 
 @pytest.fixture
-def app(app):
-    app.config["ADMIN_LOGIN_FAILURE_DELAY"] = 0
-    return app
+def settings(settings):
+    settings.login_failure_delay_seconds = 0
+    return settings
 
 
 class AdminClient:

@@ -19,7 +19,8 @@ from tests import factories
 
 ROLES = ("viewer", "auditor", "admin")
 RANK = {r: i for i, r in enumerate(ROLES)}
-PUBLIC = {"auth.login"}  # the only /admin endpoint open to anonymous visitors
+# the only /admin endpoints open to anonymous visitors (the second step of signing in needs the first)
+PUBLIC = {"auth.login", "auth.login_code"}
 LOGGED_IN = {"auth.logout"}  # any signed-in user
 
 # endpoint -> least role, per method
@@ -62,7 +63,13 @@ EXPECTED: dict[str, dict[str, str]] = {
     "admin.user_create": {"POST": "admin"},
     "admin.user_role": {"POST": "admin"},
     "admin.user_active": {"POST": "admin"},
-    "admin.user_unlock": {"POST": "admin"},
+    "admin.user_reset_2fa": {"POST": "admin"},
+    # one's own account: every signed-in user
+    "auth.account": {"GET": "viewer"},
+    "auth.change_password": {"POST": "viewer"},
+    "auth.two_factor": {"GET": "viewer", "POST": "viewer"},
+    "auth.two_factor_disable": {"POST": "viewer"},
+    "auth.recovery_codes": {"GET": "viewer", "POST": "viewer"},
 }
 
 

@@ -336,17 +336,26 @@ def test_companies_keys_suppliers_webhooks(as_admin, engine):
     resp = as_admin.post(
         f"/admin/companies/{company_id}/keys", {"name": "supplier sync", "scopes": ["read", "suppliers"]}
     )
-    html = resp.get_data(as_text=True)
+    # Post/Redirect/Get: the key is shown by the page the form redirects to, once.
+    assert resp.status_code == 302 and resp.headers["Location"].endswith(
+        f"/admin/companies/{company_id}#new-key"
+    )
+    cookies = " ".join(resp.headers.getlist("Set-Cookie"))
+    html = as_admin.get(company_url).get_data(as_text=True)
     plaintext = re.search(r'id="new-key-value">([^<]+)<', html).group(1)
     assert plaintext.startswith("fr_live_")
     with Session(engine, expire_on_commit=False) as s:
         assert companies.authenticate(s, plaintext) is not None
         key = s.scalars(select(ApiKey)).one()
         assert key.scopes == ["read", "suppliers"]
-    # Shown once: never again on the page, nor in the session cookie.
+    # Shown once: a reload says so and shows no key; the key never travels in a cookie.
     again = as_admin.get(company_url).get_data(as_text=True)
     assert plaintext not in again and f"fr_live_{key.prefix}_" in again and "never" in again
-    assert plaintext.split("_")[-1] not in (resp.headers.get("Set-Cookie") or "")
+    assert "already shown" in again
+    assert "already shown" not in as_admin.get(company_url).get_data(as_text=True)
+    assert plaintext.split("_")[-1] not in cookies
+    with Session(engine, expire_on_commit=False) as s:
+        assert len(s.scalars(select(ApiKey)).all()) == 1  # the reloads created nothing
     # Suppliers and webhooks.
     resp = as_admin.post(
         f"/admin/companies/{company_id}/suppliers", {"public_id": rec.public_id}, follow_redirects=True
@@ -360,7 +369,9 @@ def test_companies_keys_suppliers_webhooks(as_admin, engine):
         f"/admin/companies/{company_id}/webhooks",
         {"url": "https://hooks.example.org/fr", "events": ["recruiter.status_changed"]},
     )
-    assert "whsec_" in resp.get_data(as_text=True)
+    assert resp.status_code == 302 and "whsec_" not in resp.get_data(as_text=True)
+    assert "whsec_" in as_admin.get(company_url).get_data(as_text=True)
+    assert "whsec_" not in as_admin.get(company_url).get_data(as_text=True)
     with Session(engine, expire_on_commit=False) as s:
         hook_id = companies.list_webhooks(s, company_id)[0].id
     resp = as_admin.post(f"/admin/companies/{company_id}/webhooks/{hook_id}/test", follow_redirects=True)

@@ -46,6 +46,7 @@ from registry.models.audits import AuditKind, Severity
 from registry.models.reports import TriageStatus
 from registry.services import accreditation, alerts, auditlog
 from registry.services.alerts import AlertSpec
+from registry.services.audits import to_be_performed
 from registry.services.standing import BAD_LICENCE  # licence statuses that are not valid (SPEC section 4)
 from registry.timeutil import add_months
 
@@ -335,9 +336,7 @@ def surveillance_selection():
         .subquery()
     )
     basis = func.coalesce(last.c.last, Accreditation.valid_from)
-    open_audit = exists().where(
-        Audit.recruiter_id == Accreditation.recruiter_id, Audit.performed_date.is_(None)
-    )
+    open_audit = exists().where(Audit.recruiter_id == Accreditation.recruiter_id, to_be_performed())
     return (
         select(Accreditation.recruiter_id, basis.label("basis"))
         .outerjoin(last, last.c.recruiter_id == Accreditation.recruiter_id)
@@ -468,7 +467,7 @@ def fee_report_signals(session: Session, as_of: date, settings) -> CheckResult:
                     select(Audit.recruiter_id).where(
                         Audit.recruiter_id.in_(ids[i : i + 900]),
                         Audit.kind == AuditKind.special,
-                        Audit.performed_date.is_(None),
+                        to_be_performed(),
                     )
                 )
             )

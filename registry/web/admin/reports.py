@@ -16,6 +16,7 @@ from registry.errors import NotFound
 from registry.extensions import get_session, settings
 from registry.models import Finding, Recruiter, RepaymentEntry
 from registry.models.reports import FeeCategory, TriageStatus
+from registry.services import audits as audit_service
 from registry.services import ledger as ledger_service
 from registry.services import recruiters
 from registry.services import reports as report_service
@@ -180,7 +181,10 @@ def report_revise(report_id: int):
     def message(finding: Finding | None) -> str:
         text = f"Case {report.case_code} revised from {_label(before)} to {_label(report.triage_status)}."
         if finding is not None and before == TriageStatus.substantiated:
-            text += " Its P1 finding is withdrawn (closed, kept on record)."
+            if audit_service.was_withdrawn(get_session(), finding):
+                text += " Its P1 finding is withdrawn (closed, kept on record)."
+            else:
+                text += " Its P1 finding was closed already and keeps its closure."
         elif finding is not None and finding.closed_at is None and finding.due_date is not None:
             text += f" Its major P1 finding is open, corrective action due {finding.due_date:%d %b %Y}."
         return text

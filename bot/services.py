@@ -144,8 +144,14 @@ class BotServices:
 
     # --- reports ------------------------------------------------------------------------------
 
-    def submit(self, chat_id: int, draft: Draft, submission_key: str) -> tuple[str, bool]:
-        """Store the report (once) and commit. Returns (case code, created)."""
+    def submit(
+        self, chat_id: int, draft: Draft, submission_key: str, language: str | None = None
+    ) -> tuple[str, bool]:
+        """Store the report (once) and commit. Returns (case code, created).
+
+        In the same transaction the chat is subscribed to the case (raw chat id in that table only), so
+        it is told, in `language` (default: the chat's saved language), when the report is decided.
+        """
         data = ReportInput(
             category=draft.category,
             amount=draft.amount,
@@ -168,6 +174,12 @@ class BotServices:
                 submission_key=submission_key,
                 fx=self.fx,
                 daily_limit=self.settings.reports_per_chat_per_day,
+            )
+            follow.subscribe_case(
+                session,
+                chat_id=chat_id,
+                report=report,
+                language=language or follow.get_language(session, self.reporter_key(chat_id)) or "en",
             )
             code = report.case_code
         return code, created

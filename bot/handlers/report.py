@@ -343,6 +343,7 @@ def _thanks(context: BotContext, code: str) -> str:
             _(
                 "Your case code is {code}. Keep it: with /mycases you can see what happens to your case."
             ).format(code=code),
+            _("We will send you a message here when your report has been decided."),
             _("You did the right thing. No one will know it was you."),
         ]
     )
@@ -354,7 +355,9 @@ async def consent_yes(update: Update, context: BotContext) -> int | None:
     chat_id = update.effective_chat.id
     key = context.services.submission_key(chat_id, f"consent:{query.message.message_id}")
     try:
-        code, _created = await context.run(context.services.submit, chat_id, _draft(context), key)
+        code, _created = await context.run(
+            context.services.submit, chat_id, _draft(context), key, context.lang
+        )
     except LimitReached:
         context.chat_data.pop("draft", None)
         await reply(

@@ -70,6 +70,9 @@ async def privacy(update: Update, context: BotContext) -> None:
                 "We never keep your name, phone number or username. Your reports are linked to a secret code made from this chat, not to the chat itself."
             ),
             _("If you follow a recruiter, we keep this chat's number only to send you the updates."),
+            _(
+                "When you send a report, we also keep this chat's number, only to tell you the decision on your report."
+            ),
             _("Who sees it: only FairRecruit's reviewers. Companies and the public see totals, never you."),
             _("How long: personal details of closed cases are erased after {days} days.").format(days=days),
             _("/forget erases everything linked to this chat now."),

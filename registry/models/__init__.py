@@ -7,13 +7,13 @@ from sqlalchemy import Table
 from registry.models.accreditation import Accreditation, AccreditationEvent, AccreditationStatus
 from registry.models.alerts import Alert
 from registry.models.auditlog import AuditLogEntry
-from registry.models.audits import Audit, AuditKind, Finding, Principle, Severity
+from registry.models.audits import Audit, AuditKind, Finding, FindingEvent, Principle, Severity
 from registry.models.companies import ApiKey, Company, SupplierLink, WebhookEndpoint
-from registry.models.followers import ChatPreference, Follower
+from registry.models.followers import CaseSubscription, ChatPreference, Follower
 from registry.models.licences import LicenceRecord
 from registry.models.outbox import OutboxMessage
 from registry.models.recruiters import Corridor, LicenceStatus, Recruiter
-from registry.models.reports import FeeCategory, FeeReport, RepaymentEntry, TriageStatus
+from registry.models.reports import FeeCategory, FeeReport, RepaymentEntry, ReportEvent, TriageStatus
 from registry.models.users import RecoveryCode, RevealSlot, Role, User
 
 __all__ = [
@@ -25,12 +25,14 @@ __all__ = [
     "Audit",
     "AuditKind",
     "AuditLogEntry",
+    "CaseSubscription",
     "ChatPreference",
     "Company",
     "Corridor",
     "FeeCategory",
     "FeeReport",
     "Finding",
+    "FindingEvent",
     "Follower",
     "LicenceRecord",
     "LicenceStatus",
@@ -39,6 +41,7 @@ __all__ = [
     "RecoveryCode",
     "Recruiter",
     "RepaymentEntry",
+    "ReportEvent",
     "RevealSlot",
     "Role",
     "Severity",

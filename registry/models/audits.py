@@ -71,6 +71,10 @@ class Audit(AuditBase, table=True):
     summary: str = Field(default="", max_length=4000)
     created_by: str = Field(default="", max_length=200)
     created_at: datetime = Field(default_factory=utcnow)
+    # A planned audit that will not take place: who cancelled it, when and why.
+    cancelled_at: datetime | None = None
+    cancelled_by: str | None = Field(default=None, max_length=200)
+    cancel_reason: str | None = Field(default=None, max_length=2000)
 
 
 class Finding(SQLModel, table=True):
@@ -90,3 +94,27 @@ class Finding(SQLModel, table=True):
     closed_by: str | None = Field(default=None, max_length=200)
     closure_evidence: str | None = Field(default=None, max_length=4000)
     created_at: datetime = Field(default_factory=utcnow)
+
+
+class FindingEventKind(StrEnum):
+    due_date_changed = "due_date_changed"
+    reopened = "reopened"  # a closed corrective action was opened again
+    withdrawn = "withdrawn"  # closed because the fee report behind it is no longer substantiated
+
+
+class FindingEvent(SQLModel, table=True):
+    """History of the corrections of a finding: due-date changes, reopenings, withdrawals; each with
+    who, when and why. ``detail`` keeps what the change replaced (e.g. the closure it reopened)."""
+
+    __tablename__ = "finding_event"
+
+    id: int | None = Field(default=None, primary_key=True)
+    finding_id: int = Field(foreign_key="finding.id", index=True)
+    recruiter_id: int = Field(foreign_key="recruiter.id")
+    kind: str = Field(max_length=20)
+    due_before: date | None = None
+    due_after: date | None = None
+    reason: str = Field(default="", max_length=2000)
+    detail: str = Field(default="", max_length=4000)
+    actor: str = Field(default="", max_length=200)
+    at: datetime = Field(default_factory=utcnow)

@@ -24,6 +24,22 @@ class Follower(SQLModel, table=True):
     created_at: datetime = Field(default_factory=utcnow)
 
 
+class CaseSubscription(SQLModel, table=True):
+    """A chat that sent a fee report and is told when the report is decided (triaged or revised).
+
+    Like ``Follower``, it holds a raw chat id (needed to send the message) and nothing else about the
+    worker; ``/forget`` and retention erase it. Never audit-logged, never in a webhook or the API.
+    """
+
+    __tablename__ = "case_subscription"
+
+    id: int | None = Field(default=None, primary_key=True)
+    chat_id: int = Field(sa_column=Column(BigInteger, nullable=False, index=True))
+    report_id: int = Field(foreign_key="fee_report.id", unique=True)
+    language: str = Field(default="en", max_length=8)
+    created_at: datetime = Field(default_factory=utcnow)
+
+
 class ChatPreference(SQLModel, table=True):
     """Per-chat preferences, keyed by the pseudonymous key (never the chat id)."""
 

@@ -19,7 +19,8 @@ class OutboxMessage(SQLModel, table=True):
     """An outgoing message, written in the same transaction as the change that caused it.
 
     `message_id` is stable across retries (receivers de-duplicate on it). channel is
-    'webhook' (target_id = webhook_endpoint.id) or 'bot' (target_id = follower.id).
+    'webhook' (target_id = webhook_endpoint.id) or 'bot' (target_id = follower.id; for the event
+    'case.decided', case_subscription.id).
     """
 
     __tablename__ = "outbox_message"

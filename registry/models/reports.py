@@ -38,6 +38,17 @@ class RepaymentState(StrEnum):
     repaid = "repaid"
 
 
+class RepaymentKind(StrEnum):
+    entry = "entry"  # adds its amount to its state's total
+    reversal = "reversal"  # takes back the entry it reverses (same state, amount and currency)
+
+
+class ReportEventKind(StrEnum):
+    linked = "linked"  # the report was linked to a registered recruiter (or the link was corrected)
+    triaged = "triaged"  # first triage decision
+    revised = "revised"  # a triage decision was revised
+
+
 class Channel(StrEnum):
     telegram = "telegram"
     web = "web"
@@ -89,16 +100,46 @@ class FeeReport(SQLModel, table=True):
 
 
 class RepaymentEntry(SQLModel, table=True):
-    """Repayment ledger of a fee report: claimed -> verified -> repaid."""
+    """Repayment ledger of a fee report: claimed -> verified -> repaid, append-only.
+
+    An entry is never edited or deleted: a mistake is taken back by a reversing entry
+    (``kind="reversal"``) that names the entry it reverses (``reverses_id``, at most once) and says why
+    (``reason``). The amount is always positive; the kind says whether it adds or subtracts.
+    """
 
     __tablename__ = "repayment_entry"
 
     id: int | None = Field(default=None, primary_key=True)
     report_id: int = Field(foreign_key="fee_report.id", index=True)
+    kind: str = Field(
+        default=RepaymentKind.entry, max_length=12, sa_column_kwargs={"server_default": RepaymentKind.entry}
+    )
     state: str = Field(max_length=12)
     amount: Decimal = Field(sa_type=Numeric(14, 2))
     currency: str = Field(max_length=3)
     on_date: date
     note: str = Field(default="", max_length=2000)
+    reverses_id: int | None = Field(default=None, foreign_key="repayment_entry.id", unique=True)
+    reason: str = Field(default="", max_length=2000, sa_column_kwargs={"server_default": ""})
     created_by: str = Field(default="", max_length=200)
     created_at: datetime = Field(default_factory=utcnow)
+
+
+class ReportEvent(SQLModel, table=True):
+    """History of the decisions on a fee report: linking to a recruiter, triage, revisions.
+
+    ``before``/``after`` are triage statuses (triaged, revised) or recruiter public ids (linked; empty:
+    none). Written in the same transaction as the change, and audit-logged like it.
+    """
+
+    __tablename__ = "report_event"
+
+    id: int | None = Field(default=None, primary_key=True)
+    report_id: int = Field(foreign_key="fee_report.id", index=True)
+    recruiter_id: int | None = Field(default=None, foreign_key="recruiter.id")
+    kind: str = Field(max_length=12)
+    before: str = Field(default="", max_length=20)
+    after: str = Field(default="", max_length=20)
+    reason: str = Field(default="", max_length=2000)
+    actor: str = Field(default="", max_length=200)
+    at: datetime = Field(default_factory=utcnow)

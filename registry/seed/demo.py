@@ -36,7 +36,17 @@ from registry.seed.data import (
     licence_number,
     origins_for,
 )
-from registry.services import accreditation, auditlog, audits, companies, recruiters, reports, search, users
+from registry.services import (
+    accreditation,
+    auditlog,
+    audits,
+    companies,
+    ledger,
+    recruiters,
+    reports,
+    search,
+    users,
+)
 from registry.services.recruiters import RecruiterInput
 from registry.services.reports import FxTable, ReportInput
 from registry.timeutil import add_years, today, utcnow
@@ -303,7 +313,7 @@ class _Demo:
                 report_id=first.id,
             )
             for state, days in (("claimed", 4), ("verified", 2)):
-                reports.add_repayment(
+                ledger.add_entry(
                     self.s,
                     first,
                     state=state,

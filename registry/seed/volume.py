@@ -325,6 +325,9 @@ def _generate_recruiters(conn, rng, n, batch, progress, res, now, actor, cycle_y
                     "summary": "",
                     "created_by": actor,
                     "created_at": created + 7 * day,
+                    "cancelled_at": None,
+                    "cancelled_by": None,
+                    "cancel_reason": None,
                 }
                 aurows.append(aurow)
                 log.append(created_entry(actor, Audit, aurow))

@@ -1,17 +1,45 @@
-"""Audits, findings and corrective actions."""
+"""Audits, findings and corrective actions, and their corrections.
+
+No dead ends: a planned audit can be cancelled, a finding's due date changed and a closed corrective
+action reopened, each with a reason. Corrections are recorded, never erased: the audit keeps who
+cancelled it, when and why; a finding's history is a list of ``FindingEvent`` rows (both audit-logged
+by the hook of ``registry.services.auditlog``, in the same transaction).
+"""
 
 from __future__ import annotations
 
 from datetime import date, timedelta
 
-from sqlalchemy import ColumnElement, select
+from sqlalchemy import ColumnElement, and_, select
 from sqlmodel import Session, col
 
-from registry.errors import InvalidInput, NotFound
-from registry.models import Audit, Finding, Recruiter
-from registry.models.audits import AuditKind, AuditOutcome, Principle, Severity
+from registry.errors import Conflict, InvalidInput, NotFound
+from registry.models import Audit, Finding, FindingEvent, Recruiter, id_of
+from registry.models.audits import AuditKind, AuditOutcome, FindingEventKind, Principle, Severity
 from registry.services import paging
 from registry.timeutil import today, utcnow
+
+
+def to_be_performed() -> ColumnElement[bool]:
+    """SQL condition of an audit still to take place: not performed and not cancelled."""
+    return and_(col(Audit.performed_date).is_(None), col(Audit.cancelled_at).is_(None))
+
+
+def require_reason(reason: str | None, *, field: str = "reason") -> str:
+    """The reason of a correction, stripped; refused when empty (code ``reason_required``)."""
+    text = (reason or "").strip()
+    if not text:
+        raise InvalidInput("a reason is required for this change", field=field, code="reason_required")
+    return text
+
+
+def require_not_cancelled(audit: Audit) -> None:
+    if audit.cancelled_at is not None:
+        raise Conflict(
+            f"audit #{audit.id} was cancelled; plan a new audit instead",
+            code="audit_cancelled",
+            params={"audit": audit.id},
+        )
 
 
 def plan(
@@ -46,10 +74,10 @@ def plan(
 
 
 def open_audit(session: Session, recruiter_id: int) -> Audit | None:
-    """The most recent audit not yet performed, if any."""
+    """The most recent audit still to take place (not performed, not cancelled), if any."""
     return session.scalars(
         select(Audit)
-        .where(col(Audit.recruiter_id) == recruiter_id, col(Audit.performed_date).is_(None))
+        .where(col(Audit.recruiter_id) == recruiter_id, to_be_performed())
         .order_by(col(Audit.id).desc())
         .limit(1)
     ).first()
@@ -65,6 +93,7 @@ def record_outcome(
             code="unknown_outcome",
             params={"outcome": outcome},
         )
+    require_not_cancelled(audit)
     if performed_date > today():
         raise InvalidInput(
             "the performed date cannot be in the future", field="performed_date", code="date_in_future"
@@ -113,6 +142,7 @@ def add_finding(
         )
     if not description.strip():
         raise InvalidInput("describe the finding", field="description", code="description_required")
+    require_not_cancelled(audit)
     if due_date is None:
         due_date = default_due_date(severity, major_days=major_days, minor_days=minor_days)
     assert audit.id is not None
@@ -147,6 +177,183 @@ def close_finding(session: Session, finding: Finding, *, evidence: str, actor: s
     return finding
 
 
+def cancel(session: Session, audit: Audit, *, reason: str, actor: str) -> Audit:
+    """Cancel a planned audit that will not take place, with a reason (who, when and why are kept).
+
+    Only an audit not yet performed can be cancelled, and only once. Findings already recorded on it
+    stay as they are (open ones stay open, with their due dates: they concern the recruiter, not the
+    visit). A cancelled audit takes no outcome and no new finding, and no longer counts as planned, so
+    the surveillance check plans a new one when one is due.
+    """
+    text = require_reason(reason)
+    if audit.performed_date is not None:
+        raise Conflict(
+            f"audit #{audit.id} was performed on {audit.performed_date.isoformat()}; it cannot be cancelled",
+            code="audit_already_performed",
+            params={"audit": audit.id, "performed": audit.performed_date.isoformat()},
+        )
+    if audit.cancelled_at is not None:
+        raise Conflict(
+            f"audit #{audit.id} is already cancelled",
+            code="audit_already_cancelled",
+            params={"audit": audit.id},
+        )
+    audit.cancelled_at = utcnow()
+    audit.cancelled_by = actor
+    audit.cancel_reason = text
+    session.flush()
+    return audit
+
+
+def _event(finding: Finding, kind: str, *, reason: str, actor: str, **kw) -> FindingEvent:
+    return FindingEvent(
+        finding_id=id_of(finding),
+        recruiter_id=finding.recruiter_id,
+        kind=kind,
+        reason=reason,
+        actor=actor,
+        **kw,
+    )
+
+
+def change_due_date(
+    session: Session, finding: Finding, *, due_date: date | None, reason: str, actor: str
+) -> Finding:
+    """Move the due date of an open corrective action, with a reason; the old date stays in its history.
+
+    The new date must be given, differ from the current one and not lie in the past; a closed finding is
+    reopened first (``reopen``).
+    """
+    text = require_reason(reason)
+    if due_date is None:
+        raise InvalidInput("choose the new due date", field="due_date", code="due_date_required")
+    if finding.closed_at is not None:
+        raise Conflict(
+            "this corrective action is closed; reopen it to change its due date",
+            code="finding_closed",
+            params={"finding": finding.id},
+        )
+    if due_date < today():
+        raise InvalidInput(
+            "the new due date cannot be in the past",
+            field="due_date",
+            code="due_date_in_past",
+            params={"min": today().isoformat()},
+        )
+    if due_date == finding.due_date:
+        raise InvalidInput(
+            f"the corrective action is already due on {due_date.isoformat()}",
+            field="due_date",
+            code="due_date_unchanged",
+            params={"due": due_date.isoformat()},
+        )
+    session.add(
+        _event(
+            finding,
+            FindingEventKind.due_date_changed,
+            reason=text,
+            actor=actor,
+            due_before=finding.due_date,
+            due_after=due_date,
+        )
+    )
+    finding.due_date = due_date
+    session.flush()
+    return finding
+
+
+def reopen(
+    session: Session, finding: Finding, *, reason: str, actor: str, due_date: date | None = None
+) -> Finding:
+    """Open a closed corrective action again, with a reason.
+
+    The closure it replaces (who, when, evidence) is kept in the finding's history. With `due_date`
+    (today or later) the action gets a new due date; without one it keeps its old date, so an action
+    that is past due is picked up by the next overdue check.
+    """
+    text = require_reason(reason)
+    if finding.closed_at is None:
+        raise Conflict(
+            "this corrective action is open already",
+            code="finding_not_closed",
+            params={"finding": finding.id},
+        )
+    if due_date is not None and due_date < today():
+        raise InvalidInput(
+            "the new due date cannot be in the past",
+            field="due_date",
+            code="due_date_in_past",
+            params={"min": today().isoformat()},
+        )
+    closed = (
+        f"closed {finding.closed_at:%Y-%m-%d} by {finding.closed_by or '?'}: {finding.closure_evidence or ''}"
+    )
+    session.add(
+        _event(
+            finding,
+            FindingEventKind.reopened,
+            reason=text,
+            actor=actor,
+            due_before=finding.due_date,
+            due_after=due_date or finding.due_date,
+            detail=closed[:4000],
+        )
+    )
+    finding.closed_at = None
+    finding.closed_by = None
+    finding.closure_evidence = None
+    if due_date is not None:
+        finding.due_date = due_date
+    session.flush()
+    return finding
+
+
+def withdraw(session: Session, finding: Finding, *, reason: str, actor: str) -> Finding:
+    """Close a finding whose ground is gone (the fee report behind it is no longer substantiated).
+
+    Never deleted: the closure evidence says it was withdrawn and why, and the history records it. An
+    already closed finding is left as it is (its closure stands) and nothing is recorded.
+    """
+    if finding.closed_at is not None:
+        return finding
+    text = require_reason(reason)
+    session.add(
+        _event(finding, FindingEventKind.withdrawn, reason=text, actor=actor, due_before=finding.due_date)
+    )
+    finding.closed_at = utcnow()
+    finding.closed_by = actor
+    finding.closure_evidence = f"Withdrawn: {text}"[:4000]
+    session.flush()
+    return finding
+
+
+def was_withdrawn(session: Session, finding: Finding) -> bool:
+    """Whether the finding is closed because it was withdrawn (its last history event is a withdrawal)."""
+    if finding.closed_at is None:
+        return False
+    last = session.scalars(
+        select(col(FindingEvent.kind))
+        .where(col(FindingEvent.finding_id) == finding.id)
+        .order_by(col(FindingEvent.id).desc())
+        .limit(1)
+    ).first()
+    return last == FindingEventKind.withdrawn
+
+
+def history(session: Session, finding_ids: list[int]) -> dict[int, list[FindingEvent]]:
+    """The corrections of each finding, oldest first."""
+    out: dict[int, list[FindingEvent]] = {i: [] for i in finding_ids}
+    if not finding_ids:
+        return out
+    for ev in session.scalars(
+        select(FindingEvent)
+        .where(col(FindingEvent.finding_id).in_(finding_ids))
+        .order_by(col(FindingEvent.finding_id), col(FindingEvent.id))
+    ):
+        out[ev.finding_id].append(ev)
+    return out
+
+
 def get_audit(session: Session, audit_id: int) -> Audit:
     audit = session.get(Audit, audit_id)
     if audit is None:
@@ -163,7 +370,7 @@ def get_finding(session: Session, finding_id: int) -> Finding:
 
 # --- lists --------------------------------------------------------------------------------------
 
-AUDIT_STATES = ("planned", "due30", "performed")  # anything else: every audit
+AUDIT_STATES = ("planned", "due30", "performed", "cancelled")  # anything else: every audit
 FINDING_STATES = ("open", "overdue", "closed")  # anything else: every finding
 
 
@@ -171,14 +378,16 @@ def list_page(
     session: Session, *, state: str, kind: str, page: int, per_page: int, as_of: date
 ) -> paging.ListPage:
     """Audits (rows of Audit, public id, legal name): planned ones soonest first (`due30`: within 30
-    days of `as_of`), performed ones latest first; `kind` narrows to one kind of audit."""
-    conds: list[ColumnElement[bool]] = []
+    days of `as_of`), performed ones latest first, or the cancelled ones; `kind` narrows to one kind."""
+    conds: list = []
     if state == "planned":
-        conds.append(col(Audit.performed_date).is_(None))
+        conds.append(to_be_performed())
     elif state == "due30":
-        conds += [col(Audit.performed_date).is_(None), col(Audit.planned_date) <= as_of + timedelta(days=30)]
+        conds += [to_be_performed(), col(Audit.planned_date) <= as_of + timedelta(days=30)]
     elif state == "performed":
         conds.append(col(Audit.performed_date).is_not(None))
+    elif state == "cancelled":
+        conds.append(col(Audit.cancelled_at).is_not(None))
     if kind in AuditKind.__members__:
         conds.append(col(Audit.kind) == kind)
     order = (

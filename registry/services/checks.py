@@ -48,6 +48,7 @@ from registry.models.audits import AuditKind, Severity
 from registry.models.reports import TriageStatus
 from registry.services import accreditation, alerts, auditlog
 from registry.services.alerts import AlertSpec
+from registry.services.audits import to_be_performed
 from registry.services.standing import BAD_LICENCE  # licence statuses that are not valid (SPEC section 4)
 from registry.timeutil import add_months
 
@@ -342,12 +343,10 @@ def surveillance_selection():
         .subquery()
     )
     basis = func.coalesce(last.c.last, Accreditation.valid_from)
-    open_audit = exists().where(
-        col(Audit.recruiter_id) == col(Accreditation.recruiter_id), col(Audit.performed_date).is_(None)
-    )
+    open_audit = exists().where(col(Audit.recruiter_id) == col(Accreditation.recruiter_id), to_be_performed())
     return (
         select(col(Accreditation.recruiter_id), basis.label("basis"))
-        .outerjoin(last, last.c.recruiter_id == Accreditation.recruiter_id)
+        .outerjoin(last, last.c.recruiter_id == col(Accreditation.recruiter_id))
         .where(col(Accreditation.status) == S.accredited, basis <= cutoff, not_(open_audit))
         .order_by(col(Accreditation.recruiter_id))
     )
@@ -476,7 +475,7 @@ def fee_report_signals(session: Session, as_of: date, settings) -> CheckResult:
                     select(col(Audit.recruiter_id)).where(
                         col(Audit.recruiter_id).in_(ids[i : i + 900]),
                         col(Audit.kind) == AuditKind.special,
-                        col(Audit.performed_date).is_(None),
+                        to_be_performed(),
                     )
                 )
             )

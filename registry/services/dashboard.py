@@ -18,6 +18,7 @@ from sqlmodel import Session, col
 from registry.models import Accreditation, AccreditationEvent, Alert, Audit, FeeReport, Finding, Recruiter
 from registry.models.accreditation import AccreditationStatus
 from registry.models.reports import TriageStatus
+from registry.services import audits
 from registry.timeutil import add_months, today
 
 STATUSES = [s.value for s in AccreditationStatus]
@@ -74,9 +75,7 @@ def audits_due(session: Session, as_of: date, days: int = 30) -> int:
         session.scalar(
             select(func.count())
             .select_from(Audit)
-            .where(
-                col(Audit.performed_date).is_(None), col(Audit.planned_date) <= as_of + timedelta(days=days)
-            )
+            .where(audits.to_be_performed(), col(Audit.planned_date) <= as_of + timedelta(days=days))
         )
         or 0
     )

@@ -24,9 +24,9 @@ from sqlmodel import Session, col
 
 from registry import notifications
 from registry.db import session_scope
-from registry.models import Follower, OutboxMessage, WebhookEndpoint
+from registry.models import CaseSubscription, Follower, OutboxMessage, WebhookEndpoint
 from registry.models.outbox import OutboxStatus
-from registry.services import alerts
+from registry.services import alerts, outbox
 from registry.timeutil import utcnow
 
 log = logging.getLogger(__name__)
@@ -39,7 +39,7 @@ class Reason(StrEnum):
     """Why an attempt did not deliver its message."""
 
     endpoint_removed = "endpoint_removed"  # the webhook endpoint was deleted or disabled
-    follower_gone = "follower_gone"  # the chat used /forget or stopped following
+    follower_gone = "follower_gone"  # the chat used /forget, stopped following, or its case was erased
     no_bot_token = "no_bot_token"  # noqa: S105 - a reason code: this installation has no bot token
     unknown_channel = "unknown_channel"
     http_error = "http_error"  # the company's receiver answered with a non-2xx status
@@ -212,13 +212,20 @@ def build_request(session: Session, msg: OutboxMessage, settings) -> Request | O
             body,
         )
     if msg.channel == "bot":
-        follower = session.get(Follower, msg.target_id)
-        if follower is None:
+        chat: Follower | CaseSubscription | None
+        if msg.event_type == outbox.CASE_DECIDED:  # to the worker who sent the report
+            chat = session.get(CaseSubscription, msg.target_id)
+        else:
+            chat = session.get(Follower, msg.target_id)
+        if chat is None:
             return Outcome(False, Reason.follower_gone, permanent=True)
         if not settings.telegram_bot_token:
             return Outcome(False, Reason.no_bot_token)
-        text = notifications.status_changed(follower.language, msg.payload or {})
-        body = json.dumps({"chat_id": follower.chat_id, "text": text}, ensure_ascii=False)
+        if isinstance(chat, CaseSubscription):
+            text = notifications.case_decided(chat.language, msg.payload or {})
+        else:
+            text = notifications.status_changed(chat.language, msg.payload or {})
+        body = json.dumps({"chat_id": chat.chat_id, "text": text}, ensure_ascii=False)
         url = f"{settings.telegram_api_base_url}{settings.telegram_bot_token}/sendMessage"
         return Request(msg.id, "bot", url, {"Content-Type": "application/json"}, body)
     return Outcome(False, Reason.unknown_channel, permanent=True)

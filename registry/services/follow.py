@@ -1,7 +1,9 @@
-"""Workers who follow a recruiter, and per-chat preferences of the bot.
+"""Workers who follow a recruiter or their own case, and per-chat preferences of the bot.
 
-``Follower`` is the only table that stores a raw chat id (needed to send a status-change message);
-``ChatPreference`` is keyed by the pseudonymous reporter key. ``reports.forget_chat`` erases both.
+``Follower`` (a recruiter's status changes) and ``CaseSubscription`` (the decision on the chat's own
+fee report) are the only tables that store a raw chat id, needed to send a message;
+``ChatPreference`` is keyed by the pseudonymous reporter key. ``reports.forget_chat`` erases all three,
+and retention erases a closed report's subscription with its personal data.
 """
 
 from __future__ import annotations
@@ -10,7 +12,7 @@ from sqlalchemy import delete, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col
 
-from registry.models import ChatPreference, Follower, Recruiter
+from registry.models import CaseSubscription, ChatPreference, FeeReport, Follower, Recruiter, id_of
 from registry.timeutil import utcnow
 
 MAX_FOLLOWS_PER_CHAT = 50
@@ -76,4 +78,38 @@ def set_language(session: Session, *, reporter_key: str, chat_id: int, language:
         pref.language = language
         pref.updated_at = utcnow()
     session.execute(update(Follower).where(col(Follower.chat_id) == chat_id).values(language=language))
+    session.execute(
+        update(CaseSubscription).where(col(CaseSubscription.chat_id) == chat_id).values(language=language)
+    )
     session.flush()
+
+
+def subscribe_case(session: Session, *, chat_id: int, report: FeeReport, language: str) -> CaseSubscription:
+    """Tell this chat when `report` is decided (idempotent: one subscription per report).
+
+    The chat id is stored here only, never with the report; the outbox message names the subscription.
+    """
+    existing = session.scalars(
+        select(CaseSubscription).where(col(CaseSubscription.report_id) == report.id)
+    ).first()
+    if existing is not None:
+        return existing
+    row = CaseSubscription(chat_id=chat_id, report_id=id_of(report), language=language)
+    try:
+        with session.begin_nested():
+            session.add(row)
+            session.flush()
+    except IntegrityError:
+        existing = session.scalars(
+            select(CaseSubscription).where(col(CaseSubscription.report_id) == report.id)
+        ).first()
+        if existing is None:
+            raise
+        return existing
+    return row
+
+
+def forget_chat(session: Session, chat_id: int) -> int:
+    """Erase every row that holds this raw chat id (follows and case subscriptions); returns the follows."""
+    session.execute(delete(CaseSubscription).where(col(CaseSubscription.chat_id) == chat_id))
+    return session.exec(delete(Follower).where(col(Follower.chat_id) == chat_id)).rowcount or 0

@@ -20,7 +20,15 @@ from sqlalchemy.orm import Session as SASession
 from sqlmodel import Session, col
 
 from registry import taskqueue
-from registry.models import Follower, OutboxMessage, Recruiter, SupplierLink, WebhookEndpoint
+from registry.models import (
+    CaseSubscription,
+    FeeReport,
+    Follower,
+    OutboxMessage,
+    Recruiter,
+    SupplierLink,
+    WebhookEndpoint,
+)
 from registry.models.outbox import OutboxStatus
 from registry.timeutil import iso, utcnow
 
@@ -32,6 +40,8 @@ ALERT_RAISED = "recruiter.alert_raised"
 EVENT_TYPES = (STATUS_CHANGED, LICENCE_CHANGED, ALERT_RAISED)
 # Which events workers who follow a recruiter hear about through the bot.
 BOT_EVENTS = (STATUS_CHANGED,)
+# To the chat that sent a fee report (its CaseSubscription), never to a webhook: the report was decided.
+CASE_DECIDED = "case.decided"
 
 _CHUNK = 900  # recruiter ids per query: below SQLite's bound-parameter limit
 _INSERT_BATCH = 1000
@@ -86,6 +96,40 @@ def emit_many(session: Session, event_type: str, items: Iterable[tuple[int, dict
     for i in range(0, len(rows), _INSERT_BATCH):
         session.execute(insert(OutboxMessage), rows[i : i + _INSERT_BATCH])
     _count_written(session, len(rows))
+    return len(rows)
+
+
+def emit_case_decided(session: Session, report: FeeReport, *, revised: bool = False) -> int:
+    """Queue a bot message to every chat subscribed to `report` (``CaseSubscription``): the report was
+    triaged (or its decision revised). The payload carries the case code and the decision only; the
+    message targets the subscription, so the chat id stays in that one table. Returns the count."""
+    now = utcnow()
+    payload = {
+        "type": CASE_DECIDED,
+        "created_at": iso(now),
+        "data": {"case_code": report.case_code, "status": report.triage_status, "revised": revised},
+    }
+    rows = [
+        {
+            "channel": "bot",
+            "target_id": sid,
+            "message_id": new_message_id(),
+            "event_type": CASE_DECIDED,
+            "payload": payload,
+            "status": OutboxStatus.pending,
+            "attempts": 0,
+            "next_attempt_at": now,
+            "created_at": now,
+        }
+        for sid in session.scalars(
+            select(col(CaseSubscription.id))
+            .where(col(CaseSubscription.report_id) == report.id)
+            .order_by(col(CaseSubscription.id))
+        )
+    ]
+    if rows:
+        session.execute(insert(OutboxMessage), rows)
+        _count_written(session, len(rows))
     return len(rows)
 
 

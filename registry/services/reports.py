@@ -1,4 +1,7 @@
-"""Fee reports from workers: submit (idempotent), triage, repayment ledger, privacy."""
+"""Fee reports from workers: submit (idempotent), link to a recruiter, triage and its revisions, privacy.
+
+The repayment ledger of a report is ``registry.services.ledger``.
+"""
 
 from __future__ import annotations
 
@@ -18,11 +21,11 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col
 
 from registry.errors import Conflict, InvalidInput, NotFound
-from registry.models import Audit, FeeReport, Finding, Follower, Recruiter, RepaymentEntry
+from registry.models import Audit, FeeReport, Finding, Recruiter, ReportEvent, id_of
 from registry.models.audits import AuditKind, Principle, Severity
-from registry.models.reports import Channel, DatePrecision, FeeCategory, RepaymentState, TriageStatus
+from registry.models.reports import Channel, DatePrecision, FeeCategory, ReportEventKind, TriageStatus
 from registry.services import audits as audit_service
-from registry.services import paging
+from registry.services import follow, outbox, paging
 from registry.services.countries import is_country, require_currency
 from registry.timeutil import today, utcnow
 
@@ -262,7 +265,7 @@ def forget_chat(session: Session, *, chat_id: int, reporter_key: str) -> dict:
 
     The reports themselves stay, unlinked, so aggregates and open cases keep their evidence value.
     """
-    followers = session.exec(delete(Follower).where(col(Follower.chat_id) == chat_id)).rowcount or 0
+    followers = follow.forget_chat(session, chat_id)
     erased = (
         session.exec(
             update(FeeReport)
@@ -287,10 +290,7 @@ def get(session: Session, report_id: int) -> FeeReport:
     return r
 
 
-def triage(
-    session: Session, report: FeeReport, *, status: str, note: str, actor: str, major_days: int = 90
-) -> Finding | None:
-    """Decide a report. A substantiated report becomes a major P1 finding (on a special audit if none is open)."""
+def require_decision(status: str) -> None:
     if status not in TriageStatus.__members__ or status == TriageStatus.new:
         raise InvalidInput(
             f"choose substantiated, unsubstantiated, duplicate or out_of_scope, not {status!r}",
@@ -298,29 +298,164 @@ def triage(
             code="unknown_triage_status",
             params={"status": status},
         )
+
+
+def _require_linked(report: FeeReport) -> None:
+    if report.recruiter_id is None:
+        raise InvalidInput(
+            "link the report to a registered recruiter before substantiating it",
+            field="status",
+            code="recruiter_not_linked",
+            params={"case": report.case_code},
+        )
+
+
+def _record(session: Session, report: FeeReport, kind: str, before: str, after: str, reason: str, actor: str):
+    session.add(
+        ReportEvent(
+            report_id=id_of(report),
+            recruiter_id=report.recruiter_id,
+            kind=kind,
+            before=before,
+            after=after,
+            reason=reason,
+            actor=actor,
+        )
+    )
+
+
+def triage(
+    session: Session, report: FeeReport, *, status: str, note: str, actor: str, major_days: int = 90
+) -> Finding | None:
+    """Decide a new report. A substantiated report becomes a major P1 finding (on the recruiter's open
+    audit, or a new special audit); the decision is kept in the report's history and the worker who
+    sent it (if they asked through the bot) is told, in their language, through the outbox."""
+    require_decision(status)
     if report.triage_status != TriageStatus.new:
         raise Conflict(
-            f"case {report.case_code} was already triaged as {report.triage_status}",
+            f"case {report.case_code} was already triaged as {report.triage_status}; revise the decision instead",
             code="already_triaged",
             params={"case": report.case_code, "status": report.triage_status},
         )
     if not (note or "").strip():
         raise InvalidInput("a triage note is required", field="note", code="note_required")
-    report.triage_status = status
-    report.triage_note = note.strip()
-    report.triaged_by = actor
-    report.triaged_at = utcnow()
+    if status == TriageStatus.substantiated:
+        _require_linked(report)
+    _decide(report, status, note.strip(), actor)
+    _record(session, report, ReportEventKind.triaged, TriageStatus.new, status, report.triage_note, actor)
     finding = None
     if status == TriageStatus.substantiated:
-        if report.recruiter_id is None:
-            raise InvalidInput(
-                "link the report to a registered recruiter before substantiating it",
-                field="status",
-                code="recruiter_not_linked",
-            )
         finding = substantiated_finding(session, report, actor=actor, major_days=major_days)
+    outbox.emit_case_decided(session, report)
     session.flush()
     return finding
+
+
+def _decide(report: FeeReport, status: str, note: str, actor: str) -> None:
+    report.triage_status = status
+    report.triage_note = note
+    report.triaged_by = actor
+    report.triaged_at = utcnow()
+
+
+def revise_triage(
+    session: Session, report: FeeReport, *, status: str, reason: str, actor: str, major_days: int = 90
+) -> Finding | None:
+    """Change the decision on a triaged report, with a reason; returns the report's P1 finding, if any.
+
+    The report shows the new decision (its note is the reason); every earlier one stays in the report's
+    history (``ReportEvent``) and in the audit log. The worker who sent it is told again.
+
+    The P1 finding of a substantiated report is never deleted:
+    - revised *away from* substantiated: an open finding is withdrawn (closed, its closure evidence
+      and history saying it was withdrawn and why), so the overdue check no longer acts on it; a
+      finding already closed keeps its closure. Nothing else is undone automatically: a suspension
+      that followed the finding is lifted only by an accreditation decision (reinstate), and the
+      repayment ledger stays (entries can still be reversed, none added).
+    - revised *to* substantiated: the report's finding is made again if it never existed, reopened with
+      a fresh due date (``major_days`` from today) if it had been withdrawn, and left as it is otherwise.
+    """
+    require_decision(status)
+    text = audit_service.require_reason(reason)
+    if report.triage_status == TriageStatus.new:
+        raise Conflict(
+            f"case {report.case_code} has not been triaged yet; triage it first",
+            code="not_triaged",
+            params={"case": report.case_code},
+        )
+    before = report.triage_status
+    if status == before:
+        raise InvalidInput(
+            f"case {report.case_code} is already {status}",
+            field="status",
+            code="triage_unchanged",
+            params={"case": report.case_code, "status": status},
+        )
+    if status == TriageStatus.substantiated:
+        _require_linked(report)
+    _decide(report, status, text, actor)
+    _record(session, report, ReportEventKind.revised, before, status, text, actor)
+    finding = finding_of(session, id_of(report))
+    why = f"case {report.case_code} revised from {before} to {status}: {text}"
+    if before == TriageStatus.substantiated and finding is not None:
+        audit_service.withdraw(session, finding, reason=why, actor=actor)
+    elif status == TriageStatus.substantiated:
+        if finding is None:
+            finding = substantiated_finding(session, report, actor=actor, major_days=major_days)
+        elif audit_service.was_withdrawn(session, finding):
+            audit_service.reopen(
+                session, finding, reason=why, actor=actor, due_date=today() + timedelta(days=major_days)
+            )
+    outbox.emit_case_decided(session, report, revised=True)
+    session.flush()
+    return finding
+
+
+def link_recruiter(
+    session: Session, report: FeeReport, recruiter: Recruiter, *, reason: str, actor: str
+) -> FeeReport:
+    """Link a report to a registered recruiter (one the worker could not match, or a wrong match), with
+    a reason; who, when, why and the previous link are kept in the report's history and the audit log.
+
+    What the worker typed stays as it is. A substantiated report's link is locked (its P1 finding is
+    on that recruiter): revise the decision first. Once linked, the report is triaged as usual.
+    """
+    text = audit_service.require_reason(reason)
+    if report.recruiter_id == recruiter.id:
+        raise Conflict(
+            f"case {report.case_code} is already linked to {recruiter.public_id}",
+            code="already_linked",
+            params={"case": report.case_code, "recruiter": recruiter.public_id},
+        )
+    if report.triage_status == TriageStatus.substantiated:
+        raise Conflict(
+            f"case {report.case_code} is substantiated against its recruiter; revise the decision before "
+            "changing the recruiter",
+            code="link_locked",
+            params={"case": report.case_code},
+        )
+    previous = session.get(Recruiter, report.recruiter_id) if report.recruiter_id is not None else None
+    report.recruiter_id = recruiter.id
+    _record(
+        session,
+        report,
+        ReportEventKind.linked,
+        previous.public_id if previous is not None else "",
+        recruiter.public_id,
+        text,
+        actor,
+    )
+    session.flush()
+    return report
+
+
+def history(session: Session, report_id: int) -> list[ReportEvent]:
+    """A report's decisions (linking, triage, revisions), oldest first."""
+    return list(
+        session.scalars(
+            select(ReportEvent).where(col(ReportEvent.report_id) == report_id).order_by(col(ReportEvent.id))
+        )
+    )
 
 
 def substantiated_finding(
@@ -330,7 +465,12 @@ def substantiated_finding(
     existing = session.scalars(select(Finding).where(col(Finding.report_id) == report.id)).first()
     if existing is not None:
         return existing
-    assert report.recruiter_id is not None  # only a report linked to a recruiter is substantiated
+    if report.recruiter_id is None:
+        raise InvalidInput(
+            "link the report to a registered recruiter before substantiating it",
+            field="status",
+            code="recruiter_not_linked",
+        )
     audit = audit_service.open_audit(session, report.recruiter_id)
     if audit is None:
         audit = Audit(
@@ -356,51 +496,6 @@ def substantiated_finding(
         corrective_action="Repay the worker in full and stop charging the fee",
         report_id=report.id,
         major_days=major_days,
-    )
-
-
-def add_repayment(
-    session: Session,
-    report: FeeReport,
-    *,
-    state: str,
-    amount,
-    currency: str,
-    on_date: date,
-    note: str = "",
-    actor: str,
-) -> RepaymentEntry:
-    if state not in RepaymentState.__members__:
-        raise InvalidInput(
-            f"state must be claimed, verified or repaid, not {state!r}",
-            field="state",
-            code="unknown_repayment_state",
-            params={"state": state},
-        )
-    if on_date > today():
-        raise InvalidInput("the date cannot be in the future", field="on_date", code="date_in_future")
-    assert report.id is not None
-    entry = RepaymentEntry(
-        report_id=report.id,
-        state=state,
-        amount=parse_amount(amount),
-        currency=require_currency(currency),
-        on_date=on_date,
-        note=note.strip(),
-        created_by=actor,
-    )
-    session.add(entry)
-    session.flush()
-    return entry
-
-
-def ledger(session: Session, report_id: int) -> list[RepaymentEntry]:
-    return list(
-        session.scalars(
-            select(RepaymentEntry)
-            .where(col(RepaymentEntry.report_id) == report_id)
-            .order_by(col(RepaymentEntry.on_date), col(RepaymentEntry.id))
-        )
     )
 
 
@@ -483,46 +578,3 @@ def other_reports_by_reporter(session: Session, report: FeeReport) -> int:
     return paging.count_rows(
         session, FeeReport, FeeReport.reporter_key == report.reporter_key, FeeReport.id != report.id
     )
-
-
-@dataclass
-class RepaymentTotals:
-    reports: int
-    amounts: dict[str, list[tuple[Decimal, str]]]  # state -> [(sum, currency)]
-
-
-def repayment_totals(session: Session) -> dict[tuple[str, str], RepaymentTotals]:
-    """Per recruiter (public id, legal name): amounts claimed, verified and repaid by currency, and how
-    many reports they concern."""
-    totals = session.execute(
-        select(
-            col(Recruiter.public_id),
-            col(Recruiter.legal_name),
-            col(RepaymentEntry.state),
-            col(RepaymentEntry.currency),
-            func.sum(col(RepaymentEntry.amount)),
-            func.count(func.distinct(col(RepaymentEntry.report_id))),
-        )
-        .join(FeeReport, col(FeeReport.id) == col(RepaymentEntry.report_id))
-        .join(Recruiter, col(Recruiter.id) == col(FeeReport.recruiter_id))
-        .group_by(Recruiter.public_id, Recruiter.legal_name, RepaymentEntry.state, RepaymentEntry.currency)
-        .order_by(Recruiter.public_id)
-    ).all()
-    per_recruiter: dict[tuple[str, str], RepaymentTotals] = {}
-    for pid, name, state, currency, amount, n in totals:
-        row = per_recruiter.setdefault((pid, name), RepaymentTotals(0, {}))
-        row.amounts.setdefault(state, []).append((amount, currency))
-        row.reports = max(row.reports, n)
-    return per_recruiter
-
-
-def ledger_page(session: Session, *, page: int, per_page: int) -> paging.ListPage:
-    """Repayment ledger entries (rows of RepaymentEntry, case code, public id), newest first."""
-    stmt = (
-        select(RepaymentEntry, col(FeeReport.case_code), col(Recruiter.public_id))
-        .join(FeeReport, col(FeeReport.id) == col(RepaymentEntry.report_id))
-        .outerjoin(Recruiter, col(Recruiter.id) == col(FeeReport.recruiter_id))
-        .order_by(col(RepaymentEntry.on_date).desc(), col(RepaymentEntry.id).desc())
-    )
-    total = paging.count_rows(session, RepaymentEntry)
-    return paging.offset_page(session, stmt, page=page, per_page=per_page, total=total)

@@ -2,19 +2,20 @@
 
 A report is closed once triaged (substantiated, unsubstantiated, duplicate, out of scope). After
 ``retention_days`` the reporter key (the only link to the worker's chat), the free text and the
-receipt photo reference are set to NULL; category, amount, dates, corridor, triage outcome and the
-repayment ledger stay, so aggregates and findings keep their evidence value. One UPDATE, and one
-audit-log entry per erased report, in the same transaction.
+receipt photo reference are set to NULL, and the chat's subscription to the case (its raw chat id) is
+deleted; category, amount, dates, corridor, triage outcome and the repayment ledger stay, so aggregates
+and findings keep their evidence value. One UPDATE and one DELETE, and one audit-log entry per erased
+report, in the same transaction.
 """
 
 from __future__ import annotations
 
 from datetime import UTC, date, datetime, time, timedelta
 
-from sqlalchemy import or_, update
+from sqlalchemy import delete, or_, select, update
 from sqlmodel import Session, col
 
-from registry.models import FeeReport
+from registry.models import CaseSubscription, FeeReport
 from registry.models.reports import TriageStatus
 from registry.services import auditlog
 from registry.timeutil import utcnow
@@ -24,6 +25,14 @@ def erase_closed_reports(session: Session, *, as_of: date, days: int) -> list[st
     """Erase personal data of reports triaged before as_of - days; returns the erased case codes."""
     cutoff = datetime.combine(as_of - timedelta(days=days), time.min, tzinfo=UTC)
     now = utcnow()
+    closed = select(col(FeeReport.id)).where(
+        col(FeeReport.triage_status) != TriageStatus.new, col(FeeReport.triaged_at) < cutoff
+    )
+    session.execute(
+        delete(CaseSubscription)
+        .where(col(CaseSubscription.report_id).in_(closed))
+        .execution_options(synchronize_session=False)
+    )
     rows = session.execute(
         update(FeeReport)
         .where(

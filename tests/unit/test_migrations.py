@@ -85,3 +85,40 @@ def test_0003_backfills_the_licence_keys_of_existing_rows(engine):
             assert rows[0][1] == "9002080081" and rows[1][1] == "rl9013"
         indexes = {i["name"] for i in inspect(conn).get_indexes("recruiter")}
         assert "ix_recruiter_licence_key" in indexes
+
+
+def test_0004_keeps_existing_ledger_entries_as_plain_entries_and_goes_back(engine):
+    """Ledger rows written before reversals existed become plain entries; the downgrade drops the new
+    tables and columns."""
+    from sqlalchemy import text
+
+    from registry.migrate import upgrade
+
+    _downgrade(engine, "0003")
+    try:
+        tables = set(inspect(engine).get_table_names())
+        assert not {"report_event", "finding_event", "case_subscription"} & tables
+        assert "kind" not in {c["name"] for c in inspect(engine).get_columns("repayment_entry")}
+        with engine.begin() as conn:
+            conn.execute(
+                text(
+                    "INSERT INTO fee_report (id, case_code, submission_key, recruiter_text, category, amount, "
+                    "currency, origin_country, destination_country, channel, triage_status, triage_note, "
+                    "created_at) VALUES (1, 'FR-OLD1-OLD1', 'old-1', 'x', 'medical', 100, 'USD', 'NP', 'QA', "
+                    "'telegram', 'substantiated', '', :t)"
+                ),
+                {"t": "2026-01-01"},
+            )
+            conn.execute(
+                text(
+                    "INSERT INTO repayment_entry (id, report_id, state, amount, currency, on_date, note, "
+                    "created_by, created_at) VALUES (1, 1, 'claimed', 100, 'USD', :d, '', 'old', :t)"
+                ),
+                {"d": "2026-01-02", "t": "2026-01-02"},
+            )
+    finally:
+        upgrade(engine)
+    with engine.connect() as conn:
+        row = conn.execute(text("SELECT kind, reverses_id, reason FROM repayment_entry")).one()
+        assert tuple(row) == ("entry", None, "")
+    assert {"report_event", "finding_event", "case_subscription"} <= set(inspect(engine).get_table_names())

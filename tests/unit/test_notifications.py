@@ -1,5 +1,6 @@
-"""The message a follower gets when a recruiter's status changes: a whole message per status in every
-language, from the registry's own catalogs (domain `notifications`)."""
+"""The message a follower gets when a recruiter's status changes, and the one a worker gets when their
+report is decided: a whole message per status or outcome in every language, from the registry's own
+catalogs (domain `notifications`)."""
 
 from __future__ import annotations
 
@@ -13,6 +14,7 @@ from babel.messages.pofile import read_po
 
 from registry import notifications
 from registry.models.accreditation import AccreditationStatus
+from registry.models.reports import TriageStatus
 
 ROOT = Path(__file__).resolve().parents[2]
 NAME, PUBLIC_ID = "Himal Sunrise Overseas", "RA-7K3Q9"
@@ -96,6 +98,59 @@ def test_language_codes_and_unknown_statuses():
     assert NAME in other and f"/verify {PUBLIC_ID}" in other and "probation" not in other
 
 
+# --- the worker's own case ------------------------------------------------------------------------
+
+CASE = "FR-7K3Q-9MXD"
+OUTCOMES = [s.value for s in TriageStatus if s != TriageStatus.new]
+
+
+def case_payload(status: str, revised: bool = False) -> dict:
+    return {
+        "type": "case.decided",
+        "created_at": "2026-03-01T10:00:00Z",
+        "data": {"case_code": CASE, "status": status, "revised": revised},
+    }
+
+
+def test_every_triage_outcome_has_its_own_message_first_and_revised():
+    assert set(notifications.CASE_DECIDED) == set(OUTCOMES) == set(notifications.CASE_REVISED)
+    texts = {*notifications.CASE_DECIDED.values(), *notifications.CASE_REVISED.values()}
+    assert len(texts) == 2 * len(OUTCOMES)
+
+
+@pytest.mark.parametrize("revised", [False, True])
+@pytest.mark.parametrize("status", OUTCOMES)
+@pytest.mark.parametrize("lang", notifications.LANGUAGES)
+def test_every_case_message_in_every_language(lang, status, revised):
+    text = notifications.case_decided(lang, case_payload(status, revised))
+    assert CASE in text and "/mycases" in text  # which case, and how to follow it
+    assert ("/report" in text) == (status == "unsubstantiated")  # more proof: a new report
+    assert "{" not in text and "}" not in text
+    if lang != "en":
+        assert text != notifications.case_decided("en", case_payload(status, revised))
+    others = {notifications.case_decided(lang, case_payload(o, revised)) for o in OUTCOMES}
+    assert len(others) == len(OUTCOMES)  # each outcome reads differently
+    assert text != notifications.case_decided(lang, case_payload(status, not revised))
+
+
+def test_case_messages_read_as_whole_sentences_and_carry_no_note():
+    assert notifications.case_decided("en", case_payload("substantiated")).startswith(
+        f"🔔 Your report {CASE} has been checked, and we found that this fee was charged to you unfairly."
+    )
+    assert notifications.case_decided("en", case_payload("duplicate", revised=True)).startswith(
+        f"🔔 The decision on your report {CASE} has changed:"
+    )
+    assert "उजुरी" in notifications.case_decided("ne", case_payload("unsubstantiated"))
+    assert "অভিযোগ" in notifications.case_decided("bn", case_payload("out_of_scope"))
+    assert "Nasuri na ang iyong report" in notifications.case_decided("tl", case_payload("duplicate"))
+    assert "Laporan Anda" in notifications.case_decided("id", case_payload("substantiated"))
+    payload = case_payload("unsubstantiated")
+    payload["data"]["note"] = "receipt looks forged (internal)"
+    assert "forged" not in notifications.case_decided("en", payload)
+    other = notifications.case_decided("bn-BD", case_payload("reopened"))
+    assert CASE in other and "/mycases" in other and "reopened" not in other
+
+
 # --- the catalogs ----------------------------------------------------------------------------------
 
 
@@ -132,7 +187,8 @@ def catalog_problems(template, catalog) -> list[str]:
 def test_the_template_holds_every_message(template):
     ids = {m.id for m in template if m.id}
     expected = {*notifications.STATUS_CHANGED.values(), notifications.STATUS_CHANGED_OTHER}
-    assert ids == expected | {notifications.HOW_TO_STOP}
+    cases = {*notifications.CASE_DECIDED.values(), *notifications.CASE_REVISED.values()}
+    assert ids == expected | cases | {notifications.HOW_TO_STOP, notifications.CASE_DECIDED_OTHER}
     with open(notifications.TRANSLATIONS_DIR / f"{notifications.DOMAIN}.pot", "rb") as f:
         assert {m.id for m in read_po(f) if m.id} == ids, "run `make translations`"
 

@@ -1,7 +1,7 @@
 """user sessions and second factor: session version, TOTP, recovery codes, one-time reveal slots
 
 Revision ID: 0005
-Revises: 0003
+Revises: 0004
 
 Sign-in no longer locks accounts (throttling is by address hash and client, in the rate-limit
 storage), so the per-user failure counter and lock go.
@@ -14,7 +14,7 @@ import sqlmodel
 from alembic import op
 
 revision: str = "0005"
-down_revision: str | None = "0003"
+down_revision: str | None = "0004"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

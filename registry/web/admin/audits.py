@@ -1,4 +1,5 @@
-"""Audit workflow: plan an audit, record its outcome and findings, close corrective actions."""
+"""Audit workflow: plan an audit, record its outcome and findings, close corrective actions; and the
+corrections: cancel a planned audit, change a due date, reopen a closed corrective action."""
 
 from __future__ import annotations
 
@@ -11,7 +12,15 @@ from registry.services import recruiters
 from registry.timeutil import today
 from registry.web.admin import bp
 from registry.web.admin.common import Page, back, change, flash_form_errors, page_arg
-from registry.web.admin.forms import CloseFindingForm, FindingForm, OutcomeForm, PlanAuditForm
+from registry.web.admin.forms import (
+    CloseFindingForm,
+    DueDateForm,
+    FindingForm,
+    OutcomeForm,
+    PlanAuditForm,
+    ReasonForm,
+    ReopenFindingForm,
+)
 from registry.web.auth import actor, requires
 from registry.web.forms import required
 
@@ -85,6 +94,10 @@ def audit_detail(audit_id: int):
         outcome_form=outcome_form,
         finding_form=finding_form,
         close_form=CloseFindingForm(),
+        cancel_form=ReasonForm(),
+        due_form=DueDateForm(),
+        reopen_form=ReopenFindingForm(),
+        history=audit_service.history(session, [f.id for f in findings if f.id is not None]),
         principles=PRINCIPLE_TITLES,
         today=today(),
         due_defaults={
@@ -183,6 +196,62 @@ def finding_close(finding_id: int):
             s, finding, evidence=required(form.evidence.data), actor=actor()
         ),
         success=lambda f: f"Corrective action for the {f.severity} {f.principle} finding closed.",
+        to=to,
+        form=form,
+    )
+
+
+@bp.post("/audits/<int:audit_id>/cancel")
+@requires("auditor")
+def audit_cancel(audit_id: int):
+    audit = audit_service.get_audit(get_session(), audit_id)
+    form = ReasonForm()
+    return change(
+        lambda s: audit_service.cancel(s, audit, reason=required(form.reason.data), actor=actor()),
+        success=lambda a: f"{a.kind.title()} audit #{a.id} cancelled.",
+        to=url_for("admin.audit_detail", audit_id=audit.id),
+        form=form,
+    )
+
+
+@bp.post("/findings/<int:finding_id>/due-date")
+@requires("auditor")
+def finding_due_date(finding_id: int):
+    finding = audit_service.get_finding(get_session(), finding_id)
+    form = DueDateForm()
+    to = back(url_for("admin.audit_detail", audit_id=finding.audit_id) + f"#finding-{finding.id}")
+    before = finding.due_date
+    return change(
+        lambda s: audit_service.change_due_date(
+            s,
+            finding,
+            due_date=required(form.due_date.data),
+            reason=required(form.reason.data),
+            actor=actor(),
+        ),
+        success=lambda f: (
+            f"Corrective action for the {f.severity} {f.principle} finding now due {f.due_date:%d %b %Y}"
+            + (f" (was {before:%d %b %Y})." if before else ".")
+        ),
+        to=to,
+        form=form,
+    )
+
+
+@bp.post("/findings/<int:finding_id>/reopen")
+@requires("auditor")
+def finding_reopen(finding_id: int):
+    finding = audit_service.get_finding(get_session(), finding_id)
+    form = ReopenFindingForm()
+    to = back(url_for("admin.audit_detail", audit_id=finding.audit_id) + f"#finding-{finding.id}")
+    return change(
+        lambda s: audit_service.reopen(
+            s, finding, reason=required(form.reason.data), actor=actor(), due_date=form.due_date.data
+        ),
+        success=lambda f: (
+            f"Corrective action for the {f.severity} {f.principle} finding reopened"
+            + (f"; due {f.due_date:%d %b %Y}." if f.due_date else ".")
+        ),
         to=to,
         form=form,
     )

@@ -139,22 +139,66 @@ class DecisionForm(FlaskForm):
     )
 
 
+def triage_choices() -> list[SelectChoice]:
+    """The triage decisions, after a placeholder that is no decision: nothing is preselected."""
+    return _c(
+        [("", "— choose a decision —")]
+        + [(s.value, s.value.replace("_", " ").capitalize()) for s in TriageStatus if s != TriageStatus.new]
+    )
+
+
+REASON = [DataRequired(message="a reason is required"), Length(max=2000)]
+
+
 class TriageForm(FlaskForm):
     status = SelectField(
-        "Decision",
-        choices=_c(
-            [(s.value, s.value.replace("_", " ").capitalize()) for s in TriageStatus if s != TriageStatus.new]
-        ),
-        validators=[DataRequired()],
+        "Decision", choices=triage_choices(), validators=[DataRequired(message="choose a decision")]
     )
     note = TextAreaField(
         "Note", validators=[DataRequired(message="a triage note is required"), Length(max=2000)]
     )
 
 
+class ReviseTriageForm(FlaskForm):
+    status = SelectField(
+        "New decision", choices=triage_choices(), validators=[DataRequired(message="choose a decision")]
+    )
+    reason = TextAreaField("Reason for the revision", validators=REASON)
+
+
+class LinkRecruiterForm(FlaskForm):
+    public_id = HiddenField(validators=[DataRequired(message="choose a recruiter"), Length(max=12)])
+    reason = TextAreaField(
+        "Why this recruiter", description="e.g. same licence number as on the receipt", validators=REASON
+    )
+
+
+class ReasonForm(FlaskForm):
+    """A correction that needs only a reason (cancel an audit, reverse a ledger entry)."""
+
+    reason = TextAreaField("Reason", validators=REASON)
+    next = HiddenField()
+
+
+class DueDateForm(FlaskForm):
+    due_date = DateField("New due date", validators=[DataRequired(message="choose the new due date")])
+    reason = TextAreaField("Reason", validators=REASON)
+    next = HiddenField()
+
+
+class ReopenFindingForm(FlaskForm):
+    reason = TextAreaField("Reason", validators=REASON)
+    due_date = DateField(
+        "New due date", description="Empty: keep the current due date", validators=[Optional()]
+    )
+    next = HiddenField()
+
+
 class RepaymentForm(FlaskForm):
     state = SelectField(
-        "Stage", choices=_c([(s.value, s.value.title()) for s in RepaymentState]), validators=[DataRequired()]
+        "Stage",
+        choices=_c([("", "— choose a stage —")] + [(s.value, s.value.title()) for s in RepaymentState]),
+        validators=[DataRequired(message="choose the stage")],
     )
     amount = DecimalField(
         "Amount",
@@ -205,7 +249,11 @@ class ConfirmForm(FlaskForm):
 
 class UserForm(FlaskForm):
     email = EmailField("E-mail", validators=[DataRequired(), Email(), Length(max=200)])
-    role = SelectField("Role", choices=_c([(r.value, r.value) for r in Role]), validators=[DataRequired()])
+    role = SelectField(
+        "Role",
+        choices=_c([("", "— choose a role —")] + [(r.value, r.value) for r in Role]),
+        validators=[DataRequired(message="choose a role")],
+    )
     password = PasswordField(
         "Initial password",
         description="At least 12 characters, not a common password",

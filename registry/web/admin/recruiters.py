@@ -16,6 +16,7 @@ from registry.models.recruiters import LicenceStatus
 from registry.services import accreditation, auditlog, recruiters
 from registry.services import alerts as alert_service
 from registry.services import audits as audit_service
+from registry.services import ledger as ledger_service
 from registry.services import reports as report_service
 from registry.services.paging import sort_values
 from registry.services.recruiters import RecruiterInput
@@ -231,7 +232,7 @@ def recruiter_detail(public_id: str):
     findings = audit_service.findings_of_recruiter(session, rec.id)
     reports = report_service.of_recruiter(session, rec.id, limit=100)
     ledger = {
-        r.id: report_service.ledger(session, id_of(r)) for r in reports if r.triage_status == "substantiated"
+        r.id: ledger_service.entries(session, id_of(r)) for r in reports if r.triage_status == "substantiated"
     }
     alerts = alert_service.of_recruiter(session, rec.id)
     log = auditlog.entries_for_recruiter(session, rec.id, limit=100)
@@ -247,6 +248,10 @@ def recruiter_detail(public_id: str):
         findings=findings,
         reports=reports,
         ledger=ledger,
+        repayments=ledger_service.recruiter_totals(
+            session, rec.id, report_service.fx_table(str(cfg.fx_rates_path))
+        ),
+        stages=ledger_service.STATES,
         alerts=alerts,
         log=log,
         parent=parent,

@@ -1,4 +1,5 @@
-"""Fee-report triage queue, report detail, and the repayment ledger.
+"""Fee-report triage queue, report detail (link to a recruiter, triage, revisions), and the repayment
+ledger.
 
 Workers' identities never appear here: the pseudonymous reporter key is shown only as a short
 fingerprint (to spot several reports from one chat), never the chat id.
@@ -6,28 +7,49 @@ fingerprint (to spot several reports from one chat), never the chat id.
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 
-from flask import redirect, render_template, request, url_for
+from flask import render_template, request, url_for
+from sqlmodel import Session
 
+from registry.errors import NotFound
 from registry.extensions import get_session, settings
+from registry.models import Finding, Recruiter, RepaymentEntry, id_of
 from registry.models.reports import FeeCategory, TriageStatus
+from registry.services import audits as audit_service
+from registry.services import ledger as ledger_service
 from registry.services import recruiters
 from registry.services import reports as report_service
+from registry.services.reports import FxTable
 from registry.web.admin import bp
-from registry.web.admin.common import Page, change, flash_form_errors, page_arg
-from registry.web.admin.forms import RepaymentForm, TriageForm
+from registry.web.admin.common import Page, can, change, page_arg
+from registry.web.admin.forms import (
+    LinkRecruiterForm,
+    ReasonForm,
+    RepaymentForm,
+    ReviseTriageForm,
+    TriageForm,
+)
 from registry.web.auth import actor, requires
 from registry.web.forms import required
 
 PER_PAGE = 50
+MAX_CANDIDATES = 10
 
 
-def _date_arg(name: str):
+def _date_arg(name: str) -> date | None:
     try:
         return datetime.strptime(request.args.get(name, ""), "%Y-%m-%d").date()
     except ValueError:
         return None
+
+
+def fx() -> FxTable:
+    return report_service.fx_table(str(settings().fx_rates_path))
+
+
+def _label(status: str) -> str:
+    return status.replace("_", " ")
 
 
 @bp.get("/reports")
@@ -59,42 +81,85 @@ def report_list():
 @bp.get("/reports/<int:report_id>")
 @requires("viewer")
 def report_detail(report_id: int):
+    """The report, its decisions and ledger; `q` searches recruiters to link it to, `pick` chooses one."""
     session = get_session()
     report = report_service.get(session, report_id)
     assert report.id is not None
     rec = recruiters.by_id(session, report.recruiter_id)
-    finding = report_service.finding_of(session, report.id)
-    same_reporter = report_service.other_reports_by_reporter(session, report)
-    form = RepaymentForm()
-    if not form.currency.data:
-        form.currency.data = report.currency
+    q = " ".join((request.args.get("q") or "").split())[:200]
+    candidates = []
+    picked = None
+    if can("auditor"):
+        if q:
+            candidates = [r for r, _score in recruiters.search_recruiters(session, q, limit=MAX_CANDIDATES)]
+        if request.args.get("pick"):
+            try:
+                picked = recruiters.get_by_public_id(session, request.args["pick"])
+            except NotFound:
+                picked = None
+    link_form = LinkRecruiterForm()
+    if picked is not None:
+        link_form.public_id.data = picked.public_id
+    repay_form = RepaymentForm()
+    if not repay_form.currency.data:
+        repay_form.currency.data = report.currency
+    entries = ledger_service.entries(session, report.id)
     return render_template(
         "admin/reports/detail.html",
         report=report,
         rec=rec,
-        finding=finding,
-        same_reporter=same_reporter,
-        ledger=report_service.ledger(session, report.id),
+        finding=report_service.finding_of(session, report.id),
+        same_reporter=report_service.other_reports_by_reporter(session, report),
+        history=report_service.history(session, report.id),
+        ledger=entries,
+        reversed_by=ledger_service.reversed_ids(entries),
+        totals=ledger_service.report_totals(session, report, fx()),
+        stages=ledger_service.STATES,
         triage_form=TriageForm(),
-        repay_form=form,
+        revise_form=ReviseTriageForm(),
+        repay_form=repay_form,
+        reverse_form=ReasonForm(),
+        link_form=link_form,
+        q=q,
+        candidates=candidates,
+        picked=picked,
+    )
+
+
+def _detail(report_id: int, anchor: str = "") -> str:
+    return url_for("admin.report_detail", report_id=report_id) + anchor
+
+
+@bp.post("/reports/<int:report_id>/link")
+@requires("auditor")
+def report_link(report_id: int):
+    report = report_service.get(get_session(), report_id)
+    form = LinkRecruiterForm()
+
+    def link(s: Session) -> Recruiter:
+        rec = recruiters.get_by_public_id(s, required(form.public_id.data))
+        report_service.link_recruiter(s, report, rec, reason=required(form.reason.data), actor=actor())
+        return rec
+
+    return change(
+        link,
+        success=lambda rec: f"Case {report.case_code} linked to {rec.public_id} {rec.legal_name}.",
+        to=_detail(id_of(report)),
+        on_error=_detail(id_of(report), "#link"),
+        form=form,
     )
 
 
 @bp.post("/reports/<int:report_id>/triage")
 @requires("auditor")
 def report_triage(report_id: int):
-    session = get_session()
-    report = report_service.get(session, report_id)
+    report = report_service.get(get_session(), report_id)
     form = TriageForm()
-    to = url_for("admin.report_detail", report_id=report.id)
-    if not form.validate_on_submit():
-        flash_form_errors(form)
-        return redirect(to)
     major_days = settings().major_finding_due_days
 
-    def message(finding):
-        text = f"Case {report.case_code} marked {form.status.data.replace('_', ' ')}."
-        if finding is not None:
+    def message(finding: Finding | None) -> str:
+        text = f"Case {report.case_code} marked {_label(report.triage_status)}."
+        if finding is not None and finding.due_date is not None:
             text += f" A major P1 finding was recorded (corrective action due {finding.due_date:%d %b %Y})."
         return text
 
@@ -108,30 +173,83 @@ def report_triage(report_id: int):
             major_days=major_days,
         ),
         success=message,
-        to=to,
+        to=_detail(id_of(report)),
+        form=form,
+    )
+
+
+@bp.post("/reports/<int:report_id>/revise")
+@requires("auditor")
+def report_revise(report_id: int):
+    report = report_service.get(get_session(), report_id)
+    before = report.triage_status
+    form = ReviseTriageForm()
+    major_days = settings().major_finding_due_days
+
+    def message(finding: Finding | None) -> str:
+        text = f"Case {report.case_code} revised from {_label(before)} to {_label(report.triage_status)}."
+        if finding is not None and before == TriageStatus.substantiated:
+            if audit_service.was_withdrawn(get_session(), finding):
+                text += " Its P1 finding is withdrawn (closed, kept on record)."
+            else:
+                text += " Its P1 finding was closed already and keeps its closure."
+        elif finding is not None and finding.closed_at is None and finding.due_date is not None:
+            text += f" Its major P1 finding is open, corrective action due {finding.due_date:%d %b %Y}."
+        return text
+
+    return change(
+        lambda s: report_service.revise_triage(
+            s,
+            report,
+            status=required(form.status.data),
+            reason=required(form.reason.data),
+            actor=actor(),
+            major_days=major_days,
+        ),
+        success=message,
+        to=_detail(id_of(report)),
+        on_error=_detail(id_of(report), "#revise"),
+        form=form,
     )
 
 
 @bp.post("/reports/<int:report_id>/repayments")
 @requires("auditor")
 def report_repayment(report_id: int):
-    session = get_session()
-    report = report_service.get(session, report_id)
+    report = report_service.get(get_session(), report_id)
     form = RepaymentForm()
-    to = url_for("admin.report_detail", report_id=report.id) + "#ledger"
     return change(
-        lambda s: report_service.add_repayment(
+        lambda s: ledger_service.add_entry(
             s,
             report,
             state=form.state.data,
-            amount=form.amount.data,
+            amount=required(form.amount.data),
             currency=required(form.currency.data),
             on_date=required(form.on_date.data),
             note=form.note.data or "",
             actor=actor(),
         ),
         success=lambda e: f"Ledger: {e.state} {e.amount} {e.currency} on {e.on_date:%d %b %Y}.",
-        to=to,
+        to=_detail(id_of(report), "#ledger"),
+        form=form,
+    )
+
+
+@bp.post("/reports/<int:report_id>/repayments/<int:entry_id>/reverse")
+@requires("auditor")
+def report_repayment_reverse(report_id: int, entry_id: int):
+    session = get_session()
+    report = report_service.get(session, report_id)
+    entry = ledger_service.get_entry(session, report, entry_id)
+    form = ReasonForm()
+
+    def message(r: RepaymentEntry) -> str:
+        return f"Ledger: entry #{entry.id} ({entry.state} {entry.amount} {entry.currency}) reversed by entry #{r.id}."
+
+    return change(
+        lambda s: ledger_service.reverse(s, report, entry, reason=required(form.reason.data), actor=actor()),
+        success=message,
+        to=_detail(id_of(report), "#ledger"),
         form=form,
     )
 
@@ -139,13 +257,14 @@ def report_repayment(report_id: int):
 @bp.get("/repayments")
 @requires("viewer")
 def repayment_ledger():
-    """Repayment totals per recruiter (claimed, verified, repaid), newest entries below."""
+    """Repayment totals per recruiter (claimed, verified, repaid; original currencies and USD), newest
+    entries below."""
     session = get_session()
     page = page_arg()
-    entries = report_service.ledger_page(session, page=page, per_page=PER_PAGE)
-    assert entries.total is not None
+    entries = ledger_service.ledger_page(session, page=page, per_page=PER_PAGE)
     return render_template(
         "admin/reports/ledger.html",
-        per_recruiter=report_service.repayment_totals(session),
-        page=Page(entries.rows, page, PER_PAGE, entries.total),
+        per_recruiter=ledger_service.totals_by_recruiter(session, fx()),
+        stages=ledger_service.STATES,
+        page=Page(entries.rows, page, PER_PAGE, entries.total or 0),
     )

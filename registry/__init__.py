@@ -12,7 +12,14 @@ from registry.settings import Settings, load_settings
 def create_app(settings: Settings | None = None, *, engine=None) -> Flask:
     """Application factory: a flat list of init_app calls."""
     from registry import api, extensions, web
-    from registry.web import admin, auth, health, i18n, public
+    from registry.web import (
+        account,  # noqa: F401  (adds the account pages to the auth blueprint)
+        admin,
+        auth,
+        health,
+        i18n,
+        public,
+    )
 
     settings = settings or load_settings()
     app = Flask(__name__, template_folder="web/templates", static_folder="web/static")

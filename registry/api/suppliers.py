@@ -109,7 +109,8 @@ def add_supplier(public_id: str):
     link, created = companies.add_supplier(session, company, public_id)
     session.commit()
     rec = recruiters.by_id(session, link.recruiter_id)
-    assert rec is not None  # the link was just made to it
+    if rec is None:
+        raise RuntimeError("the link was just made to it")
     pid = rec.public_id
     return render(s.SupplierAdded, {"public_id": pid, "created": created}, status=201 if created else 200)
 

@@ -171,7 +171,8 @@ class Child:
     @property
     def process(self) -> subprocess.Popen:
         """The child's process, once Supervisor.start has started it."""
-        assert self.proc is not None, f"{self.name} has not been started"
+        if self.proc is None:
+            raise RuntimeError(f"{self.name} has not been started")
         return self.proc
 
     @property

@@ -26,7 +26,8 @@ def run_migrations_online() -> None:
         from registry.db import make_engine
 
         url = config.get_main_option("sqlalchemy.url")
-        assert url is not None  # registry.migrate sets it
+        if url is None:
+            raise RuntimeError("registry.migrate sets it")
         engine = make_engine(url)
         with engine.begin() as conn:
             _run(conn)

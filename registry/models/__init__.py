@@ -67,5 +67,6 @@ class _Stored(Protocol):
 
 def id_of(row: _Stored) -> int:
     """The id of a stored row (SQLModel types ids as optional: they are None only before the first flush)."""
-    assert row.id is not None, "the row has not been flushed yet"
+    if row.id is None:
+        raise RuntimeError("the row has not been flushed yet")
     return row.id

@@ -247,7 +247,8 @@ class _Demo:
             )
             self.finding(a, "major", index=1)
             self.finding(a, "minor")
-            assert a.performed_date is not None
+            if a.performed_date is None:
+                raise RuntimeError("a.performed_date is not None")
             self.decide(
                 rec,
                 "reject",
@@ -266,7 +267,8 @@ class _Demo:
                 summary="Special audit after complaints from workers.",
             )
             self.finding(sp, "major", index=1)
-            assert sp.performed_date is not None
+            if sp.performed_date is None:
+                raise RuntimeError("sp.performed_date is not None")
             self.decide(
                 rec,
                 "suspend",
@@ -296,7 +298,8 @@ class _Demo:
                         note="Same payment as an earlier case.",
                         actor=DECIDER,
                     )
-            assert first is not None
+            if first is None:
+                raise RuntimeError("first is not None")
             reports.triage(
                 self.s,
                 first,
@@ -508,9 +511,11 @@ def build(
             )
 
     company, _ = companies.get_or_create(session, DEMO_COMPANY)
-    assert company.id is not None
+    if company.id is None:
+        raise RuntimeError("company.id is not None")
     for rec in created[:12]:
-        assert rec.id is not None
+        if rec.id is None:
+            raise RuntimeError("rec.id is not None")
         session.add(SupplierLink(company_id=company.id, recruiter_id=rec.id))
     new_key = companies.create_api_key(session, company, name="demo key")
     users.create(session, email=DEMO_ADMIN_EMAIL, role="admin", password=admin_password)
@@ -532,7 +537,8 @@ def _backdate_registration(session: Session, rec: Recruiter, rng: random.Random)
     """Move the registration before the first decision/audit of the scenario, so history is chronological.
 
     The change goes through the session, so the audit log records it (actor seed:demo)."""
-    assert rec.id is not None
+    if rec.id is None:
+        raise RuntimeError("rec.id is not None")
     events = accreditation.history(session, rec.id)
     moves = [ev.at for ev in events if ev.from_status is not None]
     planned = session.scalars(

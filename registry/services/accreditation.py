@@ -147,7 +147,8 @@ def transition(
             code="unknown_status",
             params={"status": to_status},
         )
-    assert recruiter.id is not None
+    if recruiter.id is None:
+        raise RuntimeError("recruiter.id is not None")
     acc = get(session, recruiter.id, lock=True)
     frm = acc.status
     if not is_allowed(frm, to_status):
@@ -226,7 +227,8 @@ def decide(session: Session, recruiter: Recruiter, decision: str, **kwargs) -> D
             params={"decision": decision},
         )
     froms, to = DECISIONS[decision]
-    assert recruiter.id is not None
+    if recruiter.id is None:
+        raise RuntimeError("recruiter.id is not None")
     acc = get(session, recruiter.id)
     if acc.status not in froms:
         raise IllegalTransition(

@@ -59,7 +59,8 @@ def plan(
             code="unknown_audit_kind",
             params={"kind": kind},
         )
-    assert recruiter.id is not None
+    if recruiter.id is None:
+        raise RuntimeError("recruiter.id is not None")
     audit = Audit(
         recruiter_id=recruiter.id,
         kind=kind,
@@ -145,7 +146,8 @@ def add_finding(
     require_not_cancelled(audit)
     if due_date is None:
         due_date = default_due_date(severity, major_days=major_days, minor_days=minor_days)
-    assert audit.id is not None
+    if audit.id is None:
+        raise RuntimeError("audit.id is not None")
     finding = Finding(
         audit_id=audit.id,
         recruiter_id=audit.recruiter_id,

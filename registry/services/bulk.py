@@ -95,7 +95,8 @@ def insert_rows(conn: Connection, table: Table, rows: list[dict], constant: tupl
     compiled = _COMPILED.get(cache_key)
     if compiled is None:
         stmt = insert(table).compile(dialect=dialect, column_keys=list(keys))
-        assert stmt.positiontup is not None  # SQLite's parameters are positional
+        if stmt.positiontup is None:
+            raise RuntimeError("SQLite's parameters are positional")
         order = list(stmt.positiontup)
         procs = [(k, table.c[k].type.dialect_impl(dialect).bind_processor(dialect)) for k in order]
         compiled = _COMPILED[cache_key] = (str(stmt), procs)

@@ -48,7 +48,8 @@ def for_recruiter(
     session: Session, recruiter: Recruiter, *, bot_username: str, public_base_url: str
 ) -> Certificate:
     """The certificate of an accredited recruiter; refused (Conflict) for any other standing."""
-    assert recruiter.id is not None
+    if recruiter.id is None:
+        raise RuntimeError("recruiter.id is not None")
     acc = accreditation.get(session, recruiter.id)
     verdict = standing.verdict_of(acc, recruiter.licence_status, as_of=today())
     if verdict.lapsed:
@@ -65,9 +66,12 @@ def for_recruiter(
             params={"public_id": recruiter.public_id, "status": verdict.status},
         )
     licence = " ".join(x for x in (recruiter.licence_authority, recruiter.licence_number) if x)
-    assert (
-        verdict.valid_from is not None and verdict.valid_until is not None
-    )  # an accreditation has both dates
+    if verdict.valid_from is None or verdict.valid_until is None:
+        raise Conflict(
+            f"{recruiter.public_id}'s accreditation has no validity dates",
+            code="accreditation_without_validity",
+            params={"public_id": recruiter.public_id},
+        )
     return Certificate(
         public_id=recruiter.public_id,
         legal_name=recruiter.legal_name,

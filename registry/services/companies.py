@@ -208,7 +208,8 @@ def recruiter_ids(session: Session, public_ids: list[str]) -> dict[str, int]:
     out: dict[str, int] = {}
     for batch in value_batches(dialect, wanted):
         for public_id, rid in session.connection().execute(stmt, {"ids": batch}):
-            assert rid is not None  # a primary key
+            if rid is None:
+                raise RuntimeError("a primary key")
             out[public_id] = rid
     return out
 

@@ -192,7 +192,8 @@ def claim_one(session: Session, *, lease_seconds: float, now: datetime | None = 
 
 def build_request(session: Session, msg: OutboxMessage, settings) -> Request | Outcome:
     """The HTTP request that delivers `msg`, or the Outcome that says why there is none."""
-    assert msg.id is not None
+    if msg.id is None:
+        raise RuntimeError("msg.id is not None")
     if msg.channel == "webhook":
         ep = session.get(WebhookEndpoint, msg.target_id)
         if ep is None or not ep.active:
@@ -383,7 +384,8 @@ def dispatch_due(
                 req = build_request(s, msg, settings)
             outcome = req if isinstance(req, Outcome) else send(client, req)
             with session_scope(engine, write=True) as s:
-                assert msg.id is not None
+                if msg.id is None:
+                    raise RuntimeError("msg.id is not None")
                 status = record(s, msg.id, outcome, settings)
             if status == OutboxStatus.delivered:
                 result.delivered += 1

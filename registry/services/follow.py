@@ -27,7 +27,8 @@ def follow(session: Session, *, chat_id: int, recruiter: Recruiter, language: st
         if existing.language != language:
             existing.language = language
         return existing, False
-    assert recruiter.id is not None
+    if recruiter.id is None:
+        raise RuntimeError("recruiter.id is not None")
     row = Follower(chat_id=chat_id, recruiter_id=recruiter.id, language=language)
     try:
         with session.begin_nested():

@@ -305,7 +305,8 @@ def parse(content: str, mapping: Mapping, *, fmt: str = "csv", as_of: date | Non
         if problems:
             errors.append(RowError(line, "; ".join(problems)))
             continue
-        assert status is not None  # an unknown status is one of the problems above
+        if status is None:  # an unknown status is one of the problems above
+            raise RuntimeError(f"line {line}: no status and no problem recorded")
         if (
             mapping.expire_after_valid_until
             and status == LicenceStatus.valid
@@ -464,7 +465,8 @@ def apply(
         recruiter.licence_valid_until = listed.valid_until
         recruiter.licence_checked_at = now
         result.recruiters_changed.append(f"{recruiter.public_id}: licence {old} -> {listed.status}")
-        assert recruiter.id is not None
+        if recruiter.id is None:
+            raise RuntimeError("a stored recruiter has an id")
         events.append(
             (
                 recruiter.id,

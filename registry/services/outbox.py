@@ -54,7 +54,8 @@ def new_message_id() -> str:
 
 def emit(session: Session, event_type: str, recruiter: Recruiter, data: dict) -> int:
     """Queue `event_type` about `recruiter` for every subscriber. Returns the number of messages."""
-    assert recruiter.id is not None
+    if recruiter.id is None:
+        raise RuntimeError("recruiter.id is not None")
     return emit_many(session, event_type, [(recruiter.id, data)])
 
 

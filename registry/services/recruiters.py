@@ -124,7 +124,8 @@ def _unique_public_id(session: Session) -> str:
 
 
 def _set_corridors(session: Session, rec: Recruiter, corridors: list[tuple[str, str]]) -> None:
-    assert rec.id is not None
+    if rec.id is None:
+        raise RuntimeError("rec.id is not None")
     existing = {
         (c.origin, c.destination): c
         for c in session.scalars(select(Corridor).where(col(Corridor.recruiter_id) == rec.id))
@@ -272,7 +273,8 @@ def create(session: Session, data: RecruiterInput, *, actor: str) -> Recruiter:
     rec = Recruiter(**rows.recruiter)
     session.add(rec)
     session.flush()
-    assert rec.id is not None
+    if rec.id is None:
+        raise RuntimeError("rec.id is not None")
     rows.set_recruiter_id(rec.id)
     session.add(Accreditation(**rows.accreditation))
     session.add(AccreditationEvent(**rows.event))
@@ -363,7 +365,8 @@ def search_recruiters(
             .order_by(col(Recruiter.id))
             .limit(limit)
         ):
-            assert rid is not None  # a primary key
+            if rid is None:
+                raise RuntimeError("a primary key")
             results[rid] = 100.0
     for m in index.search(q, limit=limit, cutoff=cutoff):
         results.setdefault(cast(int, m.key), m.score)  # the index is keyed by recruiter id

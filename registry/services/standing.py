@@ -155,7 +155,8 @@ def _verdict_fields(
     recorded = status or _APPLICANT
     current = status_of(recorded, valid_until, as_of)
     if current != recorded:
-        assert valid_until is not None  # status_of changes the status only when it has lapsed
+        if valid_until is None:
+            raise RuntimeError("status_of changes the status only when it has lapsed")
         since = lapsed_at(valid_until)
     return {
         "status": current,
@@ -233,7 +234,8 @@ def status_at(session: Session, recruiter_id: int, at: datetime) -> dict | None:
     valid_until = _as_date(state.get("valid_until"))
     status = status_of(state.get("status"), valid_until, at.astimezone(UTC).date())
     if status != state.get("status"):
-        assert valid_until is not None  # status_of changes the status only when it has lapsed
+        if valid_until is None:
+            raise RuntimeError("status_of changes the status only when it has lapsed")
         state = {**state, "status": status, "since": lapsed_at(valid_until).isoformat()}
     return state
 

@@ -98,7 +98,8 @@ def _load_user(user_id: str) -> AdminUser | None:
         return None
     if not user_service.session_is_current(user, browser_session.get(SESSION_VERSION)):
         return None
-    assert user is not None
+    if user is None:
+        raise RuntimeError("user is not None")
     return AdminUser(user)
 
 
@@ -361,8 +362,8 @@ def logout() -> Any:
 
 
 def init_app(app: Flask) -> None:
-    from registry.web import account  # noqa: F401  (registers its routes on bp)
-
+    """Registers the blueprint; the account pages (registry.web.account) add their routes to it
+    when imported, which create_app does first."""
     login_manager.init_app(app)
     app.register_blueprint(bp)
     app.jinja_env.globals["ROLE_RANK"] = ROLE_RANK

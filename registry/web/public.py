@@ -50,7 +50,8 @@ class Card:
 
 def build_card(session, rec: Recruiter) -> Card:
     st = standing.standing_of(session, id_of(rec), as_of=today())
-    assert st is not None  # the recruiter exists
+    if st is None:
+        raise RuntimeError("the recruiter exists")
     return Card(
         recruiter=rec,
         status=st.status,

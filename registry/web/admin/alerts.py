@@ -23,7 +23,8 @@ def alerts():
     page = page_arg()
     found = alert_service.list_page(session, state=state, kind=kind, page=page, per_page=PER_PAGE)
     kinds = alert_service.kinds(session)
-    assert found.total is not None
+    if found.total is None:
+        raise RuntimeError("found.total is not None")
     return render_template(
         "admin/alerts.html",
         page=Page(found.rows, page, PER_PAGE, found.total),

@@ -41,7 +41,8 @@ def audit_log():
         with Session(engine()) as own:  # verification streams and expunges; keep it off the request session
             verified = auditlog.verify(own)
     entities = sorted(name for name, _hidden in auditlog.TRACKED.values())
-    assert found.total is not None
+    if found.total is None:
+        raise RuntimeError("found.total is not None")
     return render_template(
         "admin/auditlog.html",
         page=Page(found.rows, page, PER_PAGE, found.total),

@@ -62,7 +62,8 @@ def audit_list():
     found = audit_service.list_page(
         get_session(), state=state, kind=kind, page=page, per_page=PER_PAGE, as_of=today()
     )
-    assert found.total is not None
+    if found.total is None:
+        raise RuntimeError("found.total is not None")
     return render_template(
         "admin/audits/list.html",
         page=Page(found.rows, page, PER_PAGE, found.total),
@@ -78,7 +79,8 @@ def audit_list():
 def audit_detail(audit_id: int):
     session = get_session()
     audit = audit_service.get_audit(session, audit_id)
-    assert audit.id is not None
+    if audit.id is None:
+        raise RuntimeError("audit.id is not None")
     rec = recruiters.by_id(session, audit.recruiter_id)
     findings = audit_service.findings_of_audit(session, audit.id)
     cfg = settings()
@@ -172,7 +174,8 @@ def finding_list():
     found = audit_service.findings_page(
         get_session(), state=state, severity=severity, page=page, per_page=PER_PAGE, as_of=today()
     )
-    assert found.total is not None
+    if found.total is None:
+        raise RuntimeError("found.total is not None")
     return render_template(
         "admin/findings.html",
         page=Page(found.rows, page, PER_PAGE, found.total),

@@ -53,7 +53,8 @@ def change(
     """
     if form is not None and not form.validate_on_submit():
         flash_form_errors(form)
-        assert isinstance(to, str), "with a form, `to` is a fixed URL (there is no result to build it from)"
+        if not isinstance(to, str):
+            raise TypeError("with a form, `to` is a fixed URL (there is no result to build it from)")
         return redirect(to)
     session = get_session()
     auditlog.set_actor(session, current_user.email)
@@ -133,7 +134,8 @@ def url_with(**changes) -> str:
             args.pop(k, None)
         else:
             args[k] = v
-    assert request.endpoint is not None  # called from a routed view
+    if request.endpoint is None:
+        raise RuntimeError("called from a routed view")
     return url_for(request.endpoint, **(request.view_args or {}), **args)
 
 

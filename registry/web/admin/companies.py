@@ -30,7 +30,8 @@ DELIVERIES = 50
 def company_list():
     page = page_arg()
     found = company_service.list_page(get_session(), page=page, per_page=PER_PAGE)
-    assert found.total is not None
+    if found.total is None:
+        raise RuntimeError("found.total is not None")
     return render_template(
         "admin/companies/list.html", page=Page(found.rows, page, PER_PAGE, found.total), form=CompanyForm()
     )
@@ -44,7 +45,8 @@ def company_create():
         flash_form_errors(form)
         return redirect(url_for("admin.company_list"))
     session = get_session()
-    assert form.name.data is not None
+    if form.name.data is None:
+        raise RuntimeError("form.name.data is not None")
     existing = company_service.by_name(session, form.name.data)
     if existing is not None:
         flash(f"{existing.name} already exists.", "warning")
@@ -239,7 +241,8 @@ def delivery_log():
     status = request.args.get("status", "")
     page = page_arg()
     found = company_service.deliveries_page(get_session(), status=status, page=page, per_page=PER_PAGE)
-    assert found.total is not None
+    if found.total is None:
+        raise RuntimeError("found.total is not None")
     return render_template(
         "admin/companies/deliveries.html",
         page=Page(found.rows, page, PER_PAGE, found.total),

@@ -65,7 +65,8 @@ def recruiter_list():
         get_session(), filters, sort=sort, page=page, per_page=PER_PAGE, after=after, before=before
     )
     rows = found.rows
-    assert found.total is not None
+    if found.total is None:
+        raise RuntimeError("found.total is not None")
     pager = Page(rows, page, PER_PAGE, found.total)
     if not q and rows:
         pager.next_url = url_with(
@@ -141,7 +142,8 @@ def _fill(form: RecruiterForm, rec: Recruiter) -> None:
     form.country.data = rec.country
     form.licence_authority.data = rec.licence_authority
     form.licence_number.data = rec.licence_number
-    assert rec.id is not None
+    if rec.id is None:
+        raise RuntimeError("rec.id is not None")
     form.corridors.data = "\n".join(f"{o}-{d}" for o, d in recruiters.corridors_of(get_session(), rec.id))
     form.sectors.data = ", ".join(rec.sectors or [])
     form.contact_email.data = rec.contact_email
@@ -225,7 +227,8 @@ def recruiter_edit(public_id: str):
 def recruiter_detail(public_id: str):
     session = get_session()
     rec = recruiters.get_by_public_id(session, public_id)
-    assert rec.id is not None
+    if rec.id is None:
+        raise RuntimeError("rec.id is not None")
     acc = accreditation.get(session, rec.id)
     history = accreditation.history(session, rec.id)
     audit_rows = audit_service.of_recruiter(session, rec.id)

@@ -64,7 +64,8 @@ def report_list():
     )
     page = page_arg()
     found = report_service.list_page(get_session(), filters, page=page, per_page=PER_PAGE)
-    assert found.total is not None
+    if found.total is None:
+        raise RuntimeError("found.total is not None")
     return render_template(
         "admin/reports/list.html",
         page=Page(found.rows, page, PER_PAGE, found.total),
@@ -84,7 +85,8 @@ def report_detail(report_id: int):
     """The report, its decisions and ledger; `q` searches recruiters to link it to, `pick` chooses one."""
     session = get_session()
     report = report_service.get(session, report_id)
-    assert report.id is not None
+    if report.id is None:
+        raise RuntimeError("report.id is not None")
     rec = recruiters.by_id(session, report.recruiter_id)
     q = " ".join((request.args.get("q") or "").split())[:200]
     candidates = []

@@ -329,10 +329,7 @@ _cache = search.CandidateCache()
 
 def _stamp(session: Session):
     """Changes whenever a recruiter is added or renamed (cheap: two index-friendly aggregates)."""
-    return (
-        session.scalar(select(func.max(Recruiter.id))),
-        session.scalar(select(func.max(Recruiter.updated_at))),
-    )
+    return tuple(session.execute(select(func.max(Recruiter.id), func.max(Recruiter.updated_at))).one())
 
 
 def _load_candidates(session: Session):

@@ -20,7 +20,7 @@ from sqlmodel import Session
 
 from registry.db import session_scope
 from registry.errors import NotFound
-from registry.models import FeeReport, Recruiter
+from registry.models import FeeReport, Recruiter, id_of
 from registry.services import auditlog, follow, recruiters, reports, standing
 from registry.services.reports import ReportInput
 from registry.settings import Settings
@@ -106,13 +106,19 @@ class BotServices:
 
     def _cards(self, session: Session, recs: list[Recruiter]) -> list[Card]:
         """Status cards of several recruiters from their standing (one query, not one per recruiter)."""
-        found = standing.standing_of_many(session, [r.id for r in recs], as_of=today())
+        return self._cards_of(session, [id_of(r) for r in recs])
+
+    def _cards_of(self, session: Session, ids: list[int]) -> list[Card]:
+        """Status cards by recruiter id, in the order given (ids of no recruiter are left out)."""
+        found = standing.standing_of_many(session, ids, as_of=today())
         cards = []
-        for rec in recs:
-            st = found[rec.id]
+        for rid in ids:
+            st = found.get(rid)
+            if st is None:
+                continue
             cards.append(
                 Card(
-                    id=rec.id,
+                    id=rid,
                     public_id=st.public_id,
                     name=st.legal_name,
                     country=st.country,
@@ -129,10 +135,15 @@ class BotServices:
     def _card(self, session: Session, rec: Recruiter) -> Card:
         return self._cards(session, [rec])[0]
 
+    def warm(self) -> None:
+        """Build the search index now (it is built on first use otherwise)."""
+        with Session(self.engine) as session:
+            recruiters.warm_search_index(session)
+
     def search(self, query: str) -> list[Card]:
         with Session(self.engine) as session:
-            found = recruiters.search_recruiters(session, query, limit=MAX_CANDIDATES)
-            return self._cards(session, [rec for rec, _score in found])
+            found = recruiters.search_recruiter_ids(session, query, limit=MAX_CANDIDATES)
+            return self._cards_of(session, [rid for rid, _score in found])
 
     def card(self, public_id: str) -> Card | None:
         with Session(self.engine) as session:

@@ -329,7 +329,16 @@ _cache = search.CandidateCache()
 
 def _stamp(session: Session):
     """Changes whenever a recruiter is added or renamed (cheap: two index-friendly aggregates)."""
-    return tuple(session.execute(select(func.max(Recruiter.id), func.max(Recruiter.updated_at))).one())
+    # One statement, two subqueries: each max() alone is read from the end of its index (SQLite scans
+    # the whole table for a SELECT with two aggregates).
+    return tuple(
+        session.execute(
+            select(
+                select(func.max(Recruiter.id)).scalar_subquery(),
+                select(func.max(Recruiter.updated_at)).scalar_subquery(),
+            )
+        ).one()
+    )
 
 
 def _load_candidates(session: Session):

@@ -371,15 +371,16 @@ class Index:
         hi = bisect.bisect_right(self.joined_lengths, longest)
         if lo >= hi:
             return []
-        found = [
-            (-score, vi)
-            for _, score, i in process.extract(
-                qc, self.joined[lo:hi], scorer=fuzz.ratio, limit=None, score_cutoff=cutoff
-            )
-            for vi in self.joined_variants[lo + i]
-        ]
-        found.sort()
-        return [vi for _, vi in found[:limit]]
+        found = process.extract(qc, self.joined[lo:hi], scorer=fuzz.ratio, limit=None, score_cutoff=cutoff)
+        out: list[int] = []
+        at = 0
+        while at < len(found) and len(out) < limit:  # best score first; within a score, by variant
+            score, group = found[at][1], []
+            while at < len(found) and found[at][1] == score:
+                group.extend(self.joined_variants[lo + found[at][2]])
+                at += 1
+            out.extend(sorted(group))
+        return out[:limit]
 
     def search(self, query: str, limit: int = 10, cutoff: float = 70.0) -> list[Match]:
         q_words = normalize(query).split()

@@ -10,6 +10,7 @@ from pydantic import BaseModel, ConfigDict, Field, RootModel
 
 from registry.api.bodies import MAX_ID_LENGTH, MAX_ITEMS, MAX_LICENCE, MAX_LISTED_ERRORS, MAX_URL_LENGTH
 from registry.models.companies import WEBHOOK_EVENTS
+from registry.services.cleantext import NoControls
 
 AccreditationStatusName = Literal["applicant", "accredited", "rejected", "suspended", "expired", "withdrawn"]
 LicenceStatusName = Literal["valid", "expired", "suspended", "cancelled", "delisted", "banned", "unknown"]
@@ -19,7 +20,7 @@ if set(get_args(EventType)) != set(WEBHOOK_EVENTS):  # the document and the regi
     raise RuntimeError(f"API event types {get_args(EventType)} differ from the registry's {WEBHOOK_EVENTS}")
 
 EXAMPLE_ID = "RA-7K3Q9"
-IdInput = Annotated[str, Field(max_length=MAX_ID_LENGTH)]
+IdInput = Annotated[NoControls, Field(max_length=MAX_ID_LENGTH)]
 
 
 class Model(BaseModel):
@@ -30,10 +31,7 @@ class Model(BaseModel):
 
 
 class FieldError(Model):
-    field: str = Field(
-        description="Where the problem is: a dotted path into the body or a parameter name",
-        examples=["ids.3"],
-    )
+    field: str = Field(description="Where: a dotted path into the body, or a parameter name", examples=["ids.3"])
     message: str = Field(examples=["String should have at most 40 characters"])
     type: str = Field(description="Machine-readable kind of problem", examples=["string_too_long"])
 
@@ -77,7 +75,7 @@ class Problem(BaseModel):
 
 
 class RecruiterListQuery(Model):
-    q: str | None = Field(
+    q: NoControls | None = Field(
         default=None,
         max_length=200,
         description=(
@@ -92,7 +90,7 @@ class RecruiterListQuery(Model):
     status: AccreditationStatusName | None = Field(
         default=None, description="Accreditation status", examples=["accredited"]
     )
-    licence_number: str | None = Field(
+    licence_number: NoControls | None = Field(
         default=None,
         min_length=1,
         max_length=80,
@@ -236,7 +234,7 @@ class RecruiterDetail(Model):
 
 class LicenceRef(Model):
     country: str = Field(pattern=r"^[A-Za-z]{2}$", description="ISO 3166-1 alpha-2", examples=["NP"])
-    number: str = Field(
+    number: NoControls = Field(
         min_length=1, max_length=MAX_LICENCE, description="Licence number as issued", examples=["1234/067/68"]
     )
 

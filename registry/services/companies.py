@@ -24,7 +24,7 @@ from registry.models import (
     id_of,
 )
 from registry.models.companies import API_SCOPES, WEBHOOK_EVENTS
-from registry.services import paging
+from registry.services import cleantext, paging
 from registry.services.recruiters import normalize_public_id
 from registry.timeutil import iso, utcnow
 
@@ -32,7 +32,7 @@ KEY_PREFIX = "fr_live_"
 
 
 def get_or_create(session: Session, name: str) -> tuple[Company, bool]:
-    name = " ".join((name or "").split())
+    name = cleantext.clean_name(name, field="name")
     if len(name) < 2:
         raise InvalidInput(
             "a company name needs at least 2 characters",
@@ -83,7 +83,7 @@ def create_api_key(
     plaintext = f"{KEY_PREFIX}{prefix}_{secret}"
     key = ApiKey(
         company_id=id_of(company),
-        name=name.strip(),
+        name=cleantext.clean_name(name, field="name"),
         prefix=prefix,
         key_hash=hash_secret(plaintext),
         scopes=scopes,
@@ -505,7 +505,10 @@ def list_page(session: Session, *, page: int, per_page: int) -> paging.ListPage:
 
 
 def by_name(session: Session, name: str) -> Company | None:
-    return session.scalars(select(Company).where(col(Company.name) == " ".join(name.split()))).first()
+    """The company of that name; None when there is none (a name with a control never names one)."""
+    if cleantext.control_in(name):
+        return None
+    return session.scalars(select(Company).where(col(Company.name) == cleantext.clean_name(name, field="name"))).first()
 
 
 def keys_of(session: Session, company_id: int) -> list[ApiKey]:

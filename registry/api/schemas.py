@@ -20,7 +20,7 @@ if set(get_args(EventType)) != set(WEBHOOK_EVENTS):  # the document and the regi
     raise RuntimeError(f"API event types {get_args(EventType)} differ from the registry's {WEBHOOK_EVENTS}")
 
 EXAMPLE_ID = "RA-7K3Q9"
-IdInput = Annotated[NoControls, Field(max_length=MAX_ID_LENGTH)]
+IdInput = Annotated[str, Field(max_length=MAX_ID_LENGTH), NoControls]
 
 
 class Model(BaseModel):
@@ -31,7 +31,10 @@ class Model(BaseModel):
 
 
 class FieldError(Model):
-    field: str = Field(description="Where: a dotted path into the body, or a parameter name", examples=["ids.3"])
+    field: str = Field(
+        description="Where the problem is: a dotted path into the body or a parameter name",
+        examples=["ids.3"],
+    )
     message: str = Field(examples=["String should have at most 40 characters"])
     type: str = Field(description="Machine-readable kind of problem", examples=["string_too_long"])
 
@@ -75,9 +78,8 @@ class Problem(BaseModel):
 
 
 class RecruiterListQuery(Model):
-    q: NoControls | None = Field(
+    q: Annotated[str, Field(max_length=200), NoControls] | None = Field(
         default=None,
-        max_length=200,
         description=(
             "Search by name, other name, licence number or public id; tolerant of spelling and transliteration. "
             "Results come best match first."
@@ -90,10 +92,8 @@ class RecruiterListQuery(Model):
     status: AccreditationStatusName | None = Field(
         default=None, description="Accreditation status", examples=["accredited"]
     )
-    licence_number: NoControls | None = Field(
+    licence_number: Annotated[str, Field(min_length=1, max_length=80), NoControls] | None = Field(
         default=None,
-        min_length=1,
-        max_length=80,
         description="Exact licence number (case-insensitive)",
         examples=["1234/067/68"],
     )
@@ -234,8 +234,8 @@ class RecruiterDetail(Model):
 
 class LicenceRef(Model):
     country: str = Field(pattern=r"^[A-Za-z]{2}$", description="ISO 3166-1 alpha-2", examples=["NP"])
-    number: NoControls = Field(
-        min_length=1, max_length=MAX_LICENCE, description="Licence number as issued", examples=["1234/067/68"]
+    number: Annotated[str, Field(min_length=1, max_length=MAX_LICENCE), NoControls] = Field(
+        description="Licence number as issued", examples=["1234/067/68"]
     )
 
 

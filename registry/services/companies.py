@@ -508,7 +508,9 @@ def by_name(session: Session, name: str) -> Company | None:
     """The company of that name; None when there is none (a name with a control never names one)."""
     if cleantext.control_in(name):
         return None
-    return session.scalars(select(Company).where(col(Company.name) == cleantext.clean_name(name, field="name"))).first()
+    return session.scalars(
+        select(Company).where(col(Company.name) == cleantext.clean_name(name, field="name"))
+    ).first()
 
 
 def keys_of(session: Session, company_id: int) -> list[ApiKey]:

@@ -68,7 +68,9 @@ class RecruiterInput(BaseModel):
     address: str = Field(default="", max_length=500)
     parent_public_id: str | None = None
 
-    @field_validator("legal_name", "licence_authority", "licence_number", "contact_email", "contact_phone", "website")
+    @field_validator(
+        "legal_name", "licence_authority", "licence_number", "contact_email", "contact_phone", "website"
+    )
     @classmethod
     def _strip(cls, v: str) -> str:
         return cleantext.name_value(v)

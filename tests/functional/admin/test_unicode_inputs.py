@@ -179,3 +179,21 @@ def test_triage_notes_reasons_and_ledger_notes_lose_the_controls(as_auditor, eng
         assert s.scalars(select(RepaymentEntry.note)).one() == "claimed"
         events = s.scalars(select(ReportEvent.reason).order_by(ReportEvent.id)).all()
         assert events == ["Receipt matches", "Second look"]
+
+
+@pytest.mark.parametrize("ch", CHARACTERS, ids=IDS)
+def test_list_filters_with_a_control_find_nothing_and_never_fail(as_admin, ch):
+    quoted = {"\u202e": "%E2%80%AE", "\x00": "%00", "\u200f": "%E2%80%8F"}[ch]
+    for path in (
+        "/admin/recruiters?q=Himal{}",
+        "/admin/reports?q=Himal{}",
+        "/admin/reports?recruiter=Himal{}",
+        "/admin/audit-log?actor=admin{}",
+        "/admin/findings?q=a{}",
+        "/admin/companies?q=a{}",
+        "/admin/recruiters/RA-{}",
+        "/verify?q=Himal{}",
+        "/verify/RA-{}",
+    ):
+        resp = as_admin.get(path.format(quoted))
+        assert resp.status_code in (200, 404), path

@@ -70,7 +70,7 @@ def public_url_problem(url: str) -> str | None:
         parts.port  # noqa: B018 - raises ValueError on an impossible port
     except ValueError:
         return f"is not a valid URL ({url!r})"
-    if parts.scheme != "https" or not parts.hostname:
+    if parts.scheme not in ("https", "http") or not parts.hostname:
         return f"must be an absolute https:// URL (got {url!r})"
     host = parts.hostname.rstrip(".").lower()
     try:
@@ -83,6 +83,8 @@ def public_url_problem(url: str) -> str | None:
         or (address is not None and not address.is_global)
     ):
         return f"must be a public address, not this machine or a private network (got {url!r})"
+    if parts.scheme != "https":
+        return f"must be an absolute https:// URL (got {url!r})"
     return None
 
 

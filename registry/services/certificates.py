@@ -18,6 +18,7 @@ from __future__ import annotations
 import io
 import logging
 import re
+import unicodedata
 from dataclasses import dataclass
 from datetime import date
 from functools import lru_cache
@@ -319,8 +320,9 @@ def _licence_line(cert: Certificate) -> str:
 
 
 def _texts(cert: Certificate) -> list[str]:
-    """The texts of a certificate that come from the registry (the rest is fixed English)."""
-    return [cert.legal_name, _licence_line(cert), cert.verify_url]
+    """The texts of a certificate that come from the registry (the rest is fixed English), composed
+    (NFC: a letter and its accent as one character, the form fonts draw best)."""
+    return [unicodedata.normalize("NFC", t) for t in (cert.legal_name, _licence_line(cert), cert.verify_url)]
 
 
 def _sizes(largest: float, smallest: float) -> list[float]:
@@ -357,6 +359,7 @@ class _Page:
 
     def text(self, value: str) -> str:
         """`value` as this page can print it: in its own script, or transliterated when no font has it."""
+        value = unicodedata.normalize("NFC", value)
         if value in self.transliterated or (not self.unicode and not _is_latin1(value)):
             return anyascii(value)
         return value

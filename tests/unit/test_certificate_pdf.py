@@ -223,3 +223,17 @@ def test_a_missing_script_font_transliterates_that_text_only(tmp_path):
     note = certificates.missing_font_note(cert(chinese), fonts)
     assert note and chinese in note
     assert_layout(doc)
+
+
+def test_decomposed_accents_are_printed_composed():
+    """A name typed with combining accents (NFD) is printed with the precomposed letters, which the
+    fonts draw with the accent in place."""
+    import unicodedata
+
+    name = unicodedata.normalize("NFD", "Nguyễn Việt Đức Manpower Công ty")
+    assert any(unicodedata.combining(c) for c in name)
+    doc = render(cert(name))
+    glyphs = doc.to_unicode("NotoSansBold")
+    assert "ễ" in glyphs.values() and "ệ" in glyphs.values()
+    assert not [t for t in glyphs.values() if any(unicodedata.combining(c) for c in t)], glyphs
+    assert doc.has_text(unicodedata.normalize("NFC", name))

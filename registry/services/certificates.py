@@ -27,7 +27,7 @@ from typing import cast
 
 import segno
 from anyascii import anyascii
-from fontTools.ttLib import TTCollection, TTFont
+from fontTools.ttLib import TTCollection, TTFont, TTLibError
 from fpdf import FPDF
 from fpdf.enums import MethodReturnValue
 from sqlmodel import Session
@@ -186,14 +186,15 @@ def _font_files(font_dir: str) -> dict[str, Path]:
 
 
 def _collection_number(path: Path, face_name: str) -> int | None:
-    """The index of the face named `face_name` in the collection `path` (None when it has none)."""
-    collection = TTCollection(str(path), lazy=True)
+    """The index of the face named `face_name` in the collection `path` (None when it has none or
+    the file cannot be read)."""
     try:
-        for number, font in enumerate(collection.fonts):
-            if font["name"].getDebugName(4) == face_name or font["name"].getDebugName(1) == face_name:
-                return number
-    finally:
-        collection.close()
+        with open(path, "rb") as file:
+            for number, font in enumerate(TTCollection(file, lazy=True).fonts):
+                if face_name in (font["name"].getDebugName(4), font["name"].getDebugName(1)):
+                    return number
+    except (OSError, TTLibError) as e:
+        log.warning("font %s cannot be read (%s); certificates do without it", path, e)
     return None
 
 
@@ -209,6 +210,8 @@ def available_fonts(font_dir: str) -> tuple[FontFace | None, tuple[FontFace, ...
         return FontFace(family, files[regular], files.get(bold, files[regular]))
 
     base = face("NotoSans", "NotoSans-Regular.ttf", "NotoSans-Bold.ttf")
+    if base is not None and not (_coverage(base.regular, 0) and _coverage(base.bold, 0)):
+        base = None  # unreadable
     others: list[FontFace] = []
     for script in PREFERRED_SCRIPTS:
         if found := face(f"NotoSans{script}", f"NotoSans{script}-Regular.ttf", f"NotoSans{script}-Bold.ttf"):
@@ -241,11 +244,13 @@ def available_fonts(font_dir: str) -> tuple[FontFace | None, tuple[FontFace, ...
 
 @lru_cache(maxsize=64)
 def _coverage(path: Path, number: int) -> frozenset[int]:
-    font = TTFont(str(path), fontNumber=number, lazy=True)
+    """The characters the font has (none when the file cannot be read: it is then never used)."""
     try:
-        return frozenset(font.getBestCmap() or ())
-    finally:
-        font.close()
+        with open(path, "rb") as file:
+            return frozenset(TTFont(file, fontNumber=number, lazy=True).getBestCmap() or ())
+    except (OSError, TTLibError) as e:
+        log.warning("font %s cannot be read (%s); certificates do without it", path, e)
+        return frozenset()
 
 
 def _covers(face: FontFace, char: str) -> bool:

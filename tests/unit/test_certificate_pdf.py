@@ -237,3 +237,14 @@ def test_decomposed_accents_are_printed_composed():
     assert "ễ" in glyphs.values() and "ệ" in glyphs.values()
     assert not [t for t in glyphs.values() if any(unicodedata.combining(c) for c in t)], glyphs
     assert doc.has_text(unicodedata.normalize("NFC", name))
+
+
+def test_an_unreadable_font_file_is_left_out(tmp_path, caplog):
+    fonts = link_fonts(tmp_path, "NotoSansDevanagari-Regular.ttf", "NotoSans-Bold.ttf")
+    (fonts / "NotoSans-Regular.ttf").write_bytes(b"not a font")
+    name = NAMES["devanagari"][0]
+    doc = render(cert(name), font_dir=fonts)
+    assert set(doc.fonts) == {"Helvetica", "Helvetica-Bold"}
+    assert doc.has_text(anyascii(name))
+    assert "cannot be read" in caplog.text
+    assert certificates.missing_font_note(cert(name), fonts)

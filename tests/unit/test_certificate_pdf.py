@@ -5,6 +5,7 @@ with the name in Latin letters and a note saying why."""
 
 from __future__ import annotations
 
+import logging
 from datetime import date
 from pathlib import Path
 
@@ -195,7 +196,16 @@ def link_fonts(tmp_path: Path, *names: str) -> Path:
     return tmp_path
 
 
-def test_without_fonts_the_certificate_is_made_in_latin_letters(tmp_path, caplog):
+@pytest.fixture
+def warnings_logged(caplog, monkeypatch):
+    """The module's warnings, whatever logging set-up an earlier test in the session left behind."""
+    monkeypatch.setattr(logging.getLogger(certificates.__name__), "disabled", False)
+    caplog.set_level(logging.WARNING, logger=certificates.__name__)
+    return caplog
+
+
+def test_without_fonts_the_certificate_is_made_in_latin_letters(tmp_path, warnings_logged):
+    caplog = warnings_logged
     c = cert(NAMES["devanagari"][0])
     doc = render(c, font_dir=tmp_path)
     assert set(doc.fonts) == {"Helvetica", "Helvetica-Bold"}
@@ -239,7 +249,8 @@ def test_decomposed_accents_are_printed_composed():
     assert doc.has_text(unicodedata.normalize("NFC", name))
 
 
-def test_an_unreadable_font_file_is_left_out(tmp_path, caplog):
+def test_an_unreadable_font_file_is_left_out(tmp_path, warnings_logged):
+    caplog = warnings_logged
     fonts = link_fonts(tmp_path, "NotoSansDevanagari-Regular.ttf", "NotoSans-Bold.ttf")
     (fonts / "NotoSans-Regular.ttf").write_bytes(b"not a font")
     name = NAMES["devanagari"][0]

@@ -62,9 +62,14 @@ def create_webhook(body: s.WebhookCreate):
     must be https:// on a public address. The same URL twice, or more than 10 endpoints: 409."""
     session = mutation()
     company = companies.get(session, caller().company_id)
-    production = current_app.extensions["fairrecruit.settings"].is_production
+    settings = current_app.extensions["fairrecruit.settings"]
     new = companies.create_webhook(
-        session, company, url=body.url, events=list(body.events), production=production
+        session,
+        company,
+        url=body.url,
+        events=list(body.events),
+        production=settings.is_production,
+        allow_private=settings.webhook_allow_private,
     )
     session.commit()
     return render(

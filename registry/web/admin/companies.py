@@ -198,6 +198,7 @@ def webhook_create(company_id: int):
             url=required(form.url.data),
             events=form.events.data,
             production=settings().is_production,
+            allow_private=settings().webhook_allow_private,
         ),
         "webhook_secret",
         lambda new: {"secret": new.secret, "url": new.endpoint.url},
@@ -248,4 +249,16 @@ def delivery_log():
         page=Page(found.rows, page, PER_PAGE, found.total),
         status=status,
         describe_delivery=delivery.describe,
+    )
+
+
+@bp.post("/deliveries/<int:message_id>/redeliver")
+@requires("admin")
+def delivery_redeliver(message_id: int):
+    """A dead message goes back to the outbox, due now (the audit log names the admin)."""
+    return change(
+        lambda s: delivery.redeliver(s, message_id, actor=actor()),
+        success="Message queued for delivery again; it appears as pending below.",
+        to=url_for("admin.delivery_log"),
+        form=ConfirmForm(),
     )

@@ -143,6 +143,12 @@ def worker_redis_url(redis_url: str, db: int) -> str:
     return redis_url.rsplit("/", 1)[0] + f"/{db}"
 
 
+@pytest.fixture
+def settings(settings):
+    """The shared test settings; the receivers of these tests listen on 127.0.0.1."""
+    return settings.model_copy(update={"webhook_allow_private": True})
+
+
 @pytest.fixture(params=["redis", "sqlite"])
 def stack(request, tmp_path):
     """(settings, engine) for a worker: Redis broker (db 3) + PostgreSQL, or SQLite broker + SQLite."""
@@ -174,4 +180,5 @@ def make_settings(tmp_path, engine, broker_url: str) -> Settings:
         outbox_sweep_seconds=1,
         webhook_timeout_seconds=5,
         telegram_bot_token="123:TEST",
+        webhook_allow_private=True,  # the receivers of these tests listen on 127.0.0.1
     )

@@ -95,7 +95,7 @@ def parse(url: str, *, production: bool) -> tuple[str, str, str, int]:
         labels = host.split(".")
         if _NUMERIC_LABEL.match(labels[-1]):  # no top-level domain is a number: an address in disguise
             raise _refuse(
-                "write the address of a webhook URL as a public host name or a standard IP address",
+                "webhook URLs must name a public host or a standard IP address",
                 "url_not_public",
             )
         if len(labels) < 2 or not all(_LABEL.match(label) for label in labels):

@@ -33,6 +33,7 @@ class Receiver:
     def __init__(self):
         self.received: list[dict] = []
         self.script: list[int] = []
+        self.scripts: dict[str, list[int]] = {}  # per request path, before `script`
         self.lock = threading.Lock()
         receiver = self
 
@@ -40,7 +41,8 @@ class Receiver:
             def do_POST(self):  # noqa: N802
                 body = self.rfile.read(int(self.headers.get("Content-Length", 0)))
                 with receiver.lock:
-                    code = receiver.script.pop(0) if receiver.script else 200
+                    own = receiver.scripts.get(self.path)
+                    code = own.pop(0) if own else receiver.script.pop(0) if receiver.script else 200
                     receiver.received.append(
                         {"path": self.path, "headers": dict(self.headers), "body": body, "answered": code}
                     )

@@ -54,7 +54,7 @@ def test_bot_message_goes_to_the_configured_bot_api_and_blocked_chat_is_dead(set
     settings.telegram_bot_token = "42:ABC"
     settings.telegram_api_base_url = receiver.url.rsplit("/", 2)[0] + "/bot"
     rec = subscribed_recruiter(engine, receiver.url, followers=(1001, 1002))
-    receiver.script = [200, 200, 403]  # webhook, first chat, second chat blocked the bot
+    receiver.scripts["/bot42:ABC/sendMessage"] = [200, 403]  # the second chat blocked the bot
     suspend(engine, rec)
     result = delivery.dispatch_due(engine, settings)
     assert (result.delivered, result.dead) == (2, 1)

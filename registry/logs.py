@@ -23,7 +23,7 @@ from collections.abc import Iterable
 
 QUIET_LOGGERS = ("httpx", "httpcore", "urllib3", "hpack")
 MASK = "[redacted]"
-TOKEN_MASK = "[token]"  # noqa: S105 - what a token is replaced with
+BOT_MASK = "[token]"  # what a bot token is replaced with
 
 # Bot API tokens: the bot's numeric id, a colon, 35 URL-safe characters (be generous on the length).
 BOT_TOKEN = re.compile(r"(?<![A-Za-z0-9_-])\d{3,15}:[A-Za-z0-9_-]{20,80}(?![A-Za-z0-9_-])")
@@ -44,8 +44,8 @@ class RedactSecrets(logging.Filter):
     def redact(self, text: str) -> str:
         for secret in self.secrets:
             if secret in text:
-                text = text.replace(secret, TOKEN_MASK)
-        text = BOT_TOKEN.sub(TOKEN_MASK, text)
+                text = text.replace(secret, BOT_MASK)
+        text = BOT_TOKEN.sub(BOT_MASK, text)
         return SECRET_FORMATS.sub(MASK, text)
 
     def filter(self, record: logging.LogRecord) -> bool:
@@ -65,7 +65,7 @@ class RedactSecrets(logging.Filter):
             record.exc_text = self.redact(record.exc_text)
         if record.stack_info:
             record.stack_info = self.redact(record.stack_info)
-        record._fairrecruit_redacted = self  # type: ignore[attr-defined]
+        record._fairrecruit_redacted = self
         return True
 
 

@@ -22,6 +22,7 @@ from enum import StrEnum
 
 import httpx
 from sqlalchemy import func, select, update
+from sqlalchemy.engine import Engine
 from sqlmodel import Session, col
 
 from registry import notifications
@@ -30,6 +31,7 @@ from registry.errors import Conflict, NotFound
 from registry.models import CaseSubscription, Follower, OutboxMessage, WebhookEndpoint
 from registry.models.outbox import OutboxStatus
 from registry.services import auditlog, circuits, outbox, webhook_targets
+from registry.settings import Settings
 from registry.timeutil import utcnow
 
 log = logging.getLogger(__name__)
@@ -275,7 +277,8 @@ def build_request(session: Session, msg: OutboxMessage, settings) -> Request | O
 def send(client: httpx.Client, req: Request, settings) -> Outcome:
     """Perform the HTTP call (outside any database transaction). A webhook's host is resolved and
     checked first (``webhook_targets``), and the request goes to the checked address."""
-    url, headers, extensions = req.url, req.headers, {}
+    url, headers = req.url, req.headers
+    extensions: dict = {}
     if req.channel == "webhook":
         try:
             target = webhook_targets.resolve_target(
@@ -441,8 +444,8 @@ def due_lanes(session: Session, now: datetime | None = None, *, limit: int = 100
 class _Run:
     """What the lanes of one dispatch share: the settings, the budget and the tally."""
 
-    engine: object
-    settings: object
+    engine: Engine
+    settings: Settings
     limit: int
     deadline: float
     client: httpx.Client | None
@@ -484,13 +487,13 @@ def _drain_lane(run: _Run, lane: str) -> None:
     client = run.client or new_client(settings)
     try:
         while run.take():
-            with session_scope(engine, write=True) as s:  # type: ignore[arg-type]
+            with session_scope(engine, write=True) as s:
                 msg = claim_one(s, lease_seconds=lease, lane=lane)
                 if msg is None:
                     return
                 req = build_request(s, msg, settings)
             outcome = req if isinstance(req, Outcome) else send(client, req, settings)
-            with session_scope(engine, write=True) as s:  # type: ignore[arg-type]
+            with session_scope(engine, write=True) as s:
                 if msg.id is None:
                     raise RuntimeError("msg.id is not None")
                 status = record(s, msg.id, outcome, settings)

@@ -13,8 +13,8 @@ from registry.db import session_scope
 from registry.models import Follower, SupplierLink, WebhookEndpoint
 from registry.services import companies
 from tests import factories
-from tests.functional.workers.test_delivery import SECRET, celery_app, suspend  # noqa: F401
 from tests.functional.workers.conftest import wait_for
+from tests.functional.workers.test_delivery import SECRET, celery_app, suspend  # noqa: F401
 
 # A behaviour bound for isolation (the hanging receiver holds its lane for webhook_timeout_seconds = 5 s
 # per attempt), generous enough for a loaded machine.

@@ -26,7 +26,8 @@ MASK = "[redacted]"
 BOT_MASK = "[token]"  # what a bot token is replaced with
 
 # Bot API tokens: the bot's numeric id, a colon, 35 URL-safe characters (be generous on the length).
-BOT_TOKEN = re.compile(r"(?<![A-Za-z0-9_-])\d{3,15}:[A-Za-z0-9_-]{20,80}(?![A-Za-z0-9_-])")
+# Standing alone or right after the "/bot" of a Bot API URL.
+BOT_TOKEN = re.compile(r"(?:(?<=/bot)|(?<![A-Za-z0-9_-]))\d{3,15}:[A-Za-z0-9_-]{20,80}(?![A-Za-z0-9_-])")
 # API keys (registry.services.companies.KEY_PREFIX) and webhook signing secrets.
 SECRET_FORMATS = re.compile(r"\b(?:fr_live_|whsec_)[A-Za-z0-9_-]+")
 _MIN_SECRET_LENGTH = 6  # shorter configured values would mask ordinary words

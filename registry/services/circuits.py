@@ -10,7 +10,7 @@ closes the circuit.
 Admins hear of a failing lane once: while an alert about the lane is open (``delivery_failing`` when its
 circuit opens, ``delivery_dead`` when one of its messages is given up), no other is raised. A webhook
 endpoint that has failed without a success for ``webhook_disable_after_days`` is disabled, with an
-alert (``webhook_disabled``).
+alert (``webhook_disabled``). An admin can deliver a dead message again (:func:`redeliver`).
 """
 
 from __future__ import annotations
@@ -21,9 +21,10 @@ from datetime import datetime, timedelta
 from sqlalchemy import delete, or_, select, update
 from sqlmodel import Session, col
 
+from registry.errors import Conflict, NotFound
 from registry.models import Alert, DeliveryCircuit, OutboxMessage, WebhookEndpoint
 from registry.models.outbox import OutboxStatus
-from registry.services import alerts
+from registry.services import alerts, auditlog
 from registry.timeutil import iso, utcnow
 
 log = logging.getLogger(__name__)
@@ -83,10 +84,7 @@ def failed(session: Session, lane: str, error: str | None, settings, now: dateti
     """An attempt in `lane` failed (the receiver's fault, not the message's). Returns True when this
     opened the circuit: the lane's pending messages then wait until it closes."""
     now = now or utcnow()
-    circuit = session.get(DeliveryCircuit, lane)
-    if circuit is None:
-        circuit = DeliveryCircuit(lane=lane)
-        session.add(circuit)
+    circuit = _locked(session, lane, now)
     circuit.failures = (circuit.failures or 0) + 1
     circuit.failing_since = _aware(circuit.failing_since, now) or now
     circuit.last_error = error
@@ -118,6 +116,46 @@ def failed(session: Session, lane: str, error: str | None, settings, now: dateti
     if lane.startswith("webhook:"):
         _disable_if_failing_too_long(session, lane, circuit, settings, now)
     return opened
+
+
+def _locked(session: Session, lane: str, now: datetime) -> DeliveryCircuit:
+    """The lane's circuit row, created when missing (by whichever process comes first) and locked for
+    this transaction on PostgreSQL, so two workers failing at once count both failures."""
+    dialect = session.get_bind().dialect.name
+    values = {"lane": lane, "failures": 0, "opened": 0, "updated_at": now}
+    if dialect == "postgresql":
+        from sqlalchemy.dialects.postgresql import insert as pg_insert
+
+        session.execute(pg_insert(DeliveryCircuit).values(**values).on_conflict_do_nothing())
+    else:
+        from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+
+        session.execute(sqlite_insert(DeliveryCircuit).values(**values).on_conflict_do_nothing())
+    stmt = select(DeliveryCircuit).where(col(DeliveryCircuit.lane) == lane)
+    if dialect == "postgresql":
+        stmt = stmt.with_for_update()
+    return session.scalars(stmt.execution_options(populate_existing=True)).one()
+
+
+def hold_open_lanes(session: Session, now: datetime | None = None) -> int:
+    """Messages that became due in a lane whose circuit is open (queued after it opened) wait for it
+    too. Returns the number of lanes that had such messages."""
+    now = now or utcnow()
+    held = 0
+    for circuit in session.scalars(select(DeliveryCircuit).where(col(DeliveryCircuit.open_until) > now)):
+        channel, _, target = circuit.lane.partition(":")
+        conds = [col(OutboxMessage.status) == OutboxStatus.pending, col(OutboxMessage.next_attempt_at) <= now]
+        if channel == "webhook":
+            conds += [col(OutboxMessage.channel) == "webhook", col(OutboxMessage.target_id) == int(target)]
+        elif circuit.lane == BOT_LANE:
+            conds.append(col(OutboxMessage.channel) == "bot")
+        else:
+            continue
+        if session.execute(
+            update(OutboxMessage).where(*conds).values(next_attempt_at=circuit.open_until)
+        ).rowcount:  # type: ignore[attr-defined]
+            held += 1
+    return held
 
 
 def _hold(session: Session, lane: str, until: datetime) -> None:
@@ -198,3 +236,51 @@ def raise_once(session: Session, lane: str, kind: str, *, stamp: str, details: d
 def forget(session: Session, lane: str) -> None:
     """The lane is gone (its endpoint deleted): drop its circuit."""
     session.execute(delete(DeliveryCircuit).where(col(DeliveryCircuit.lane) == lane))
+
+
+# --- dead letters: an admin asks for another attempt ----------------------------------------------
+
+
+def redeliver(session: Session, message_pk: int, *, actor: str, now: datetime | None = None) -> OutboxMessage:
+    """Give a dead message another life: pending again, due now, with a fresh retry horizon. The audit
+    log records who asked."""
+    now = now or utcnow()
+    msg = session.get(OutboxMessage, message_pk) if 0 < message_pk < 2**31 else None
+    if msg is None:
+        raise NotFound(
+            f"no outgoing message {message_pk}", code="message_not_found", params={"id": message_pk}
+        )
+    if msg.status != OutboxStatus.dead:
+        raise Conflict(
+            "only a message that was given up can be delivered again",
+            code="message_not_dead",
+            params={"id": message_pk, "status": msg.status},
+        )
+    before = {"status": msg.status, "attempts": msg.attempts, "last_error": msg.last_error}
+    msg.status = OutboxStatus.pending
+    msg.next_attempt_at = now
+    msg.created_at = now  # the retry horizon counts from here; the event keeps its own time
+    msg.attempts = 0
+    session.flush()
+    auditlog.append(
+        session.connection(),
+        [
+            auditlog.PendingEntry(
+                actor,
+                "redeliver",
+                "outbox_message",
+                str(msg.id),
+                None,
+                {
+                    "message_id": msg.message_id,
+                    "channel": msg.channel,
+                    "target_id": msg.target_id,
+                    "event_type": msg.event_type,
+                    "before": before,
+                    "status": [OutboxStatus.dead, OutboxStatus.pending],
+                },
+            )
+        ],
+        at=now,
+    )
+    return msg

@@ -417,6 +417,15 @@ def delete_webhook(session: Session, company_id: int, webhook_id: int) -> None:
     session.flush()
 
 
+def enable_webhook(session: Session, company_id: int, webhook_id: int) -> WebhookEndpoint:
+    """Deliver to a disabled endpoint again (e.g. after it failed for days), its circuit closed."""
+    endpoint = get_webhook(session, company_id, webhook_id)
+    endpoint.active = True
+    circuits.forget(session, circuits.lane_of("webhook", id_of(endpoint)))
+    session.flush()
+    return endpoint
+
+
 def send_test_event(session: Session, company_id: int, webhook_id: int) -> OutboxMessage:
     """Queue a sample `recruiter.status_changed` event, flagged `test`, for this endpoint only."""
     from registry.services import outbox

@@ -27,10 +27,9 @@ from sqlmodel import Session, col
 
 from registry import notifications
 from registry.db import session_scope
-from registry.errors import Conflict, NotFound
 from registry.models import CaseSubscription, Follower, OutboxMessage, WebhookEndpoint
 from registry.models.outbox import OutboxStatus
-from registry.services import auditlog, circuits, outbox, webhook_targets
+from registry.services import circuits, outbox, webhook_targets
 from registry.settings import Settings
 from registry.timeutil import utcnow
 
@@ -418,8 +417,11 @@ def undelivered(session: Session, now: datetime | None = None) -> int:
     )
 
 
-def due_lanes(session: Session, now: datetime | None = None, *, limit: int = 1000) -> list[str]:
-    """The lanes with a message due now and a closed circuit: webhook endpoints, the Bot API, others."""
+def due_lanes(
+    session: Session, now: datetime | None = None, *, limit: int = 1000, include_open: bool = False
+) -> list[str]:
+    """The lanes with a message due now (webhook endpoints, the Bot API, others) whose circuit is closed
+    (or, with include_open, whatever their circuit)."""
     now = now or utcnow()
     due = [col(OutboxMessage.status) == OutboxStatus.pending, col(OutboxMessage.next_attempt_at) <= now]
     lanes = [
@@ -436,6 +438,8 @@ def due_lanes(session: Session, now: datetime | None = None, *, limit: int = 100
         select(col(OutboxMessage.channel)).where(*due, col(OutboxMessage.channel) != "webhook").distinct()
     ):
         lanes.append(circuits.lane_of(channel, 0))
+    if include_open:
+        return lanes
     closed = circuits.open_lanes(session, now)
     return [lane for lane in lanes if lane not in closed]
 
@@ -543,7 +547,14 @@ def dispatch_due(
                         log.error("delivery lane %s stopped: %s", lane, type(error).__name__, exc_info=error)
             if run.taken < run.limit and time.monotonic() <= run.deadline:
                 with session_scope(engine) as s:
-                    lanes = due_lanes(s)
+                    candidates = due_lanes(s, include_open=True)
+                    closed = circuits.open_lanes(s)
+                lanes = [lane for lane in candidates if lane not in closed]
+                if len(lanes) < len(
+                    candidates
+                ):  # messages queued to a lane after its circuit opened wait with the rest
+                    with session_scope(engine, write=True) as s:
+                        circuits.hold_open_lanes(s)
                 for lane in lanes:
                     if lane not in running and len(running) < settings.delivery_lanes:
                         running[lane] = pool.submit(_drain_lane, run, lane)
@@ -553,51 +564,3 @@ def dispatch_due(
     with session_scope(engine) as s:
         run.result.next_due_in = next_due_in(s)
     return run.result
-
-
-# --- dead letters: an admin asks for another attempt ----------------------------------------------
-
-
-def redeliver(session: Session, message_pk: int, *, actor: str, now: datetime | None = None) -> OutboxMessage:
-    """Give a dead message another life: pending again, due now, with a fresh retry horizon. The audit
-    log records who asked."""
-    now = now or utcnow()
-    msg = session.get(OutboxMessage, message_pk) if 0 < message_pk < 2**31 else None
-    if msg is None:
-        raise NotFound(
-            f"no outgoing message {message_pk}", code="message_not_found", params={"id": message_pk}
-        )
-    if msg.status != OutboxStatus.dead:
-        raise Conflict(
-            "only a message that was given up can be delivered again",
-            code="message_not_dead",
-            params={"id": message_pk, "status": msg.status},
-        )
-    before = {"status": msg.status, "attempts": msg.attempts, "last_error": msg.last_error}
-    msg.status = OutboxStatus.pending
-    msg.next_attempt_at = now
-    msg.created_at = now  # the retry horizon counts from here; the event keeps its own time
-    msg.attempts = 0
-    session.flush()
-    auditlog.append(
-        session.connection(),
-        [
-            auditlog.PendingEntry(
-                actor,
-                "redeliver",
-                "outbox_message",
-                str(msg.id),
-                None,
-                {
-                    "message_id": msg.message_id,
-                    "channel": msg.channel,
-                    "target_id": msg.target_id,
-                    "event_type": msg.event_type,
-                    "before": before,
-                    "status": [OutboxStatus.dead, OutboxStatus.pending],
-                },
-            )
-        ],
-        at=now,
-    )
-    return msg

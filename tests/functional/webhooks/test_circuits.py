@@ -43,8 +43,11 @@ def test_the_circuit_opens_holds_the_endpoints_messages_and_closes_on_success(se
         assert all(m.status == "pending" and m.next_attempt_at >= circuit.open_until for m in pending)
     (alert,) = open_alerts(engine)
     assert alert.kind == "delivery_failing" and alert.details["webhook_id"] == endpoint_id
-    delivery.dispatch_due(engine, settings)
+    with session_scope(engine, write=True) as s:  # queued after the circuit opened: it waits too
+        companies.send_test_event(s, s.get(WebhookEndpoint, endpoint_id).company_id, endpoint_id)
+    result = delivery.dispatch_due(engine, settings)
     assert receiver.count() == 3  # still open: nothing tried
+    assert result.next_due_in is not None and result.next_due_in > 1  # no dispatch again at once
 
     # The receiver recovers and the circuit's time is up: everything goes out, the alert resolves.
     receiver.script = []
@@ -53,7 +56,7 @@ def test_the_circuit_opens_holds_the_endpoints_messages_and_closes_on_success(se
         for m in s.scalars(select(OutboxMessage)):
             m.next_attempt_at = utcnow() - timedelta(seconds=1)
     result = delivery.dispatch_due(engine, settings)
-    assert result.delivered == 10
+    assert result.delivered == 11
     assert open_alerts(engine) == []
     with Session(engine) as s:
         circuit = s.get(DeliveryCircuit, f"webhook:{endpoint_id}")
@@ -91,6 +94,28 @@ def test_an_endpoint_failing_for_days_is_disabled_with_an_alert(settings, engine
         assert s.get(WebhookEndpoint, endpoint_id).active is False
         disabled = s.scalars(select(Alert).where(Alert.kind == "webhook_disabled")).one()
         assert disabled.details["webhook_id"] == endpoint_id and disabled.details["days"] == 7
+
+
+def test_an_admin_enables_a_disabled_endpoint(settings, engine, receiver, as_admin):
+    company_id, endpoint_id = endpoint_with_messages(engine, receiver.url, 0)
+    with session_scope(engine, write=True) as s:
+        s.get(WebhookEndpoint, endpoint_id).active = False
+        s.add(DeliveryCircuit(lane=f"webhook:{endpoint_id}", failures=3, failing_since=utcnow()))
+    page = as_admin.get(f"/admin/companies/{company_id}").get_data(as_text=True)
+    assert "disabled" in page
+    resp = as_admin.post(
+        f"/admin/companies/{company_id}/webhooks/{endpoint_id}/enable", follow_redirects=True
+    )
+    assert "Webhook enabled" in flashes(resp)
+    with Session(engine) as s:
+        assert s.get(WebhookEndpoint, endpoint_id).active is True
+        assert s.get(DeliveryCircuit, f"webhook:{endpoint_id}") is None
+        entry = s.scalars(
+            select(AuditLogEntry).where(
+                AuditLogEntry.entity == "webhook_endpoint", AuditLogEntry.actor == "admin@example.org"
+            )
+        ).one()
+        assert entry.action == "update" and '"active":[false,true]' in entry.data
 
 
 def test_an_endpoint_failing_for_less_stays_active(settings, engine, receiver):

@@ -70,9 +70,10 @@ def _refuse(message: str, code: str, **params) -> TargetRefused:
     return TargetRefused(message, field="url", code=code, params=params or None)
 
 
-def parse(url: str, *, production: bool) -> tuple[str, str, str, int]:
+def parse(url: str, *, production: bool, allow_private: bool = False) -> tuple[str, str, str, int]:
     """(url, scheme, host, port) of a well-formed webhook URL; refuses malformed URLs, plain http in
-    production and hosts that are neither a dotted name nor a standard IP literal."""
+    production, addresses in disguise (``127.1``, ``2130706433``...) and, unless `allow_private`,
+    single-label and local names (``intranet``, ``localhost``, ``*.internal``)."""
     url = (url or "").strip()
     try:
         parts = urlsplit(url)
@@ -98,11 +99,15 @@ def parse(url: str, *, production: bool) -> tuple[str, str, str, int]:
                 "webhook URLs must name a public host or a standard IP address",
                 "url_not_public",
             )
-        if len(labels) < 2 or not all(_LABEL.match(label) for label in labels):
+        if not all(_LABEL.match(label) for label in labels):
+            raise _refuse("the host name of the URL is not valid", "url_invalid")
+        if allow_private:
+            pass  # a local receiver (development, tests): its addresses are not checked either
+        elif len(labels) < 2:
             raise _refuse(
                 "webhook URLs need a full public host name (e.g. hooks.example.com)", "url_not_public"
             )
-        if host == "localhost" or host.endswith((".localhost", ".local", ".internal", ".localdomain")):
+        elif host == "localhost" or host.endswith((".localhost", ".local", ".internal", ".localdomain")):
             raise _refuse("webhook URLs must point to a public host", "url_not_public")
     return url, parts.scheme, host, port
 
@@ -125,7 +130,7 @@ def resolve_target(url: str, *, production: bool, allow_private: bool) -> Target
     """Check `url` and resolve its host: the Target to connect to, or TargetRefused (``url_invalid``,
     ``url_not_https``, ``url_not_public``, ``url_unresolvable``). Every address the name resolves to must
     be globally routable unless `allow_private`; the first one is the one to connect to."""
-    url, scheme, host, port = parse(url, production=production)
+    url, scheme, host, port = parse(url, production=production, allow_private=allow_private)
     literal = _literal(host)
     if literal is not None:
         addresses = [literal]

@@ -49,6 +49,7 @@ def steered_dns(fake_dns):
             "private.example.com": ["192.168.1.20"],
             "metadata.example.com": ["169.254.169.254"],
             "mixed.example.com": [PUBLIC_TEST_ADDRESS, "10.0.0.7"],
+            "localhost": ["127.0.0.1"],
         }
     )
     return fake_dns
@@ -94,6 +95,8 @@ def test_the_admin_form_refuses_them_too(as_admin, engine):
 def test_the_private_setting_admits_local_receivers_but_never_disguised_forms():
     for url in ("http://127.0.0.1:8080/x", "https://loopback.example.com/x", "https://10.1.2.3/x"):
         assert webhook_targets.check_url(url, production=False, allow_private=True) == url
+    local = webhook_targets.resolve_target("http://localhost:9000/in", production=False, allow_private=True)
+    assert local.host == "localhost" and local.address.is_loopback
     for url in ("https://127.1/", "https://2130706433/", "https://0x7f000001/", "https://0177.0.0.1/"):
         with pytest.raises(webhook_targets.TargetRefused):
             webhook_targets.check_url(url, production=False, allow_private=True)

@@ -39,6 +39,7 @@ class FakeDNS:
     def __init__(self):
         self.names: dict[str, list[str]] = {}
         self.asked: list[str] = []
+        self.default: list[str] | None = None  # what any other name resolves to (None: nothing)
 
     def __call__(self, host: str, port: int) -> list[str]:
         import socket
@@ -52,6 +53,8 @@ class FakeDNS:
             "example.net",
         ):
             return [PUBLIC_TEST_ADDRESS]
+        if self.default is not None:
+            return list(self.default)
         raise socket.gaierror(socket.EAI_NONAME, "Name or service not known")
 
 

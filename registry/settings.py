@@ -158,6 +158,18 @@ class Settings(BaseSettings):
 
     # Delivery
     webhook_timeout_seconds: float = 10.0
+    # Seconds to wait for a receiver (or the Bot API) to accept the connection.
+    webhook_connect_timeout_seconds: float = Field(3.0, gt=0, le=60)
+    # Let webhooks reach loopback, private and link-local addresses (development and tests only).
+    webhook_allow_private: bool = False
+    # Deliveries run side by side in this many lanes: one per webhook endpoint, one for the Bot API.
+    delivery_lanes: int = Field(8, ge=1, le=64)
+    # After this many failed attempts in a row an endpoint's circuit opens: no attempt for a while
+    # (doubling from webhook_circuit_open_seconds up to webhook_max_backoff_seconds), then one probe.
+    webhook_circuit_failures: int = Field(5, ge=1, le=1000)
+    webhook_circuit_open_seconds: float = Field(60.0, gt=0)
+    # An endpoint failing without a success for this many days is disabled (with an alert).
+    webhook_disable_after_days: float = Field(7.0, gt=0)
     webhook_max_backoff_seconds: int = 24 * 3600
     outbox_sweep_seconds: int = 60
     outbox_backoff_base_seconds: float = 30.0  # first retry delay; doubles each attempt (with jitter)

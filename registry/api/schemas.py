@@ -443,6 +443,11 @@ class SupplierReport(Model):
 
 
 PORT = r"([1-9][0-9]{0,3}|[1-5][0-9]{4}|6[0-4][0-9]{3}|65[0-4][0-9]{2}|655[0-2][0-9]|6553[0-5])"
+_LABEL = r"[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?"
+_OCTET = r"(25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])"
+# A dotted host name whose last label starts with a letter, or a standard dotted-quad IPv4 address: the
+# forms registry.services.webhook_targets accepts (it also checks where the name resolves to).
+HOST = r"((" + _LABEL + r"\.)+[A-Za-z]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?|(" + _OCTET + r"\.){3}" + _OCTET + r")"
 
 
 class WebhookCreate(Model):
@@ -456,10 +461,11 @@ class WebhookCreate(Model):
     )
 
     url: str = Field(
-        pattern=r"^https?://[A-Za-z0-9.-]+(:" + PORT + r")?(/[!-~]*)?$",
+        pattern=r"^https?://" + HOST + r"(:" + PORT + r")?(/[!-~]*)?$",
         max_length=MAX_URL_LENGTH,
-        description="Where events are POSTed: http(s), a host name, an optional port and path "
-        "(printable ASCII; percent-encode the rest)",
+        description="Where events are POSTed: http(s), a full host name (or an IPv4 address), an optional "
+        "port and path (printable ASCII; percent-encode the rest). The host must resolve only to public "
+        "addresses.",
     )
     events: list[EventType] = Field(
         # EventType and WEBHOOK_EVENTS hold the same events (checked at import, above).

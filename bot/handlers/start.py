@@ -58,6 +58,12 @@ async def help_command(update: Update, context: BotContext) -> None:
     await update.effective_chat.send_message(help_text(context))
 
 
+async def unknown_command(update: Update, context: BotContext) -> None:
+    """A command the bot does not have: what it can do."""
+    _ = context._
+    await update.effective_chat.send_message(_("I do not know that command.") + "\n\n" + help_text(context))
+
+
 async def privacy(update: Update, context: BotContext) -> None:
     _ = context._
     days = context.settings.retention_days

@@ -118,7 +118,7 @@ def test_webhook_mode_checks_the_secret_token(tmp_path, sqlite_engine):
 def test_logs_carry_no_chat_id_name_or_token(bot, registry_data, caplog):
     caplog.set_level(logging.DEBUG)
     chat = bot.chat("en")
-    walk(chat, registry_data["ok"], 6)
+    walk(chat, registry_data["ok"], 8)
     case_code_in(chat.tap("rc:yes").text)
     good = bot.services.engine
     from registry.db import make_engine

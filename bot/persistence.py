@@ -1,0 +1,181 @@
+"""The bot's persistence in the registry database (python-telegram-bot's BasePersistence): each chat's
+data (language, an unfinished report) and the step of each persistent conversation, one JSON row each
+in ``bot_state``. A restarted bot, or another bot process, continues a half-written report.
+
+Rows are written after every update (``persist_now``), not only at intervals, so a crash loses at most
+the update being handled. Values are JSON with tags for the few non-JSON types a draft holds (Decimal,
+date, the Draft dataclass, tuples); nothing is unpickled.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from dataclasses import asdict, fields
+from datetime import date, datetime
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy import delete, select
+from sqlalchemy.engine import Engine
+from sqlmodel import Session
+from telegram import Update
+from telegram.ext import BasePersistence, PersistenceInput
+
+from bot.context import BotContext
+from bot.services import Draft
+from registry.db import session_scope
+from registry.models import BotState
+from registry.timeutil import utcnow
+
+CHAT = "chat"
+CONV = "conv:"
+
+
+def _tag(value: Any) -> Any:
+    if isinstance(value, Draft):
+        return {"$draft": {k: _tag(v) for k, v in asdict(value).items()}}
+    if isinstance(value, Decimal):
+        return {"$dec": str(value)}
+    if isinstance(value, datetime):
+        return {"$dt": value.isoformat()}
+    if isinstance(value, date):
+        return {"$date": value.isoformat()}
+    if isinstance(value, tuple):
+        return {"$tuple": [_tag(v) for v in value]}
+    if isinstance(value, list):
+        return [_tag(v) for v in value]
+    if isinstance(value, dict):
+        return {str(k): _tag(v) for k, v in value.items()}
+    return value
+
+
+def _untag(value: Any) -> Any:
+    if isinstance(value, list):
+        return [_untag(v) for v in value]
+    if not isinstance(value, dict):
+        return value
+    if len(value) == 1:
+        ((tag, inner),) = value.items()
+        if tag == "$draft":
+            known = {f.name for f in fields(Draft)}
+            return Draft(**{k: _untag(v) for k, v in inner.items() if k in known})
+        if tag == "$dec":
+            return Decimal(inner)
+        if tag == "$dt":
+            return datetime.fromisoformat(inner)
+        if tag == "$date":
+            return date.fromisoformat(inner)
+        if tag == "$tuple":
+            return tuple(_untag(v) for v in inner)
+    return {k: _untag(v) for k, v in value.items()}
+
+
+def dumps(value: Any) -> str:
+    return json.dumps(_tag(value), ensure_ascii=False, separators=(",", ":"))
+
+
+def loads(text: str) -> Any:
+    return _untag(json.loads(text))
+
+
+class DatabasePersistence(BasePersistence):
+    """Chat data and conversation states in ``bot_state``; no user, bot or callback data."""
+
+    def __init__(self, engine: Engine, update_interval: float = 60):
+        super().__init__(
+            store_data=PersistenceInput(bot_data=False, chat_data=True, user_data=False, callback_data=False),
+            update_interval=update_interval,
+        )
+        self.engine = engine
+
+    # --- blocking parts, run in a thread ------------------------------------------------------
+
+    def _rows(self, kind: str) -> list[tuple[str, str]]:
+        with Session(self.engine) as s:
+            return [(r.key, r.data) for r in s.scalars(select(BotState).where(BotState.kind == kind))]
+
+    def _one(self, kind: str, key: str) -> str | None:
+        with Session(self.engine) as s:
+            row = s.get(BotState, (kind, key))
+            return row.data if row is not None else None
+
+    def _put(self, kind: str, key: str, data: str | None) -> None:
+        with session_scope(self.engine, write=True) as s:
+            row = s.get(BotState, (kind, key))
+            if data is None:
+                if row is not None:
+                    s.delete(row)
+            elif row is None:
+                s.add(BotState(kind=kind, key=key, data=data))
+            else:
+                row.data, row.updated_at = data, utcnow()
+                s.add(row)
+
+    def _drop_chat(self, chat_id: int) -> None:
+        with session_scope(self.engine, write=True) as s:
+            s.execute(delete(BotState).where(BotState.kind == CHAT, BotState.key == str(chat_id)))
+
+    # --- BasePersistence ----------------------------------------------------------------------
+
+    async def get_chat_data(self) -> dict[int, dict]:
+        rows = await asyncio.to_thread(self._rows, CHAT)
+        return {int(key): loads(data) for key, data in rows}
+
+    async def update_chat_data(self, chat_id: int, data: dict) -> None:
+        await asyncio.to_thread(self._put, CHAT, str(chat_id), dumps(data) if data else None)
+
+    async def refresh_chat_data(self, chat_id: int, chat_data: dict) -> None:
+        """Before each update of a chat: what another bot process may have written since."""
+        stored = await asyncio.to_thread(self._one, CHAT, str(chat_id))
+        if stored is not None:
+            fresh = loads(stored)
+            chat_data.clear()
+            chat_data.update(fresh)
+
+    async def drop_chat_data(self, chat_id: int) -> None:
+        await asyncio.to_thread(self._drop_chat, chat_id)
+
+    async def get_conversations(self, name: str) -> dict:
+        rows = await asyncio.to_thread(self._rows, CONV + name)
+        return {tuple(json.loads(key)): json.loads(data) for key, data in rows}
+
+    async def update_conversation(self, name: str, key: tuple, new_state: object | None) -> None:
+        data = None if new_state is None else json.dumps(new_state)
+        await asyncio.to_thread(self._put, CONV + name, json.dumps(list(key)), data)
+
+    async def get_user_data(self) -> dict:
+        return {}
+
+    async def get_bot_data(self) -> dict:
+        return {}
+
+    async def get_callback_data(self) -> None:
+        return None
+
+    async def update_user_data(self, user_id: int, data: dict) -> None:
+        pass
+
+    async def update_bot_data(self, data: dict) -> None:
+        pass
+
+    async def update_callback_data(self, data: Any) -> None:
+        pass
+
+    async def drop_user_data(self, user_id: int) -> None:
+        pass
+
+    async def refresh_user_data(self, user_id: int, user_data: dict) -> None:
+        pass
+
+    async def refresh_bot_data(self, bot_data: dict) -> None:
+        pass
+
+    async def flush(self) -> None:
+        pass
+
+
+async def persist_now(update: Update, context: BotContext) -> None:
+    """After every handler: write what this update changed (chat data, conversation step)."""
+    if context.application.persistence is not None:
+        await context.application.update_persistence()

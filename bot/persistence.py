@@ -177,5 +177,9 @@ class DatabasePersistence(BasePersistence):
 
 async def persist_now(update: Update, context: BotContext) -> None:
     """After every handler: write what this update changed (chat data, conversation step)."""
-    if context.application.persistence is not None:
-        await context.application.update_persistence()
+    app = context.application
+    if app.persistence is None:
+        return
+    if update.effective_chat is not None:  # (the Application marks it only after every group)
+        app.mark_data_for_update_persistence(chat_ids=update.effective_chat.id)
+    await app.update_persistence()

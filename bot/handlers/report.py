@@ -79,7 +79,7 @@ async def _opening(update: Update, context: BotContext) -> bool:
             update, _("You have sent many reports today. Thank you! Please send the next one tomorrow.")
         )
         return False
-    limit = context.settings.reports_per_chat_per_day
+    limit = context.services.settings.reports_per_chat_per_day
     await update.effective_chat.send_message(
         _("You can send up to {limit} reports a day. Reports left today: {left}.").format(
             limit=limit, left=left
@@ -348,9 +348,11 @@ def _thanks(context: BotContext, code: str) -> str:
     )
 
 
-@needs_draft
 async def consent_yes(update: Update, context: BotContext) -> int | None:
     _ = context._
+    if "draft" not in context.chat_data:  # already sent (a second tap), or the draft ended
+        await consent_stale(update, context)
+        return END
     query = update.callback_query
     chat_id = update.effective_chat.id
     key = context.services.submission_key(chat_id, f"consent:{query.message.message_id}")
@@ -392,7 +394,7 @@ async def consent_stale(update: Update, context: BotContext) -> None:
         if code:
             await reply(update, _thanks(context, code))
             return
-    await query.answer(_("This button is no longer active."))
+    await lost(update, context)
 
 
 async def back(update: Update, context: BotContext) -> int:
@@ -459,6 +461,9 @@ async def pause(update: Update, context: BotContext) -> int:
     update goes round again, outside this flow), then the worker may continue or cancel."""
     context.chat_data["paused"] = True
     touch(context)
+    # Written now: the handlers that write after each update do not run for this one.
+    context.application.mark_data_for_update_persistence(chat_ids=update.effective_chat.id)
+    await context.application.update_persistence()
     await context.update_queue.put(update)
     raise ApplicationHandlerStop(END)
 

@@ -49,6 +49,8 @@ def fee_lines(context: BotContext) -> list[str]:
 def amount_problem(context: BotContext, e: InvalidInput) -> str:
     _ = context._
     p = e.params
+    if e.code == "amount_too_small" and "min" not in p:
+        return _("That amount is too small.")
     if e.code == "amount_too_small":
         return _("That amount is too small. The smallest amount I can take in {currency} is {min}.").format(
             currency=p.get("currency", ""), min=format_amount(Decimal(str(p["min"])), None, context.lang)

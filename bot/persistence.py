@@ -18,6 +18,7 @@ from typing import Any
 
 from sqlalchemy import delete, select
 from sqlalchemy.engine import Engine
+from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session
 from telegram import Update
 from telegram.ext import BasePersistence, PersistenceInput
@@ -101,6 +102,13 @@ class DatabasePersistence(BasePersistence):
             return row.data if row is not None else None
 
     def _put(self, kind: str, key: str, data: str | None) -> None:
+        try:
+            self._write(kind, key, data)
+        except IntegrityError:
+            # Another bot process inserted the same row meanwhile: write over it.
+            self._write(kind, key, data)
+
+    def _write(self, kind: str, key: str, data: str | None) -> None:
         with session_scope(self.engine, write=True) as s:
             row = s.get(BotState, (kind, key))
             if data is None:

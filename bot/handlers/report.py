@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import logging
 from datetime import datetime
+from decimal import Decimal
 
 from sqlalchemy.exc import SQLAlchemyError
 from telegram import Update
@@ -46,6 +47,7 @@ from bot.handlers.report_questions import (
     PHOTO,
     PREVIOUS,
     QUESTIONS,
+    READING,
     RECRUITER,
     _draft,
     ask,
@@ -258,7 +260,32 @@ async def amount_text(update: Update, context: BotContext) -> int:
         d.extra["amount_text"] = text
         d.extra["currency_candidates"] = list(reading.currency_candidates)
         return await ask(update, context, CURRENCY)
+    return await _take(update, context, reading)
+
+
+async def _take(update: Update, context: BotContext, reading) -> int:
+    """The amount read, in its currency: a fee line, unless it reads two ways (then asked)."""
+    d = _draft(context)
+    d.extra.pop("currency_candidates", None)
+    if reading.is_ambiguous:
+        d.extra["readings"] = [str(x) for x in reading.readings]
+        d.extra["reading_currency"] = reading.currency
+        return await ask(update, context, READING)
     add_line(context, reading.amount, reading.currency)
+    return await ask(update, context, MORE)
+
+
+@needs_draft
+async def reading_pick(update: Update, context: BotContext) -> int:
+    d = _draft(context)
+    readings = d.extra.get("readings", [])
+    i = int(update.callback_query.data.split(":", 2)[2])
+    currency = d.extra.get("reading_currency")
+    if i >= len(readings) or not currency:
+        return await ask(update, context, AMOUNT)
+    d.extra.pop("readings", None)
+    d.extra.pop("reading_currency", None)
+    add_line(context, Decimal(readings[i]), currency)
     return await ask(update, context, MORE)
 
 
@@ -273,9 +300,7 @@ async def currency_pick(update: Update, context: BotContext) -> int:
         reading = read_amount(context, text, currency=code)
     except InvalidInput as e:
         return await ask(update, context, AMOUNT, amount_problem(context, e))
-    add_line(context, reading.amount, code)
-    d.extra.pop("currency_candidates", None)
-    return await ask(update, context, MORE)
+    return await _take(update, context, reading)
 
 
 @needs_draft
@@ -429,7 +454,7 @@ async def wrong(update: Update, context: BotContext) -> int:
         problem = _("I could not read that date.")
     elif step == PHOTO:
         problem = _("Please send a photo or a PDF of the receipt, or tap Skip.")
-    elif step in (CATEGORY, CONSENT, CURRENCY, MORE):
+    elif step in (CATEGORY, CONSENT, CURRENCY, MORE, READING):
         problem = _("Please tap one of the buttons.")
     else:
         problem = _("Please send text.")
@@ -539,6 +564,10 @@ def handlers() -> list:
                 AMOUNT: [MessageHandler(text, amount_text)],
                 CURRENCY: [
                     CallbackQueryHandler(currency_pick, pattern=r"^r:cur:[A-Z]{3}$"),
+                    MessageHandler(text, amount_text),
+                ],
+                READING: [
+                    CallbackQueryHandler(reading_pick, pattern=r"^r:amt:\d$"),
                     MessageHandler(text, amount_text),
                 ],
                 MORE: [

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import functools
 from datetime import timedelta
+from decimal import Decimal
 
 from telegram import Update
 
@@ -14,9 +15,10 @@ from bot.handlers.report_fees import can_add_more, draft, fee_lines, line_text, 
 from bot.i18n import HOME_COUNTRY
 from bot.services import Draft
 from registry.parsing.dates import format_date_reading
+from registry.parsing.money import format_amount
 from registry.timeutil import utcnow
 
-RECRUITER, ORIGIN, DESTINATION, CATEGORY, AMOUNT, CURRENCY, MORE, DATE, PHOTO, CONSENT = range(10)
+RECRUITER, ORIGIN, DESTINATION, CATEGORY, AMOUNT, CURRENCY, MORE, DATE, PHOTO, CONSENT, READING = range(11)
 # The step "Back" returns to from each step.
 PREVIOUS = {
     ORIGIN: RECRUITER,
@@ -28,6 +30,7 @@ PREVIOUS = {
     DATE: MORE,
     PHOTO: DATE,
     CONSENT: PHOTO,
+    READING: AMOUNT,
 }
 # Where most workers who use the bot come from and are sent.
 ORIGINS = ["NP", "BD", "PH", "ID", "IN", "LK", "PK", "MM", "VN", "KH"]
@@ -135,6 +138,21 @@ def q_currency(context: BotContext):
     )
 
 
+def q_reading(context: BotContext):
+    """An amount that reads two ways ("1.500": one and a half, or fifteen hundred): the worker picks."""
+    _ = context._
+    d = _draft(context)
+    currency = d.extra.get("reading_currency", "")
+    items = [
+        button(format_amount(Decimal(x), currency, context.lang), f"r:amt:{i}")
+        for i, x in enumerate(d.extra.get("readings", []))
+    ]
+    return (
+        _("That amount can be read in more than one way. Tap the amount you paid."),
+        keyboard(*_grid(items), nav(context)),
+    )
+
+
 def q_more(context: BotContext):
     _ = context._
     d = _draft(context)
@@ -206,6 +224,7 @@ QUESTIONS = {
     DATE: q_date,
     PHOTO: q_photo,
     CONSENT: q_consent,
+    READING: q_reading,
 }
 
 

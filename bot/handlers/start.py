@@ -77,6 +77,9 @@ async def privacy(update: Update, context: BotContext) -> None:
             ),
             _("If you follow a recruiter, we keep this chat's number only to send you the updates."),
             _(
+                "While you write a report, we keep your answers with this chat's number, so that they are not lost. An unfinished report is deleted after 24 hours."
+            ),
+            _(
                 "When you send a report, we also keep this chat's number, only to tell you the decision on your report."
             ),
             _("Who sees it: only FairRecruit's reviewers. Companies and the public see totals, never you."),

@@ -102,3 +102,25 @@ def test_a_bikram_sambat_date_and_a_local_country_name_from_a_nepali_worker(bot,
     [rep] = reports(bot.services.engine)
     assert (rep.amount, rep.paid_on, rep.paid_on_precision) == (Decimal("5000.00"), date(2025, 8, 31), "day")
     assert rep.destination_country == "SA"
+
+
+def test_an_amount_that_reads_two_ways_is_asked_back(bot, registry_data):
+    chat = bot.chat("en")
+    to_amount(chat, registry_data["ok"])
+    r = chat.send("1.500 USD")
+    assert "That amount can be read in more than one way. Tap the amount you paid." in r.text
+    assert r.callback_data[:2] == ["r:amt:0", "r:amt:1"]
+    assert r.buttons[:2] == ["1,500 USD", "1.5 USD"]
+    r = chat.tap("r:amt:1")
+    assert "Added: Recruitment or placement fee: 1.5 USD." in r.text
+    finish(chat)
+    [rep] = reports(bot.services.engine)
+    assert (str(rep.amount), rep.currency) == ("1.50", "USD")
+
+
+def test_a_reading_outside_the_currencys_bounds_is_not_offered(bot, registry_data):
+    chat = bot.chat("en")
+    to_amount(chat, registry_data["ok"])
+    chat.send("1.500")  # 1.5 QAR is less than a dollar: only fifteen hundred is plausible
+    r = chat.tap("r:cur:QAR")
+    assert "Added: Recruitment or placement fee: 1,500 QAR." in r.text

@@ -1,6 +1,6 @@
-"""The bot's persistence in the registry database (python-telegram-bot's BasePersistence): each chat's
-data (language, an unfinished report) and the step of each persistent conversation, one JSON row each
-in ``bot_state``. A restarted bot, or another bot process, continues a half-written report.
+"""The bot's persistence in the registry database (python-telegram-bot's BasePersistence): a chat's
+unfinished report and the step of each persistent conversation, one JSON row each in ``bot_state``
+(a chat without a draft has no row). A restarted bot, or another bot process, continues a half-written report.
 
 Rows are written after every update (``persist_now``), not only at intervals, so a crash loses at most
 the update being handled. Values are JSON with tags for the few non-JSON types a draft holds (Decimal,
@@ -31,6 +31,16 @@ from registry.timeutil import utcnow
 
 CHAT = "chat"
 CONV = "conv:"
+# The keys of a chat's data that are kept: an unfinished report. Nothing else is kept with the chat id
+# (the language and the worker's country are kept with the chat's pseudonym, in chat_preference).
+KEPT = ("draft", "step", "paused", "touched")
+
+
+def kept(data: dict) -> dict:
+    """What is kept of a chat's data: its unfinished report, or nothing."""
+    if "draft" not in data:
+        return {}
+    return {k: data[k] for k in KEPT if k in data}
 
 
 def _tag(value: Any) -> Any:
@@ -89,6 +99,9 @@ class DatabasePersistence(BasePersistence):
             update_interval=update_interval,
         )
         self.engine = engine
+        # What each chat's row holds as far as this process knows (None: no row): unchanged data
+        # is not written again.
+        self._written: dict[str, str | None] = {}
 
     # --- blocking parts, run in a thread ------------------------------------------------------
 
@@ -128,21 +141,31 @@ class DatabasePersistence(BasePersistence):
 
     async def get_chat_data(self) -> dict[int, dict]:
         rows = await asyncio.to_thread(self._rows, CHAT)
+        self._written.update(dict(rows))
         return {int(key): loads(data) for key, data in rows}
 
     async def update_chat_data(self, chat_id: int, data: dict) -> None:
-        await asyncio.to_thread(self._put, CHAT, str(chat_id), dumps(data) if data else None)
+        text = dumps(kept(data)) if kept(data) else None
+        key = str(chat_id)
+        if key in self._written and self._written[key] == text:
+            return  # unchanged since it was last written or read
+        await asyncio.to_thread(self._put, CHAT, key, text)
+        self._written[key] = text
 
     async def refresh_chat_data(self, chat_id: int, chat_data: dict) -> None:
-        """Before each update of a chat: what another bot process may have written since."""
-        stored = await asyncio.to_thread(self._one, CHAT, str(chat_id))
+        """Before each update of a chat: its unfinished report as stored (another bot process may
+        have written it since)."""
+        key = str(chat_id)
+        stored = await asyncio.to_thread(self._one, CHAT, key)
+        self._written[key] = stored
+        for k in KEPT:
+            chat_data.pop(k, None)
         if stored is not None:
-            fresh = loads(stored)
-            chat_data.clear()
-            chat_data.update(fresh)
+            chat_data.update(loads(stored))
 
     async def drop_chat_data(self, chat_id: int) -> None:
         await asyncio.to_thread(self._drop_chat, chat_id)
+        self._written[str(chat_id)] = None
 
     async def get_conversations(self, name: str) -> dict:
         rows = await asyncio.to_thread(self._rows, CONV + name)

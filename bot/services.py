@@ -261,6 +261,16 @@ class BotServices:
         with Session(self.engine) as session:
             return follow.get_language(session, self.reporter_key(chat_id))
 
+    def origin(self, chat_id: int) -> str:
+        with Session(self.engine) as session:
+            return follow.get_origin(session, self.reporter_key(chat_id))
+
+    def set_origin(self, chat_id: int, origin: str, language: str) -> None:
+        with self._write() as session:
+            follow.set_origin(
+                session, reporter_key=self.reporter_key(chat_id), origin=origin, language=language
+            )
+
     def set_language(self, chat_id: int, language: str) -> None:
         with self._write() as session:
             follow.set_language(

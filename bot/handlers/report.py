@@ -119,7 +119,10 @@ async def _after_recruiter(update: Update, context: BotContext) -> int:
     """The worker's country is asked once in a chat; an earlier answer is used again."""
     d = _draft(context)
     known = context.chat_data.get("origin")
+    if not known:
+        known = await context.run(context.services.origin, update.effective_chat.id)
     if known and is_country(known):
+        context.chat_data["origin"] = known
         d.origin_country = known
         return await ask(update, context, DESTINATION)
     return await ask(update, context, ORIGIN)
@@ -189,7 +192,9 @@ async def recruiter_free(update: Update, context: BotContext) -> int:
 
 async def _set_origin(update: Update, context: BotContext, code: str) -> int:
     _draft(context).origin_country = code
-    context.chat_data["origin"] = code  # asked once in this chat
+    # Asked once: kept with the chat's pseudonym, like its language.
+    await context.run(context.services.set_origin, update.effective_chat.id, code, context.lang)
+    context.chat_data["origin"] = code
     return await ask(update, context, DESTINATION)
 
 

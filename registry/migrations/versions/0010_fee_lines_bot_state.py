@@ -1,5 +1,5 @@
-"""fee_report_line: the fees of a report, one line each; bot_state: the bot's conversations and chat
-data (an unfinished report survives a restart)
+"""fee_report_line: the fees of a report, one line each; bot_state: the bot's unfinished reports and
+conversation steps (they survive a restart); chat_preference.origin_country: the worker's country
 
 Revision ID: 0010
 Revises: 0007
@@ -46,9 +46,20 @@ def upgrade() -> None:
         sa.Column("updated_at", sqlmodel.sql.sqltypes.UTCDateTime(), nullable=False),
         sa.PrimaryKeyConstraint("kind", "key"),
     )
+    with op.batch_alter_table("chat_preference") as batch:
+        batch.add_column(
+            sa.Column(
+                "origin_country",
+                sqlmodel.sql.sqltypes.AutoString(length=2),
+                nullable=False,
+                server_default="",
+            )
+        )
 
 
 def downgrade() -> None:
+    with op.batch_alter_table("chat_preference") as batch:
+        batch.drop_column("origin_country")
     op.drop_table("bot_state")
     op.drop_index("ix_fee_report_line_report_id", table_name="fee_report_line")
     op.drop_table("fee_report_line")

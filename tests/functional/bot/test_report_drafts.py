@@ -65,12 +65,16 @@ def test_a_restart_in_the_middle_continues_the_report(settings, engine):
         case_code_in(same.tap("rc:yes").text)
         [rep] = reports(engine)
         assert (str(rep.amount), rep.currency, rep.origin_country) == ("150000.00", "NPR", "NP")
-        # the chat's language and country were kept too: a new report does not ask the country again
+        # the worker's country was kept (with the chat's pseudonym): a new report does not ask it again
         r = same.send("/report")
         assert (
             _("Which recruiter or agent did you pay? Send its name, licence number or FairRecruit ID.")
             in r.text
         )
+        same.send("Himal Sunrise")
+        r = same.tap(f"r:rec:{data['ok']}")
+        assert _("In which country is (or was) the job? Tap it, or type the country's name.") in r.text
+        assert _("Which country are you from? Tap it, or type the country's name.") not in r.text
     finally:
         second.stop()
 
@@ -101,6 +105,12 @@ def test_the_draft_is_kept_as_json_in_the_database_and_forget_erases_it(bot_db, 
         rows = {(r.kind, r.key): r.data for r in s.scalars(select(BotState))}
     assert '"recruiter_name":"Himal Sunrise Overseas Pvt. Ltd."' in rows[("chat", str(chat.id))]
     assert rows[("conv:report", f"[{chat.id}, {chat.id}]")] == "8"  # the photo question
+    assert '"lang"' not in rows[("chat", str(chat.id))]  # only the draft is kept with the chat id
+    chat.tap("r:skip")
+    case_code_in(chat.tap("rc:yes").text)
+    with Session(bot_db.services.engine) as s:
+        assert s.scalars(select(BotState)).all() == []  # a sent report leaves nothing behind
+    walk(chat, registry_data_db["ok"], PHOTO)
     assert "f:yes" in chat.send("/forget").callback_data
     chat.tap("f:yes")
     with Session(bot_db.services.engine) as s:
@@ -185,7 +195,9 @@ def test_in_a_group_the_bot_only_links_to_a_private_chat(bot, registry_data):
     calls = bot.deliver(group_update(chat, "/report"), stopped=True)
     texts = [c.text for c in calls if c.method == "sendMessage"]
     assert len(texts) == 1 and "https://t.me/FairRecruitBot" in texts[0]
-    assert texts[0].startswith(gettext_for("ne")("I answer only in a private chat").split("{")[0][:10])
+    assert texts[0] == gettext_for("ne")(
+        "I answer only in a private chat, so that no one else sees what you ask or report. Write to me here: {link}"
+    ).format(link="https://t.me/FairRecruitBot")
     assert all(str(c.params.get("chat_id")) == "-1001234" for c in calls if c.method == "sendMessage")
     calls = bot.deliver(group_update(chat, "Himal Sunrise"), stopped=True)  # not addressed to the bot
     assert [c for c in calls if c.method == "sendMessage"] == []

@@ -228,3 +228,9 @@ def test_an_amount_out_of_bounds_keeps_every_earlier_answer(bot, registry_data):
         "Recruiter: Himal Sunrise Overseas Pvt. Ltd." in r.text
         and "Recruitment or placement fee: 100 USD" in r.text
     )
+
+
+def test_country_names_in_follow_buttons_are_in_the_workers_language(bot, registry_data):
+    chat = bot.chat("bn")
+    r = chat.send("/follow Everest Bridge")
+    assert any(b.endswith("(নেপাল)") for b in r.buttons), r.buttons

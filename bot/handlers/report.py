@@ -537,6 +537,9 @@ async def expire_drafts(app: Application, now: datetime | None = None) -> int:
     if ended:
         app.mark_data_for_update_persistence(chat_ids=ended)
         await app.update_persistence()
+        if app.persistence is not None:
+            for chat_id in ended:  # the stored step too (a private chat: the user is the chat)
+                await app.persistence.update_conversation("report", (chat_id, chat_id), None)
     return len(ended)
 
 

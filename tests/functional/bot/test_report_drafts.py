@@ -131,6 +131,8 @@ def test_a_draft_idle_for_a_day_ends_with_a_message(bot, registry_data):
             "Your unfinished report was deleted because it was not finished within 24 hours. Nothing was saved. Send /report to start again."
         )
     ]
+    with Session(bot.services.engine) as s:
+        assert s.scalars(select(BotState)).all() == []  # nothing of the draft is left
     r = chat.send("1500")  # the amount question is no longer open
     assert _(LOST) in r.text
     r = chat.tap("r:back", message_id=chat.message_with("r:back"))

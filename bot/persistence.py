@@ -21,7 +21,7 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session
 from telegram import Update
-from telegram.ext import BasePersistence, PersistenceInput
+from telegram.ext import Application, BasePersistence, PersistenceInput
 
 from bot.context import BotContext
 from bot.services import Draft
@@ -102,6 +102,7 @@ class DatabasePersistence(BasePersistence):
         # What each chat's row holds as far as this process knows (None: no row): unchanged data
         # is not written again.
         self._written: dict[str, str | None] = {}
+        self._pending: dict[tuple[str, str], str | None] = {}
 
     # --- blocking parts, run in a thread ------------------------------------------------------
 
@@ -114,24 +115,26 @@ class DatabasePersistence(BasePersistence):
             row = s.get(BotState, (kind, key))
             return row.data if row is not None else None
 
-    def _put(self, kind: str, key: str, data: str | None) -> None:
+    def _put_many(self, items: dict[tuple[str, str], str | None]) -> None:
         try:
-            self._write(kind, key, data)
+            self._write(items)
         except IntegrityError:
-            # Another bot process inserted the same row meanwhile: write over it.
-            self._write(kind, key, data)
+            # Another bot process inserted one of these rows meanwhile: write over it.
+            self._write(items)
 
-    def _write(self, kind: str, key: str, data: str | None) -> None:
+    def _write(self, items: dict[tuple[str, str], str | None]) -> None:
+        """One transaction for all the rows an update changed (its chat data and conversation step)."""
         with session_scope(self.engine, write=True) as s:
-            row = s.get(BotState, (kind, key))
-            if data is None:
-                if row is not None:
-                    s.delete(row)
-            elif row is None:
-                s.add(BotState(kind=kind, key=key, data=data))
-            else:
-                row.data, row.updated_at = data, utcnow()
-                s.add(row)
+            for (kind, key), data in items.items():
+                row = s.get(BotState, (kind, key))
+                if data is None:
+                    if row is not None:
+                        s.delete(row)
+                elif row is None:
+                    s.add(BotState(kind=kind, key=key, data=data))
+                else:
+                    row.data, row.updated_at = data, utcnow()
+                    s.add(row)
 
     def _drop_chat(self, chat_id: int) -> None:
         with session_scope(self.engine, write=True) as s:
@@ -149,7 +152,7 @@ class DatabasePersistence(BasePersistence):
         key = str(chat_id)
         if key in self._written and self._written[key] == text:
             return  # unchanged since it was last written or read
-        await asyncio.to_thread(self._put, CHAT, key, text)
+        self._pending[(CHAT, key)] = text
         self._written[key] = text
 
     async def refresh_chat_data(self, chat_id: int, chat_data: dict) -> None:
@@ -173,7 +176,14 @@ class DatabasePersistence(BasePersistence):
 
     async def update_conversation(self, name: str, key: tuple, new_state: object | None) -> None:
         data = None if new_state is None else json.dumps(new_state)
-        await asyncio.to_thread(self._put, CONV + name, json.dumps(list(key)), data)
+        self._pending[(CONV + name, json.dumps(list(key)))] = data
+
+    async def write_pending(self) -> None:
+        """Write what update_chat_data and update_conversation collected, in one transaction."""
+        if not self._pending:
+            return
+        items, self._pending = self._pending, {}
+        await asyncio.to_thread(self._put_many, items)
 
     async def get_user_data(self) -> dict:
         return {}
@@ -203,7 +213,7 @@ class DatabasePersistence(BasePersistence):
         pass
 
     async def flush(self) -> None:
-        pass
+        await self.write_pending()
 
 
 async def persist_now(update: Update, context: BotContext) -> None:
@@ -213,4 +223,11 @@ async def persist_now(update: Update, context: BotContext) -> None:
         return
     if update.effective_chat is not None:  # (the Application marks it only after every group)
         app.mark_data_for_update_persistence(chat_ids=update.effective_chat.id)
+    await save(app)
+
+
+async def save(app: Application) -> None:
+    """Write the chats' data and conversation steps that changed, now."""
     await app.update_persistence()
+    if isinstance(app.persistence, DatabasePersistence):
+        await app.persistence.write_pending()

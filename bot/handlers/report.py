@@ -59,6 +59,7 @@ from bot.handlers.report_questions import (
     touch,
 )
 from bot.i18n import gettext_for
+from bot.persistence import save
 from bot.services import Draft
 from registry.errors import InvalidInput
 from registry.parsing.dates import parse_date
@@ -71,8 +72,9 @@ log = logging.getLogger("bot.report")
 # --- entry ---------------------------------------------------------------------------------------
 
 
-async def _opening(update: Update, context: BotContext) -> bool:
-    """Before any question: the daily limit. False when none is left today (then nothing is asked)."""
+async def _opening(update: Update, context: BotContext) -> str | None:
+    """Before any question: the daily limit. Returns the sentence that tells it (shown above the first
+    question), or None when no report is left today (then that is said and nothing is asked)."""
     _ = context._
     left = await context.run(context.services.reports_left, update.effective_chat.id)
     if left <= 0:
@@ -80,33 +82,33 @@ async def _opening(update: Update, context: BotContext) -> bool:
         await reply(
             update, _("You have sent many reports today. Thank you! Please send the next one tomorrow.")
         )
-        return False
+        return None
     limit = context.services.settings.reports_per_chat_per_day
-    await update.effective_chat.send_message(
-        _("You can send up to {limit} reports a day. Reports left today: {left}.").format(
-            limit=limit, left=left
-        )
-    )
     context.chat_data["draft"] = Draft()
-    return True
+    return _("You can send up to {limit} reports a day. Reports left today: {left}.").format(
+        limit=limit, left=left
+    )
 
 
 async def start(update: Update, context: BotContext) -> int:
-    if not await _opening(update, context):
+    notice = await _opening(update, context)
+    if notice is None:
         return END
-    return await ask(update, context, RECRUITER)
+    return await ask(update, context, RECRUITER, notice)
 
 
 async def start_for(update: Update, context: BotContext) -> int:
     """'Report a fee' under a recruiter's card: the recruiter is already known."""
     public_id = update.callback_query.data.split(":", 1)[1]
     card = await context.run(context.services.card, public_id)
-    if not await _opening(update, context):
+    notice = await _opening(update, context)
+    if notice is None:
         return END
+    await update.callback_query.answer()  # the question comes as a new message, under the card
     if card is None:
-        return await ask(update, context, RECRUITER)
+        return await ask(update, context, RECRUITER, notice)
     _set_recruiter(context, card)
-    return await _after_recruiter(update, context)
+    return await _after_recruiter(update, context, notice)
 
 
 def _set_recruiter(context: BotContext, card) -> None:
@@ -115,7 +117,7 @@ def _set_recruiter(context: BotContext, card) -> None:
     d.corridors = card.corridors
 
 
-async def _after_recruiter(update: Update, context: BotContext) -> int:
+async def _after_recruiter(update: Update, context: BotContext, notice: str = "") -> int:
     """The worker's country is asked once in a chat; an earlier answer is used again."""
     d = _draft(context)
     known = context.chat_data.get("origin")
@@ -124,8 +126,8 @@ async def _after_recruiter(update: Update, context: BotContext) -> int:
     if known and is_country(known):
         context.chat_data["origin"] = known
         d.origin_country = known
-        return await ask(update, context, DESTINATION)
-    return await ask(update, context, ORIGIN)
+        return await ask(update, context, DESTINATION, notice)
+    return await ask(update, context, ORIGIN, notice)
 
 
 async def resume(update: Update, context: BotContext) -> int:
@@ -493,7 +495,7 @@ async def pause(update: Update, context: BotContext) -> int:
     touch(context)
     # Written now: the handlers that write after each update do not run for this one.
     context.application.mark_data_for_update_persistence(chat_ids=update.effective_chat.id)
-    await context.application.update_persistence()
+    await save(context.application)
     await context.update_queue.put(update)
     raise ApplicationHandlerStop(END)
 
@@ -536,10 +538,10 @@ async def expire_drafts(app: Application, now: datetime | None = None) -> int:
             log.warning("could not tell a chat its draft ended: %s", type(e).__name__)
     if ended:
         app.mark_data_for_update_persistence(chat_ids=ended)
-        await app.update_persistence()
         if app.persistence is not None:
             for chat_id in ended:  # the stored step too (a private chat: the user is the chat)
                 await app.persistence.update_conversation("report", (chat_id, chat_id), None)
+        await save(app)
     return len(ended)
 
 

@@ -60,6 +60,8 @@ def _grid(items: list, width: int = 2) -> list[list]:
 
 
 async def ask(update: Update, context: BotContext, step: int, problem: str = "") -> int:
+    """Ask a step's question. `problem`: what to say first (why the answer was refused, or a notice),
+    in a new message under the worker's answer."""
     context.chat_data["step"] = step
     context.chat_data.pop("paused", None)
     touch(context)

@@ -96,7 +96,9 @@ def test_full_report_gives_a_case_code_after_commit(bot_db, registry_data_db):
     assert "Receipt: yes" in r.text
     r = chat.tap("rc:yes")
     code = case_code_in(r.text)
-    assert f"Your case code is {code}. Keep it: with /mycases you can see what happens to your case." in r.text
+    assert (
+        f"Your case code is {code}. Keep it: with /mycases you can see what happens to your case." in r.text
+    )
     assert "We will send you a message here when your report has been decided." in r.text
     [rep] = reports(bot_db.services.engine)
     assert rep.case_code == code

@@ -103,6 +103,7 @@ class DatabasePersistence(BasePersistence):
         # is not written again.
         self._written: dict[str, str | None] = {}
         self._pending: dict[tuple[str, str], str | None] = {}
+        self._writing = asyncio.Lock()
 
     # --- blocking parts, run in a thread ------------------------------------------------------
 
@@ -180,10 +181,13 @@ class DatabasePersistence(BasePersistence):
 
     async def write_pending(self) -> None:
         """Write what update_chat_data and update_conversation collected, in one transaction."""
-        if not self._pending:
-            return
-        items, self._pending = self._pending, {}
-        await asyncio.to_thread(self._put_many, items)
+        # One writer at a time: a chat whose rows another call is writing waits until they are stored
+        # (its next update reads them back).
+        async with self._writing:
+            if not self._pending:
+                return
+            items, self._pending = self._pending, {}
+            await asyncio.to_thread(self._put_many, items)
 
     async def get_user_data(self) -> dict:
         return {}

@@ -2,7 +2,7 @@
 conversation steps (they survive a restart); chat_preference.origin_country: the worker's country
 
 Revision ID: 0010
-Revises: 0007
+Revises: 0009
 
 Each existing report gets one line with its own category, amount, currency and USD value.
 """
@@ -14,7 +14,7 @@ import sqlmodel
 from alembic import op
 
 revision: str = "0010"
-down_revision: str | None = "0007"
+down_revision: str | None = "0009"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

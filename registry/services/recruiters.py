@@ -339,6 +339,12 @@ def _load_candidates(session: Session):
     return session.execute(select(col(Recruiter.id), col(Recruiter.search_text))).all()
 
 
+def warm_search(session: Session) -> int:
+    """Build the search index now (a web server does this before it takes requests, see registry.wsgi),
+    so that no visitor's query waits for it; the number of recruiters indexed."""
+    return len(_cache.get(_stamp(session), lambda: _load_candidates(session)))
+
+
 def search_recruiters(
     session: Session, query: str, limit: int = 10, cutoff: float = 70.0
 ) -> list[tuple[Recruiter, float]]:

@@ -120,7 +120,9 @@ def differences(workers: int) -> list[str]:
 
 
 @contextmanager
-def gunicorn(app_spec: str, env: dict, cwd: Path, ready_path: str, workers: int = 2):
+def gunicorn(
+    app_spec: str, env: dict, cwd: Path, ready_path: str, workers: int = 2, pids: list | None = None
+):
     port = _free_port()
     # config/gunicorn.conf.py as it is (max_requests included); only the address and the worker count
     # are given here (both are command-line settings of `fairrecruit web` as well).
@@ -141,6 +143,8 @@ def gunicorn(app_spec: str, env: dict, cwd: Path, ready_path: str, workers: int 
         argv, env=full_env, cwd=cwd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, start_new_session=True
     )
     base = f"http://127.0.0.1:{port}"
+    if pids is not None:
+        pids.append(proc.pid)  # the master
     try:
         deadline = time.monotonic() + 180
         answered = 0

@@ -167,7 +167,37 @@ def gunicorn(
             proc.wait()
 
 
-def wrk(base: str, paths: list[str], headers: dict, tmp: Path, seconds: int, warm: int = 2) -> dict:
+CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
+
+
+def server_cpu(master: int) -> float:
+    """CPU seconds used so far by a gunicorn server: its master, its live workers, and the workers that
+    have ended (replaced after max_requests; the master reaped them, so they count in its children's
+    time). The database server's own CPU is not included (on SQLite the database work is in the workers)."""
+
+    def times(pid: int, children: bool) -> float:
+        try:
+            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            return 0.0  # ended meanwhile (then counted in the master's children's time)
+        used = int(fields[11]) + int(fields[12])  # utime, stime
+        if children:
+            used += int(fields[13]) + int(fields[14])  # cutime, cstime
+        return used / CLOCK_TICKS
+
+    live = subprocess.run(["pgrep", "-P", str(master)], capture_output=True, text=True).stdout.split()
+    return times(master, True) + sum(times(int(pid), False) for pid in live)
+
+
+def wrk(
+    base: str,
+    paths: list[str],
+    headers: dict,
+    tmp: Path,
+    seconds: int,
+    warm: int = 2,
+    master: int | None = None,
+) -> dict:
     script = tmp / f"paths_{uuid.uuid4().hex[:6]}.lua"
     script.write_text(LUA % (", ".join(json.dumps(p) for p in paths), random.randrange(1 << 30)))
     argv = [WRK, "-t", "1", "-c", str(CONNECTIONS), "-d", f"{seconds}s", "--latency", "-s", str(script)]
@@ -175,15 +205,20 @@ def wrk(base: str, paths: list[str], headers: dict, tmp: Path, seconds: int, war
         argv += ["-H", f"{k}: {v}"]
     # warm-up (connection pools, the database's pages), then the measured run
     subprocess.run([*argv[:5], "-d", f"{warm}s", *argv[7:], base], capture_output=True, check=True)
+    cpu0 = server_cpu(master) if master else 0.0
     out = subprocess.run([*argv, base], capture_output=True, text=True, check=True).stdout
+    cpu = server_cpu(master) - cpu0 if master else 0.0
     found = re.search(r"Requests/sec:\s+([\d.]+)", out)
-    if found is None:
+    done = re.search(r"(\d+) requests in", out)
+    if found is None or done is None:
         raise RuntimeError(f"wrk printed no rate:\n{out}")
     rps = float(found.group(1))
     non2xx = re.search(r"Non-2xx or 3xx responses:\s+(\d+)", out)
     errors = re.search(r"Socket errors:.*", out)
     return {
         "rps": rps,
+        # server CPU per request: on a machine shared with other work, this does not drift with the load
+        "cpu_ms": 1000 * cpu / max(int(done.group(1)), 1),
         "p50_ms": _percentile(out, "50"),
         "p99_ms": _percentile(out, "99"),
         "non2xx": int(non2xx.group(1)) if non2xx else 0,
@@ -374,7 +409,7 @@ def row(metric: str, value, unit: str, goal: str, ok: bool, **extra) -> dict:
 
 
 def _median(runs: list[dict]) -> dict:
-    out = {k: statistics.median(r[k] for r in runs) for k in ("rps", "p50_ms", "p99_ms")}
+    out = {k: statistics.median(r[k] for r in runs) for k in ("rps", "cpu_ms", "p50_ms", "p99_ms")}
     out["non2xx"] = sum(r["non2xx"] for r in runs)
     return out
 
@@ -398,34 +433,42 @@ def measure_backend(label: str, url: str, tmp: Path, storage: str, sizes: dict, 
     }
     bare_env = _env("sqlite:///" + str(tmp / "unused.db"), tmp, storage)
     runs: dict[str, list[dict]] = {"bare": [], "uncached": [], "cached": [], "healthz": [], "bare_h": []}
+    masters: dict[str, list[int]] = {"uncached": [], "cached": [], "bare": []}
     with (
         gunicorn(
-            "registry.wsgi:app", _env(url, tmp, storage, FAIRRECRUIT_API_CACHE_SECONDS="0"), tmp, "/healthz"
+            "registry.wsgi:app",
+            _env(url, tmp, storage, FAIRRECRUIT_API_CACHE_SECONDS="0"),
+            tmp,
+            "/healthz",
+            pids=masters["uncached"],
         ) as unc,
-        gunicorn("registry.wsgi:app", _env(url, tmp, storage), tmp, "/healthz") as cac,
+        gunicorn(
+            "registry.wsgi:app", _env(url, tmp, storage), tmp, "/healthz", pids=masters["cached"]
+        ) as cac,
     ):
         # The bare view answers exactly the document the application answers for one recruiter.
         (tmp / "bare_body.json").write_text(httpx.get(unc + paths[0], headers=auth).text)
         (tmp / "bare_health.json").write_text(httpx.get(unc + "/healthz").text)
-        with gunicorn("bare_app:app", bare_env, tmp, "/bare/x") as bare_base:
+        with gunicorn("bare_app:app", bare_env, tmp, "/bare/x", pids=masters["bare"]) as bare_base:
             bare_paths = [f"/bare/{pid}" for pid, _c, _n in recs]
             # Baseline and application measured in turns, `rounds` times: each ratio compares runs seconds
             # apart, and the medians smooth out the other tenants of this machine.
             ratios: dict[str, list[float]] = {"uncached": [], "cached": [], "healthz": []}
             for _ in range(rounds):
-                for name, base, these, headers, baseline in (
-                    ("uncached", unc, paths, auth, bare_paths),
-                    ("cached", cac, paths, auth, bare_paths),
-                    ("healthz", unc, ["/healthz"], {}, ["/bare-health"]),
+                for name, base, these, headers, baseline, server in (
+                    ("uncached", unc, paths, auth, bare_paths, "uncached"),
+                    ("cached", cac, paths, auth, bare_paths, "cached"),
+                    ("healthz", unc, ["/healthz"], {}, ["/bare-health"], "uncached"),
                 ):
-                    bare = wrk(bare_base, baseline, {}, tmp, seconds)
-                    got = wrk(base, these, headers, tmp, seconds)
+                    bare = wrk(bare_base, baseline, {}, tmp, seconds, master=masters["bare"][0])
+                    got = wrk(base, these, headers, tmp, seconds, master=masters[server][0])
                     runs["bare_h" if name == "healthz" else "bare"].append(bare)
                     runs[name].append(got)
                     ratios[name].append(got["rps"] / bare["rps"])
                     print(
-                        f"{label}: bare {bare['rps']:.0f} req/s, {name} {got['rps']:.0f} req/s "
-                        f"(p99 {got['p99_ms']:.1f} ms), ratio {got['rps'] / bare['rps']:.2f}",
+                        f"{label}: bare {bare['rps']:.0f} req/s ({bare['cpu_ms']:.2f} ms CPU each), {name} "
+                        f"{got['rps']:.0f} req/s (p99 {got['p99_ms']:.1f} ms, {got['cpu_ms']:.2f} ms CPU each), "
+                        f"ratio {got['rps'] / bare['rps']:.2f}",
                         flush=True,
                     )
         bulk = {
@@ -466,6 +509,13 @@ def rows_for(label: str, r: dict, rounds: int) -> list[dict]:
             unc["non2xx"] == 0,
         ),
         row(
+            f"GET detail uncached, web server CPU per request ({label})",
+            round(unc["cpu_ms"], 3),
+            "ms",
+            f"(info; bare {bare['cpu_ms']:.3f} ms)",
+            True,
+        ),
+        row(
             f"GET detail cached / bare Flask, random ids ({label})",
             round(ratios["cached"], 3),
             "ratio",
@@ -485,6 +535,13 @@ def rows_for(label: str, r: dict, rounds: int) -> list[dict]:
             "ratio",
             f">= {GOAL_HEALTHZ}",
             ratios["healthz"] >= GOAL_HEALTHZ and health["non2xx"] == 0,
+        ),
+        row(
+            f"GET /healthz, web server CPU per request ({label})",
+            round(health["cpu_ms"], 3),
+            "ms",
+            f"(info; bare {bare_h['cpu_ms']:.3f} ms)",
+            True,
         ),
         row(
             f"bare Flask, same JSON and gunicorn, median ({label})",

@@ -145,6 +145,11 @@ def measure(
 def main(scale: float = 1.0) -> dict:
     from bench.bench_api import pg_database
 
+    print(
+        "differs from production: pages served in-process by Flask's test client (no gunicorn, no network), "
+        "settings of the test environment (FAIRRECRUIT_ENV=test: no secure-cookie flags, no HSTS)",
+        flush=True,
+    )
     tmp = Path(tempfile.mkdtemp(prefix="bench_admin_"))
     n_rec, n_rep = max(1_000, int(RECRUITERS * scale)), max(1_000, int(REPORTS * scale))
     rows = measure(f"sqlite:///{tmp / 'admin.db'}", "SQLite", tmp, n_rec, n_rep)

@@ -112,7 +112,12 @@ def _free_port() -> int:
 
 def differences(workers: int) -> list[str]:
     """What this bench's gunicorn does differently from `fairrecruit web` with the default settings."""
-    out = ["bind 127.0.0.1:<free port>", "access log and stdout to /dev/null (no log collector)"]
+    out = [
+        "bind 127.0.0.1:<free port>",
+        "access log and stdout to /dev/null (no log collector)",
+        "FAIRRECRUIT_ENV=development (production adds the HSTS header and refuses default secrets)",
+        "task broker: the embedded default (no reads here use it)",
+    ]
     default_workers = load_settings().web_workers
     if workers != default_workers:
         out.append(f"{workers} workers (default {default_workers})")

@@ -16,7 +16,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from sqlmodel import Session
 
 from registry import create_app
-from registry.services import recruiters
+from registry.services import name_index
 from registry.settings import load_settings
 
 log = logging.getLogger(__name__)
@@ -28,7 +28,7 @@ def warm(app) -> None:
     started = time.perf_counter()
     try:
         with Session(engine) as session:
-            n = recruiters.warm_search(session)
+            n = name_index.warm(session)
         log.info("search index of %d recruiters built in %.1f s", n, time.perf_counter() - started)
     except SQLAlchemyError as err:  # no schema yet, or the database is down: the first search builds it
         log.warning("search index not built at start (%s)", type(err).__name__)

@@ -195,13 +195,39 @@ def bench_database(url: str, names, rnd) -> list[dict]:
     ]
 
 
-def _get(client, base: str, query: str) -> float:
+def _get(client, base: str, query: str, expect: str = "") -> float:
     t0 = time.perf_counter()
     resp = client.get(base + "/verify", params={"q": query})
     seconds = time.perf_counter() - t0
     if resp.status_code != 200:
         raise RuntimeError(f"/verify answered {resp.status_code}")
+    if expect not in resp.text:
+        raise RuntimeError(f"/verify?q={query} did not show {expect!r}")
     return seconds
+
+
+def _rename(url: str, n: int) -> str:
+    """Rename n recruiters (a new word in front of the name, as an edit in the admin panel stores it); a
+    misspelling of one of the new names."""
+    from sqlalchemy import text
+
+    from registry.db import make_engine
+    from registry.services.search import search_text
+    from registry.timeutil import utcnow
+
+    engine = make_engine(url)
+    with engine.begin() as conn:
+        rows = conn.execute(text("SELECT id, legal_name FROM recruiter ORDER BY id LIMIT :n"), {"n": n}).all()
+        for rid, name in rows:
+            new = f"Zanzibar Quorum {name}"
+            conn.execute(
+                text(
+                    "UPDATE recruiter SET legal_name = :name, search_text = :st, updated_at = :now WHERE id = :id"
+                ),
+                {"name": new, "st": search_text(new), "now": utcnow(), "id": rid},
+            )
+    engine.dispose()
+    return f"Zanzibr Qorum {rows[0][1]}"
 
 
 def _workers(master: int) -> list[int]:
@@ -233,7 +259,10 @@ def bench_http(url: str, names, rnd, tmp: Path) -> list[dict]:
         client = httpx.Client(timeout=60)
         started = time.perf_counter() - t0
         first = _get(client, base, "Orchad Internasional")
-        # Replace every worker (as max_requests does, one at a time): the master forks new ones.
+        # Recruiters change while the server runs (100 renamed): the index built in the master is now
+        # behind. Then every worker is replaced (as max_requests does, one at a time): the new workers,
+        # forked from the master, bring their copy up to date at their first search.
+        renamed = _rename(url, 100)
         master = masters[0]
         replaced = None
         if master:
@@ -254,15 +283,15 @@ def bench_http(url: str, names, rnd, tmp: Path) -> list[dict]:
                     time.sleep(0.05)
             client.close()
             client = httpx.Client(timeout=60)
-            replaced = _get(client, base, "Bengal Overseas Employmetn")
+            replaced = _get(client, base, renamed, expect="Zanzibar Quorum")
         latencies = [
             _get(client, base, typo(names[i], rnd)) * 1000 for i in rnd.sample(range(len(names)), 100)
         ]
         client.close()
     p95 = statistics.quantiles(latencies, n=20)[18]
     print(
-        f"HTTP: server ready in {started:.1f} s, first query {first * 1000:.0f} ms, first after the workers "
-        f"were replaced {replaced * 1000 if replaced is not None else float('nan'):.0f} ms, p95 {p95:.0f} ms",
+        f"HTTP: server ready in {started:.1f} s, first query {first * 1000:.0f} ms, first after 100 renames "
+        f"and new workers {replaced * 1000 if replaced is not None else float('nan'):.0f} ms, p95 {p95:.0f} ms",
         flush=True,
     )
     rows = [
@@ -281,7 +310,7 @@ def bench_http(url: str, names, rnd, tmp: Path) -> list[dict]:
             "ok": first <= 1,
         },
         {
-            "metric": "HTTP: first /verify query after the workers were replaced",
+            "metric": "HTTP: first /verify query after 100 renames and new workers",
             "value": round(replaced, 3) if replaced is not None else -1,
             "unit": "s",
             "goal": "<= 1",

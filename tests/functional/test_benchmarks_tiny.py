@@ -40,7 +40,7 @@ EXPECTED = {
     "search": [
         "query p95",
         "HTTP: first /verify query after the server starts",
-        "HTTP: first /verify query after the workers were replaced",
+        "HTTP: first /verify query after 100 renames and new workers",
         "HTTP: /verify p95",
     ],
     "seed": ["seed time / raw insert time", "recruiters import"],

@@ -32,13 +32,14 @@ def _load_candidates(session: Session):
 
 
 def _changed_candidates(session: Session, since) -> Sequence | None:
-    """Recruiters added or renamed since the stamp `since` (None: cannot tell, load them all)."""
+    """Recruiters added or renamed since the stamp `since` (None: cannot tell, load them all). Strictly
+    later than the stamp's time: rows written in one bulk load share theirs, and are in the index."""
     max_id, max_updated = since
     if max_id is None or max_updated is None:
         return None
     return session.execute(
         select(col(Recruiter.id), col(Recruiter.search_text)).where(
-            or_(col(Recruiter.id) > max_id, col(Recruiter.updated_at) >= max_updated)
+            or_(col(Recruiter.id) > max_id, col(Recruiter.updated_at) > max_updated)
         )
     ).all()
 

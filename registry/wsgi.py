@@ -15,7 +15,7 @@ import time
 from sqlalchemy.exc import SQLAlchemyError
 from sqlmodel import Session
 
-from registry import create_app
+from registry import create_app, logs
 from registry.services import name_index
 from registry.settings import load_settings
 
@@ -36,7 +36,9 @@ def warm(app) -> None:
         engine.dispose()
 
 
-app = create_app(load_settings())
+_settings = load_settings()
+logs.setup(_settings)
+app = create_app(_settings)
 warm(app)
 # Everything loaded so far (modules, the app, its route and template tables, the search index) lives as
 # long as the process: keep the garbage collector from walking it again on every full collection (shorter

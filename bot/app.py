@@ -15,6 +15,7 @@ from telegram.ext import Application, ApplicationBuilder, BaseUpdateProcessor, C
 
 from bot.context import BotContext
 from bot.i18n import DEFAULT, LANGUAGES, N_, gettext_for
+from bot.persistence import DatabasePersistence
 from bot.services import BotServices
 from registry import logs
 from registry.settings import Settings
@@ -108,6 +109,32 @@ async def _post_init_warm(app: Application) -> None:
     await _warm(app)
 
 
+class BotApplication(Application):
+    """The Application, plus a task that ends drafts idle for a day (``bot.handlers.report``)."""
+
+    sweep_every = 300.0  # seconds between two looks for idle drafts
+
+    async def start(self) -> None:
+        await super().start()
+        self._sweeper = asyncio.create_task(self._sweep_drafts())
+
+    async def stop(self) -> None:
+        sweeper = getattr(self, "_sweeper", None)
+        if sweeper is not None:
+            sweeper.cancel()
+        await super().stop()
+
+    async def _sweep_drafts(self) -> None:
+        from bot.handlers.report import expire_drafts
+
+        while True:
+            await asyncio.sleep(self.sweep_every)
+            try:
+                await expire_drafts(self)
+            except Exception:  # noqa: BLE001 - a failed sweep is tried again at the next one
+                logging.getLogger("bot").exception("could not end idle drafts")
+
+
 async def _post_init(app: Application) -> None:
     """The search index, then the command menu in each language."""
     await _warm(app)
@@ -127,6 +154,7 @@ def application_builder(settings: Settings, *, concurrency: int = 16) -> Applica
     quiet_loggers()
     return (
         ApplicationBuilder()
+        .application_class(BotApplication)
         .token(settings.telegram_bot_token)
         .base_url(settings.telegram_api_base_url)
         .base_file_url(file_base_url(settings.telegram_api_base_url))
@@ -143,7 +171,7 @@ def build_application(
     """The bot, wired to the registry. The caller runs it (polling or webhook)."""
     from bot.handlers import register
 
-    builder = application_builder(settings, concurrency=concurrency)
+    builder = application_builder(settings, concurrency=concurrency).persistence(DatabasePersistence(engine))
     builder = builder.post_init(_post_init if set_commands else _post_init_warm)
     app = builder.build()
     app.bot_data["settings"] = settings

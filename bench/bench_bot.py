@@ -30,8 +30,9 @@ follows the CPU left to the bot, the CPU time per update does much less.
 
 Scale: BENCH_BOT_RECRUITERS (100000), BENCH_BOT_REPORTS (100000, loaded before the run),
 BENCH_BOT_RATES ("10,25,50,100,150,200,250,300"), BENCH_BOT_SECONDS per step (15),
-BENCH_BOT_DATABASES ("sqlite,postgresql"), BENCH_BOT_PG_ADMIN_URL. BENCH_SCALE=tiny: a run of a few
-seconds on 300 recruiters (checks that the code works; its figures mean nothing).
+BENCH_BOT_DATABASES ("sqlite,postgresql"), BENCH_BOT_PG_ADMIN_URL. `python -m bench --scale 0.01 bot`
+(any scale below 1): a run of a few seconds on 300 recruiters, every step taken (checks that the code
+works; its figures mean nothing).
 """
 
 from __future__ import annotations
@@ -54,25 +55,36 @@ from pathlib import Path
 
 from sqlalchemy import create_engine, func, select, text
 
-TINY = os.environ.get("BENCH_SCALE", "") == "tiny"
-RECRUITERS = int(os.environ.get("BENCH_BOT_RECRUITERS", "300" if TINY else "100000"))
-REPORTS = int(os.environ.get("BENCH_BOT_REPORTS", "300" if TINY else "100000"))
-RATES = [
-    int(r)
-    for r in os.environ.get("BENCH_BOT_RATES", "10,20" if TINY else "10,25,50,100,150,200,250,300").split(",")
-]
-SECONDS = float(os.environ.get("BENCH_BOT_SECONDS", "4" if TINY else "15"))
-WARMUP_SECONDS = 1.0 if TINY else 5.0
+TINY = False  # set by main(scale < 1): a run of a few seconds on 300 recruiters
+RECRUITERS = REPORTS = 0
+RATES: list[int] = []
+SECONDS = WARMUP_SECONDS = STEP_GAP_S = 0.0
 DATABASES = os.environ.get("BENCH_BOT_DATABASES", "sqlite,postgresql").split(",")
 PG_ADMIN_URL = os.environ.get(
-    "BENCH_BOT_PG_ADMIN_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
+    "BENCH_BOT_PG_ADMIN_URL",
+    os.environ.get("FAIRRECRUIT_BENCH_PG_ADMIN_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"),
 )
+
+
+def _configure(scale: float) -> None:
+    global TINY, RECRUITERS, REPORTS, RATES, SECONDS, WARMUP_SECONDS, STEP_GAP_S
+    TINY = scale < 1
+    env = os.environ.get
+    RECRUITERS = int(env("BENCH_BOT_RECRUITERS", "300" if TINY else "100000"))
+    REPORTS = int(env("BENCH_BOT_REPORTS", "300" if TINY else "100000"))
+    RATES = [
+        int(r) for r in env("BENCH_BOT_RATES", "10,20" if TINY else "10,25,50,100,150,200,250,300").split(",")
+    ]
+    SECONDS = float(env("BENCH_BOT_SECONDS", "4" if TINY else "15"))
+    WARMUP_SECONDS = 1.0 if TINY else 5.0
+    # A report chat's next step comes about this long after its previous one (tiny: short, so that
+    # reports are completed within the few seconds of the run).
+    STEP_GAP_S = 0.5 if TINY else 3.0
+
+
 GOAL_RATE = 150
 GOAL_P95_MS = 150.0
 VERIFY_SHARE = 0.8
-# A report chat's next step comes about this long after its previous one (tiny: short, so that
-# reports are completed within the few seconds of the run).
-STEP_GAP_S = 0.5 if TINY else 3.0
 DRAIN_S = 30.0
 LANGS = ["en", "ne", "bn", "tl", "id"]
 SECRET = "bench-webhook-secret-" + "0" * 8
@@ -261,12 +273,12 @@ class Injector:
             w.close()
 
 
-async def _step(api, work: Workload, port: int, rate: float, seconds: float) -> dict:
+async def _step(api, work: Workload, port: int, rate: float, seconds: float, step_gap: float) -> dict:
     tracker = Tracker(check=work.check)
     api._listeners[:] = [tracker.on_call]
     injector = Injector(port)
     n = max(1, int(rate * seconds))
-    report_active = max(2, round((1 - VERIFY_SHARE) * rate * STEP_GAP_S))
+    report_active = max(2, round((1 - VERIFY_SHARE) * rate * step_gap))
     lags, tasks = [], set()
     t0 = time.monotonic() + 0.05
     for i in range(n):
@@ -342,9 +354,9 @@ def _telegram_side(conn) -> None:
             }
             conn.send("ok")
             continue
-        _cmd, label, port, rate, seconds = msg
+        _cmd, label, port, rate, seconds, step_gap = msg
         cpu = time.process_time()
-        result = loop.run_until_complete(_step(api, works[label], port, rate, seconds))
+        result = loop.run_until_complete(_step(api, works[label], port, rate, seconds, step_gap))
         result["telegram_side_cpu_s"] = time.process_time() - cpu
         conn.send(result)
     api.stop()
@@ -514,7 +526,7 @@ def _measure(kind: str, url: str, tmp: Path, here) -> dict:
     codes = 0
     with bots["echo"], bots["bot"]:
         for label, running in bots.items():
-            here.send(("step", label, running.port, RATES[0], WARMUP_SECONDS))
+            here.send(("step", label, running.port, RATES[0], WARMUP_SECONDS, STEP_GAP_S))
             warm = here.recv()
             codes += warm["codes"] if label == "bot" else 0
         for rate in RATES:
@@ -522,7 +534,7 @@ def _measure(kind: str, url: str, tmp: Path, here) -> dict:
                 if not TINY and steps[label] and steps[label][-1]["p95"] > GOAL_P95_MS:
                     continue  # saturated at a lower rate already (a tiny run takes every step)
                 cpu = time.process_time()
-                here.send(("step", label, running.port, rate, SECONDS))
+                here.send(("step", label, running.port, rate, SECONDS, STEP_GAP_S))
                 step = here.recv()
                 step["bot_process_cpu_ms_per_update"] = 1000 * (time.process_time() - cpu) / step["updates"]
                 steps[label].append(step)
@@ -546,7 +558,8 @@ def _measure(kind: str, url: str, tmp: Path, here) -> dict:
 TOKEN: list[str] = ["", ""]
 
 
-def main() -> dict:
+def main(scale: float = 1.0) -> dict:
+    _configure(scale)
     tmp = Path(tempfile.mkdtemp(prefix="bench-bot-"))
     ctx = multiprocessing.get_context("spawn")
     here, there = ctx.Pipe()

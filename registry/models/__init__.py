@@ -6,7 +6,7 @@ from sqlalchemy import Table
 
 from registry.models.accreditation import Accreditation, AccreditationEvent, AccreditationStatus
 from registry.models.alerts import Alert
-from registry.models.auditlog import AuditLogEntry
+from registry.models.auditlog import AuditChain, AuditLogEntry
 from registry.models.audits import Audit, AuditKind, Finding, FindingEvent, Principle, Severity
 from registry.models.companies import ApiKey, Company, SupplierLink, WebhookEndpoint
 from registry.models.followers import CaseSubscription, ChatPreference, Follower
@@ -24,6 +24,7 @@ __all__ = [
     "ApiKey",
     "Audit",
     "AuditKind",
+    "AuditChain",
     "AuditLogEntry",
     "CaseSubscription",
     "ChatPreference",

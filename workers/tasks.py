@@ -12,7 +12,7 @@ from datetime import date
 from celery import shared_task
 
 from registry import taskqueue
-from registry.db import session_scope
+from registry.db import commit_and_go_on, session_scope
 from registry.services import auditlog, checks, delivery
 from registry.timeutil import today
 
@@ -21,10 +21,13 @@ log = logging.getLogger(__name__)
 
 @shared_task(bind=True, name=taskqueue.RUN_CHECK)
 def run_check(self, name: str, as_of: str | None = None) -> dict:
-    """Run one compliance check (as of today unless a date is given) and commit its changes."""
+    """Run one compliance check (as of today unless a date is given) and commit its changes (long work
+    chunk by chunk)."""
     day = date.fromisoformat(as_of) if as_of else today()
     with session_scope(self.app.engine, write=True) as session:
-        result = checks.run(session, name, as_of=day, settings=self.app.settings)
+        result = checks.run(
+            session, name, as_of=day, settings=self.app.settings, checkpoint=lambda: commit_and_go_on(session)
+        )
     log.info("%s", result.summary())
     return {"check": name, "as_of": day.isoformat(), "changed": result.changed, "counts": dict(result.counts)}
 

@@ -336,7 +336,12 @@ def transition_many(
         )
         entries = []
         for r, ev, ev_id in zip(before, events, event_ids, strict=True):
-            old = {"status": r.status, "since": r.since, "updated_at": r.updated_at}
+            old = {
+                "recruiter_id": r.recruiter_id,
+                "status": r.status,
+                "since": r.since,
+                "updated_at": r.updated_at,
+            }
             new = {"recruiter_id": r.recruiter_id, "status": to_status, "since": at, "updated_at": at}
             entries.append(auditlog.updated_entry(actor, Accreditation, old, new))
             entries.append(auditlog.created_entry(actor, AccreditationEvent, {"id": ev_id, **ev}))

@@ -9,11 +9,12 @@
 
 from __future__ import annotations
 
+import json
 import random
 from collections.abc import Callable, Iterable
-from typing import Protocol
+from typing import Any, Protocol
 
-from sqlalchemy import Table, func, insert, select, text
+from sqlalchemy import JSON, Table, func, insert, select, text
 from sqlalchemy.engine import Connection
 
 
@@ -76,8 +77,23 @@ def unique_codes(
 _COMPILED: dict[tuple, tuple[str, list]] = {}
 
 
+def _copy_rows(conn: Connection, table: Table, rows: list[dict]) -> None:
+    """PostgreSQL: the rows through COPY on the connection's own transaction (JSON columns as text)."""
+    keys = list(rows[0])
+    as_json = {k for k in keys if isinstance(table.c[k].type, JSON)}
+    columns = ", ".join(f'"{k}"' for k in keys)
+    raw: Any = conn.connection.driver_connection
+    with raw.cursor() as cur, cur.copy(f'COPY "{table.name}" ({columns}) FROM STDIN') as cp:
+        if as_json:
+            for r in rows:
+                cp.write_row([json.dumps(r[k]) if k in as_json else r[k] for k in keys])
+        else:
+            for r in rows:
+                cp.write_row([r[k] for k in keys])
+
+
 def insert_rows(conn: Connection, table: Table, rows: list[dict], constant: tuple[str, ...] = ()) -> None:
-    """Bulk INSERT of rows (dicts with the same keys) as one executemany.
+    """Bulk INSERT of rows (dicts with the same keys): COPY on PostgreSQL, one executemany elsewhere.
 
     On SQLite the statement is compiled once by SQLAlchemy Core and executed with positional
     tuples; values go through the columns' own bind processors (exactly what Core would store),
@@ -87,6 +103,9 @@ def insert_rows(conn: Connection, table: Table, rows: list[dict], constant: tupl
     if not rows:
         return
     dialect = conn.dialect
+    if dialect.name == "postgresql":
+        _copy_rows(conn, table, rows)
+        return
     if dialect.name != "sqlite":
         conn.execute(insert(table), rows)
         return

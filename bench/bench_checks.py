@@ -189,7 +189,9 @@ def child(url: str, as_of: str) -> None:
     from registry.settings import Settings
     from workers.app import create_celery
 
-    settings = Settings(env="production", database_url=url, broker_url="memory://", var_dir=os.path.abspath("var"))
+    settings = Settings(
+        env="production", database_url=url, broker_url="memory://", var_dir=os.path.abspath("var")
+    )
     app = create_celery(settings, install_commit_hook=False)
     app.conf.task_always_eager = True
     app.loader.import_default_modules()  # the tasks, found through `include` as a worker finds them

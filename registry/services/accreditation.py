@@ -15,14 +15,16 @@ from __future__ import annotations
 import secrets
 from dataclasses import dataclass
 from datetime import date, datetime
+from types import SimpleNamespace
+from typing import cast
 
-from sqlalchemy import func, insert, select, update
+from sqlalchemy import func, select, update
 from sqlmodel import Session, col
 
 from registry.errors import IllegalTransition, InvalidInput, NotFound
 from registry.models import Accreditation, AccreditationEvent, Audit, Finding, Recruiter, table_of
 from registry.models.accreditation import AccreditationStatus as S
-from registry.services import auditlog, outbox, standing
+from registry.services import auditlog, bulk, outbox, standing
 from registry.timeutil import add_years, iso, utcnow
 
 TRANSITIONS: dict[str, frozenset[str]] = {
@@ -297,12 +299,13 @@ def transition_many(
     ids = sorted(by_id)
     moved: list[tuple[int, str]] = []
     conn = session.connection()
+    dialect = conn.dialect.name
     for i in range(0, len(ids), _CHUNK):
         chunk = ids[i : i + _CHUNK]
         before = conn.execute(
             select(acc_t, rec_t.c.public_id, rec_t.c.licence_status)
             .join(rec_t, rec_t.c.id == acc_t.c.recruiter_id)
-            .where(acc_t.c.recruiter_id.in_(chunk), acc_t.c.status == from_status)
+            .where(bulk.among(acc_t.c.recruiter_id, chunk, dialect), acc_t.c.status == from_status)
             .order_by(acc_t.c.recruiter_id)
             .with_for_update(of=acc_t)
         ).all()
@@ -311,7 +314,7 @@ def transition_many(
         rids = [r.recruiter_id for r in before]
         conn.execute(
             update(acc_t)
-            .where(acc_t.c.recruiter_id.in_(rids))
+            .where(bulk.among(acc_t.c.recruiter_id, rids, dialect))
             .values(status=to_status, since=at, updated_at=at)
         )
         events = [
@@ -329,11 +332,7 @@ def transition_many(
             }
             for r in before
         ]
-        event_ids = (
-            conn.execute(insert(ev_t).returning(ev_t.c.id, sort_by_parameter_order=True), events)
-            .scalars()
-            .all()
-        )
+        event_ids = bulk.insert_returning_ids(conn, ev_t, events)
         entries = []
         for r, ev, ev_id in zip(before, events, event_ids, strict=True):
             old = {
@@ -347,13 +346,16 @@ def transition_many(
             entries.append(auditlog.created_entry(actor, AccreditationEvent, {"id": ev_id, **ev}))
         items = []
         for r, ev in zip(before, events, strict=True):
-            after = Accreditation(
-                recruiter_id=r.recruiter_id,
-                status=to_status,
-                since=at,
-                valid_from=r.valid_from,
-                valid_until=r.valid_until,
-                certificate_number=r.certificate_number,
+            # the row after the move, as verdict_of reads it (no model instance built per move)
+            after = cast(
+                Accreditation,
+                SimpleNamespace(
+                    status=to_status,
+                    since=at,
+                    valid_from=r.valid_from,
+                    valid_until=r.valid_until,
+                    certificate_number=r.certificate_number,
+                ),
             )
             verdict = standing.verdict_of(after, r.licence_status, as_of=at.date())
             items.append(

@@ -21,8 +21,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
 
-from sqlalchemy import bindparam, event, inspect, select, tuple_, update
-from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy import bindparam, event, inspect, select, text, tuple_, update
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session as SASession
 from sqlmodel import Session, col
@@ -201,7 +200,7 @@ def _lock_heads(conn, chains: list[int]) -> dict[int, tuple[int, str]]:
         for i in range(0, len(ids), _CHUNK):
             stmt = (
                 select(heads_t.c.chain, heads_t.c.seq, heads_t.c.hash)
-                .where(heads_t.c.chain.in_(ids[i : i + _CHUNK]))
+                .where(bulk.among(heads_t.c.chain, ids[i : i + _CHUNK], conn.dialect.name))
                 .order_by(heads_t.c.chain)
                 .with_for_update()
             )
@@ -210,12 +209,20 @@ def _lock_heads(conn, chains: list[int]) -> dict[int, tuple[int, str]]:
 
     heads = locked(chains)
     missing = [c for c in chains if c not in heads]
-    if missing:
-        ins = pg_insert if conn.dialect.name == "postgresql" else sqlite_insert
+    if missing and conn.dialect.name == "postgresql":
         conn.execute(
-            ins(heads_t).on_conflict_do_nothing(index_elements=["chain"]),
+            text(
+                "INSERT INTO audit_chain (chain, seq, hash, anchored_seq) SELECT c, 0, :g, 0 "
+                "FROM unnest(CAST(:chains AS integer[])) AS c ON CONFLICT (chain) DO NOTHING"
+            ),
+            {"g": GENESIS, "chains": missing},
+        )
+    elif missing:
+        conn.execute(
+            sqlite_insert(heads_t).on_conflict_do_nothing(index_elements=["chain"]),
             [{"chain": c, "seq": 0, "hash": GENESIS, "anchored_seq": 0} for c in missing],
         )
+    if missing:
         heads.update(locked(missing))
     return heads
 
@@ -276,7 +283,20 @@ def append(conn, entries: Iterable[PendingEntry], at: datetime | None = None, ba
             bulk.insert_rows(conn, table, rows, constant=("at",))
             rows = []
     bulk.insert_rows(conn, table, rows, constant=("at",))
-    conn.execute(_move_head_stmt(), [{"c": c, "s": seq, "h": h} for c, (seq, h) in heads.items()])
+    if conn.dialect.name == "postgresql":
+        conn.execute(
+            text(
+                "UPDATE audit_chain SET seq = v.s, hash = v.h FROM unnest(CAST(:c AS integer[]), "
+                "CAST(:s AS integer[]), CAST(:h AS text[])) AS v(c, s, h) WHERE audit_chain.chain = v.c"
+            ),
+            {
+                "c": list(heads),
+                "s": [seq for seq, _h in heads.values()],
+                "h": [h for _s, h in heads.values()],
+            },
+        )
+    else:
+        conn.execute(_move_head_stmt(), [{"c": c, "s": seq, "h": h} for c, (seq, h) in heads.items()])
     return len(entries)
 
 

@@ -14,7 +14,7 @@ import random
 from collections.abc import Callable, Iterable
 from typing import Any, Protocol
 
-from sqlalchemy import JSON, Table, func, insert, select, text
+from sqlalchemy import ARRAY, JSON, Integer, Table, any_, func, insert, literal, select, text
 from sqlalchemy.engine import Connection
 
 
@@ -90,6 +90,33 @@ def _copy_rows(conn: Connection, table: Table, rows: list[dict]) -> None:
         else:
             for r in rows:
                 cp.write_row([r[k] for k in keys])
+
+
+def among(column, ids: list[int], dialect_name: str):
+    """`column IN ids` as one array parameter on PostgreSQL (no statement with thousands of
+    placeholders to build and parse), a plain IN list elsewhere (keep ids below SQLite's bound)."""
+    if dialect_name == "postgresql":
+        return column == any_(literal(list(ids), ARRAY(Integer)))
+    return column.in_(ids)
+
+
+def insert_returning_ids(conn: Connection, table: Table, rows: list[dict]) -> list[int]:
+    """Insert rows (without ids) and return their new ids in the rows' order: on PostgreSQL the ids are
+    taken from the table's sequence first and the rows written with COPY."""
+    if not rows:
+        return []
+    if conn.dialect.name == "postgresql":
+        ids = list(
+            conn.execute(
+                text("SELECT nextval(pg_get_serial_sequence(:t, 'id')) FROM generate_series(1, :n)"),
+                {"t": table.name, "n": len(rows)},
+            ).scalars()
+        )
+        _copy_rows(conn, table, [{"id": i, **r} for i, r in zip(ids, rows, strict=True)])
+        return ids
+    return list(
+        conn.execute(insert(table).returning(table.c.id, sort_by_parameter_order=True), rows).scalars()
+    )
 
 
 def insert_rows(conn: Connection, table: Table, rows: list[dict], constant: tuple[str, ...] = ()) -> None:

@@ -14,7 +14,9 @@ from telegram.ext import Application, ApplicationBuilder, BaseUpdateProcessor, C
 
 from bot.context import BotContext
 from bot.i18n import DEFAULT, LANGUAGES, N_, gettext_for
+from bot.persistence import DatabasePersistence
 from bot.services import BotServices
+from registry import logs
 from registry.settings import Settings
 
 COMMANDS = {
@@ -29,41 +31,27 @@ COMMANDS = {
     "help": N_("Help"),
     "cancel": N_("Stop"),
 }
-# Request URLs contain the bot token: keep the HTTP client loggers quiet.
-QUIET_LOGGERS = ("httpx", "httpcore", "telegram", "telegram.ext", "apscheduler", "tornado.access")
+# Request URLs contain the bot token: keep the HTTP client loggers quiet (registry.logs quiets httpx and
+# httpcore in every process; these are the bot's own).
+QUIET_LOGGERS = ("telegram", "telegram.ext", "apscheduler", "tornado.access")
 
 
 def quiet_loggers() -> None:
+    logs.quiet_http_clients()
     for name in QUIET_LOGGERS:
         logging.getLogger(name).setLevel(logging.WARNING)
 
 
-class RedactToken(logging.Filter):
+class RedactToken(logs.RedactSecrets):
     """Replace the bot token wherever a log record would show it (e.g. in a request URL of an error)."""
 
     def __init__(self, token: str):
-        super().__init__()
-        self.token = token
-
-    def filter(self, record: logging.LogRecord) -> bool:
-        if self.token:
-            message = record.getMessage()
-            if self.token in message:
-                record.msg = message.replace(self.token, "[token]")
-                record.args = None
-            if record.exc_info and not record.exc_text:
-                # Formatters reuse exc_text: render the traceback here, without the token.
-                record.exc_text = (
-                    logging.Formatter().formatException(record.exc_info).replace(self.token, "[token]")
-                )
-        return True
+        super().__init__([token])
 
 
-def install_log_redaction(token: str) -> None:
-    """Attach RedactToken to every handler of the root logger (records of all loggers pass there)."""
-    for handler in logging.getLogger().handlers:
-        if not any(isinstance(f, RedactToken) for f in handler.filters):
-            handler.addFilter(RedactToken(token))
+def install_log_redaction(settings: Settings) -> None:
+    """Mask the bot token and every other secret in every log record of the bot's process."""
+    logs.setup(settings)
 
 
 def file_base_url(base_url: str) -> str:
@@ -106,6 +94,32 @@ class PerChatUpdateProcessor(BaseUpdateProcessor):
         pass
 
 
+class BotApplication(Application):
+    """The Application, plus a task that ends drafts idle for a day (``bot.handlers.report``)."""
+
+    sweep_every = 300.0  # seconds between two looks for idle drafts
+
+    async def start(self) -> None:
+        await super().start()
+        self._sweeper = asyncio.create_task(self._sweep_drafts())
+
+    async def stop(self) -> None:
+        sweeper = getattr(self, "_sweeper", None)
+        if sweeper is not None:
+            sweeper.cancel()
+        await super().stop()
+
+    async def _sweep_drafts(self) -> None:
+        from bot.handlers.report import expire_drafts
+
+        while True:
+            await asyncio.sleep(self.sweep_every)
+            try:
+                await expire_drafts(self)
+            except Exception:  # noqa: BLE001 - a failed sweep is tried again at the next one
+                logging.getLogger("bot").exception("could not end idle drafts")
+
+
 async def _post_init(app: Application) -> None:
     """The command menu, in each language."""
     try:
@@ -128,6 +142,7 @@ def build_application(
     quiet_loggers()
     builder = (
         ApplicationBuilder()
+        .application_class(BotApplication)
         .token(settings.telegram_bot_token)
         .base_url(settings.telegram_api_base_url)
         .base_file_url(file_base_url(settings.telegram_api_base_url))
@@ -135,6 +150,7 @@ def build_application(
         .concurrent_updates(PerChatUpdateProcessor(concurrency))
         .connection_pool_size(concurrency + 2)
         .pool_timeout(10.0)
+        .persistence(DatabasePersistence(engine))
     )
     if set_commands:
         builder = builder.post_init(_post_init)
@@ -153,7 +169,7 @@ def tune_process() -> None:
 
 def run_polling(settings: Settings, engine: Engine) -> None:
     tune_process()
-    install_log_redaction(settings.telegram_bot_token)
+    install_log_redaction(settings)
     app = build_application(settings, engine)
     app.run_polling(allowed_updates=["message", "callback_query"], drop_pending_updates=False)
 
@@ -171,7 +187,7 @@ def run_webhook(
     if not settings.telegram_webhook_secret:
         raise ValueError("FAIRRECRUIT_TELEGRAM_WEBHOOK_SECRET is required in webhook mode")
     tune_process()
-    install_log_redaction(settings.telegram_bot_token)
+    install_log_redaction(settings)
     app = build_application(settings, engine)
     app.run_webhook(
         listen=listen,

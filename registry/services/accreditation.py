@@ -12,6 +12,7 @@ followers through the outbox.
 
 from __future__ import annotations
 
+import dataclasses
 import secrets
 from dataclasses import dataclass
 from datetime import date, datetime
@@ -24,7 +25,7 @@ from sqlmodel import Session, col
 from registry.errors import IllegalTransition, InvalidInput, NotFound
 from registry.models import Accreditation, AccreditationEvent, Audit, Finding, Recruiter, table_of
 from registry.models.accreditation import AccreditationStatus as S
-from registry.services import auditlog, bulk, outbox, standing
+from registry.services import auditlog, bulk, cleantext, outbox, standing
 from registry.timeutil import add_years, iso, utcnow
 
 TRANSITIONS: dict[str, frozenset[str]] = {
@@ -135,7 +136,7 @@ def transition(
     cycle_years: int = 3,
 ) -> Decision:
     """Move a recruiter's accreditation to `to_status`, or raise and change nothing."""
-    reason = (reason or "").strip()
+    reason = cleantext.clean_text(reason)
     if not reason:
         raise InvalidInput(
             "a reason is required for every accreditation decision", field="reason", code="reason_required"
@@ -289,7 +290,8 @@ def transition_many(
         )
     if not actor:
         raise InvalidInput("the decision must be attributed to someone", field="actor", code="actor_required")
-    if any(not (m.reason or "").strip() for m in moves):
+    moves = [dataclasses.replace(m, reason=cleantext.clean_text(m.reason)) for m in moves]
+    if any(not m.reason for m in moves):
         raise InvalidInput(
             "a reason is required for every accreditation decision", field="reason", code="reason_required"
         )
@@ -324,7 +326,7 @@ def transition_many(
                 "to_status": to_status,
                 "at": at,
                 "actor": actor,
-                "reason": by_id[r.recruiter_id].reason.strip(),
+                "reason": by_id[r.recruiter_id].reason,
                 "audit_id": by_id[r.recruiter_id].audit_id,
                 "report_id": by_id[r.recruiter_id].report_id,
                 "valid_from": r.valid_from,

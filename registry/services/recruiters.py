@@ -24,7 +24,7 @@ from registry.errors import InvalidInput, NotFound
 from registry.models import Accreditation, AccreditationEvent, Corridor, LicenceRecord, Recruiter, table_of
 from registry.models.accreditation import AccreditationStatus
 from registry.models.recruiters import LicenceStatus
-from registry.services import auditlog, bulk, identifiers, paging, search, standing
+from registry.services import auditlog, bulk, cleantext, identifiers, name_index, paging, search, standing
 from registry.services.auditlog import PendingEntry
 from registry.services.countries import require_country
 from registry.services.identifiers import PUBLIC_ID_ALPHABET, PUBLIC_ID_LENGTH, PUBLIC_ID_PREFIX
@@ -68,20 +68,27 @@ class RecruiterInput(BaseModel):
     address: str = Field(default="", max_length=500)
     parent_public_id: str | None = None
 
-    @field_validator("legal_name", "licence_authority", "licence_number")
+    @field_validator(
+        "legal_name", "licence_authority", "licence_number", "contact_email", "contact_phone", "website"
+    )
     @classmethod
     def _strip(cls, v: str) -> str:
-        return " ".join(v.split())
+        return cleantext.name_value(v)
+
+    @field_validator("address")
+    @classmethod
+    def _text(cls, v: str) -> str:
+        return cleantext.clean_text(v)
 
     @field_validator("country")
     @classmethod
     def _country(cls, v: str) -> str:
         return require_country(v)
 
-    @field_validator("other_names")
+    @field_validator("other_names", "sectors")
     @classmethod
     def _names(cls, v: list[str]) -> list[str]:
-        return [" ".join(n.split()) for n in v if n and n.strip()]
+        return [n for n in map(cleantext.name_value, v) if n]
 
     @field_validator("corridors")
     @classmethod
@@ -324,20 +331,6 @@ def corridors_of(session: Session, recruiter_id: int) -> list[tuple[str, str]]:
 
 # --- search -----------------------------------------------------------------------------------
 
-_cache = search.CandidateCache()
-
-
-def _stamp(session: Session):
-    """Changes whenever a recruiter is added or renamed (cheap: two index-friendly aggregates)."""
-    return (
-        session.scalar(select(func.max(Recruiter.id))),
-        session.scalar(select(func.max(Recruiter.updated_at))),
-    )
-
-
-def _load_candidates(session: Session):
-    return session.execute(select(col(Recruiter.id), col(Recruiter.search_text))).all()
-
 
 def search_recruiters(
     session: Session, query: str, limit: int = 10, cutoff: float = 70.0
@@ -351,7 +344,7 @@ def search_recruiters(
     if not q:
         return []
     results: dict[int, float] = {}
-    index = _cache.get(_stamp(session), lambda: _load_candidates(session))
+    index = name_index.current(session)
     pid = identifiers.public_id_key(q)
     if pid is not None:
         rid = session.scalar(select(col(Recruiter.id)).where(col(Recruiter.public_id) == pid))

@@ -1,7 +1,7 @@
 """audit log: one chain per recruiter, chain heads in audit_chain, anchors
 
 Revision ID: 0011
-Revises: 0007
+Revises: 0010
 
 Every existing entry stays where it is, in chain 0 (one chain, as it was written); audit_chain gets
 that chain's head. The append-only triggers are dropped while audit_log is rebuilt (SQLite) and put
@@ -15,7 +15,7 @@ import sqlmodel
 from alembic import op
 
 revision: str = "0011"
-down_revision: str | None = "0007"
+down_revision: str | None = "0010"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

@@ -8,7 +8,7 @@ exactly as in production.
 
 Baseline, in the same run, on the same database and the same writers: the same service calls with the
 audit log switched off for the session (``session.info["auditlog_disabled"]``), i.e. the same writes
-without the audit chain. After the run, the audit log is verified (``auditlog.verify``, what
+without the audit chain. After the run, the audit log is verified (``auditlog_verify.verify``, what
 ``fairrecruit audit-log verify`` runs) and must be intact.
 
 PostgreSQL, and SQLite for comparison: SQLite has one writer at a time (the 8 writers queue on its
@@ -176,11 +176,11 @@ def verify(url: str) -> tuple[bool, str]:
     from sqlmodel import Session
 
     from registry.db import make_engine
-    from registry.services import auditlog
+    from registry.services import auditlog_verify
 
     engine = make_engine(url)
     with Session(engine) as session:
-        result = auditlog.verify(session)
+        result = auditlog_verify.verify(session)
     engine.dispose()
     return result.ok, str(result)
 

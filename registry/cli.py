@@ -13,6 +13,7 @@ from importlib.metadata import entry_points
 
 import click
 
+from registry.services import auditlog_verify
 from registry.settings import ConfigurationError, Settings, load_settings
 
 COMMANDS_ENTRY_POINTS = "fairrecruit.commands"
@@ -141,10 +142,8 @@ def audit_log_verify(obj: Context) -> None:
     reordered entry."""
     from sqlmodel import Session
 
-    from registry.services import auditlog
-
     with Session(obj.engine) as session:
-        result = auditlog.verify(session)
+        result = auditlog_verify.verify(session)
     if result.ok:
         click.echo(str(result))
         return

@@ -17,11 +17,11 @@ def _const(value: str):
     return literal_column(f"'{value}'", String)
 
 
-def _consts(values) -> list:
+def sql_consts(values) -> list:
     return [_const(str(v)) for v in values]
 
 
-def _key(*parts) -> object:
+def sql_key(*parts) -> object:
     """SQL expression 'a:b:c' built from literals and columns (portable: the || operator)."""
     expr = None
     for i, p in enumerate(parts):
@@ -34,20 +34,20 @@ def _key(*parts) -> object:
     return expr
 
 
-def _select(session: Session, stmt, params: dict | None = None):
+def run_select(session: Session, stmt, params: dict | None = None):
     """Run a selection on the session's connection (Core rows; no ORM entity loading needed)."""
     return session.connection().execute(stmt, params or {})
 
 
-def _no_alert(key_expr):
+def no_alert_with(key_expr):
     return not_(exists().where(Alert.key == key_expr))
 
 
-def _day_start(d: date) -> datetime:
+def day_start(d: date) -> datetime:
     return datetime.combine(d, time.min, tzinfo=UTC)
 
 
-def _recruiters(session: Session, ids) -> dict[int | None, Recruiter]:
+def recruiters_by_id(session: Session, ids) -> dict[int | None, Recruiter]:
     ids = sorted(set(ids))
     out: dict[int | None, Recruiter] = {}
     for i in range(0, len(ids), 900):

@@ -47,7 +47,14 @@ from registry.models.reports import TriageStatus
 from registry.services import accreditation, alerts, auditlog
 from registry.services.alerts import AlertSpec
 from registry.services.audits import to_be_performed
-from registry.services.check_sql import _consts, _day_start, _key, _no_alert, _recruiters, _select
+from registry.services.check_sql import (
+    day_start,
+    no_alert_with,
+    recruiters_by_id,
+    run_select,
+    sql_consts,
+    sql_key,
+)
 from registry.services.standing import BAD_LICENCE  # licence statuses that are not valid (SPEC section 4)
 from registry.timeutil import add_months
 
@@ -144,7 +151,7 @@ def expiry_selection(days: tuple[int, ...]):
         stage = case(*[(Accreditation.valid_until <= bindparam(f"until_{d}", type_=Date), d) for d in days])
     else:
         stage = null()
-    reminder_key = _key("expiry_reminder", Accreditation.recruiter_id, Accreditation.valid_until, stage)
+    reminder_key = sql_key("expiry_reminder", Accreditation.recruiter_id, Accreditation.valid_until, stage)
     return (
         select(
             col(Accreditation.recruiter_id),
@@ -155,7 +162,7 @@ def expiry_selection(days: tuple[int, ...]):
             col(Accreditation.status) == S.accredited,
             Accreditation.valid_until <= bindparam("window_end", type_=Date),
         )
-        .where(or_(Accreditation.valid_until < bindparam("as_of", type_=Date), _no_alert(reminder_key)))
+        .where(or_(Accreditation.valid_until < bindparam("as_of", type_=Date), no_alert_with(reminder_key)))
         .order_by(col(Accreditation.recruiter_id))
     )
 
@@ -177,7 +184,7 @@ def accreditation_expiry(
     name = "accreditation_expiry"
     result = CheckResult(name, as_of)
     days = tuple(sorted(set(settings.expiry_reminder_days)))
-    rows = _select(session, expiry_selection(days), expiry_params(as_of, days)).all()
+    rows = run_select(session, expiry_selection(days), expiry_params(as_of, days)).all()
     to_expire = [(rid, vu) for rid, vu, _stage in rows if vu < as_of]
     reminders = [(rid, vu, stage) for rid, vu, stage in rows if vu >= as_of and stage is not None]
     for i in range(0, len(to_expire), CHUNK):
@@ -198,7 +205,7 @@ def accreditation_expiry(
                 f"{public_id}: accredited -> expired (valid until {valid_until[rid].isoformat()})",
             )
         checkpoint()
-    recs = _recruiters(session, [rid for rid, _, _ in reminders])
+    recs = recruiters_by_id(session, [rid for rid, _, _ in reminders])
     specs = [
         AlertSpec(
             f"expiry_reminder:{rid}:{vu.isoformat()}:{stage}",
@@ -228,7 +235,7 @@ def accreditation_expiry(
 @lru_cache(maxsize=1)
 def overdue_selection():
     """Open major/minor findings past their due date, still without their alert or (major) suspension."""
-    key = _key("overdue_finding", Finding.id)
+    key = sql_key("overdue_finding", Finding.id)
     return (
         select(
             col(Finding.id),
@@ -243,11 +250,11 @@ def overdue_selection():
         .where(
             col(Finding.closed_at).is_(None),
             Finding.due_date < bindparam("as_of", type_=Date),
-            col(Finding.severity).in_(_consts((Severity.major, Severity.minor))),
+            col(Finding.severity).in_(sql_consts((Severity.major, Severity.minor))),
         )
         .where(
             or_(
-                _no_alert(key),
+                no_alert_with(key),
                 and_(col(Finding.severity) == Severity.major, col(Accreditation.status) == S.accredited),
             )
         )
@@ -262,8 +269,8 @@ def overdue_corrective_actions(
     """Suspend on an overdue major corrective action (and alert); alert on an overdue minor one."""
     name = "overdue_corrective_actions"
     result = CheckResult(name, as_of)
-    rows = _select(session, overdue_selection(), {"as_of": as_of}).all()
-    recs = _recruiters(session, [r.recruiter_id for r in rows])
+    rows = run_select(session, overdue_selection(), {"as_of": as_of}).all()
+    recs = recruiters_by_id(session, [r.recruiter_id for r in rows])
     majors: dict[int, list] = defaultdict(list)
     for r in rows:
         if r.severity == Severity.major and r.status == S.accredited:
@@ -342,8 +349,8 @@ def surveillance_due(
     name = "surveillance_due"
     result = CheckResult(name, as_of)
     interval = settings.surveillance_interval_months
-    rows = _select(session, surveillance_selection(), {"cutoff": add_months(as_of, -interval)}).all()
-    recs = _recruiters(session, [rid for rid, _ in rows])
+    rows = run_select(session, surveillance_selection(), {"cutoff": add_months(as_of, -interval)}).all()
+    recs = recruiters_by_id(session, [rid for rid, _ in rows])
     planned: list[tuple[Audit, date]] = []
     for rid, basis in rows:
         due = add_months(basis, interval)
@@ -399,7 +406,7 @@ def fee_signal_selection():
             col(FeeReport.recruiter_id).is_not(None),
             FeeReport.created_at >= start,
             FeeReport.created_at < end,
-            col(FeeReport.triage_status).not_in(_consts(DISCOUNTED)),
+            col(FeeReport.triage_status).not_in(sql_consts(DISCOUNTED)),
         )
         .group_by(col(FeeReport.recruiter_id))
         .having(func.count(func.distinct(FeeReport.reporter_key)) >= min_reporters)
@@ -419,8 +426,8 @@ def fee_signal_selection():
 
 def fee_signal_params(as_of: date, window_days: int, min_reporters: int) -> dict:
     return {
-        "start": _day_start(as_of - timedelta(days=window_days)),
-        "end": _day_start(as_of + timedelta(days=1)),
+        "start": day_start(as_of - timedelta(days=window_days)),
+        "end": day_start(as_of + timedelta(days=1)),
         "min_reporters": min_reporters,
     }
 
@@ -448,10 +455,10 @@ def fee_report_signals(
     name = "fee_report_signals"
     result = CheckResult(name, as_of)
     window = settings.fee_signal_window_days
-    rows = _select(
+    rows = run_select(
         session, fee_signal_selection(), fee_signal_params(as_of, window, settings.fee_signal_min_reporters)
     ).all()
-    recs = _recruiters(session, [r.recruiter_id for r in rows])
+    recs = recruiters_by_id(session, [r.recruiter_id for r in rows])
     have_special: set[int] = set()
     if rows:
         ids = [r.recruiter_id for r in rows]
@@ -515,7 +522,7 @@ def fee_report_signals(
 @lru_cache(maxsize=1)
 def licence_selection():
     """Recruiters whose licence is not valid, without the alert yet or still accredited."""
-    key = _key("licence", Recruiter.id, Recruiter.licence_status)
+    key = sql_key("licence", Recruiter.id, Recruiter.licence_status)
     return (
         select(
             col(Recruiter.id),
@@ -524,8 +531,8 @@ def licence_selection():
             col(Accreditation.status),
         )
         .join(Accreditation, col(Accreditation.recruiter_id) == col(Recruiter.id))
-        .where(col(Recruiter.licence_status).in_(_consts(BAD_LICENCE)))
-        .where(or_(_no_alert(key), col(Accreditation.status) == S.accredited))
+        .where(col(Recruiter.licence_status).in_(sql_consts(BAD_LICENCE)))
+        .where(or_(no_alert_with(key), col(Accreditation.status) == S.accredited))
         .order_by(col(Recruiter.id))
     )
 
@@ -537,8 +544,8 @@ def licence_register(
     """Alert on recruiters whose government licence is not valid; suspend the accredited ones."""
     name = "licence_register"
     result = CheckResult(name, as_of)
-    rows = _select(session, licence_selection()).all()
-    recs = _recruiters(session, [r.id for r in rows])
+    rows = run_select(session, licence_selection()).all()
+    recs = recruiters_by_id(session, [r.id for r in rows])
     moves = [
         accreditation.Move(
             r.id,

@@ -9,7 +9,7 @@ from sqlalchemy import text
 from sqlalchemy.exc import DBAPIError
 
 from registry.models import AuditLogEntry
-from registry.services import accreditation, auditlog
+from registry.services import accreditation, auditlog, auditlog_verify
 from registry.timeutil import utcnow
 from tests import factories
 
@@ -34,7 +34,7 @@ def test_database_refuses_update_and_delete(session):
         with pytest.raises(DBAPIError, match="append-only"):
             session.execute(text(stmt))
         session.rollback()
-    assert auditlog.verify(session).ok
+    assert auditlog_verify.verify(session).ok
 
 
 def _history(session):
@@ -60,7 +60,7 @@ def test_every_change_is_logged_in_the_same_transaction(session):
 
 def test_intact_log_verifies_and_cli_exits_zero(session, cli):
     _history(session)
-    result = auditlog.verify(session)
+    result = auditlog_verify.verify(session)
     assert result.ok and result.checked > 5
     out = cli("audit-log", "verify")
     assert out.exit_code == 0, out.output
@@ -88,7 +88,7 @@ def test_entries_are_chained_per_recruiter(session):
         assert seqs == list(range(1, len(seqs) + 1))
     heads = dict(session.execute(text("SELECT chain, seq FROM audit_chain")).all())
     assert heads == {rec.id: max(s for c, _r, s in rows if c == rec.id) for rec in (a, b)}
-    assert auditlog.verify(session).ok
+    assert auditlog_verify.verify(session).ok
 
 
 def test_altered_entry_is_named(session, cli):
@@ -106,7 +106,7 @@ def test_altered_entry_is_named(session, cli):
             text("UPDATE audit_log SET actor = 'mallory' WHERE chain = :c AND seq = :s"),
             {"c": chain, "s": seq},
         )
-    result = auditlog.verify(session)
+    result = auditlog_verify.verify(session)
     assert not result.ok and result.chain == chain and result.first_bad_seq == seq
     assert "altered" in result.problem
     out = cli("audit-log", "verify")
@@ -119,7 +119,7 @@ def test_deleted_entry_is_named(session, cli):
     chain, seq = _middle(session)
     with tampering(session):
         session.execute(text("DELETE FROM audit_log WHERE chain = :c AND seq = :s"), {"c": chain, "s": seq})
-    result = auditlog.verify(session)
+    result = auditlog_verify.verify(session)
     assert not result.ok and result.chain == chain and result.first_bad_seq == seq + 1
     assert "deleted" in result.problem
     out = cli("audit-log", "verify")
@@ -140,7 +140,7 @@ def test_reordered_entries_are_detected(session, cli):
         session.execute(
             text("UPDATE audit_log SET seq = :n WHERE chain = :c AND seq = -1"), {"c": chain, "n": seq + 1}
         )
-    result = auditlog.verify(session)
+    result = auditlog_verify.verify(session)
     assert not result.ok and result.chain == chain and result.first_bad_seq == seq
     out = cli("audit-log", "verify")
     assert out.exit_code == 1 and f"seq={seq}" in out.output
@@ -155,7 +155,7 @@ def test_entry_moved_to_another_chain_is_detected(session):
             text("UPDATE audit_log SET chain = :o, seq = 999 WHERE chain = :c AND seq = 2"),
             {"o": other.id, "c": rec.id},
         )
-    result = auditlog.verify(session)
+    result = auditlog_verify.verify(session)
     assert not result.ok and result.chain == rec.id and result.first_bad_seq == 3
 
 
@@ -177,9 +177,9 @@ def _truncate(session, chain, *, rewind_head: bool):
 
 def test_tail_truncation_is_caught_by_the_head(session, cli):
     rec = _history(session)
-    assert auditlog.verify(session).ok
+    assert auditlog_verify.verify(session).ok
     last = _truncate(session, rec.id, rewind_head=False)
-    result = auditlog.verify(session)
+    result = auditlog_verify.verify(session)
     assert not result.ok and result.chain == rec.id and result.first_bad_seq == last
     assert "deleted" in result.problem and f"head is at seq {last}" in result.problem
     assert cli("audit-log", "verify").exit_code == 1
@@ -190,9 +190,9 @@ def test_tail_truncation_with_a_rewound_head_is_caught_by_an_anchor(session):
     assert auditlog.anchor(session) == 1
     session.commit()
     assert auditlog.anchor(session) == 0  # nothing moved since
-    assert auditlog.verify(session).ok
+    assert auditlog_verify.verify(session).ok
     last = _truncate(session, rec.id, rewind_head=True)
-    result = auditlog.verify(session)
+    result = auditlog_verify.verify(session)
     assert not result.ok and result.chain == rec.id and result.first_bad_seq == last
     assert f"an anchor pinned seq {last}" in result.problem
 
@@ -206,7 +206,7 @@ def test_unanchored_tail_is_protected_only_by_the_head(session):
     accreditation.decide(session, rec, "suspend", actor="a@x.org", reason="overdue corrective action")
     session.commit()
     _truncate(session, rec.id, rewind_head=True)
-    assert auditlog.verify(session).ok
+    assert auditlog_verify.verify(session).ok
 
 
 def test_anchor_pins_every_moved_chain_and_is_itself_chained(session, cli):
@@ -227,7 +227,7 @@ def test_anchor_pins_every_moved_chain_and_is_itself_chained(session, cli):
             text("UPDATE audit_log SET data = replace(data, '[[', '[[1') WHERE chain = :c AND seq = 1"),
             {"c": auditlog.ANCHOR_CHAIN},
         )
-    result = auditlog.verify(session)
+    result = auditlog_verify.verify(session)
     assert not result.ok and result.chain == auditlog.ANCHOR_CHAIN and result.first_bad_seq == 1
 
 
@@ -289,7 +289,7 @@ def test_writers_about_different_recruiters_do_not_wait_for_each_other(engine):
         holder.close()
         other.close()
     with Session(engine) as s:
-        assert auditlog.verify(s).ok
+        assert auditlog_verify.verify(s).ok
 
 
 def test_anchor_cli_pins_and_verify_checks_the_anchor(session, cli):

@@ -13,7 +13,7 @@ from sqlalchemy import func, select
 
 from registry.errors import Conflict, DomainError, InvalidInput
 from registry.models import AuditLogEntry, RepaymentEntry
-from registry.services import auditlog, fees, ledger, reports
+from registry.services import auditlog, auditlog_verify, fees, ledger, reports
 from registry.services.fees import ReportInput
 from registry.settings import CONFIG_DIR
 from registry.timeutil import today
@@ -214,7 +214,7 @@ def test_every_entry_and_reversal_is_audit_logged(session, case):
         ("reversal", "claimed", "1000.00", entry.id),
     ]
     assert logged[1]["reason"] == "duplicate entry"
-    assert auditlog.verify(session).ok
+    assert auditlog_verify.verify(session).ok
 
 
 def test_report_totals_in_its_currency_and_in_usd(session, case):

@@ -27,7 +27,16 @@ from registry.models import (
     User,
 )
 from registry.seed import data, demo, volume
-from registry.services import accreditation, auditlog, companies, fees, reports, search, users
+from registry.services import (
+    accreditation,
+    auditlog,
+    auditlog_verify,
+    companies,
+    fees,
+    reports,
+    search,
+    users,
+)
 from registry.services.identifiers import licence_key
 from registry.settings import CONFIG_DIR
 from registry.timeutil import utcnow
@@ -118,7 +127,7 @@ def test_demo_set_is_realistic_and_consistent(engine):
         admin = users.by_email(session, data.DEMO_ADMIN_EMAIL)
         assert admin.role == "admin" and users.check_password(admin, res.admin_password)
         # Everything went through the services: the audit log is complete and intact.
-        result = auditlog.verify(session)
+        result = auditlog_verify.verify(session)
         assert result.ok, str(result)
         logged = set(session.scalars(select(AuditLogEntry.entity).distinct()))
         assert {
@@ -212,7 +221,7 @@ def test_bulk_generates_consistent_volume(engine):
         n_log = session.scalar(select(func.count()).select_from(AuditLogEntry))
         n_updates = session.scalar(select(func.count()).select_from(AccreditationEvent)) - 150
         assert n_log == res.log_entries == 150 * 2 + res.corridors + res.audits + res.events + 900 + n_updates
-        result = auditlog.verify(session)
+        result = auditlog_verify.verify(session)
         assert result.ok, str(result)
         expired = session.scalars(
             select(Accreditation.recruiter_id).where(Accreditation.status == "expired")
@@ -278,7 +287,7 @@ def test_bulk_adds_to_existing_data_and_services_keep_working(engine):
         assert rec.id == 22
     with Session(engine) as session:
         assert session.scalar(select(func.count()).select_from(FeeReport)) == 50
-        assert auditlog.verify(session).ok
+        assert auditlog_verify.verify(session).ok
 
 
 def test_bulk_validates_its_arguments(engine):
@@ -312,5 +321,5 @@ def test_large_loads_rebuild_exactly_the_schema_indexes(sqlite_engine, monkeypat
     assert _index_ddl(sqlite_engine) == before
     with Session(sqlite_engine) as session:
         assert session.scalar(select(func.count()).select_from(FeeReport)) == 60
-        assert auditlog.verify(session).ok
+        assert auditlog_verify.verify(session).ok
         assert _replays_match(session) == 30

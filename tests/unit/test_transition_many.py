@@ -10,7 +10,7 @@ from sqlalchemy import select
 
 from registry.errors import InvalidInput
 from registry.models import AccreditationEvent, AuditLogEntry, OutboxMessage, SupplierLink, WebhookEndpoint
-from registry.services import accreditation, auditlog, checks, companies
+from registry.services import accreditation, auditlog, auditlog_verify, checks, companies
 from tests import factories
 
 
@@ -70,7 +70,7 @@ def test_bulk_move_writes_what_one_move_writes(session):
     ]
     assert log_many == log_one
     assert event_many == event_one and payload_many == payload_one
-    assert auditlog.verify(session).ok
+    assert auditlog_verify.verify(session).ok
 
 
 def test_bulk_move_leaves_recruiters_that_moved_meanwhile_and_refuses_other_moves(session):
@@ -120,7 +120,7 @@ def test_expiry_commits_chunk_by_chunk_at_the_checkpoint(session, settings, monk
     assert result.counts["expired"] == 5
     assert len(seen) == 3 and None not in seen  # 2 + 2 + 1, each committed when the checkpoint came
     assert {accreditation.get(session, r.id).status for r in recs} == {"expired"}
-    assert auditlog.verify(session).ok
+    assert auditlog_verify.verify(session).ok
     assert (
         checks.run(
             session, "accreditation_expiry", as_of=until + timedelta(days=1), settings=settings

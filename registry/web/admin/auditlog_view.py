@@ -9,7 +9,7 @@ from flask import render_template, request
 from sqlmodel import Session
 
 from registry.extensions import engine, get_session
-from registry.services import auditlog, auditlog_pages
+from registry.services import auditlog, auditlog_pages, auditlog_verify
 from registry.web.admin import bp
 from registry.web.admin.common import Page, page_arg
 from registry.web.auth import requires
@@ -39,7 +39,7 @@ def audit_log():
     verified = None
     if request.args.get("verify"):
         with Session(engine()) as own:  # verification streams and expunges; keep it off the request session
-            verified = auditlog.verify(own)
+            verified = auditlog_verify.verify(own)
     entities = sorted(name for name, _hidden in auditlog.TRACKED.values())
     if found.total is None:
         raise RuntimeError("found.total is not None")

@@ -339,6 +339,11 @@ def _load_candidates(session: Session):
     return session.execute(select(col(Recruiter.id), col(Recruiter.search_text))).all()
 
 
+def name_index(session: Session) -> search.Index:
+    """The index of every recruiter's names, keyed by recruiter id (rebuilt when recruiters change)."""
+    return _cache.get(_stamp(session), lambda: _load_candidates(session))
+
+
 def search_recruiters(
     session: Session, query: str, limit: int = 10, cutoff: float = 70.0
 ) -> list[tuple[Recruiter, float]]:
@@ -351,7 +356,7 @@ def search_recruiters(
     if not q:
         return []
     results: dict[int, float] = {}
-    index = _cache.get(_stamp(session), lambda: _load_candidates(session))
+    index = name_index(session)
     pid = identifiers.public_id_key(q)
     if pid is not None:
         rid = session.scalar(select(col(Recruiter.id)).where(col(Recruiter.public_id) == pid))

@@ -21,7 +21,7 @@ from sqlmodel import Session
 from registry.db import session_scope
 from registry.errors import NotFound
 from registry.models import FeeReport, Recruiter
-from registry.services import auditlog, follow, recruiters, reports, standing
+from registry.services import auditlog, follow, lookup, recruiters, reports, standing
 from registry.services.reports import ReportInput
 from registry.settings import Settings
 from registry.timeutil import today
@@ -44,6 +44,12 @@ class Card:
     licence_status: str
     last_audit: date | None
     corridors: tuple[tuple[str, str], ...] = ()
+    licence_authority: str = ""
+    licence_number: str = ""
+    official_address: str = ""
+    official_phone: str = ""
+    parent_name: str = ""  # a sub-agent: the agency it works for
+    parent_public_id: str = ""
 
 
 @dataclass(frozen=True)
@@ -122,6 +128,12 @@ class BotServices:
                     licence_status=st.licence_status,
                     last_audit=st.last_audit,
                     corridors=st.corridors,
+                    licence_authority=st.licence_authority,
+                    licence_number=st.licence_number,
+                    official_address=rec.official_address,
+                    official_phone=rec.official_phone,
+                    parent_name=st.parent.legal_name if st.parent else "",
+                    parent_public_id=st.parent.public_id if st.parent else "",
                 )
             )
         return cards
@@ -133,6 +145,13 @@ class BotServices:
         with Session(self.engine) as session:
             found = recruiters.search_recruiters(session, query, limit=MAX_CANDIDATES)
             return self._cards(session, [rec for rec, _score in found])
+
+    def lookup(self, query: str) -> tuple[str, list[Card]]:
+        """What a worker's text asks to verify (registry.services.lookup): its kind and the cards of
+        the recruiter it names for certain (EXACT) or of the candidates (CANDIDATES), best first."""
+        with Session(self.engine) as session:
+            answer = lookup.lookup(session, query)
+            return answer.kind, self._cards(session, [c.recruiter for c in answer.candidates])
 
     def card(self, public_id: str) -> Card | None:
         with Session(self.engine) as session:

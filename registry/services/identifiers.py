@@ -149,6 +149,15 @@ def _code_of(text: str | None) -> str | None:
     return None
 
 
+def bare_code_key(text: str | None) -> str | None:
+    """A bare code of letters only ("jftan") as a stored public id (``public_id_key`` wants a digit in
+    a bare code, so that a word is not taken for an id): for a lookup that checks the id exists."""
+    t = _PUBLIC_ID_SEPARATORS.sub("", _fold((text or "").translate(_HOMOGLYPHS))).upper()
+    if len(t) == PUBLIC_ID_LENGTH and all(ch in PUBLIC_ID_ALPHABET for ch in t):
+        return PUBLIC_ID_PREFIX + t
+    return None
+
+
 def public_id_guesses(text: str | None, limit: int = 64) -> PublicIdGuesses:
     """The public ids a typed text may stand for (see ``PublicIdGuesses``)."""
     code = _code_of(text)

@@ -70,36 +70,42 @@ def _recruiters_where(session: Session, cond, limit: int) -> list[Recruiter]:
 
 
 def _answer(
-    query: str, how: str, found: list[Recruiter], sure: bool, confidence: float = 1.0
+    query: str,
+    how: str,
+    found: list[Recruiter],
+    sure: bool,
+    confidence: float = 1.0,
+    limit: int = MAX_CANDIDATES,
 ) -> Answer | None:
     if not found:
         return None
     if sure and len(found) == 1:
         return Answer(EXACT, query, how, (Candidate(found[0], 1.0),))
-    return Answer(CANDIDATES, query, how, tuple(Candidate(r, confidence) for r in found[:MAX_CANDIDATES]))
+    return Answer(CANDIDATES, query, how, tuple(Candidate(r, confidence) for r in found[:limit]))
 
 
-def _by_public_id(session: Session, query: str, text: str) -> Answer | None:
+def _by_public_id(session: Session, query: str, text: str, limit: int) -> Answer | None:
     g = identifiers.public_id_guesses(text)
-    if g.exact is not None:
-        found = _recruiters_where(session, col(Recruiter.public_id) == g.exact, 1)
+    exact = g.exact or identifiers.bare_code_key(text)
+    if exact is not None:
+        found = _recruiters_where(session, col(Recruiter.public_id) == exact, 1)
         if found:
             return _answer(query, "public_id", found, sure=True)
     for guesses, sure in ((g.misread, True), (g.swapped, False)):
         if guesses:
-            found = _recruiters_where(session, col(Recruiter.public_id).in_(guesses), MAX_CANDIDATES + 1)
-            answer = _answer(query, "public_id", found, sure=sure, confidence=0.9)
+            found = _recruiters_where(session, col(Recruiter.public_id).in_(guesses), limit + 1)
+            answer = _answer(query, "public_id", found, sure=sure, confidence=0.9, limit=limit)
             if answer is not None:
                 return answer
     return None
 
 
-def _by_licence(session: Session, query: str, text: str) -> Answer | None:
+def _by_licence(session: Session, query: str, text: str, limit: int) -> Answer | None:
     key = identifiers.licence_key(text)
     if len(key) < 3 or not any(ch.isdigit() for ch in key):
         return None  # a licence number holds digits; words are names
-    found = _recruiters_where(session, col(Recruiter.licence_key) == key, MAX_CANDIDATES + 1)
-    return _answer(query, "licence", found, sure=True)
+    found = _recruiters_where(session, col(Recruiter.licence_key) == key, limit + 1)
+    return _answer(query, "licence", found, sure=True, limit=limit)
 
 
 def name_queries(query: str) -> list[str]:
@@ -114,7 +120,7 @@ def _variants(rec: Recruiter) -> list[list[str]]:
     return [v.split() for v in (rec.search_text or "").split(" | ") if v.strip()]
 
 
-def _by_name(session: Session, query: str) -> Answer | None:
+def _by_name(session: Session, query: str, limit: int) -> Answer | None:
     index = recruiters.name_index(session)
     scores: dict[int, float] = {}
     words: list[list[str]] = []
@@ -122,7 +128,7 @@ def _by_name(session: Session, query: str) -> Answer | None:
         q_words = search.normalize(text).split()
         if q_words:
             words.append(q_words)
-        for m in index.search(text, limit=MAX_CANDIDATES * 2, cutoff=NAME_CUTOFF):
+        for m in index.search(text, limit=limit * 2, cutoff=NAME_CUTOFF):
             rid = int(str(m.key))
             scores[rid] = max(scores.get(rid, 0.0), m.score)
     if not scores:
@@ -147,22 +153,22 @@ def _by_name(session: Session, query: str) -> Answer | None:
         CANDIDATES,
         query,
         "",
-        tuple(Candidate(by_id[rid], round(scores[rid] / 100, 3)) for rid in ranked[:MAX_CANDIDATES]),
+        tuple(Candidate(by_id[rid], round(scores[rid] / 100, 3)) for rid in ranked[:limit]),
     )
 
 
-def lookup(session: Session, text: str) -> Answer:
-    """What the text asks for (see the module's description)."""
+def lookup(session: Session, text: str, limit: int = MAX_CANDIDATES) -> Answer:
+    """What the text asks for (see the module's description); at most `limit` candidates."""
     query = " ".join((text or "").split())[:MAX_QUERY]
     if phrases.is_help(query):
         return Answer(HELP, query)
     texts = list(dict.fromkeys(t for t in (query, phrases.strip_frames(query)) if t))
     for find in (_by_public_id, _by_licence):
         for t in texts:
-            answer = find(session, query, t)
+            answer = find(session, query, t, limit)
             if answer is not None:
                 return answer
-    return _by_name(session, query) or Answer(NOTHING, query)
+    return _by_name(session, query, limit) or Answer(NOTHING, query)
 
 
 def recruiter_ids(answer: Answer) -> Iterable[int]:

@@ -66,6 +66,8 @@ class RecruiterInput(BaseModel):
     contact_phone: str = Field(default="", max_length=60)
     website: str = Field(default="", max_length=300)
     address: str = Field(default="", max_length=500)
+    official_address: str = Field(default="", max_length=500)
+    official_phone: str = Field(default="", max_length=60)
     parent_public_id: str | None = None
 
     @field_validator("legal_name", "licence_authority", "licence_number")
@@ -187,6 +189,8 @@ class RecruiterFields(Protocol):
     contact_phone: str
     website: str
     address: str
+    official_address: str
+    official_phone: str
 
 
 def new_recruiter_rows(
@@ -224,6 +228,8 @@ def new_recruiter_rows(
         "contact_phone": data.contact_phone,
         "website": data.website,
         "address": data.address,
+        "official_address": data.official_address,
+        "official_phone": data.official_phone,
         "licence_status": licence_status,
         "licence_valid_until": None,
         "licence_checked_at": None,
@@ -283,19 +289,15 @@ def create(session: Session, data: RecruiterInput, *, actor: str) -> Recruiter:
     return rec
 
 
+# What an update may change on the recruiter row itself (corridors and the parent are set apart).
+EDITABLE_FIELDS = (
+    *("legal_name", "other_names", "country", "licence_authority", "licence_number", "sectors"),
+    *("contact_email", "contact_phone", "website", "address", "official_address", "official_phone"),
+)
+
+
 def update(session: Session, rec: Recruiter, data: RecruiterInput, *, actor: str) -> Recruiter:
-    for field in (
-        "legal_name",
-        "other_names",
-        "country",
-        "licence_authority",
-        "licence_number",
-        "sectors",
-        "contact_email",
-        "contact_phone",
-        "website",
-        "address",
-    ):
+    for field in EDITABLE_FIELDS:
         value = getattr(data, field)
         if getattr(rec, field) != value:
             setattr(rec, field, value)

@@ -12,8 +12,7 @@ from telegram.ext import CallbackQueryHandler, CommandHandler, MessageHandler, f
 
 from bot.cards import did_you_mean, not_listed, status_card
 from bot.context import BotContext
-from bot.handlers.common import END, button, cancel, conversation, interrupt, keyboard, reply
-from bot.handlers.start import help_text
+from bot.handlers.common import END, button, cancel, conversation, help_text, interrupt, keyboard, reply
 from registry.services import lookup
 
 QUERY = 1

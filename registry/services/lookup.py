@@ -20,13 +20,12 @@ A message that is only a greeting, thanks, help or menu gives ``HELP``; the rest
 
 from __future__ import annotations
 
-from collections.abc import Iterable
 from dataclasses import dataclass
 
 from sqlalchemy import select
 from sqlmodel import Session, col
 
-from registry.models import Recruiter
+from registry.models import Recruiter, id_of
 from registry.services import identifiers, phrases, recruiters, scripts, search
 
 EXACT = "exact"
@@ -133,8 +132,11 @@ def _by_name(session: Session, query: str, limit: int) -> Answer | None:
             scores[rid] = max(scores.get(rid, 0.0), m.score)
     if not scores:
         return None
-    by_id = {r.id: r for r in _recruiters_where(session, col(Recruiter.id).in_(list(scores)), len(scores))}
-    exact, spelt = [], []
+    by_id = {
+        id_of(r): r for r in _recruiters_where(session, col(Recruiter.id).in_(list(scores)), len(scores))
+    }
+    exact: list[int] = []
+    spelt: list[int] = []
     for rid, rec in by_id.items():
         variants = _variants(rec)
         if any(q == v for q in words for v in variants):
@@ -169,7 +171,3 @@ def lookup(session: Session, text: str, limit: int = MAX_CANDIDATES) -> Answer:
             if answer is not None:
                 return answer
     return _by_name(session, query, limit) or Answer(NOTHING, query)
-
-
-def recruiter_ids(answer: Answer) -> Iterable[int]:
-    return (c.recruiter.id for c in answer.candidates if c.recruiter.id is not None)

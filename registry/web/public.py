@@ -121,6 +121,10 @@ def card(public_id: str):
         rec = recruiters.get_by_public_id(session, public_id[:20])
     except NotFound:
         q = public_id[:20]
+        answer = lookup.lookup(session, q)
+        if answer.kind == lookup.EXACT and answer.how == "public_id" and answer.recruiter is not None:
+            # an id with a character no id holds, read as the one it was taken for
+            return redirect(url_for("public.card", public_id=answer.recruiter.public_id), code=301)
         return (
             render_template(
                 "public/results.html",

@@ -108,6 +108,18 @@ def test_search_by_public_id_licence_number_and_other_name(client, recs):
     assert recs["applicant"].legal_name in html(resp)
 
 
+def test_an_id_typed_with_characters_no_id_holds_leads_to_its_card(client, session, recs):
+    rec = recs["accredited"]
+    rec.public_id = "RA-Q7KJD"
+    session.commit()
+    # an id holds none of 0, O, 1, I, L: each is read as what it was taken for
+    for typed in ("RA-O1KI0", "ra-0ikjo", "o7kjd"):
+        resp = client.get(f"/verify/{typed}")
+        assert resp.status_code == 301 and resp.headers["Location"].endswith("/verify/RA-Q7KJD"), typed
+        resp = client.get("/verify", query_string={"q": typed})
+        assert resp.status_code == 302 and resp.headers["Location"].endswith("/verify/RA-Q7KJD"), typed
+
+
 def test_a_look_alike_name_gets_did_you_mean_never_the_card(client, recs):
     rec = recs["accredited"]  # Gorkha Manpower Services Pvt. Ltd.
     for q in ("Gorkha Overseas", "Gorkha International", "Gorkha", "is Gorkha Manpower safe?"):

@@ -15,6 +15,11 @@ WORKDIR /app
 RUN groupadd --system --gid 10001 fairrecruit \
  && useradd --system --uid 10001 --gid fairrecruit --home-dir /app --no-create-home --shell /usr/sbin/nologin fairrecruit
 
+# Noto fonts: certificates print legal names in every script (Devanagari, Bengali, Arabic, Thai, CJK...).
+RUN apt-get update \
+ && apt-get install -y --no-install-recommends fonts-noto-core fonts-noto-cjk \
+ && rm -rf /var/lib/apt/lists/*
+
 # Dependencies first (cached while only the code changes), then the code.
 COPY pyproject.toml README.md ./
 RUN mkdir -p registry bot workers \

@@ -15,6 +15,7 @@ from telegram.ext import Application, ApplicationBuilder, BaseUpdateProcessor, C
 from bot.context import BotContext
 from bot.i18n import DEFAULT, LANGUAGES, N_, gettext_for
 from bot.services import BotServices
+from registry import logs
 from registry.settings import Settings
 
 COMMANDS = {
@@ -29,41 +30,27 @@ COMMANDS = {
     "help": N_("Help"),
     "cancel": N_("Stop"),
 }
-# Request URLs contain the bot token: keep the HTTP client loggers quiet.
-QUIET_LOGGERS = ("httpx", "httpcore", "telegram", "telegram.ext", "apscheduler", "tornado.access")
+# Request URLs contain the bot token: keep the HTTP client loggers quiet (registry.logs quiets httpx and
+# httpcore in every process; these are the bot's own).
+QUIET_LOGGERS = ("telegram", "telegram.ext", "apscheduler", "tornado.access")
 
 
 def quiet_loggers() -> None:
+    logs.quiet_http_clients()
     for name in QUIET_LOGGERS:
         logging.getLogger(name).setLevel(logging.WARNING)
 
 
-class RedactToken(logging.Filter):
+class RedactToken(logs.RedactSecrets):
     """Replace the bot token wherever a log record would show it (e.g. in a request URL of an error)."""
 
     def __init__(self, token: str):
-        super().__init__()
-        self.token = token
-
-    def filter(self, record: logging.LogRecord) -> bool:
-        if self.token:
-            message = record.getMessage()
-            if self.token in message:
-                record.msg = message.replace(self.token, "[token]")
-                record.args = None
-            if record.exc_info and not record.exc_text:
-                # Formatters reuse exc_text: render the traceback here, without the token.
-                record.exc_text = (
-                    logging.Formatter().formatException(record.exc_info).replace(self.token, "[token]")
-                )
-        return True
+        super().__init__([token])
 
 
-def install_log_redaction(token: str) -> None:
-    """Attach RedactToken to every handler of the root logger (records of all loggers pass there)."""
-    for handler in logging.getLogger().handlers:
-        if not any(isinstance(f, RedactToken) for f in handler.filters):
-            handler.addFilter(RedactToken(token))
+def install_log_redaction(settings: Settings) -> None:
+    """Mask the bot token and every other secret in every log record of the bot's process."""
+    logs.setup(settings)
 
 
 def file_base_url(base_url: str) -> str:
@@ -153,7 +140,7 @@ def tune_process() -> None:
 
 def run_polling(settings: Settings, engine: Engine) -> None:
     tune_process()
-    install_log_redaction(settings.telegram_bot_token)
+    install_log_redaction(settings)
     app = build_application(settings, engine)
     app.run_polling(allowed_updates=["message", "callback_query"], drop_pending_updates=False)
 
@@ -171,7 +158,7 @@ def run_webhook(
     if not settings.telegram_webhook_secret:
         raise ValueError("FAIRRECRUIT_TELEGRAM_WEBHOOK_SECRET is required in webhook mode")
     tune_process()
-    install_log_redaction(settings.telegram_bot_token)
+    install_log_redaction(settings)
     app = build_application(settings, engine)
     app.run_webhook(
         listen=listen,

@@ -34,8 +34,10 @@ def bot(obj, webhook: bool, listen: str, port: int, url_path: str) -> None:
             "webhook mode needs FAIRRECRUIT_TELEGRAM_WEBHOOK_URL and FAIRRECRUIT_TELEGRAM_WEBHOOK_SECRET"
         )
     from bot.app import quiet_loggers, run_polling, run_webhook
+    from registry import logs
 
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    logs.setup(settings)
     quiet_loggers()
     base = settings.telegram_api_base_url
     click.echo(

@@ -6,9 +6,11 @@ to gunicorn as --bind/--workers) override them. Logs go to standard output/error
 
 import os
 
+from registry import logs
 from registry.settings import load_settings
 
 _settings = load_settings()
+logs.setup(_settings)
 
 bind = f"{_settings.web_host}:{_settings.web_port}"
 workers = _settings.web_workers
@@ -41,4 +43,10 @@ def post_fork(server, worker):
     safety net when the broker cannot be reached."""
     from registry.services import outbox
 
+    logs.setup(_settings)  # gunicorn's own handlers exist by now: mask secrets there too
     outbox.install_dispatch_after_commit(_settings)
+
+
+def on_starting(server):
+    """In the arbiter: its log handlers exist now; mask secrets in what it logs."""
+    logs.setup(_settings)

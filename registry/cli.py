@@ -31,6 +31,9 @@ class Context:
                 self._settings = load_settings()
             except ConfigurationError as e:
                 raise click.ClickException(str(e)) from None
+            from registry import logs
+
+            logs.setup(self._settings)
         return self._settings
 
     @property

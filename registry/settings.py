@@ -6,8 +6,10 @@ Every field can be set with an environment variable ``FAIRRECRUIT_<FIELD>``. Def
 
 from __future__ import annotations
 
+import ipaddress
 from pathlib import Path
 from typing import Any, Literal
+from urllib.parse import urlsplit
 
 from pydantic import Field, ValidationError, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -57,6 +59,35 @@ def secret_problems(value: str, defaults: set[str] | frozenset[str] = frozenset(
     return problems
 
 
+def public_url_problem(url: str) -> str | None:
+    """Why `url` cannot be the registry's public address (None when it can): it must be an absolute
+    https:// URL of a public host, not the development default on this machine."""
+    url = url.strip()
+    if not url:
+        return "is missing"
+    try:
+        parts = urlsplit(url)
+        parts.port  # noqa: B018 - raises ValueError on an impossible port
+    except ValueError:
+        return f"is not a valid URL ({url!r})"
+    if parts.scheme not in ("https", "http") or not parts.hostname:
+        return f"must be an absolute https:// URL (got {url!r})"
+    host = parts.hostname.rstrip(".").lower()
+    try:
+        address = ipaddress.ip_address(host)
+    except ValueError:
+        address = None
+    if (
+        host == "localhost"
+        or host.endswith((".localhost", ".local", ".internal"))
+        or (address is not None and not address.is_global)
+    ):
+        return f"must be a public address, not this machine or a private network (got {url!r})"
+    if parts.scheme != "https":
+        return f"must be an absolute https:// URL (got {url!r})"
+    return None
+
+
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(
         env_prefix="FAIRRECRUIT_",
@@ -74,7 +105,12 @@ class Settings(BaseSettings):
     secret_key: str = "dev-secret-key-change-me"  # noqa: S105 - development default, refused in production
     pseudonym_key: str = "dev-pseudonym-key-change-me"
 
+    # Where the registry is reached from outside: the verify links printed on certificates and sent by
+    # the API. Production refuses to start unless it is a public https:// URL.
     public_base_url: str = "http://127.0.0.1:8000"
+    # Searched (with its subfolders) for the Noto fonts that print certificates in every script
+    # (Debian: fonts-noto-core, fonts-noto-cjk); without them the PDF transliterates to Latin letters.
+    certificate_font_dir: Path = Path("/usr/share/fonts")
     web_host: str = "127.0.0.1"
     web_port: int = 8000
     web_workers: int = 2
@@ -122,6 +158,18 @@ class Settings(BaseSettings):
 
     # Delivery
     webhook_timeout_seconds: float = 10.0
+    # Seconds to wait for a receiver (or the Bot API) to accept the connection.
+    webhook_connect_timeout_seconds: float = Field(3.0, gt=0, le=60)
+    # Let webhooks reach loopback, private and link-local addresses (development and tests only).
+    webhook_allow_private: bool = False
+    # Deliveries run side by side in this many lanes: one per webhook endpoint, one for the Bot API.
+    delivery_lanes: int = Field(8, ge=1, le=64)
+    # After this many failed attempts in a row an endpoint's circuit opens: no attempt for a while
+    # (doubling from webhook_circuit_open_seconds up to webhook_max_backoff_seconds), then one probe.
+    webhook_circuit_failures: int = Field(5, ge=1, le=1000)
+    webhook_circuit_open_seconds: float = Field(60.0, gt=0)
+    # An endpoint failing without a success for this many days is disabled (with an alert).
+    webhook_disable_after_days: float = Field(7.0, gt=0)
     webhook_max_backoff_seconds: int = 24 * 3600
     outbox_sweep_seconds: int = 60
     outbox_backoff_base_seconds: float = 30.0  # first retry delay; doubles each attempt (with jitter)
@@ -189,12 +237,21 @@ class Settings(BaseSettings):
                 problems.append(
                     "FAIRRECRUIT_SECRET_KEY and FAIRRECRUIT_PSEUDONYM_KEY are the same (they must differ)"
                 )
+            advice = []
+            if problems:
+                advice.append(
+                    f"Set each to its own random value of at least {SECRET_MIN_LENGTH} characters, "
+                    f"e.g. from: {SECRET_HINT}"
+                )
+            if url_problem := public_url_problem(self.public_base_url):
+                problems.append(f"FAIRRECRUIT_PUBLIC_BASE_URL {url_problem}")
+                advice.append(
+                    "Set FAIRRECRUIT_PUBLIC_BASE_URL to the https:// address where the public reaches the "
+                    "registry (certificates and the API print verify links to it)"
+                )
             if problems:
                 raise ConfigurationError(
-                    "refusing to start in production: "
-                    + "; ".join(problems)
-                    + f". Set each to its own random value of at least {SECRET_MIN_LENGTH} characters, "
-                    f"e.g. from: {SECRET_HINT}"
+                    "refusing to start in production: " + "; ".join(problems) + ". " + ". ".join(advice)
                 )
         return self
 

@@ -6,10 +6,12 @@ unusable configuration (default secrets in production) stops the server from sta
 
 import gc
 
-from registry import create_app
+from registry import create_app, logs
 from registry.settings import load_settings
 
-app = create_app(load_settings())
+_settings = load_settings()
+logs.setup(_settings)
+app = create_app(_settings)
 # Everything loaded so far (modules, the app, its route and template tables) lives as long as the process:
 # keep the garbage collector from walking it again on every full collection (shorter pauses).
 gc.freeze()

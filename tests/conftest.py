@@ -27,6 +27,48 @@ REDIS_URL = os.environ.get("FAIRRECRUIT_TEST_REDIS_URL", "redis://127.0.0.1:6379
 DATA_DIR = Path(__file__).parent / "data"
 
 
+# What the fake resolver answers for names under the documentation domains: a globally routable address
+# (the documentation ranges 192.0.2.0/24 etc. are not global, so they would be refused).
+PUBLIC_TEST_ADDRESS = "93.184.215.14"
+
+
+class FakeDNS:
+    """The resolver webhook targets use in tests: no real DNS. Names under example.com/.org/.net resolve
+    to PUBLIC_TEST_ADDRESS unless `names` says otherwise; anything else does not resolve."""
+
+    def __init__(self):
+        self.names: dict[str, list[str]] = {}
+        self.asked: list[str] = []
+        self.default: list[str] | None = None  # what any other name resolves to (None: nothing)
+
+    def __call__(self, host: str, port: int) -> list[str]:
+        import socket
+
+        self.asked.append(host)
+        if host in self.names:
+            return list(self.names[host])
+        if host.endswith((".example.com", ".example.org", ".example.net")) or host in (
+            "example.com",
+            "example.org",
+            "example.net",
+        ):
+            return [PUBLIC_TEST_ADDRESS]
+        if self.default is not None:
+            return list(self.default)
+        raise socket.gaierror(socket.EAI_NONAME, "Name or service not known")
+
+
+@pytest.fixture(autouse=True)
+def fake_dns():
+    """Every test resolves webhook hosts through a FakeDNS (set `fake_dns.names[host]` to steer it)."""
+    from registry.services import webhook_targets
+
+    dns = FakeDNS()
+    previous = webhook_targets.set_resolver(dns)
+    yield dns
+    webhook_targets.set_resolver(previous)
+
+
 def service_missing(what: str, err: Exception) -> None:
     msg = f"{what} is not answering ({type(err).__name__}: {err})"
     if CI:

@@ -40,6 +40,8 @@ def settings_env(database_url: str, var_dir: Path, **more: str) -> dict[str, str
         "FAIRRECRUIT_SECRET_KEY": "test-secret-key-0123456789",
         "FAIRRECRUIT_PSEUDONYM_KEY": "test-pseudonym-key-0123456789",
         "FAIRRECRUIT_TELEGRAM_BOT_TOKEN": "",
+        # The receivers of these tests listen on 127.0.0.1.
+        "FAIRRECRUIT_WEBHOOK_ALLOW_PRIVATE": "true",
     }
     env.update({f"FAIRRECRUIT_{k.upper()}": v for k, v in more.items()})
     return env

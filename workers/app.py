@@ -13,7 +13,7 @@ from __future__ import annotations
 from celery import Celery
 from sqlalchemy.engine import Engine
 
-from registry import taskqueue
+from registry import logs, taskqueue
 from registry.services import outbox
 from registry.settings import Settings
 from workers import schedule
@@ -61,3 +61,21 @@ def create_celery(settings: Settings, *, install_commit_hook: bool = True) -> Fa
     if install_commit_hook:
         outbox.install_dispatch_after_commit(settings, app)
     return app
+
+
+def install_logging(settings: Settings) -> None:
+    """Mask secrets in every log record of a worker or beat process: now, and again once Celery has
+    set up its own log handlers (the HTTP client loggers stay quiet)."""
+    from celery import signals
+
+    logs.setup(settings)
+
+    def again(**_kwargs) -> None:
+        logs.install_on_handlers()
+        logs.quiet_http_clients()
+
+    for signal in (signals.after_setup_logger, signals.after_setup_task_logger):
+        signal.connect(again, weak=False)
+    signals.worker_process_init.connect(again, weak=False)
+    signals.beat_init.connect(again, weak=False)
+    signals.worker_ready.connect(again, weak=False)

@@ -371,23 +371,13 @@ def _parse_query(model: type[BaseModel]) -> BaseModel:
                 f"give {name} once",
                 errors=[{"field": name, "message": "repeated parameter", "type": "repeated"}],
             )
-        data[name] = values[0].replace("\x00", "")  # NUL can be in no stored text
+        data[name] = values[0]  # a control character (NUL too) is refused by the field, naming it
     try:
         return model.model_validate(data)
     except ValidationError as err:
         raise invalid_body(
             field_errors(err, limit=MAX_LISTED_ERRORS), err.error_count(), "invalid query parameters"
         ) from None
-
-
-def _strip_nul(value):
-    if isinstance(value, str):
-        return value.replace("\x00", "")
-    if isinstance(value, list):
-        return [_strip_nul(v) for v in value]
-    if isinstance(value, dict):
-        return {k: _strip_nul(v) for k, v in value.items()}
-    return value
 
 
 def _read_body(limit: int) -> bytes:
@@ -403,7 +393,7 @@ def _read_body(limit: int) -> bytes:
     return raw
 
 
-def _parse_body(model: type[BaseModel], *, strip_nul: bool, limit: int) -> BaseModel:
+def _parse_body(model: type[BaseModel], *, limit: int) -> BaseModel:
     mimetype = request.mimetype
     if mimetype != "application/json" and not (
         mimetype.startswith("application/") and mimetype.endswith("+json")
@@ -430,8 +420,6 @@ def _parse_body(model: type[BaseModel], *, strip_nul: bool, limit: int) -> BaseM
                     f"at most {entries} entries in '{key}' per request (got {len(data[key])}); "
                     "split the list into several requests",
                 )
-    if strip_nul:
-        data = _strip_nul(data)
     try:
         return model.model_validate(data)
     except ValidationError as err:
@@ -462,7 +450,6 @@ def operation(
     extra_content: dict[int, dict] | None = None,
     examples: dict | None = None,
     authenticated: bool = True,
-    strip_nul: bool = True,
     body_limit: int = DEFAULT_BODY_LIMIT,
 ):
     """Register an API route and describe it for the OpenAPI document.
@@ -480,7 +467,7 @@ def operation(
             if query is not None:
                 kwargs["query"] = _parse_query(query)
             if body is not None:
-                kwargs["body"] = _parse_body(body, strip_nul=strip_nul, limit=body_limit)
+                kwargs["body"] = _parse_body(body, limit=body_limit)
             return view(**kwargs)
 
         @wraps(view)

@@ -147,7 +147,6 @@ def get_recruiter(public_id: str, query: s.RecruiterDetailQuery):
     body=s.VerifyRequest,
     responses={200: (s.VerifyResponse, "One result per input, in input order")},
     errors=(400, 413, 415, 422),
-    strip_nul=False,
     body_limit=bodies.VERIFY_BODY_LIMIT,
 )
 def verify(body: s.VerifyRequest):

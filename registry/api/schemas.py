@@ -10,6 +10,7 @@ from pydantic import BaseModel, ConfigDict, Field, RootModel
 
 from registry.api.bodies import MAX_ID_LENGTH, MAX_ITEMS, MAX_LICENCE, MAX_LISTED_ERRORS, MAX_URL_LENGTH
 from registry.models.companies import WEBHOOK_EVENTS
+from registry.services.cleantext import NoControls
 
 AccreditationStatusName = Literal["applicant", "accredited", "rejected", "suspended", "expired", "withdrawn"]
 LicenceStatusName = Literal["valid", "expired", "suspended", "cancelled", "delisted", "banned", "unknown"]
@@ -19,7 +20,7 @@ if set(get_args(EventType)) != set(WEBHOOK_EVENTS):  # the document and the regi
     raise RuntimeError(f"API event types {get_args(EventType)} differ from the registry's {WEBHOOK_EVENTS}")
 
 EXAMPLE_ID = "RA-7K3Q9"
-IdInput = Annotated[str, Field(max_length=MAX_ID_LENGTH)]
+IdInput = Annotated[str, Field(max_length=MAX_ID_LENGTH), NoControls]
 
 
 class Model(BaseModel):
@@ -77,9 +78,8 @@ class Problem(BaseModel):
 
 
 class RecruiterListQuery(Model):
-    q: str | None = Field(
+    q: Annotated[str, Field(max_length=200), NoControls] | None = Field(
         default=None,
-        max_length=200,
         description=(
             "Search by name, other name, licence number or public id; tolerant of spelling and transliteration. "
             "Results come best match first."
@@ -92,10 +92,8 @@ class RecruiterListQuery(Model):
     status: AccreditationStatusName | None = Field(
         default=None, description="Accreditation status", examples=["accredited"]
     )
-    licence_number: str | None = Field(
+    licence_number: Annotated[str, Field(min_length=1, max_length=80), NoControls] | None = Field(
         default=None,
-        min_length=1,
-        max_length=80,
         description="Exact licence number (case-insensitive)",
         examples=["1234/067/68"],
     )
@@ -236,8 +234,8 @@ class RecruiterDetail(Model):
 
 class LicenceRef(Model):
     country: str = Field(pattern=r"^[A-Za-z]{2}$", description="ISO 3166-1 alpha-2", examples=["NP"])
-    number: str = Field(
-        min_length=1, max_length=MAX_LICENCE, description="Licence number as issued", examples=["1234/067/68"]
+    number: Annotated[str, Field(min_length=1, max_length=MAX_LICENCE), NoControls] = Field(
+        description="Licence number as issued", examples=["1234/067/68"]
     )
 
 
@@ -445,6 +443,11 @@ class SupplierReport(Model):
 
 
 PORT = r"([1-9][0-9]{0,3}|[1-5][0-9]{4}|6[0-4][0-9]{3}|65[0-4][0-9]{2}|655[0-2][0-9]|6553[0-5])"
+_LABEL = r"[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?"
+_OCTET = r"(25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])"
+# A dotted host name whose last label starts with a letter, or a standard dotted-quad IPv4 address: the
+# forms registry.services.webhook_targets accepts (it also checks where the name resolves to).
+HOST = r"((" + _LABEL + r"\.)+[A-Za-z]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?|(" + _OCTET + r"\.){3}" + _OCTET + r")"
 
 
 class WebhookCreate(Model):
@@ -458,10 +461,11 @@ class WebhookCreate(Model):
     )
 
     url: str = Field(
-        pattern=r"^https?://[A-Za-z0-9.-]+(:" + PORT + r")?(/[!-~]*)?$",
+        pattern=r"^https?://" + HOST + r"(:" + PORT + r")?(/[!-~]*)?$",
         max_length=MAX_URL_LENGTH,
-        description="Where events are POSTed: http(s), a host name, an optional port and path "
-        "(printable ASCII; percent-encode the rest)",
+        description="Where events are POSTed: http(s), a full host name (or an IPv4 address), an optional "
+        "port and path (printable ASCII; percent-encode the rest). The host must resolve only to public "
+        "addresses.",
     )
     events: list[EventType] = Field(
         # EventType and WEBHOOK_EVENTS hold the same events (checked at import, above).

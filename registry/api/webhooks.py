@@ -58,13 +58,20 @@ def create_webhook(body: s.WebhookCreate):
     """Register a URL to receive `recruiter.status_changed`, `recruiter.licence_changed` and/or
     `recruiter.alert_raised` events about the recruiters on your supplier list. Each delivery is a
     `POST` of `{id, type, created_at, data}` signed with
-    `FairRecruit-Signature: t=<unix>,v1=<hex HMAC-SHA256(secret, "<t>.<body>")>`. In production the URL
-    must be https:// on a public address. The same URL twice, or more than 10 endpoints: 409."""
+    `FairRecruit-Signature: t=<unix>,v1=<hex HMAC-SHA256(secret, "<t>.<body>")>`. The URL's host must be a
+    public name (or address) that resolves only to public addresses; it is checked now and again at
+    every delivery, and redirects are not followed. In production the URL must be https://. The same
+    URL twice, or more than 10 endpoints: 409."""
     session = mutation()
     company = companies.get(session, caller().company_id)
-    production = current_app.extensions["fairrecruit.settings"].is_production
+    settings = current_app.extensions["fairrecruit.settings"]
     new = companies.create_webhook(
-        session, company, url=body.url, events=list(body.events), production=production
+        session,
+        company,
+        url=body.url,
+        events=list(body.events),
+        production=settings.is_production,
+        allow_private=settings.webhook_allow_private,
     )
     session.commit()
     return render(

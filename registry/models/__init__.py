@@ -11,12 +11,13 @@ from registry.models.audits import Audit, AuditKind, Finding, FindingEvent, Prin
 from registry.models.companies import ApiKey, Company, SupplierLink, WebhookEndpoint
 from registry.models.followers import CaseSubscription, ChatPreference, Follower
 from registry.models.licences import LicenceRecord
-from registry.models.outbox import OutboxMessage
+from registry.models.outbox import DeliveryCircuit, OutboxMessage
 from registry.models.recruiters import Corridor, LicenceStatus, Recruiter
 from registry.models.reports import FeeCategory, FeeReport, RepaymentEntry, ReportEvent, TriageStatus
 from registry.models.users import RecoveryCode, RevealSlot, Role, User
 
 __all__ = [
+    "DeliveryCircuit",
     "Accreditation",
     "AccreditationEvent",
     "AccreditationStatus",

@@ -39,3 +39,22 @@ class OutboxMessage(SQLModel, table=True):
     last_error: str | None = Field(default=None, max_length=1000)
     created_at: datetime = Field(default_factory=utcnow)
     delivered_at: datetime | None = None
+
+
+class DeliveryCircuit(SQLModel, table=True):
+    """The circuit breaker of one delivery lane (``webhook:<endpoint id>``, or ``bot`` for the Bot API).
+
+    ``failures`` counts failed attempts in a row; past the limit the circuit opens until ``open_until``
+    (no attempt meanwhile, then one probe); ``opened`` counts the openings in a row (each doubles the
+    wait); ``failing_since`` is the first failure after the last success.
+    """
+
+    __tablename__ = "delivery_circuit"
+
+    lane: str = Field(primary_key=True, max_length=40)
+    failures: int = 0
+    opened: int = 0
+    failing_since: datetime | None = None
+    open_until: datetime | None = None
+    last_error: str | None = Field(default=None, max_length=1000)
+    updated_at: datetime = Field(default_factory=utcnow)

@@ -22,7 +22,7 @@ from sqlmodel import Session, col
 from registry.errors import IllegalTransition, InvalidInput, NotFound
 from registry.models import Accreditation, AccreditationEvent, Audit, Finding, Recruiter
 from registry.models.accreditation import AccreditationStatus as S
-from registry.services import outbox, standing
+from registry.services import cleantext, outbox, standing
 from registry.timeutil import add_years, iso, utcnow
 
 TRANSITIONS: dict[str, frozenset[str]] = {
@@ -133,7 +133,7 @@ def transition(
     cycle_years: int = 3,
 ) -> Decision:
     """Move a recruiter's accreditation to `to_status`, or raise and change nothing."""
-    reason = (reason or "").strip()
+    reason = cleantext.clean_text(reason)
     if not reason:
         raise InvalidInput(
             "a reason is required for every accreditation decision", field="reason", code="reason_required"

@@ -16,7 +16,7 @@ from sqlmodel import Session, col
 from registry.errors import Conflict, InvalidInput, NotFound
 from registry.models import Audit, Finding, FindingEvent, Recruiter, id_of
 from registry.models.audits import AuditKind, AuditOutcome, FindingEventKind, Principle, Severity
-from registry.services import paging
+from registry.services import cleantext, paging
 from registry.timeutil import today, utcnow
 
 
@@ -26,8 +26,8 @@ def to_be_performed() -> ColumnElement[bool]:
 
 
 def require_reason(reason: str | None, *, field: str = "reason") -> str:
-    """The reason of a correction, stripped; refused when empty (code ``reason_required``)."""
-    text = (reason or "").strip()
+    """The reason of a correction, cleaned (``cleantext.clean_text``); refused when empty (code ``reason_required``)."""
+    text = cleantext.clean_text(reason)
     if not text:
         raise InvalidInput("a reason is required for this change", field=field, code="reason_required")
     return text
@@ -65,8 +65,8 @@ def plan(
         recruiter_id=recruiter.id,
         kind=kind,
         planned_date=planned_date,
-        certification_body=certification_body.strip(),
-        lead_auditor=lead_auditor.strip(),
+        certification_body=cleantext.clean_name(certification_body, field="certification_body"),
+        lead_auditor=cleantext.clean_name(lead_auditor, field="lead_auditor"),
         created_by=actor,
     )
     session.add(audit)
@@ -101,7 +101,7 @@ def record_outcome(
         )
     audit.performed_date = performed_date
     audit.outcome = outcome
-    audit.summary = summary.strip()
+    audit.summary = cleantext.clean_text(summary)
     session.flush()
     return audit
 
@@ -141,7 +141,8 @@ def add_finding(
             code="unknown_severity",
             params={"severity": severity},
         )
-    if not description.strip():
+    description = cleantext.clean_text(description)
+    if not description:
         raise InvalidInput("describe the finding", field="description", code="description_required")
     require_not_cancelled(audit)
     if due_date is None:
@@ -153,8 +154,8 @@ def add_finding(
         recruiter_id=audit.recruiter_id,
         principle=principle,
         severity=severity,
-        description=description.strip(),
-        corrective_action=corrective_action.strip(),
+        description=description,
+        corrective_action=cleantext.clean_text(corrective_action),
         due_date=due_date,
         report_id=report_id,
     )
@@ -168,13 +169,14 @@ def close_finding(session: Session, finding: Finding, *, evidence: str, actor: s
         raise InvalidInput(
             "this corrective action is already closed", field="evidence", code="already_closed"
         )
-    if not (evidence or "").strip():
+    evidence = cleantext.clean_text(evidence)
+    if not evidence:
         raise InvalidInput(
             "closing a corrective action needs an evidence note", field="evidence", code="evidence_required"
         )
     finding.closed_at = utcnow()
     finding.closed_by = actor
-    finding.closure_evidence = evidence.strip()
+    finding.closure_evidence = evidence
     session.flush()
     return finding
 

@@ -4,11 +4,9 @@ from __future__ import annotations
 
 import hashlib
 import hmac
-import ipaddress
 import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from urllib.parse import urlsplit
 
 from sqlalchemy import ColumnElement, bindparam, delete, func, or_, select, update
 from sqlmodel import Session, col
@@ -24,7 +22,7 @@ from registry.models import (
     id_of,
 )
 from registry.models.companies import API_SCOPES, WEBHOOK_EVENTS
-from registry.services import paging
+from registry.services import circuits, cleantext, paging, webhook_targets
 from registry.services.recruiters import normalize_public_id
 from registry.timeutil import iso, utcnow
 
@@ -32,7 +30,7 @@ KEY_PREFIX = "fr_live_"
 
 
 def get_or_create(session: Session, name: str) -> tuple[Company, bool]:
-    name = " ".join((name or "").split())
+    name = cleantext.clean_name(name, field="name")
     if len(name) < 2:
         raise InvalidInput(
             "a company name needs at least 2 characters",
@@ -83,7 +81,7 @@ def create_api_key(
     plaintext = f"{KEY_PREFIX}{prefix}_{secret}"
     key = ApiKey(
         company_id=id_of(company),
-        name=name.strip(),
+        name=cleantext.clean_name(name, field="name"),
         prefix=prefix,
         key_hash=hash_secret(plaintext),
         scopes=scopes,
@@ -356,42 +354,17 @@ def list_webhooks(session: Session, company_id: int) -> list[WebhookEndpoint]:
     )
 
 
-def check_webhook_url(url: str, *, production: bool) -> str:
-    """The URL deliveries go to. In production: https only, and never a loopback, private, link-local
-    or otherwise internal address (the registry must not be made to POST into its own network)."""
-    url = (url or "").strip()
-    try:
-        parts = urlsplit(url)
-        parts.port  # noqa: B018 - raises ValueError on an impossible port
-    except ValueError:
-        raise InvalidInput("the URL is not valid", field="url", code="url_invalid") from None
-    if parts.scheme not in ("https", "http") or not parts.hostname or len(url) > 500:
-        raise InvalidInput(
-            "the URL must be an absolute https:// URL of at most 500 characters",
-            field="url",
-            code="url_invalid",
-            params={"max_length": 500},
-        )
-    if production:
-        if parts.scheme != "https":
-            raise InvalidInput("webhook URLs must use https://", field="url", code="url_not_https")
-        host = parts.hostname.rstrip(".").lower()
-        if host == "localhost" or host.endswith((".localhost", ".local", ".internal")):
-            raise InvalidInput("webhook URLs must point to a public host", field="url", code="url_not_public")
-        try:
-            address = ipaddress.ip_address(host)
-        except ValueError:
-            address = None
-        if address is not None and not address.is_global:
-            raise InvalidInput(
-                "webhook URLs must point to a public address", field="url", code="url_not_public"
-            )
-    return url
-
-
 def create_webhook(
-    session: Session, company: Company, *, url: str, events: list[str] | None = None, production: bool = False
+    session: Session,
+    company: Company,
+    *,
+    url: str,
+    events: list[str] | None = None,
+    production: bool = False,
+    allow_private: bool = False,
 ) -> NewWebhook:
+    """A new endpoint for `company`; its URL must pass ``webhook_targets.check_url`` (a public address
+    unless `allow_private`)."""
     events = list(dict.fromkeys(events or WEBHOOK_EVENTS))
     bad = [e for e in events if e not in WEBHOOK_EVENTS]
     if bad:
@@ -401,7 +374,7 @@ def create_webhook(
             code="unknown_events",
             params={"events": bad},
         )
-    url = check_webhook_url(url, production=production)
+    url = webhook_targets.check_url(url, production=production, allow_private=allow_private)
     existing = list_webhooks(session, id_of(company))
     if any(w.url == url for w in existing):
         raise Conflict(
@@ -439,8 +412,18 @@ def delete_webhook(session: Session, company_id: int, webhook_id: int) -> None:
             col(OutboxMessage.status) == "pending",
         )
     )
+    circuits.forget(session, circuits.lane_of("webhook", id_of(endpoint)))
     session.delete(endpoint)
     session.flush()
+
+
+def enable_webhook(session: Session, company_id: int, webhook_id: int) -> WebhookEndpoint:
+    """Deliver to a disabled endpoint again (e.g. after it failed for days), its circuit closed."""
+    endpoint = get_webhook(session, company_id, webhook_id)
+    endpoint.active = True
+    circuits.forget(session, circuits.lane_of("webhook", id_of(endpoint)))
+    session.flush()
+    return endpoint
 
 
 def send_test_event(session: Session, company_id: int, webhook_id: int) -> OutboxMessage:
@@ -505,7 +488,12 @@ def list_page(session: Session, *, page: int, per_page: int) -> paging.ListPage:
 
 
 def by_name(session: Session, name: str) -> Company | None:
-    return session.scalars(select(Company).where(col(Company.name) == " ".join(name.split()))).first()
+    """The company of that name; None when there is none (a name with a control never names one)."""
+    if cleantext.control_in(name):
+        return None
+    return session.scalars(
+        select(Company).where(col(Company.name) == cleantext.clean_name(name, field="name"))
+    ).first()
 
 
 def keys_of(session: Session, company_id: int) -> list[ApiKey]:

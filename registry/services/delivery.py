@@ -13,20 +13,24 @@ import hmac
 import json
 import logging
 import random
+import threading
 import time
-from dataclasses import dataclass
+from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from enum import StrEnum
 
 import httpx
 from sqlalchemy import func, select, update
+from sqlalchemy.engine import Engine
 from sqlmodel import Session, col
 
 from registry import notifications
 from registry.db import session_scope
 from registry.models import CaseSubscription, Follower, OutboxMessage, WebhookEndpoint
 from registry.models.outbox import OutboxStatus
-from registry.services import alerts, outbox
+from registry.services import circuits, outbox, webhook_targets
+from registry.settings import Settings
 from registry.timeutil import utcnow
 
 log = logging.getLogger(__name__)
@@ -48,6 +52,8 @@ class Reason(StrEnum):
     timeout = "timeout"
     connect_error = "connect_error"
     transport_error = "transport_error"  # any other failure of the HTTP exchange
+    address_refused = "address_refused"  # the receiver's host is (or now resolves to) a non-public address
+    unresolvable = "unresolvable"  # the receiver's host name could not be resolved
 
 
 @dataclass(frozen=True)
@@ -91,7 +97,24 @@ _DESCRIPTIONS = {
     Reason.timeout: "no answer from the {peer} in time",
     Reason.connect_error: "could not connect to the {peer}",
     Reason.transport_error: "the HTTP exchange with the {peer} failed",
+    Reason.address_refused: "the receiver's address is not a public address",
+    Reason.unresolvable: "the receiver's host name could not be resolved",
 }
+
+# Failures that say something about the receiver (or the Bot API), not about one message: they count
+# towards the lane's circuit breaker.
+LANE_FAILURES = frozenset(
+    {
+        Reason.http_error,
+        Reason.timeout,
+        Reason.connect_error,
+        Reason.transport_error,
+        Reason.bot_api_error,
+        Reason.address_refused,
+        Reason.unresolvable,
+        Reason.no_bot_token,
+    }
+)
 
 
 def describe(code: str | None, channel: str = "webhook") -> str:
@@ -166,12 +189,30 @@ class Request:
     body: str
 
 
-def claim_one(session: Session, *, lease_seconds: float, now: datetime | None = None) -> OutboxMessage | None:
-    """Take the next due message (one atomic UPDATE); it stays pending but is leased for a while."""
+def _lane_conditions(lane: str | None) -> list:
+    if lane is None:
+        return []
+    channel, _, target = lane.partition(":")
+    if channel == "webhook":
+        return [col(OutboxMessage.channel) == "webhook", col(OutboxMessage.target_id) == int(target)]
+    if lane == circuits.BOT_LANE:
+        return [col(OutboxMessage.channel) == "bot"]
+    return [col(OutboxMessage.channel) == target]
+
+
+def claim_one(
+    session: Session, *, lease_seconds: float, now: datetime | None = None, lane: str | None = None
+) -> OutboxMessage | None:
+    """Take the next due message (of `lane`, or of any lane) in one atomic UPDATE; it stays pending but
+    is leased for a while."""
     now = now or utcnow()
     sub = (
         select(col(OutboxMessage.id))
-        .where(col(OutboxMessage.status) == OutboxStatus.pending, col(OutboxMessage.next_attempt_at) <= now)
+        .where(
+            col(OutboxMessage.status) == OutboxStatus.pending,
+            col(OutboxMessage.next_attempt_at) <= now,
+            *_lane_conditions(lane),
+        )
         .order_by(col(OutboxMessage.next_attempt_at), col(OutboxMessage.id))
         .limit(1)
     )
@@ -232,10 +273,23 @@ def build_request(session: Session, msg: OutboxMessage, settings) -> Request | O
     return Outcome(False, Reason.unknown_channel, permanent=True)
 
 
-def send(client: httpx.Client, req: Request) -> Outcome:
-    """Perform the HTTP call (outside any database transaction)."""
+def send(client: httpx.Client, req: Request, settings) -> Outcome:
+    """Perform the HTTP call (outside any database transaction). A webhook's host is resolved and
+    checked first (``webhook_targets``), and the request goes to the checked address."""
+    url, headers = req.url, req.headers
+    extensions: dict = {}
+    if req.channel == "webhook":
+        try:
+            target = webhook_targets.resolve_target(
+                req.url, production=settings.is_production, allow_private=settings.webhook_allow_private
+            )
+        except webhook_targets.TargetRefused as refused:
+            reason = Reason.unresolvable if refused.code == "url_unresolvable" else Reason.address_refused
+            return Outcome(False, reason)
+        url, pinned_headers, extensions = webhook_targets.pinned_request(target)
+        headers = {**req.headers, **pinned_headers}
     try:
-        resp = client.post(req.url, content=req.body.encode(), headers=req.headers)
+        resp = client.post(url, content=req.body.encode(), headers=headers, extensions=extensions)
     except httpx.TimeoutException:
         return Outcome(False, Reason.timeout)
     except httpx.ConnectError:
@@ -269,6 +323,7 @@ def record(session: Session, message_pk: int, outcome: Outcome, settings, now: d
     msg = session.get(OutboxMessage, message_pk, populate_existing=True)
     if msg is None or msg.status != OutboxStatus.pending:
         return msg.status if msg else "gone"
+    lane = circuits.lane_of(msg.channel, msg.target_id)
     msg.attempts += 1
     if outcome.ok:
         msg.status = OutboxStatus.delivered
@@ -290,16 +345,23 @@ def record(session: Session, message_pk: int, outcome: Outcome, settings, now: d
         else:
             msg.next_attempt_at = now + timedelta(seconds=delay)
     session.flush()
-    return msg.status
+    status = msg.status
+    if outcome.ok:
+        circuits.succeeded(session, lane, now)
+    elif outcome.reason in LANE_FAILURES:
+        circuits.failed(session, lane, outcome.code, settings, now)
+    session.flush()
+    return status
 
 
 def raise_dead_letter_alert(session: Session, msg: OutboxMessage) -> None:
-    """Show admins a message that will not be delivered (alert `delivery_dead`, once per message)."""
-    alerts.raise_alert(
+    """Show admins a message that will not be delivered (alert `delivery_dead`): one open alert per
+    lane (webhook endpoint, Bot API), not one per message."""
+    circuits.raise_once(
         session,
-        key=f"outbox_dead:{msg.message_id}",
-        kind=DEAD_LETTER_ALERT,
-        recruiter_id=None,
+        circuits.lane_of(msg.channel, msg.target_id),
+        DEAD_LETTER_ALERT,
+        stamp=msg.message_id,
         details={
             "message_id": msg.message_id,
             "channel": msg.channel,
@@ -355,6 +417,110 @@ def undelivered(session: Session, now: datetime | None = None) -> int:
     )
 
 
+def due_lanes(
+    session: Session, now: datetime | None = None, *, limit: int = 1000, include_open: bool = False
+) -> list[str]:
+    """The lanes with a message due now (webhook endpoints, the Bot API, others) whose circuit is closed
+    (or, with include_open, whatever their circuit)."""
+    now = now or utcnow()
+    due = [col(OutboxMessage.status) == OutboxStatus.pending, col(OutboxMessage.next_attempt_at) <= now]
+    lanes = [
+        circuits.lane_of("webhook", target)
+        for (target,) in session.execute(
+            select(col(OutboxMessage.target_id))
+            .where(*due, col(OutboxMessage.channel) == "webhook")
+            .group_by(col(OutboxMessage.target_id))
+            .order_by(func.min(col(OutboxMessage.next_attempt_at)))
+            .limit(limit)
+        )
+    ]
+    for (channel,) in session.execute(
+        select(col(OutboxMessage.channel)).where(*due, col(OutboxMessage.channel) != "webhook").distinct()
+    ):
+        lanes.append(circuits.lane_of(channel, 0))
+    if include_open:
+        return lanes
+    closed = circuits.open_lanes(session, now)
+    return [lane for lane in lanes if lane not in closed]
+
+
+@dataclass
+class _Run:
+    """What the lanes of one dispatch share: the settings, the budget and the tally."""
+
+    engine: Engine
+    settings: Settings
+    limit: int
+    deadline: float
+    client: httpx.Client | None
+    result: DispatchResult = field(default_factory=DispatchResult)
+    taken: int = 0
+    lock: threading.Lock = field(default_factory=threading.Lock)
+
+    def take(self) -> bool:
+        with self.lock:
+            if self.taken >= self.limit or time.monotonic() > self.deadline:
+                return False
+            self.taken += 1
+            return True
+
+    def count(self, status: str) -> None:
+        with self.lock:
+            if status == OutboxStatus.delivered:
+                self.result.delivered += 1
+            elif status == OutboxStatus.dead:
+                self.result.dead += 1
+            else:
+                self.result.failed += 1
+
+
+def new_client(settings) -> httpx.Client:
+    """The HTTP client of one lane: a short connect timeout, redirects never followed; webhooks ignore
+    proxy settings of the environment (the request must go to the checked address)."""
+    timeout = httpx.Timeout(
+        settings.webhook_timeout_seconds, connect=settings.webhook_connect_timeout_seconds
+    )
+    return httpx.Client(timeout=timeout, follow_redirects=False, trust_env=False)
+
+
+def _drain_lane(run: _Run, lane: str) -> None:
+    """Deliver the due messages of one lane, one after the other, until none is due, its circuit opens
+    or the run's budget is spent: claim (commit), HTTP call (no transaction open), record (commit)."""
+    engine, settings = run.engine, run.settings
+    lease = settings.webhook_timeout_seconds + settings.webhook_connect_timeout_seconds + 30
+    client = run.client or new_client(settings)
+    try:
+        while run.take():
+            with session_scope(engine, write=True) as s:
+                msg = claim_one(s, lease_seconds=lease, lane=lane)
+                if msg is None:
+                    return
+                req = build_request(s, msg, settings)
+            outcome = req if isinstance(req, Outcome) else send(client, req, settings)
+            with session_scope(engine, write=True) as s:
+                if msg.id is None:
+                    raise RuntimeError("msg.id is not None")
+                status = record(s, msg.id, outcome, settings)
+                tripped = not outcome.ok and circuits.is_open(s, lane)
+            run.count(status)
+            if status == OutboxStatus.dead:
+                log.warning(
+                    "outbox message %s is dead after %s attempts: %s",
+                    msg.message_id,
+                    msg.attempts + 1,
+                    describe(outcome.code, msg.channel),
+                )
+            if tripped:
+                log.warning("delivery lane %s: circuit open after repeated failures", lane)
+                return
+    finally:
+        if run.client is None:
+            client.close()
+
+
+LANE_POLL_SECONDS = 0.2  # while lanes run, how often to look for lanes that became due
+
+
 def dispatch_due(
     engine,
     settings,
@@ -363,45 +529,38 @@ def dispatch_due(
     client: httpx.Client | None = None,
     time_budget: float = 240.0,
 ) -> DispatchResult:
-    """Deliver due messages one by one: claim (commit), HTTP call (no transaction open), record (commit).
+    """Deliver due messages, each lane on its own thread (at most ``delivery_lanes`` at once): a receiver
+    that hangs holds up only its own lane, and lanes that become due meanwhile start at once.
 
-    Each step is its own unit of work, so a crash between them leaves the message pending; its lease
-    runs out and it is delivered again (at least once; receivers de-duplicate on the message id).
+    Each step of an attempt is its own unit of work, so a crash between them leaves the message pending;
+    its lease runs out and it is delivered again (at least once; receivers de-duplicate on the message
+    id).
     """
-    result = DispatchResult()
-    own = client is None
-    client = client or httpx.Client(timeout=settings.webhook_timeout_seconds, follow_redirects=False)
-    lease = settings.webhook_timeout_seconds + 30
-    started = time.monotonic()
-    try:
-        for _ in range(limit):
-            if time.monotonic() - started > time_budget:
+    run = _Run(engine, settings, limit, time.monotonic() + time_budget, client)
+    running: dict[str, Future] = {}
+    with ThreadPoolExecutor(max_workers=settings.delivery_lanes, thread_name_prefix="delivery") as pool:
+        while True:
+            for lane, future in list(running.items()):
+                if future.done():
+                    del running[lane]
+                    if (error := future.exception()) is not None:
+                        log.error("delivery lane %s stopped: %s", lane, type(error).__name__, exc_info=error)
+            if run.taken < run.limit and time.monotonic() <= run.deadline:
+                with session_scope(engine) as s:
+                    candidates = due_lanes(s, include_open=True)
+                    closed = circuits.open_lanes(s)
+                lanes = [lane for lane in candidates if lane not in closed]
+                if len(lanes) < len(
+                    candidates
+                ):  # messages queued to a lane after its circuit opened wait with the rest
+                    with session_scope(engine, write=True) as s:
+                        circuits.hold_open_lanes(s)
+                for lane in lanes:
+                    if lane not in running and len(running) < settings.delivery_lanes:
+                        running[lane] = pool.submit(_drain_lane, run, lane)
+            if not running:
                 break
-            with session_scope(engine, write=True) as s:
-                msg = claim_one(s, lease_seconds=lease)
-                if msg is None:
-                    break
-                req = build_request(s, msg, settings)
-            outcome = req if isinstance(req, Outcome) else send(client, req)
-            with session_scope(engine, write=True) as s:
-                if msg.id is None:
-                    raise RuntimeError("msg.id is not None")
-                status = record(s, msg.id, outcome, settings)
-            if status == OutboxStatus.delivered:
-                result.delivered += 1
-            elif status == OutboxStatus.dead:
-                result.dead += 1
-                log.warning(
-                    "outbox message %s is dead after %s attempts: %s",
-                    msg.message_id,
-                    msg.attempts + 1,
-                    describe(outcome.code, msg.channel),
-                )
-            else:
-                result.failed += 1
-        with session_scope(engine) as s:
-            result.next_due_in = next_due_in(s)
-    finally:
-        if own:
-            client.close()
-    return result
+            wait(list(running.values()), timeout=LANE_POLL_SECONDS, return_when=FIRST_COMPLETED)
+    with session_scope(engine) as s:
+        run.result.next_due_in = next_due_in(s)
+    return run.result

@@ -38,7 +38,7 @@ from sqlmodel import Session, col
 from registry.errors import Conflict, InvalidInput, NotFound
 from registry.models import FeeReport, Recruiter, RepaymentEntry, id_of
 from registry.models.reports import RepaymentKind, RepaymentState, TriageStatus
-from registry.services import paging
+from registry.services import cleantext, paging
 from registry.services.audits import require_reason
 from registry.services.countries import require_currency
 from registry.services.reports import FxTable, parse_amount
@@ -171,7 +171,7 @@ def add_entry(
         amount=value,
         currency=cur,
         on_date=on_date,
-        note=(note or "").strip(),
+        note=cleantext.clean_text(note),
         created_by=actor,
     )
     session.add(entry)

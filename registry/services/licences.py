@@ -21,6 +21,7 @@ import csv
 import io
 import json
 import re
+import unicodedata
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, datetime
@@ -32,7 +33,7 @@ from sqlmodel import Session, col
 from registry.errors import InvalidInput
 from registry.models import LicenceRecord, Recruiter
 from registry.models.recruiters import LicenceStatus
-from registry.services import outbox, standing
+from registry.services import cleantext, outbox, standing
 from registry.services.identifiers import licence_key
 from registry.settings import CONFIG_DIR
 from registry.timeutil import today, utcnow
@@ -288,6 +289,11 @@ def parse(content: str, mapping: Mapping, *, fmt: str = "csv", as_of: date | Non
             elif len(number) > 80:
                 problems.append("the licence number is longer than 80 characters")
         raw_status = " ".join((rec.get(cols["status"]) or "").split()) if cols.get("status") else ""
+        problems += [
+            f"the {what} {why}"
+            for what, text in (("name", name), ("licence number", number), ("status", raw_status))
+            if (why := cleantext.problem(text))
+        ]
         status = mapping.map_status(raw_status)
         if status is None:
             known = ", ".join(sorted(mapping.status_map)) or "none"
@@ -305,6 +311,7 @@ def parse(content: str, mapping: Mapping, *, fmt: str = "csv", as_of: date | Non
         if problems:
             errors.append(RowError(line, "; ".join(problems)))
             continue
+        name, number, raw_status = (unicodedata.normalize("NFC", t) for t in (name, number, raw_status))
         if status is None:  # an unknown status is one of the problems above
             raise RuntimeError(f"line {line}: no status and no problem recorded")
         if (

@@ -12,7 +12,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import and_, func, or_, select
+from sqlalchemy import and_, false, func, or_, select
 from sqlalchemy.sql import ColumnElement, Select
 from sqlmodel import Session
 
@@ -29,12 +29,17 @@ def like_escape(text: str) -> str:
 
 
 def contains(column, text: str) -> ColumnElement[bool]:
-    """Case-insensitive: the column's value contains `text`, taken literally."""
+    """Case-insensitive: the column's value contains `text`, taken literally (never, with a NUL in
+    it: no stored text holds one, and PostgreSQL cannot compare one)."""
+    if "\x00" in text:
+        return false()
     return func.lower(column).like(f"%{like_escape(text.lower())}%", escape=LIKE_ESCAPE)
 
 
 def starts_with(column, text: str) -> ColumnElement[bool]:
-    """The column's value begins with `text`, taken literally (case as stored)."""
+    """The column's value begins with `text`, taken literally (case as stored; never with a NUL)."""
+    if "\x00" in text:
+        return false()
     return column.like(f"{like_escape(text)}%", escape=LIKE_ESCAPE)
 
 

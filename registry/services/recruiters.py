@@ -24,7 +24,7 @@ from registry.errors import InvalidInput, NotFound
 from registry.models import Accreditation, AccreditationEvent, Corridor, LicenceRecord, Recruiter, table_of
 from registry.models.accreditation import AccreditationStatus
 from registry.models.recruiters import LicenceStatus
-from registry.services import auditlog, bulk, identifiers, paging, search, standing
+from registry.services import auditlog, bulk, cleantext, identifiers, paging, search, standing
 from registry.services.auditlog import PendingEntry
 from registry.services.countries import require_country
 from registry.services.identifiers import PUBLIC_ID_ALPHABET, PUBLIC_ID_LENGTH, PUBLIC_ID_PREFIX
@@ -70,20 +70,27 @@ class RecruiterInput(BaseModel):
     official_phone: str = Field(default="", max_length=60)
     parent_public_id: str | None = None
 
-    @field_validator("legal_name", "licence_authority", "licence_number")
+    @field_validator(
+        "legal_name", "licence_authority", "licence_number", "contact_email", "contact_phone", "website"
+    )
     @classmethod
     def _strip(cls, v: str) -> str:
-        return " ".join(v.split())
+        return cleantext.name_value(v)
+
+    @field_validator("address")
+    @classmethod
+    def _text(cls, v: str) -> str:
+        return cleantext.clean_text(v)
 
     @field_validator("country")
     @classmethod
     def _country(cls, v: str) -> str:
         return require_country(v)
 
-    @field_validator("other_names")
+    @field_validator("other_names", "sectors")
     @classmethod
     def _names(cls, v: list[str]) -> list[str]:
-        return [" ".join(n.split()) for n in v if n and n.strip()]
+        return [n for n in map(cleantext.name_value, v) if n]
 
     @field_validator("corridors")
     @classmethod

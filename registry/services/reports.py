@@ -25,7 +25,7 @@ from registry.models import Audit, FeeReport, Finding, Recruiter, ReportEvent, i
 from registry.models.audits import AuditKind, Principle, Severity
 from registry.models.reports import Channel, DatePrecision, FeeCategory, ReportEventKind, TriageStatus
 from registry.services import audits as audit_service
-from registry.services import follow, outbox, paging
+from registry.services import cleantext, follow, outbox, paging
 from registry.services.countries import is_country, require_currency
 from registry.timeutil import today, utcnow
 
@@ -159,7 +159,7 @@ def validate(
         raise InvalidInput(
             "the report needs the reporter's consent", field="consent", code="consent_required"
         )
-    if data.recruiter_id is None and not data.recruiter_text.strip():
+    if data.recruiter_id is None and not cleantext.clean_text(data.recruiter_text):
         raise InvalidInput("name the recruiter", field="recruiter", code="recruiter_required")
     usd = fx.to_usd(amount, currency, data.paid_on or (on or today()))
     if usd is not None and usd > MAX_AMOUNT_USD:
@@ -219,7 +219,7 @@ def submit(
         case_code=new_case_code(),
         submission_key=submission_key,
         recruiter_id=data.recruiter_id,
-        recruiter_text=data.recruiter_text.strip()[:300],
+        recruiter_text=cleantext.clean_text(data.recruiter_text)[:300],
         category=data.category,
         amount=amount,
         currency=currency,
@@ -230,7 +230,7 @@ def submit(
         destination_country=data.destination_country.upper(),
         channel=data.channel,
         reporter_key=reporter_key,
-        free_text=(data.free_text or None),
+        free_text=cleantext.clean_text(data.free_text)[:2000] or None,
         receipt_file_id=data.receipt_file_id,
         consent_at=utcnow(),
     )
@@ -337,11 +337,12 @@ def triage(
             code="already_triaged",
             params={"case": report.case_code, "status": report.triage_status},
         )
-    if not (note or "").strip():
+    note = cleantext.clean_text(note)
+    if not note:
         raise InvalidInput("a triage note is required", field="note", code="note_required")
     if status == TriageStatus.substantiated:
         _require_linked(report)
-    _decide(report, status, note.strip(), actor)
+    _decide(report, status, note, actor)
     _record(session, report, ReportEventKind.triaged, TriageStatus.new, status, report.triage_note, actor)
     finding = None
     if status == TriageStatus.substantiated:

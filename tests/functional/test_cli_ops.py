@@ -158,6 +158,7 @@ def test_seed_demo_is_refused_in_production(tmp_path):
         FAIRRECRUIT_ENV="production",
         FAIRRECRUIT_SECRET_KEY="kT3vQ9xLm2Rb7YcNf5WjHs8Ud4PaZe6G",
         FAIRRECRUIT_PSEUDONYM_KEY="Hq7Zr2Mx9Ld4Vb6Nc8Kf3Wt5Yj1Ps0Ga",
+        FAIRRECRUIT_PUBLIC_BASE_URL="https://fairrecruit.example.org",
     )
     r = subprocess.run(
         [str(FAIRRECRUIT), "seed", "--demo"],
@@ -465,6 +466,11 @@ def test_dockerfile_builds_one_unprivileged_image():
     assert "HEALTHCHECK" in text
     ignored = (PROJECT_ROOT / ".dockerignore").read_text().split()
     assert ".env" in ignored and ".venv" in ignored and "var" in ignored
+    # The certificate PDF prints every script with Debian's Noto fonts: the image and CI install them.
+    ci = (PROJECT_ROOT / ".ci" / "run").read_text()
+    for package in ("fonts-noto-core", "fonts-noto-cjk"):
+        assert re.search(rf"apt-get install .*{package}", text), package
+        assert re.search(rf"apt-get install .*{package}", ci), package
 
 
 @pytest.mark.slow

@@ -56,6 +56,7 @@ def test_hsts_in_production(engine, tmp_path, backend):
             database_url=engine.url.render_as_string(hide_password=False),
             secret_key="kT3vQ9xLm2Rb7YcNf5WjHs8Ud4PaZe6G",
             pseudonym_key="Hq7Zr2Mx9Ld4Vb6Nc8Kf3Wt5Yj1Ps0Ga",
+            public_base_url="https://fairrecruit.example.org",
             var_dir=tmp_path,
         ).check(),
         engine=engine,

@@ -9,6 +9,7 @@ from registry.settings import ConfigurationError, Settings, load_settings, secre
 # Random-looking values (as `secrets.token_urlsafe(24)` makes them), two different ones.
 GOOD_SECRET = "kT3vQ9xLm2Rb7YcNf5WjHs8Ud4PaZe6G"
 GOOD_PSEUDONYM = "Hq7Zr2Mx9Ld4Vb6Nc8Kf3Wt5Yj1Ps0Ga"
+PUBLIC_URL = "https://fairrecruit.example.org"
 
 
 def test_embedded_defaults(monkeypatch, tmp_path):
@@ -74,6 +75,7 @@ def test_production_refuses_default_secrets(monkeypatch, env, named):
     monkeypatch.delenv("FAIRRECRUIT_SECRET_KEY", raising=False)
     monkeypatch.delenv("FAIRRECRUIT_PSEUDONYM_KEY", raising=False)
     monkeypatch.setenv("FAIRRECRUIT_ENV", "production")
+    monkeypatch.setenv("FAIRRECRUIT_PUBLIC_BASE_URL", PUBLIC_URL)
     for k, v in env.items():
         monkeypatch.setenv(k, v)
     with pytest.raises(ConfigurationError) as err:
@@ -82,6 +84,7 @@ def test_production_refuses_default_secrets(monkeypatch, env, named):
         assert name in str(err.value)
     for name in {"FAIRRECRUIT_SECRET_KEY", "FAIRRECRUIT_PSEUDONYM_KEY"} - set(named):
         assert name not in str(err.value)
+    assert "FAIRRECRUIT_PUBLIC_BASE_URL" not in str(err.value)
     result = CliRunner().invoke(main, ["db", "upgrade"], env={"FAIRRECRUIT_ENV": "production", **env})
     assert result.exit_code != 0
     assert named[0] in result.output
@@ -89,6 +92,7 @@ def test_production_refuses_default_secrets(monkeypatch, env, named):
 
 def test_production_starts_with_real_secrets(monkeypatch):
     monkeypatch.setenv("FAIRRECRUIT_ENV", "production")
+    monkeypatch.setenv("FAIRRECRUIT_PUBLIC_BASE_URL", PUBLIC_URL)
     monkeypatch.setenv("FAIRRECRUIT_SECRET_KEY", GOOD_SECRET)
     monkeypatch.setenv("FAIRRECRUIT_PSEUDONYM_KEY", GOOD_PSEUDONYM)
     settings = load_settings()
@@ -98,6 +102,65 @@ def test_production_starts_with_real_secrets(monkeypatch):
     assert not load_settings().two_factor_required_for_admins
     monkeypatch.setenv("FAIRRECRUIT_REQUIRE_2FA_FOR_ADMINS", "")  # empty: the default
     assert load_settings().two_factor_required_for_admins
+
+
+@pytest.mark.parametrize(
+    ("url", "problem"),
+    [
+        (None, "must be a public address"),  # the development default of config/defaults.env
+        ("", "is missing"),
+        ("   ", "is missing"),
+        ("fairrecruit.example.org", "must be an absolute https:// URL"),
+        ("http://fairrecruit.example.org", "must be an absolute https:// URL"),
+        ("https://", "must be an absolute https:// URL"),
+        ("https://fairrecruit.example.org:99999", "is not a valid URL"),
+        ("https://localhost:8443", "must be a public address"),
+        ("https://127.0.0.1:8000", "must be a public address"),
+        ("https://10.1.2.3", "must be a public address"),
+        ("https://[::1]/", "must be a public address"),
+        ("https://registry.internal", "must be a public address"),
+    ],
+)
+def test_production_refuses_to_start_without_a_public_base_url(monkeypatch, url, problem):
+    """Certificates and the API print verify links to FAIRRECRUIT_PUBLIC_BASE_URL: production refuses
+    to start unless it is a public https:// address, and says which variable and why."""
+    monkeypatch.setenv("FAIRRECRUIT_ENV", "production")
+    monkeypatch.setenv("FAIRRECRUIT_SECRET_KEY", GOOD_SECRET)
+    monkeypatch.setenv("FAIRRECRUIT_PSEUDONYM_KEY", GOOD_PSEUDONYM)
+    if url is None:
+        monkeypatch.delenv("FAIRRECRUIT_PUBLIC_BASE_URL", raising=False)
+    else:
+        monkeypatch.setenv("FAIRRECRUIT_PUBLIC_BASE_URL", url)
+    with pytest.raises(ConfigurationError) as err:
+        load_settings()
+    message = str(err.value)
+    assert f"FAIRRECRUIT_PUBLIC_BASE_URL {problem}" in message, message
+    assert "SECRET_KEY" not in message and "PSEUDONYM_KEY" not in message  # only what is wrong
+    result = CliRunner().invoke(
+        main,
+        ["db", "upgrade"],
+        env={
+            "FAIRRECRUIT_ENV": "production",
+            "FAIRRECRUIT_SECRET_KEY": GOOD_SECRET,
+            "FAIRRECRUIT_PSEUDONYM_KEY": GOOD_PSEUDONYM,
+            "FAIRRECRUIT_PUBLIC_BASE_URL": url,
+        },
+    )
+    assert result.exit_code != 0 and "FAIRRECRUIT_PUBLIC_BASE_URL" in result.output
+    # Outside production the development default is fine.
+    monkeypatch.setenv("FAIRRECRUIT_ENV", "development")
+    assert load_settings().public_base_url == (url if url is not None else "http://127.0.0.1:8000")
+
+
+@pytest.mark.parametrize(
+    "url", [PUBLIC_URL, "https://registry.example.gov.np/", "https://fairrecruit.example.org:8443/registry"]
+)
+def test_production_starts_with_a_public_https_base_url(monkeypatch, url):
+    monkeypatch.setenv("FAIRRECRUIT_ENV", "production")
+    monkeypatch.setenv("FAIRRECRUIT_SECRET_KEY", GOOD_SECRET)
+    monkeypatch.setenv("FAIRRECRUIT_PSEUDONYM_KEY", GOOD_PSEUDONYM)
+    monkeypatch.setenv("FAIRRECRUIT_PUBLIC_BASE_URL", url)
+    assert load_settings().public_base_url == url
 
 
 @pytest.mark.parametrize(
@@ -130,6 +193,7 @@ def test_random_secrets_pass():
 def test_env_is_normalised(monkeypatch, value):
     monkeypatch.setenv("FAIRRECRUIT_SECRET_KEY", GOOD_SECRET)
     monkeypatch.setenv("FAIRRECRUIT_PSEUDONYM_KEY", GOOD_PSEUDONYM)
+    monkeypatch.setenv("FAIRRECRUIT_PUBLIC_BASE_URL", PUBLIC_URL)
     assert load_settings(env=value).env == value.strip().lower()
 
 

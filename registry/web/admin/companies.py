@@ -12,7 +12,7 @@ from flask import flash, redirect, render_template, request, url_for
 from registry.errors import DomainError
 from registry.extensions import get_session, settings
 from registry.models import Company, id_of
-from registry.services import auditlog, delivery
+from registry.services import auditlog, circuits, delivery
 from registry.services import companies as company_service
 from registry.web.admin import bp
 from registry.web.admin.common import Page, change, flash_form_errors, page_arg
@@ -198,6 +198,7 @@ def webhook_create(company_id: int):
             url=required(form.url.data),
             events=form.events.data,
             production=settings().is_production,
+            allow_private=settings().webhook_allow_private,
         ),
         "webhook_secret",
         lambda new: {"secret": new.secret, "url": new.endpoint.url},
@@ -217,6 +218,19 @@ def webhook_delete(company_id: int, webhook_id: int):
         success="Webhook deleted; its undelivered messages were dropped.",
         to=to,
         form=form,
+    )
+
+
+@bp.post("/companies/<int:company_id>/webhooks/<int:webhook_id>/enable")
+@requires("admin")
+def webhook_enable(company_id: int, webhook_id: int):
+    company = company_service.get(get_session(), company_id)
+    to = url_for("admin.company_detail", company_id=company.id) + "#webhooks"
+    return change(
+        lambda s: company_service.enable_webhook(s, company_id, webhook_id),
+        success="Webhook enabled; its circuit starts closed.",
+        to=to,
+        form=ConfirmForm(),
     )
 
 
@@ -248,4 +262,16 @@ def delivery_log():
         page=Page(found.rows, page, PER_PAGE, found.total),
         status=status,
         describe_delivery=delivery.describe,
+    )
+
+
+@bp.post("/deliveries/<int:message_id>/redeliver")
+@requires("admin")
+def delivery_redeliver(message_id: int):
+    """A dead message goes back to the outbox, due now (the audit log names the admin)."""
+    return change(
+        lambda s: circuits.redeliver(s, message_id, actor=actor()),
+        success="Message queued for delivery again; it appears as pending below.",
+        to=url_for("admin.delivery_log"),
+        form=ConfirmForm(),
     )

@@ -64,7 +64,9 @@ EXPECTED: dict[str, dict[str, str]] = {
     "admin.webhook_create": {"POST": "admin"},
     "admin.webhook_delete": {"POST": "admin"},
     "admin.webhook_test": {"POST": "admin"},
+    "admin.webhook_enable": {"POST": "admin"},
     "admin.delivery_log": {"GET": "admin"},
+    "admin.delivery_redeliver": {"POST": "admin"},
     "admin.user_list": {"GET": "admin"},
     "admin.user_create": {"POST": "admin"},
     "admin.user_role": {"POST": "admin"},
@@ -141,6 +143,7 @@ def objects(engine):
         "company_id": company.id,
         "key_id": key.id,
         "webhook_id": hook.id,
+        "message_id": 1,  # no dead message: the view says so
         "alert_id": alert.id,
         "decision": "suspend",
     }

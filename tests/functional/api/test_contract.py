@@ -16,6 +16,20 @@ EXAMPLES_PER_OPERATION = int(__import__("os").environ.get("API_CONTRACT_EXAMPLES
 
 
 @pytest.fixture
+def settings(settings):
+    """Generated webhook URLs name hosts in any form the document allows; where they resolve to is the
+    registry's check (its own tests), so here every name resolves and local addresses are allowed."""
+    return settings.model_copy(update={"webhook_allow_private": True})
+
+
+@pytest.fixture(autouse=True)
+def every_name_resolves(fake_dns):
+    from tests.conftest import PUBLIC_TEST_ADDRESS
+
+    fake_dns.default = [PUBLIC_TEST_ADDRESS]
+
+
+@pytest.fixture
 def contract_world(engine, world, client, auth):
     """Make the public ids and webhook id used in the document's examples exist, so generated cases
     reach the real code paths and not only 404s."""

@@ -33,6 +33,7 @@ class Receiver:
     def __init__(self):
         self.received: list[dict] = []
         self.script: list[int] = []
+        self.scripts: dict[str, list[int]] = {}  # per request path, before `script`
         self.lock = threading.Lock()
         receiver = self
 
@@ -40,7 +41,8 @@ class Receiver:
             def do_POST(self):  # noqa: N802
                 body = self.rfile.read(int(self.headers.get("Content-Length", 0)))
                 with receiver.lock:
-                    code = receiver.script.pop(0) if receiver.script else 200
+                    own = receiver.scripts.get(self.path)
+                    code = own.pop(0) if own else receiver.script.pop(0) if receiver.script else 200
                     receiver.received.append(
                         {"path": self.path, "headers": dict(self.headers), "body": body, "answered": code}
                     )
@@ -143,6 +145,12 @@ def worker_redis_url(redis_url: str, db: int) -> str:
     return redis_url.rsplit("/", 1)[0] + f"/{db}"
 
 
+@pytest.fixture
+def settings(settings):
+    """The shared test settings; the receivers of these tests listen on 127.0.0.1."""
+    return settings.model_copy(update={"webhook_allow_private": True})
+
+
 @pytest.fixture(params=["redis", "sqlite"])
 def stack(request, tmp_path):
     """(settings, engine) for a worker: Redis broker (db 3) + PostgreSQL, or SQLite broker + SQLite."""
@@ -174,4 +182,5 @@ def make_settings(tmp_path, engine, broker_url: str) -> Settings:
         outbox_sweep_seconds=1,
         webhook_timeout_seconds=5,
         telegram_bot_token="123:TEST",
+        webhook_allow_private=True,  # the receivers of these tests listen on 127.0.0.1
     )

@@ -47,9 +47,12 @@ def new_public_ids(conn: Connection, rng: random.Random, n: int) -> list[str]:
 
 
 def normalize_public_id(text: str) -> str:
-    """The stored form of a public id however it is typed (``identifiers.public_id_key``); '' when the
-    text cannot be a public id."""
+    """The stored form of a public id however typed (``identifiers.public_id_key``), or ''."""
     return identifiers.public_id_key(text) or ""
+
+
+NAME_VALUES: tuple[str, ...] = ("legal_name", "licence_authority", "licence_number", "contact_email")
+NAME_VALUES += ("contact_phone", "website", "official_phone")  # cleaned as one-line names
 
 
 class RecruiterInput(BaseModel):
@@ -70,14 +73,12 @@ class RecruiterInput(BaseModel):
     official_phone: str = Field(default="", max_length=60)
     parent_public_id: str | None = None
 
-    @field_validator(
-        "legal_name", "licence_authority", "licence_number", "contact_email", "contact_phone", "website"
-    )
+    @field_validator(*NAME_VALUES)
     @classmethod
     def _strip(cls, v: str) -> str:
         return cleantext.name_value(v)
 
-    @field_validator("address")
+    @field_validator("address", "official_address")
     @classmethod
     def _text(cls, v: str) -> str:
         return cleantext.clean_text(v)
@@ -124,10 +125,8 @@ def find_duplicates(session: Session, data: RecruiterInput, exclude_id: int | No
 def _unique_public_id(session: Session) -> str:
     for _ in range(20):
         pid = new_public_id()
-        if (
-            session.scalar(select(func.count()).select_from(Recruiter).where(col(Recruiter.public_id) == pid))
-            == 0
-        ):
+        taken = select(func.count()).select_from(Recruiter).where(col(Recruiter.public_id) == pid)
+        if session.scalar(taken) == 0:
             return pid
     raise RuntimeError("could not allocate a public id")
 
@@ -296,8 +295,7 @@ def create(session: Session, data: RecruiterInput, *, actor: str) -> Recruiter:
     return rec
 
 
-# What an update may change on the recruiter row itself (corridors and the parent are set apart).
-EDITABLE_FIELDS = (
+EDITABLE_FIELDS = (  # what an update changes on the row itself (corridors and the parent apart)
     *("legal_name", "other_names", "country", "licence_authority", "licence_number", "sectors"),
     *("contact_email", "contact_phone", "website", "address", "official_address", "official_phone"),
 )

@@ -1,18 +1,26 @@
 """Recruiter search at registry scale: 100,000 candidates built from the real register names.
 
 Measures the in-memory index (build time, query latency p50/p95, recall of misspelled real names and
-of the real names of config/registers/ written in Devanagari or Bengali script, as a worker who
-writes in Nepali or Bengali would, read back by ``registry.services.scripts``) and
-the database path (`search_recruiters` on SQLite with 100,000 recruiters: the first query, which
-loads the candidate cache, and the following ones, which reuse it).
+of the real names of config/registers/ written in Devanagari or Bengali script, as a worker who writes
+in Nepali or Bengali would, read back by ``registry.services.scripts``), the database path
+(`search_recruiters` on SQLite with 100,000 recruiters: the first query, which loads the candidate
+cache, and the following ones, which reuse it), and the public verify page through HTTP under
+gunicorn with config/gunicorn.conf.py as it is (preloading: the index is built in the master before the
+workers fork): the first query after the server starts, the first query a worker answers after it was
+replaced (as after max_requests), and p95 over misspelled real names.
+
+`main(scale)`: fewer names (the tiny run of the test suite); the goals stay those of 100,000 names.
 """
 
 from __future__ import annotations
 
 import csv
+import os
 import random
 import re
+import signal
 import statistics
+import subprocess
 import tempfile
 import time
 from pathlib import Path
@@ -85,7 +93,8 @@ def transliterated_recall(index, texts, rnd) -> float:
     from registry.services.scripts import to_latin
     from registry.services.search import search_text
 
-    names = config_register_names()
+    indexed = set(texts.values())
+    names = [n for n in config_register_names() if search_text(n) in indexed]  # all of them at full scale
     sample = rnd.sample(names, min(200, len(names)))
     found = 0
     for k, name in enumerate(sample):
@@ -108,10 +117,10 @@ def typo(name: str, rnd: random.Random) -> str:
     return " ".join(words)
 
 
-def candidates(names: list[str], rnd: random.Random) -> list[str]:
-    """N names: the real ones, then invented ones (an invented word in front of a real name)."""
-    out = list(names)
-    while len(out) < N:
+def candidates(names: list[str], rnd: random.Random, n: int = N) -> list[str]:
+    """n names: the real ones, then invented ones (an invented word in front of a real name)."""
+    out = list(names)[:n]
+    while len(out) < n:
         word = "".join(rnd.choice(SYLLABLES) for _ in range(3)).capitalize()
         out.append(f"{word} {rnd.choice(names)}")
     return out
@@ -186,58 +195,68 @@ def bench_index(names, all_names, rnd) -> list[dict]:
     ]
 
 
-def bench_database(names, all_names, rnd) -> list[dict]:
+def build_database(path: Path, all_names: list[str]) -> str:
+    """A migrated SQLite database with one recruiter per name; its URL."""
     from sqlalchemy import insert
-    from sqlmodel import Session
 
     from registry.db import make_engine
     from registry.migrate import upgrade
     from registry.models import Recruiter
-    from registry.services.recruiters import search_recruiters
     from registry.services.search import search_text
     from registry.timeutil import utcnow
 
-    with tempfile.TemporaryDirectory() as d:
-        engine = make_engine(f"sqlite:///{d}/bench.db")
-        upgrade(engine)
-        now = utcnow()
-        rows = [
-            {
-                "public_id": f"RB-{i:07d}",
-                "legal_name": n,
-                "other_names": [],
-                "sectors": [],
-                "country": "BD",
-                "search_text": search_text(n),
-                "created_at": now,
-                "updated_at": now,
-            }
-            for i, n in enumerate(all_names)
-        ]
-        with engine.begin() as conn:
-            for k in range(0, len(rows), 10_000):
-                conn.execute(insert(Recruiter), rows[k : k + 10_000])
-        with Session(engine) as session:
+    url = f"sqlite:///{path}"
+    engine = make_engine(url)
+    upgrade(engine)
+    now = utcnow()
+    rows = [
+        {
+            "public_id": f"RB-{i:07d}",
+            "legal_name": n,
+            "other_names": [],
+            "sectors": [],
+            "country": "BD",
+            "search_text": search_text(n),
+            "created_at": now,
+            "updated_at": now,
+        }
+        for i, n in enumerate(all_names)
+    ]
+    with engine.begin() as conn:
+        for k in range(0, len(rows), 10_000):
+            conn.execute(insert(Recruiter), rows[k : k + 10_000])
+    engine.dispose()
+    return url
+
+
+def bench_database(url: str, names, rnd) -> list[dict]:
+    from sqlmodel import Session
+
+    from registry.db import make_engine
+    from registry.services.recruiters import search_recruiters
+
+    engine = make_engine(url)
+    with Session(engine) as session:
+        t0 = time.perf_counter()
+        search_recruiters(session, "Orchad Internasional")
+        cold = time.perf_counter() - t0
+        latencies = []
+        for i in rnd.sample(range(len(names)), 100):
             t0 = time.perf_counter()
-            search_recruiters(session, "Orchad Internasional")
-            cold = time.perf_counter() - t0
-            latencies = []
-            for i in rnd.sample(range(len(names)), 100):
-                t0 = time.perf_counter()
-                search_recruiters(session, typo(names[i], rnd))
-                latencies.append((time.perf_counter() - t0) * 1000)
-        engine.dispose()
+            search_recruiters(session, typo(names[i], rnd))
+            latencies.append((time.perf_counter() - t0) * 1000)
+    engine.dispose()
     p95 = statistics.quantiles(latencies, n=20)[18]
     return [
         {
-            "metric": "search_recruiters first query (loads cache)",
+            "metric": "search_recruiters first query, index built in this process",
             "value": round(cold, 2),
             "unit": "s",
-            "goal": "<= 10",
-            "ok": cold <= 10,
+            "goal": "(info)",
+            "ok": True,
         },
         {
-            "metric": "search_recruiters p95, warm cache (100k rows)",
+            "metric": "search_recruiters p95, warm index",
             "value": round(p95, 1),
             "unit": "ms",
             "goal": "<= 200",
@@ -246,13 +265,155 @@ def bench_database(names, all_names, rnd) -> list[dict]:
     ]
 
 
-def main() -> dict:
+def _get(client, base: str, query: str, expect: str = "") -> float:
+    t0 = time.perf_counter()
+    resp = client.get(base + "/verify", params={"q": query})
+    seconds = time.perf_counter() - t0
+    if resp.status_code != 200:
+        raise RuntimeError(f"/verify answered {resp.status_code}")
+    if expect not in resp.text:
+        raise RuntimeError(f"/verify?q={query} did not show {expect!r}")
+    return seconds
+
+
+def _rename(url: str, n: int) -> str:
+    """Rename n recruiters (a new word in front of the name, as an edit in the admin panel stores it); a
+    misspelling of one of the new names."""
+    from sqlalchemy import text
+
+    from registry.db import make_engine
+    from registry.services.search import search_text
+    from registry.timeutil import utcnow
+
+    engine = make_engine(url)
+    with engine.begin() as conn:
+        rows = conn.execute(text("SELECT id, legal_name FROM recruiter ORDER BY id LIMIT :n"), {"n": n}).all()
+        for rid, name in rows:
+            new = f"Zanzibar Quorum {name}"
+            conn.execute(
+                text(
+                    "UPDATE recruiter SET legal_name = :name, search_text = :st, updated_at = :now WHERE id = :id"
+                ),
+                {"name": new, "st": search_text(new), "now": utcnow(), "id": rid},
+            )
+    engine.dispose()
+    return f"Zanzibr Qorum {rows[0][1]}"
+
+
+def _workers(master: int) -> list[int]:
+    out = subprocess.run(["pgrep", "-P", str(master)], capture_output=True, text=True).stdout
+    return [int(p) for p in out.split()]
+
+
+def bench_http(url: str, names, rnd, tmp: Path) -> list[dict]:
+    """The public verify page under gunicorn: first query after the start, after the workers were
+    replaced, and p95 over 100 misspelled real names (one client, keep-alive)."""
+    import httpx
+
+    from bench.bench_api import differences, gunicorn
+
+    print(
+        "gunicorn: config/gunicorn.conf.py; differs from production: "
+        + "; ".join([*differences(2), "rate limit counted in process memory (no Redis)"]),
+        flush=True,
+    )
+    env = {
+        "FAIRRECRUIT_DATABASE_URL": url,
+        "FAIRRECRUIT_VAR_DIR": str(tmp / "var"),
+        "FAIRRECRUIT_ENV": "development",
+        "FAIRRECRUIT_RATELIMIT_STORAGE_URI": "memory://",
+    }
+    t0 = time.perf_counter()
+    masters: list[int] = []
+    with gunicorn("registry.wsgi:app", env, tmp, "/healthz", pids=masters) as base:
+        client = httpx.Client(timeout=60)
+        started = time.perf_counter() - t0
+        first = _get(client, base, "Orchad Internasional")
+        # Recruiters change while the server runs (100 renamed): the index built in the master is now
+        # behind. Then every worker is replaced (as max_requests does, one at a time): the new workers,
+        # forked from the master, bring their copy up to date at their first search.
+        renamed = _rename(url, 100)
+        master = masters[0]
+        replaced = None
+        if master:
+            old = _workers(master)
+            for pid in old:
+                os.kill(pid, signal.SIGKILL)
+            deadline = time.monotonic() + 60
+            while time.monotonic() < deadline:
+                new = _workers(master)
+                if len(new) >= len(old) and not set(new) & set(old):
+                    break
+                time.sleep(0.05)
+            while time.monotonic() < deadline:
+                try:
+                    if httpx.get(base + "/healthz", timeout=5).status_code == 200:
+                        break
+                except httpx.HTTPError:
+                    time.sleep(0.05)
+            client.close()
+            client = httpx.Client(timeout=60)
+            replaced = _get(client, base, renamed, expect="Zanzibar Quorum")
+        latencies = [
+            _get(client, base, typo(names[i], rnd)) * 1000 for i in rnd.sample(range(len(names)), 100)
+        ]
+        client.close()
+    p95 = statistics.quantiles(latencies, n=20)[18]
+    print(
+        f"HTTP: server ready in {started:.1f} s, first query {first * 1000:.0f} ms, first after 100 renames "
+        f"and new workers {replaced * 1000 if replaced is not None else float('nan'):.0f} ms, p95 {p95:.0f} ms",
+        flush=True,
+    )
+    rows = [
+        {
+            "metric": "HTTP: server start until it answers (index built)",
+            "value": round(started, 2),
+            "unit": "s",
+            "goal": "(info)",
+            "ok": True,
+        },
+        {
+            "metric": "HTTP: first /verify query after the server starts",
+            "value": round(first, 3),
+            "unit": "s",
+            "goal": "<= 1",
+            "ok": first <= 1,
+        },
+        {
+            "metric": "HTTP: first /verify query after 100 renames and new workers",
+            "value": round(replaced, 3) if replaced is not None else -1,
+            "unit": "s",
+            "goal": "<= 1",
+            "ok": replaced is not None and replaced <= 1,
+        },
+        {
+            "metric": "HTTP: /verify p95, misspelt real names",
+            "value": round(p95, 1),
+            "unit": "ms",
+            "goal": "<= 150",
+            "ok": p95 <= 150,
+        },
+    ]
+    return rows
+
+
+def main(scale: float = 1.0) -> dict:
     rnd = random.Random(20261126)
     names = real_names()
-    all_names = candidates(names, rnd)
-    return {"rows": bench_index(names, all_names, rnd) + bench_database(names, all_names, rnd)}
+    n = max(2_000, int(N * scale))
+    all_names = candidates(names, rnd, n)
+    names = names[:n]
+    if n != N:
+        print(f"scaled down: {n} names", flush=True)
+    rows = bench_index(names, all_names, rnd)
+    with tempfile.TemporaryDirectory(prefix="bench_search_") as d:
+        tmp = Path(d)
+        url = build_database(tmp / "bench.db", all_names)
+        rows += bench_database(url, names, rnd)
+        rows += bench_http(url, names, rnd, tmp)
+    return {"rows": rows, "names": n}
 
 
 if __name__ == "__main__":
-    for row in main()["rows"]:
+    for row in main(float(os.environ.get("BENCH_SCALE", "1")))["rows"]:
         print(row)

@@ -14,6 +14,7 @@ from telegram.ext import Application, ApplicationBuilder, BaseUpdateProcessor, C
 
 from bot.context import BotContext
 from bot.i18n import DEFAULT, LANGUAGES, N_, gettext_for
+from bot.persistence import DatabasePersistence
 from bot.services import BotServices
 from registry import logs
 from registry.settings import Settings
@@ -93,6 +94,32 @@ class PerChatUpdateProcessor(BaseUpdateProcessor):
         pass
 
 
+class BotApplication(Application):
+    """The Application, plus a task that ends drafts idle for a day (``bot.handlers.report``)."""
+
+    sweep_every = 300.0  # seconds between two looks for idle drafts
+
+    async def start(self) -> None:
+        await super().start()
+        self._sweeper = asyncio.create_task(self._sweep_drafts())
+
+    async def stop(self) -> None:
+        sweeper = getattr(self, "_sweeper", None)
+        if sweeper is not None:
+            sweeper.cancel()
+        await super().stop()
+
+    async def _sweep_drafts(self) -> None:
+        from bot.handlers.report import expire_drafts
+
+        while True:
+            await asyncio.sleep(self.sweep_every)
+            try:
+                await expire_drafts(self)
+            except Exception:  # noqa: BLE001 - a failed sweep is tried again at the next one
+                logging.getLogger("bot").exception("could not end idle drafts")
+
+
 async def _post_init(app: Application) -> None:
     """The command menu, in each language."""
     try:
@@ -115,6 +142,7 @@ def build_application(
     quiet_loggers()
     builder = (
         ApplicationBuilder()
+        .application_class(BotApplication)
         .token(settings.telegram_bot_token)
         .base_url(settings.telegram_api_base_url)
         .base_file_url(file_base_url(settings.telegram_api_base_url))
@@ -122,6 +150,7 @@ def build_application(
         .concurrent_updates(PerChatUpdateProcessor(concurrency))
         .connection_pool_size(concurrency + 2)
         .pool_timeout(10.0)
+        .persistence(DatabasePersistence(engine))
     )
     if set_commands:
         builder = builder.post_init(_post_init)

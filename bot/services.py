@@ -22,7 +22,7 @@ from registry.db import session_scope
 from registry.errors import NotFound
 from registry.models import FeeReport, Recruiter
 from registry.services import auditlog, follow, lookup, recruiters, reports, standing
-from registry.services.reports import ReportInput
+from registry.services.reports import ReportInput, ReportLine
 from registry.settings import Settings
 from registry.timeutil import today
 
@@ -78,6 +78,9 @@ class Draft:
     paid_on_precision: str = "day"  # "month": only a month and year were given
     destination_country: str = ""
     receipt_file_id: str | None = None
+    # The fees already added ({"category", "amount", "currency"}); category/amount/currency above are
+    # the one being written.
+    lines: list = field(default_factory=list)
     extra: dict = field(default_factory=dict)
 
 
@@ -171,10 +174,16 @@ class BotServices:
         In the same transaction the chat is subscribed to the case (raw chat id in that table only), so
         it is told, in `language` (default: the chat's saved language), when the report is decided.
         """
+        lines = [
+            ReportLine(category=x["category"], amount=x["amount"], currency=x["currency"])
+            for x in draft.lines
+        ]
+        first = lines[0] if lines else None
         data = ReportInput(
-            category=draft.category,
-            amount=draft.amount,
-            currency=draft.currency,
+            category=first.category if first else draft.category,
+            amount=first.amount if first else (draft.amount or Decimal(0)),
+            currency=first.currency if first else draft.currency,
+            lines=lines,
             paid_on=draft.paid_on,
             paid_on_precision=draft.paid_on_precision,
             destination_country=draft.destination_country,
@@ -202,6 +211,12 @@ class BotServices:
             )
             code = report.case_code
         return code, created
+
+    def reports_left(self, chat_id: int) -> int:
+        """How many more reports this chat may send today (the daily limit)."""
+        with Session(self.engine) as session:
+            sent = reports.reports_today(session, self.reporter_key(chat_id))
+        return max(self.settings.reports_per_chat_per_day - sent, 0)
 
     def submitted(self, submission_key: str) -> str | None:
         """The case code of an already committed submission, if any."""
@@ -264,6 +279,16 @@ class BotServices:
     def language(self, chat_id: int) -> str | None:
         with Session(self.engine) as session:
             return follow.get_language(session, self.reporter_key(chat_id))
+
+    def origin(self, chat_id: int) -> str:
+        with Session(self.engine) as session:
+            return follow.get_origin(session, self.reporter_key(chat_id))
+
+    def set_origin(self, chat_id: int, origin: str, language: str) -> None:
+        with self._write() as session:
+            follow.set_origin(
+                session, reporter_key=self.reporter_key(chat_id), origin=origin, language=language
+            )
 
     def set_language(self, chat_id: int, language: str) -> None:
         with self._write() as session:

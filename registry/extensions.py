@@ -273,18 +273,27 @@ CONTENT_SECURITY_POLICY = "; ".join(
 HSTS = "max-age=63072000; includeSubDomains"
 
 
+SECURITY_HEADERS: tuple[tuple[str, str], ...] = (
+    ("Content-Security-Policy", CONTENT_SECURITY_POLICY),
+    ("X-Frame-Options", "DENY"),
+    ("X-Content-Type-Options", "nosniff"),
+    ("Referrer-Policy", "same-origin"),
+    ("Cross-Origin-Opener-Policy", "same-origin"),
+    ("Permissions-Policy", "camera=(), microphone=(), geolocation=(), payment=()"),
+)
+_SECURITY_NAMES = frozenset(name.lower() for name, _ in SECURITY_HEADERS) | {"strict-transport-security"}
+
+
 def security_headers(response: Response) -> Response:
     """Headers on every answer (public pages, admin, API and its docs); HSTS in production only.
-    A view that sets one of them itself keeps its own."""
+    A view that sets one of them itself keeps its own. (One pass over the answer's headers: this runs
+    on every request.)"""
     headers = response.headers
-    headers.setdefault("Content-Security-Policy", CONTENT_SECURITY_POLICY)
-    headers.setdefault("X-Frame-Options", "DENY")
-    headers.setdefault("X-Content-Type-Options", "nosniff")
-    headers.setdefault("Referrer-Policy", "same-origin")
-    headers.setdefault("Cross-Origin-Opener-Policy", "same-origin")
-    headers.setdefault("Permissions-Policy", "camera=(), microphone=(), geolocation=(), payment=()")
+    wanted = SECURITY_HEADERS
     if settings().is_production:
-        headers.setdefault("Strict-Transport-Security", HSTS)
+        wanted = (*wanted, ("Strict-Transport-Security", HSTS))
+    present = {name.lower() for name, _ in headers.items()} & _SECURITY_NAMES
+    headers.extend([(name, value) for name, value in wanted if name.lower() not in present])
     return response
 
 
@@ -367,7 +376,8 @@ def _close_session(_exc=None) -> None:
     session = g.pop("db_session", None)
     if session is not None:
         try:
-            session.rollback()
+            if not g.get("db_autocommit"):
+                session.rollback()  # closing rolls back as well; explicitly, for a request that wrote
             session.close()
         except Exception as err:  # noqa: BLE001 - a lost connection must not turn an answer into a 500
             if not is_database_unreachable(err):

@@ -13,9 +13,12 @@ from telegram.ext import (
 )
 
 from bot.handlers import common, follow, forget, mycases, report, start, verify
+from bot.persistence import persist_now
 
 GUARD = -2  # private chats only
 PRE = -1  # group that runs before the flows (language of the chat)
+AFTER = 1  # after the answer: offer to continue a report interrupted by a command
+PERSIST = 98  # last: write the chat's data and conversation steps to the database
 
 
 def register(app: Application) -> None:
@@ -37,4 +40,7 @@ def register(app: Application) -> None:
     app.add_handler(verify.text_fallback())
     app.add_handler(CallbackQueryHandler(common.stale_button))
     app.add_handler(MessageHandler(filters.ChatType.PRIVATE & ~filters.COMMAND, common.other_input))
+    app.add_handler(MessageHandler(filters.COMMAND, start.unknown_command))
+    app.add_handler(TypeHandler(Update, report.offer_resume), group=AFTER)
+    app.add_handler(TypeHandler(Update, persist_now), group=PERSIST)
     app.add_error_handler(common.on_error)

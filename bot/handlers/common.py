@@ -16,7 +16,7 @@ from telegram.ext import ApplicationHandlerStop, ConversationHandler
 from telegram.warnings import PTBUserWarning
 
 from bot.context import BotContext
-from bot.i18n import LANGUAGES, pick_language
+from bot.i18n import LANGUAGES, gettext_for, pick_language
 
 log = logging.getLogger("bot")
 
@@ -62,10 +62,24 @@ async def reply(
 
 
 async def private_only(update: Update, context: BotContext) -> None:
-    """Workers talk to the bot one to one: in a group, others would see what they report."""
+    """Workers talk to the bot one to one: in a group, others would see what they report. A command
+    or a mention in a group is answered only with a link to a private chat."""
     chat = update.effective_chat
     if chat is not None and chat.type != ChatType.PRIVATE:
+        msg = update.message
+        if msg is not None and _addressed_to_bot(msg.text or msg.caption or "", context.bot.username):
+            lang = pick_language(msg.from_user.language_code if msg.from_user else None)
+            _ = gettext_for(lang)
+            text = _(
+                "I answer only in a private chat, so that no one else sees what you ask or report. Write to me here: {link}"
+            ).format(link=f"https://t.me/{context.bot.username}")
+            with contextlib.suppress(TelegramError):
+                await chat.send_message(text)
         raise ApplicationHandlerStop
+
+
+def _addressed_to_bot(text: str, username: str) -> bool:
+    return text.startswith("/") or f"@{username}".lower() in text.lower()
 
 
 async def ensure_language(update: Update, context: BotContext) -> None:
@@ -117,7 +131,9 @@ async def sticker_outside(update: Update, context: BotContext) -> None:
 
 async def stale_button(update: Update, context: BotContext) -> None:
     _ = context._
-    await update.callback_query.answer(_("This button is no longer active."), show_alert=False)
+    await update.callback_query.answer(
+        _("This button is no longer active. Send /help to see what I can do."), show_alert=True
+    )
 
 
 async def other_input(update: Update, context: BotContext) -> None:
@@ -128,9 +144,7 @@ async def other_input(update: Update, context: BotContext) -> None:
 
 
 async def interrupt(update: Update, context: BotContext) -> int:
-    """Another command during a flow: leave the flow and run that command."""
-    context.chat_data.pop("draft", None)
-    context.chat_data.pop("step", None)
+    """Another command during a flow: leave the flow and run that command (a report's draft stays)."""
     await context.update_queue.put(update)
     return END
 
@@ -153,6 +167,13 @@ async def cancel(update: Update, context: BotContext) -> int:
 
 async def cancel_outside(update: Update, context: BotContext) -> None:
     _ = context._
+    if context.chat_data.pop("draft", None) is not None:  # a report left for another command
+        context.chat_data.pop("step", None)
+        context.chat_data.pop("paused", None)
+        await update.effective_chat.send_message(
+            _("OK, stopped. Nothing was saved. Send /help to see what I can do.")
+        )
+        return
     await update.effective_chat.send_message(_("There is nothing to stop. Send /help to see what I can do."))
 
 

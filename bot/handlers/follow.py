@@ -5,6 +5,7 @@ from __future__ import annotations
 from telegram import Update
 from telegram.ext import CallbackQueryHandler, CommandHandler, MessageHandler, filters
 
+from bot.cards import country
 from bot.context import BotContext
 from bot.handlers.common import END, button, cancel, conversation, interrupt, keyboard, reply
 
@@ -44,7 +45,10 @@ async def got_query(update: Update, context: BotContext, text: str | None = None
             + _("Send another name, or /cancel.")
         )
         return QUERY
-    rows = [[button(f"🔔 {c.name} ({c.country})"[:60], f"fol:{c.public_id}")] for c in cards]
+    rows = [
+        [button(f"🔔 {c.name} ({country(c.country, context.lang)})"[:60], f"fol:{c.public_id}")]
+        for c in cards
+    ]
     rows.append([button(_("✖ Cancel"), "x")])
     await update.effective_chat.send_message(
         _("Which one do you want to follow?"), reply_markup=keyboard(*rows)

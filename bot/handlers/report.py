@@ -1,5 +1,11 @@
-"""/report: recruiter -> fee category -> amount and currency -> date paid -> destination -> receipt
-photo (optional) -> consent -> case code. Back and Cancel at every step.
+"""/report: recruiter -> the worker's country (asked once per chat) -> destination -> fees (category,
+amount, currency; one or more) -> date paid -> receipt (photo or PDF, optional) -> consent -> case code.
+Back and Cancel at every step.
+
+The daily limit is told before the first question. The draft and the step are kept in the registry
+database (``bot.persistence``): a restart or another bot process continues it. A command sent in the
+middle is answered, then the worker may continue or drop the draft. A draft idle for 24 hours ends
+with a message (``expire_drafts``).
 
 The report is stored once: its submission key comes from the chat's pseudonym and the message whose
 button gave consent, so a repeated update or a second tap finds the first report. The case code is
@@ -9,193 +15,149 @@ sent only after the commit.
 from __future__ import annotations
 
 import logging
+from datetime import datetime
+from decimal import Decimal
 
-from babel.numbers import format_decimal
 from sqlalchemy.exc import SQLAlchemyError
 from telegram import Update
-from telegram.ext import CallbackQueryHandler, CommandHandler, MessageHandler, filters
+from telegram.error import TelegramError
+from telegram.ext import (
+    Application,
+    ApplicationHandlerStop,
+    CallbackQueryHandler,
+    CommandHandler,
+    MessageHandler,
+    filters,
+)
 
-from bot.cards import CATEGORIES, CLDR, country
+from bot.cards import CATEGORIES, country
 from bot.context import BotContext
-from bot.handlers.common import END, button, cancel, conversation, interrupt, keyboard, reply
-from bot.i18n import HOME_COUNTRY
+from bot.handlers.common import END, button, cancel, conversation, keyboard, reply
+from bot.handlers.report_fees import add_line, amount_problem, can_add_more, read_amount
+from bot.handlers.report_questions import (
+    AMOUNT,
+    CATEGORY,
+    CONSENT,
+    CURRENCY,
+    DATE,
+    DESTINATION,
+    DRAFT_IDLE,
+    MORE,
+    ORIGIN,
+    PHOTO,
+    PREVIOUS,
+    QUESTIONS,
+    READING,
+    RECRUITER,
+    _draft,
+    ask,
+    lost,
+    nav,
+    needs_draft,
+    q_consent,
+    summary,
+    touch,
+)
+from bot.i18n import gettext_for
+from bot.persistence import save
 from bot.services import Draft
 from registry.errors import InvalidInput
-from registry.parsing.dates import format_date_reading, parse_date
-from registry.parsing.money import check_amount_bounds, parse_amount, with_currency
-from registry.services.countries import default_currency, is_country, match_country
+from registry.parsing.dates import parse_date
+from registry.services.countries import is_country, match_country
 from registry.services.reports import LimitReached
-from registry.timeutil import today
+from registry.timeutil import today, utcnow
 
 log = logging.getLogger("bot.report")
-
-RECRUITER, CATEGORY, AMOUNT, DATE, DESTINATION, PHOTO, CONSENT = range(7)
-ORDER = [RECRUITER, CATEGORY, AMOUNT, DATE, DESTINATION, PHOTO, CONSENT]
-# Where most workers who use the bot are sent; the recruiter's own corridors come first.
-DESTINATIONS = ["QA", "SA", "AE", "KW", "OM", "BH", "MY", "JP", "KR", "SG"]
-
-
-def _draft(context: BotContext) -> Draft:
-    return context.chat_data.setdefault("draft", Draft())
-
-
-def nav(context: BotContext, back: bool = True) -> list:
-    _ = context._
-    row = [button(_("« Back"), "r:back")] if back else []
-    return row + [button(_("✖ Cancel"), "x")]
-
-
-# --- questions -----------------------------------------------------------------------------------
-
-
-async def ask(update: Update, context: BotContext, step: int, problem: str = "") -> int:
-    context.chat_data["step"] = step
-    text, markup = QUESTIONS[step](context)
-    if problem:
-        # Wrong input: explain and ask again, as a new message under the worker's answer.
-        await update.effective_chat.send_message(problem + "\n\n" + text, reply_markup=markup)
-    else:
-        await reply(update, text, markup)
-    return step
-
-
-def q_recruiter(context: BotContext):
-    _ = context._
-    return (
-        _("Which recruiter or agent did you pay? Send its name, licence number or FairRecruit ID."),
-        keyboard(nav(context, back=False)),
-    )
-
-
-def q_category(context: BotContext):
-    _ = context._
-    items = [button(_(label), f"r:cat:{key}") for key, label in CATEGORIES.items()]
-    rows = [items[i : i + 2] for i in range(0, len(items), 2)]
-    d = _draft(context)
-    return (
-        _("Paying: {recruiter}.").format(recruiter=d.recruiter_name) + "\n" + _("What was the fee for?"),
-        keyboard(*rows, nav(context)),
-    )
-
-
-def q_amount(context: BotContext):
-    _ = context._
-    d = _draft(context)
-    cur = d.currency or (default_currency(d.origin_country) if d.origin_country else None)
-    if cur:
-        text = _(
-            "How much did you pay? Send the number, for example 1500. I will count it in {currency}. For another currency add its code, for example 200 USD."
-        ).format(currency=cur)
-    else:
-        text = _("How much did you pay? Send the number and the currency, for example 1500 NPR or 200 USD.")
-    return text, keyboard(nav(context))
-
-
-def q_date(context: BotContext):
-    _ = context._
-    return (
-        _("When did you pay? Send the date, for example 15.03.2024."),
-        keyboard([button(_("Today"), "r:today"), button(_("I don't remember"), "r:nodate")], nav(context)),
-    )
-
-
-def q_destination(context: BotContext):
-    _ = context._
-    d = _draft(context)
-    codes = list(dict.fromkeys([dest for _o, dest in d.corridors] + DESTINATIONS))[:10]
-    items = [button(country(c, context.lang), f"r:dst:{c}") for c in codes]
-    rows = [items[i : i + 2] for i in range(0, len(items), 2)]
-    return (
-        _("In which country is (or was) the job? Tap it, or type the country's name."),
-        keyboard(*rows, nav(context)),
-    )
-
-
-def q_photo(context: BotContext):
-    _ = context._
-    return (
-        _("Do you have a receipt? You can send a photo of it now. This is optional."),
-        keyboard([button(_("Skip"), "r:skip")], nav(context)),
-    )
-
-
-def summary(context: BotContext) -> str:
-    _ = context._
-    d = _draft(context)
-    amount = format_decimal(d.amount, locale=CLDR.get(context.lang, "en")) if d.amount is not None else "?"
-    lines = [
-        _("Please check your report:"),
-        "",
-        _("Recruiter: {name}").format(name=d.recruiter_name),
-        _("Fee: {category}").format(category=_(CATEGORIES.get(d.category, CATEGORIES["other"]))),
-        _("Amount: {amount} {currency}").format(amount=amount, currency=d.currency),
-        _("Paid on: {date}").format(
-            date=format_date_reading(d.paid_on, d.paid_on_precision, context.lang)
-            if d.paid_on
-            else _("not known")
-        ),
-        _("Job in: {country}").format(country=country(d.destination_country, context.lang)),
-        _("Receipt photo: {answer}").format(answer=_("yes") if d.receipt_file_id else _("no")),
-        "",
-        _("We keep this report to check the recruiter. We do not keep your name or phone number. Send it?"),
-    ]
-    return "\n".join(lines)
-
-
-def q_consent(context: BotContext):
-    _ = context._
-    return summary(context), keyboard(
-        [button(_("✅ Yes, send"), "rc:yes")], [button(_("No, do not send"), "rc:no")], nav(context)
-    )
-
-
-QUESTIONS = {
-    RECRUITER: q_recruiter,
-    CATEGORY: q_category,
-    AMOUNT: q_amount,
-    DATE: q_date,
-    DESTINATION: q_destination,
-    PHOTO: q_photo,
-    CONSENT: q_consent,
-}
-
 
 # --- entry ---------------------------------------------------------------------------------------
 
 
-async def start(update: Update, context: BotContext) -> int:
+async def _opening(update: Update, context: BotContext) -> str | None:
+    """Before any question: the daily limit. Returns the sentence that tells it (shown above the first
+    question), or None when no report is left today (then that is said and nothing is asked)."""
+    _ = context._
+    left = await context.run(context.services.reports_left, update.effective_chat.id)
+    if left <= 0:
+        context.chat_data.pop("draft", None)
+        await reply(
+            update, _("You have sent many reports today. Thank you! Please send the next one tomorrow.")
+        )
+        return None
+    limit = context.services.settings.reports_per_chat_per_day
     context.chat_data["draft"] = Draft()
-    return await ask(update, context, RECRUITER)
+    return _("You can send up to {limit} reports a day. Reports left today: {left}.").format(
+        limit=limit, left=left
+    )
+
+
+async def start(update: Update, context: BotContext) -> int:
+    notice = await _opening(update, context)
+    if notice is None:
+        return END
+    return await ask(update, context, RECRUITER, notice)
 
 
 async def start_for(update: Update, context: BotContext) -> int:
     """'Report a fee' under a recruiter's card: the recruiter is already known."""
     public_id = update.callback_query.data.split(":", 1)[1]
     card = await context.run(context.services.card, public_id)
-    context.chat_data["draft"] = Draft()
+    notice = await _opening(update, context)
+    if notice is None:
+        return END
+    await update.callback_query.answer()  # the question comes as a new message, under the card
     if card is None:
-        return await ask(update, context, RECRUITER)
+        return await ask(update, context, RECRUITER, notice)
     _set_recruiter(context, card)
-    return await ask(update, context, CATEGORY)
+    return await _after_recruiter(update, context, notice)
 
 
 def _set_recruiter(context: BotContext, card) -> None:
     d = _draft(context)
     d.recruiter_id, d.recruiter_text, d.recruiter_name = card.id, "", card.name
-    d.origin_country, d.corridors = card.country, card.corridors
-    d.currency = ""
+    d.corridors = card.corridors
+
+
+async def _after_recruiter(update: Update, context: BotContext, notice: str = "") -> int:
+    """The worker's country is asked once in a chat; an earlier answer is used again."""
+    d = _draft(context)
+    known = context.chat_data.get("origin")
+    if not known:
+        known = await context.run(context.services.origin, update.effective_chat.id)
+    if known and is_country(known):
+        context.chat_data["origin"] = known
+        d.origin_country = known
+        return await ask(update, context, DESTINATION, notice)
+    return await ask(update, context, ORIGIN, notice)
+
+
+async def resume(update: Update, context: BotContext) -> int:
+    """'Continue my report' after a command sent in the middle of it."""
+    if "draft" not in context.chat_data:
+        await lost(update, context)
+        return END
+    step = context.chat_data.get("step", RECRUITER)
+    return await ask(update, context, step if step in QUESTIONS else RECRUITER)
+
+
+async def drop(update: Update, context: BotContext) -> int:
+    """'Cancel the report' after a command sent in the middle of it."""
+    context.chat_data.pop("paused", None)
+    return await cancel(update, context)
 
 
 # --- answers -------------------------------------------------------------------------------------
 
 
+@needs_draft
 async def recruiter_text(update: Update, context: BotContext) -> int:
     _ = context._
     text = " ".join(update.effective_message.text.split())[:200]
     d = _draft(context)
     d.extra["typed"] = text
     cards = await context.run(context.services.search, text)
-    rows = [[button(f"{c.name} ({c.country})"[:60], f"r:rec:{c.public_id}")] for c in cards]
+    rows = [
+        [button(f"{c.name} ({country(c.country, context.lang)})"[:60], f"r:rec:{c.public_id}")] for c in cards
+    ]
     rows.append([button(_("Use “{name}” as I wrote it").format(name=text[:30]), "r:free")])
     if cards:
         msg = _("Is it one of these? If not, use the name as you wrote it, or type it again.")
@@ -204,30 +166,87 @@ async def recruiter_text(update: Update, context: BotContext) -> int:
             "“{name}” is not in the registry. You can still report it: use the name as you wrote it, or type it again."
         ).format(name=text)
     context.chat_data["step"] = RECRUITER
+    touch(context)
     await update.effective_chat.send_message(msg, reply_markup=keyboard(*rows, nav(context, back=False)))
     return RECRUITER
 
 
+@needs_draft
 async def recruiter_pick(update: Update, context: BotContext) -> int:
     public_id = update.callback_query.data.split(":", 2)[2]
     card = await context.run(context.services.card, public_id)
     if card is None:
         return await ask(update, context, RECRUITER)
     _set_recruiter(context, card)
-    return await ask(update, context, CATEGORY)
+    return await _after_recruiter(update, context)
 
 
+@needs_draft
 async def recruiter_free(update: Update, context: BotContext) -> int:
     d = _draft(context)
     typed = d.extra.get("typed", "")
     if not typed:
         return await ask(update, context, RECRUITER)
     d.recruiter_id, d.recruiter_text, d.recruiter_name = None, typed, typed
-    d.origin_country = HOME_COUNTRY.get(context.lang, "")
-    d.corridors, d.currency = (), ""
+    d.corridors = ()
+    return await _after_recruiter(update, context)
+
+
+async def _set_origin(update: Update, context: BotContext, code: str) -> int:
+    _draft(context).origin_country = code
+    # Asked once: kept with the chat's pseudonym, like its language.
+    await context.run(context.services.set_origin, update.effective_chat.id, code, context.lang)
+    context.chat_data["origin"] = code
+    return await ask(update, context, DESTINATION)
+
+
+@needs_draft
+async def origin_pick(update: Update, context: BotContext) -> int:
+    code = update.callback_query.data.split(":", 2)[2]
+    if not is_country(code):
+        return await ask(update, context, ORIGIN)
+    return await _set_origin(update, context, code)
+
+
+@needs_draft
+async def origin_text(update: Update, context: BotContext) -> int:
+    _ = context._
+    code = match_country(update.effective_message.text, context.lang)
+    if code is None:
+        return await ask(
+            update,
+            context,
+            ORIGIN,
+            _("I do not know that country. Tap a button, or write its name, for example Nepal."),
+        )
+    return await _set_origin(update, context, code)
+
+
+@needs_draft
+async def destination_pick(update: Update, context: BotContext) -> int:
+    code = update.callback_query.data.split(":", 2)[2]
+    if not is_country(code):
+        return await ask(update, context, DESTINATION)
+    _draft(context).destination_country = code
     return await ask(update, context, CATEGORY)
 
 
+@needs_draft
+async def destination_text(update: Update, context: BotContext) -> int:
+    _ = context._
+    code = match_country(update.effective_message.text, context.lang)
+    if code is None:
+        return await ask(
+            update,
+            context,
+            DESTINATION,
+            _("I do not know that country. Tap a button, or write its name, for example Qatar."),
+        )
+    _draft(context).destination_country = code
+    return await ask(update, context, CATEGORY)
+
+
+@needs_draft
 async def category_pick(update: Update, context: BotContext) -> int:
     key = update.callback_query.data.split(":", 2)[2]
     if key not in CATEGORIES:
@@ -236,45 +255,76 @@ async def category_pick(update: Update, context: BotContext) -> int:
     return await ask(update, context, AMOUNT)
 
 
+@needs_draft
 async def amount_text(update: Update, context: BotContext) -> int:
-    _ = context._
     d = _draft(context)
-    default = d.currency or (default_currency(d.origin_country) if d.origin_country else None)
-    fx, on = context.services.fx, today()
-    problems = {
-        "amount_not_positive": _("The amount must be more than zero."),
-        "amount_too_large": _("That amount looks too large. Please check it."),
-        "amount_currency_conflict": _("Please add the currency."),
-    }
+    text = update.effective_message.text
     try:
-        reading = parse_amount(
-            update.effective_message.text,
-            language=context.lang,
-            context_currencies=(default,) if default else (),
-            on=on,
-            fx=fx,
-        )
-        if reading.currency is None and not reading.currency_candidates and default:
-            reading = with_currency(reading, default, on=on, fx=fx)
+        reading = read_amount(context, text)
     except InvalidInput as e:
-        if e.code == "unknown_currency":
-            problem = _(
-                "I do not know the currency “{code}”. Use a 3-letter code like NPR, BDT, PHP, IDR or USD."
-            ).format(code=e.params.get("currency", ""))
-        else:
-            problem = problems.get(e.code, _("I could not read a number there."))
-        return await ask(update, context, AMOUNT, problem)
+        return await ask(update, context, AMOUNT, amount_problem(context, e))
     if reading.currency is None:
-        return await ask(update, context, AMOUNT, _("Please add the currency."))
+        d.extra["amount_text"] = text
+        d.extra["currency_candidates"] = list(reading.currency_candidates)
+        return await ask(update, context, CURRENCY)
+    return await _take(update, context, reading)
+
+
+async def _take(update: Update, context: BotContext, reading) -> int:
+    """The amount read, in its currency: a fee line, unless it reads two ways (then asked)."""
+    d = _draft(context)
+    d.extra.pop("currency_candidates", None)
+    if reading.is_ambiguous:
+        d.extra["readings"] = [str(x) for x in reading.readings]
+        d.extra["reading_currency"] = reading.currency
+        return await ask(update, context, READING)
+    add_line(context, reading.amount, reading.currency)
+    return await ask(update, context, MORE)
+
+
+@needs_draft
+async def reading_pick(update: Update, context: BotContext) -> int:
+    d = _draft(context)
+    readings = d.extra.get("readings", [])
+    i = int(update.callback_query.data.split(":", 2)[2])
+    currency = d.extra.get("reading_currency")
+    if i >= len(readings) or not currency:
+        return await ask(update, context, AMOUNT)
+    d.extra.pop("readings", None)
+    d.extra.pop("reading_currency", None)
+    add_line(context, Decimal(readings[i]), currency)
+    return await ask(update, context, MORE)
+
+
+@needs_draft
+async def currency_pick(update: Update, context: BotContext) -> int:
+    d = _draft(context)
+    code = update.callback_query.data.split(":", 2)[2]
+    text = d.extra.get("amount_text")
+    if not text:
+        return await ask(update, context, AMOUNT)
     try:
-        check_amount_bounds(reading.amount, reading.currency, on, fx)
+        reading = read_amount(context, text, currency=code)
     except InvalidInput as e:
-        if e.code == "amount_too_large":  # a very small amount is kept as written
-            return await ask(update, context, AMOUNT, problems[e.code])
-    d.amount, d.currency = reading.amount, reading.currency
+        return await ask(update, context, AMOUNT, amount_problem(context, e))
+    return await _take(update, context, reading)
+
+
+@needs_draft
+async def more_fees(update: Update, context: BotContext) -> int:
+    if not can_add_more(context):
+        return await ask(update, context, MORE)
+    return await ask(update, context, CATEGORY)
+
+
+@needs_draft
+async def fees_done(update: Update, context: BotContext) -> int:
+    if not _draft(context).lines:
+        return await ask(update, context, CATEGORY)
     return await ask(update, context, DATE)
 
 
+@needs_draft
 async def date_text(update: Update, context: BotContext) -> int:
     _ = context._
     try:
@@ -287,38 +337,18 @@ async def date_text(update: Update, context: BotContext) -> int:
         return await ask(update, context, DATE, problems.get(e.code, _("I could not read that date.")))
     d = _draft(context)
     d.paid_on, d.paid_on_precision = paid.value, paid.precision
-    return await ask(update, context, DESTINATION)
+    return await ask(update, context, PHOTO)
 
 
+@needs_draft
 async def date_button(update: Update, context: BotContext) -> int:
     d = _draft(context)
     d.paid_on = today() if update.callback_query.data == "r:today" else None
     d.paid_on_precision = "day"
-    return await ask(update, context, DESTINATION)
-
-
-async def destination_pick(update: Update, context: BotContext) -> int:
-    code = update.callback_query.data.split(":", 2)[2]
-    if not is_country(code):
-        return await ask(update, context, DESTINATION)
-    _draft(context).destination_country = code
     return await ask(update, context, PHOTO)
 
 
-async def destination_text(update: Update, context: BotContext) -> int:
-    _ = context._
-    code = match_country(update.effective_message.text, context.lang)
-    if code is None:
-        return await ask(
-            update,
-            context,
-            DESTINATION,
-            _("I do not know that country. Tap a button, or write its name, for example Qatar."),
-        )
-    _draft(context).destination_country = code
-    return await ask(update, context, PHOTO)
-
-
+@needs_draft
 async def photo(update: Update, context: BotContext) -> int:
     msg = update.effective_message
     file_id = msg.photo[-1].file_id if msg.photo else msg.document.file_id
@@ -326,6 +356,7 @@ async def photo(update: Update, context: BotContext) -> int:
     return await ask(update, context, CONSENT)
 
 
+@needs_draft
 async def photo_skip(update: Update, context: BotContext) -> int:
     _draft(context).receipt_file_id = None
     return await ask(update, context, CONSENT)
@@ -351,6 +382,9 @@ def _thanks(context: BotContext, code: str) -> str:
 
 async def consent_yes(update: Update, context: BotContext) -> int | None:
     _ = context._
+    if "draft" not in context.chat_data:  # already sent (a second tap), or the draft ended
+        await consent_stale(update, context)
+        return END
     query = update.callback_query
     chat_id = update.effective_chat.id
     key = context.services.submission_key(chat_id, f"consent:{query.message.message_id}")
@@ -392,18 +426,31 @@ async def consent_stale(update: Update, context: BotContext) -> None:
         if code:
             await reply(update, _thanks(context, code))
             return
-    await query.answer(_("This button is no longer active."))
+    await lost(update, context)
 
 
 async def back(update: Update, context: BotContext) -> int:
+    if "draft" not in context.chat_data:
+        await lost(update, context)
+        return END
     step = context.chat_data.get("step", RECRUITER)
-    i = ORDER.index(step) if step in ORDER else 0
-    return await ask(update, context, ORDER[max(i - 1, 0)])
+    d = _draft(context)
+    if step == MORE and d.lines:
+        # Back from "another fee?": the last fee's amount is asked again.
+        last = d.lines.pop()
+        d.category = last["category"]
+        return await ask(update, context, AMOUNT)
+    if step == CATEGORY and d.lines:
+        return await ask(update, context, MORE)
+    return await ask(update, context, PREVIOUS.get(step, RECRUITER))
 
 
 async def wrong(update: Update, context: BotContext) -> int:
     """Anything the current step cannot use: explain briefly and ask the same question again."""
     _ = context._
+    if "draft" not in context.chat_data:
+        await lost(update, context)
+        return END
     step = context.chat_data.get("step", RECRUITER)
     msg = update.effective_message
     if msg is not None and msg.sticker:
@@ -413,8 +460,8 @@ async def wrong(update: Update, context: BotContext) -> int:
     elif step == DATE:
         problem = _("I could not read that date.")
     elif step == PHOTO:
-        problem = _("Please send a photo of the receipt, or tap Skip.")
-    elif step in (CATEGORY, CONSENT):
+        problem = _("Please send a photo or a PDF of the receipt, or tap Skip.")
+    elif step in (CATEGORY, CONSENT, CURRENCY, MORE, READING):
         problem = _("Please tap one of the buttons.")
     else:
         problem = _("Please send text.")
@@ -423,13 +470,91 @@ async def wrong(update: Update, context: BotContext) -> int:
     return await ask(update, context, step, problem)
 
 
+async def lost_button(update: Update, context: BotContext) -> None:
+    await lost(update, context)
+
+
+async def again(update: Update, context: BotContext) -> int:
+    """/report in the middle of a report: where the worker was, not a second draft."""
+    _ = context._
+    if "draft" not in context.chat_data:
+        return await start(update, context)
+    step = context.chat_data.get("step", RECRUITER)
+    return await ask(
+        update,
+        context,
+        step if step in QUESTIONS else RECRUITER,
+        _("You are already writing a report. Here is where you stopped. Send /cancel to drop it."),
+    )
+
+
+async def pause(update: Update, context: BotContext) -> int:
+    """Another command in the middle of a report: the draft is kept, the command is answered (the
+    update goes round again, outside this flow), then the worker may continue or cancel."""
+    context.chat_data["paused"] = True
+    touch(context)
+    # Written now: the handlers that write after each update do not run for this one.
+    context.application.mark_data_for_update_persistence(chat_ids=update.effective_chat.id)
+    await save(context.application)
+    await context.update_queue.put(update)
+    raise ApplicationHandlerStop(END)
+
+
+async def offer_resume(update: Update, context: BotContext) -> None:
+    """After the answer to a command sent mid-report: continue or cancel the draft."""
+    data = context.chat_data
+    if data is None or not data.get("paused") or "draft" not in data or update.effective_message is None:
+        return
+    data.pop("paused", None)
+    _ = context._
+    await update.effective_chat.send_message(
+        _("You have an unfinished report. Do you want to continue it?"),
+        reply_markup=keyboard(
+            [button(_("▶ Continue my report"), "r:resume")], [button(_("✖ Cancel the report"), "r:drop")]
+        ),
+    )
+
+
+async def expire_drafts(app: Application, now: datetime | None = None) -> int:
+    """End every draft idle for DRAFT_IDLE, with a message to its chat. Returns how many ended."""
+    now = now or utcnow()
+    ended = []
+    for chat_id, data in list(app.chat_data.items()):
+        touched = data.get("touched")
+        if "draft" not in data or not isinstance(touched, datetime) or now - touched < DRAFT_IDLE:
+            continue
+        for key in ("draft", "step", "paused", "touched"):
+            data.pop(key, None)
+        ended.append(chat_id)
+        _ = gettext_for(data.get("lang", "en"))
+        try:
+            await app.bot.send_message(
+                chat_id,
+                _(
+                    "Your unfinished report was deleted because it was not finished within 24 hours. Nothing was saved. Send /report to start again."
+                ),
+            )
+        except TelegramError as e:
+            log.warning("could not tell a chat its draft ended: %s", type(e).__name__)
+    if ended:
+        app.mark_data_for_update_persistence(chat_ids=ended)
+        if app.persistence is not None:
+            for chat_id in ended:  # the stored step too (a private chat: the user is the chat)
+                await app.persistence.update_conversation("report", (chat_id, chat_id), None)
+        await save(app)
+    return len(ended)
+
+
 def handlers() -> list:
     text = filters.TEXT & ~filters.COMMAND
+    receipt = filters.PHOTO | filters.Document.IMAGE | filters.Document.PDF
     return [
         conversation(
             entry_points=[
                 CommandHandler("report", start),
                 CallbackQueryHandler(start_for, pattern=r"^rep:RA-[0-9A-Z]{5}$"),
+                CallbackQueryHandler(resume, pattern=r"^r:resume$"),
+                CallbackQueryHandler(drop, pattern=r"^r:drop$"),
             ],
             states={
                 RECRUITER: [
@@ -437,18 +562,34 @@ def handlers() -> list:
                     CallbackQueryHandler(recruiter_pick, pattern=r"^r:rec:RA-[0-9A-Z]{5}$"),
                     CallbackQueryHandler(recruiter_free, pattern=r"^r:free$"),
                 ],
-                CATEGORY: [CallbackQueryHandler(category_pick, pattern=r"^r:cat:\w+$")],
-                AMOUNT: [MessageHandler(text, amount_text)],
-                DATE: [
-                    MessageHandler(text, date_text),
-                    CallbackQueryHandler(date_button, pattern=r"^r:(today|nodate)$"),
+                ORIGIN: [
+                    CallbackQueryHandler(origin_pick, pattern=r"^r:org:[A-Z]{2}$"),
+                    MessageHandler(text, origin_text),
                 ],
                 DESTINATION: [
                     CallbackQueryHandler(destination_pick, pattern=r"^r:dst:[A-Z]{2}$"),
                     MessageHandler(text, destination_text),
                 ],
+                CATEGORY: [CallbackQueryHandler(category_pick, pattern=r"^r:cat:\w+$")],
+                AMOUNT: [MessageHandler(text, amount_text)],
+                CURRENCY: [
+                    CallbackQueryHandler(currency_pick, pattern=r"^r:cur:[A-Z]{3}$"),
+                    MessageHandler(text, amount_text),
+                ],
+                READING: [
+                    CallbackQueryHandler(reading_pick, pattern=r"^r:amt:\d$"),
+                    MessageHandler(text, amount_text),
+                ],
+                MORE: [
+                    CallbackQueryHandler(more_fees, pattern=r"^r:more$"),
+                    CallbackQueryHandler(fees_done, pattern=r"^r:done$"),
+                ],
+                DATE: [
+                    MessageHandler(text, date_text),
+                    CallbackQueryHandler(date_button, pattern=r"^r:(today|nodate)$"),
+                ],
                 PHOTO: [
-                    MessageHandler(filters.PHOTO | filters.Document.IMAGE, photo),
+                    MessageHandler(receipt, photo),
                     CallbackQueryHandler(photo_skip, pattern=r"^r:skip$"),
                 ],
                 CONSENT: [
@@ -458,13 +599,18 @@ def handlers() -> list:
             },
             fallbacks=[
                 CommandHandler("cancel", cancel),
+                CommandHandler("report", again),
                 CallbackQueryHandler(cancel, pattern=r"^x$"),
                 CallbackQueryHandler(back, pattern=r"^r:back$"),
-                MessageHandler(filters.COMMAND, interrupt),
+                CallbackQueryHandler(resume, pattern=r"^r:resume$"),
+                CallbackQueryHandler(drop, pattern=r"^r:drop$"),
+                MessageHandler(filters.COMMAND, pause),
                 MessageHandler(filters.ALL, wrong),
                 CallbackQueryHandler(wrong, pattern=r"^(r:|rc:)"),
             ],
             name="report",
+            persistent=True,
         ),
         CallbackQueryHandler(consent_stale, pattern=r"^rc:(yes|no)$"),
+        CallbackQueryHandler(lost_button, pattern=r"^r:"),
     ]

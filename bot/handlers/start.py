@@ -38,6 +38,12 @@ async def help_command(update: Update, context: BotContext) -> None:
     await update.effective_chat.send_message(help_text(context))
 
 
+async def unknown_command(update: Update, context: BotContext) -> None:
+    """A command the bot does not have: what it can do."""
+    _ = context._
+    await update.effective_chat.send_message(_("I do not know that command.") + "\n\n" + help_text(context))
+
+
 async def privacy(update: Update, context: BotContext) -> None:
     _ = context._
     days = context.settings.retention_days
@@ -50,6 +56,9 @@ async def privacy(update: Update, context: BotContext) -> None:
                 "We never keep your name, phone number or username. Your reports are linked to a secret code made from this chat, not to the chat itself."
             ),
             _("If you follow a recruiter, we keep this chat's number only to send you the updates."),
+            _(
+                "While you write a report, we keep your answers with this chat's number, so that they are not lost. An unfinished report is deleted after 24 hours."
+            ),
             _(
                 "When you send a report, we also keep this chat's number, only to tell you the decision on your report."
             ),

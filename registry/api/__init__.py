@@ -53,7 +53,13 @@ class SessionInterface(SecureCookieSessionInterface):
     (verifying, decoding) a session there only costs time."""
 
     def open_session(self, app, request):
-        return self.make_null_session(app) if is_api_request() else super().open_session(app, request)
+        if is_api_request():
+            return self.make_null_session(app)
+        if app.secret_key and not request.cookies.get(self.get_cookie_name(app)):
+            # No cookie: a new, empty session (what Flask answers too, after building the cookie's
+            # signing serializer, which costs more than the rest of a health check).
+            return self.session_class()
+        return super().open_session(app, request)
 
 
 def init_app(app: Flask) -> None:

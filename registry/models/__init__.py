@@ -8,12 +8,20 @@ from registry.models.accreditation import Accreditation, AccreditationEvent, Acc
 from registry.models.alerts import Alert
 from registry.models.auditlog import AuditLogEntry
 from registry.models.audits import Audit, AuditKind, Finding, FindingEvent, Principle, Severity
+from registry.models.botstate import BotState
 from registry.models.companies import ApiKey, Company, SupplierLink, WebhookEndpoint
 from registry.models.followers import CaseSubscription, ChatPreference, Follower
 from registry.models.licences import LicenceRecord
 from registry.models.outbox import DeliveryCircuit, OutboxMessage
 from registry.models.recruiters import Corridor, LicenceStatus, Recruiter
-from registry.models.reports import FeeCategory, FeeReport, RepaymentEntry, ReportEvent, TriageStatus
+from registry.models.reports import (
+    FeeCategory,
+    FeeReport,
+    FeeReportLine,
+    RepaymentEntry,
+    ReportEvent,
+    TriageStatus,
+)
 from registry.models.users import RecoveryCode, RevealSlot, Role, User
 
 __all__ = [
@@ -26,12 +34,14 @@ __all__ = [
     "Audit",
     "AuditKind",
     "AuditLogEntry",
+    "BotState",
     "CaseSubscription",
     "ChatPreference",
     "Company",
     "Corridor",
     "FeeCategory",
     "FeeReport",
+    "FeeReportLine",
     "Finding",
     "FindingEvent",
     "Follower",

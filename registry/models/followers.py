@@ -47,4 +47,6 @@ class ChatPreference(SQLModel, table=True):
 
     reporter_key: str = Field(primary_key=True, max_length=64)
     language: str = Field(default="en", max_length=8)
+    # The worker's own country, as they gave it in a fee report (asked once; the report's origin).
+    origin_country: str = Field(default="", max_length=2, sa_column_kwargs={"server_default": ""})
     updated_at: datetime = Field(default_factory=utcnow)

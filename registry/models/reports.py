@@ -4,7 +4,7 @@ from datetime import date, datetime
 from decimal import Decimal
 from enum import StrEnum
 
-from sqlalchemy import Index, Numeric
+from sqlalchemy import Index, Numeric, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
 from registry.timeutil import utcnow
@@ -143,3 +143,19 @@ class ReportEvent(SQLModel, table=True):
     reason: str = Field(default="", max_length=2000)
     actor: str = Field(default="", max_length=200)
     at: datetime = Field(default_factory=utcnow)
+
+
+class FeeReportLine(SQLModel, table=True):
+    """One fee of a report (a worker usually pays one agency several fees): category, amount, currency
+    and its USD value on the day paid. The report's own amount columns hold the total of its lines."""
+
+    __tablename__ = "fee_report_line"
+    __table_args__ = (UniqueConstraint("report_id", "position", name="uq_fee_report_line_position"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    report_id: int = Field(foreign_key="fee_report.id", index=True)
+    position: int = Field(default=0)
+    category: str = Field(max_length=24)
+    amount: Decimal = Field(sa_type=Numeric(14, 2))
+    currency: str = Field(max_length=3)
+    amount_usd: Decimal | None = Field(default=None, sa_type=Numeric(14, 2))

@@ -269,7 +269,9 @@ def parse_amount(
         raise _error("amount_not_positive", "the amount must be more than zero", text=shown)
     readings = [r.quantize(CENT, rounding=ROUND_HALF_UP) for r in raw if r > 0]
     readings = [r for r in dict.fromkeys(readings) if r > 0]
-    if not readings or readings[0] >= LARGEST:
+    if not readings:  # more than zero, but not a cent
+        raise _error("amount_too_small", "the amount is less than the smallest coin", text=shown)
+    if readings[0] >= LARGEST:
         raise _error("amount_too_large", "the amount is too large", text=shown)
     readings = [r for r in readings if r < LARGEST]
     code, open_candidates = _resolve(candidates, lang, tuple(context_currencies))

@@ -30,6 +30,7 @@ from registry.models import (
     AuditLogEntry,
     Corridor,
     FeeReport,
+    FeeReportLine,
     Recruiter,
     table_of,
 )
@@ -418,6 +419,7 @@ def _generate_recruiters(conn, rng, n, batch, progress, res, now, actor, cycle_y
 
 def _generate_reports(conn, rng, n, pool, batch, progress, res, now, t_today, pseudonym_key, fx, actor):
     F = table_of(FeeReport)
+    FL = table_of(FeeReportLine)
     fid = bulk.next_id(conn, F)
     taken = set(conn.execute(select(F.c.case_code)).scalars())
     run = secrets.token_hex(4)
@@ -437,6 +439,7 @@ def _generate_reports(conn, rng, n, pool, batch, progress, res, now, t_today, ps
         cats = _weighted(rng, CATEGORY_MIX, k)
         triage = _weighted(rng, TRIAGE_MIX, k)
         rows = []
+        lines = []
         log: list[PendingEntry] = []
         for j in range(k):
             # Skewed: a minority of recruiters draws most reports, as in real complaint data.
@@ -488,6 +491,17 @@ def _generate_reports(conn, rng, n, pool, batch, progress, res, now, t_today, ps
                     "created_at": created,
                 }
             )
+            # One fee line per generated report (the report's amount is the total of its lines).
+            lines.append(
+                {
+                    "report_id": fid,
+                    "position": 0,
+                    "category": cats[j],
+                    "amount": amount,
+                    "currency": currency,
+                    "amount_usd": usd,
+                }
+            )
             # The snapshot the audit-log hook writes (hidden columns left out), built directly: faster.
             created_iso = created.isoformat()
             log.append(
@@ -523,6 +537,7 @@ def _generate_reports(conn, rng, n, pool, batch, progress, res, now, t_today, ps
             )
             fid += 1
         bulk.insert_rows(conn, F, rows)
+        bulk.insert_rows(conn, FL, lines, constant=("position",))
         res.log_entries += auditlog.append(conn, log, now)
         res.reports += k
         bar.update(k)

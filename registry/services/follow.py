@@ -70,6 +70,24 @@ def get_language(session: Session, reporter_key: str) -> str | None:
     return pref.language if pref is not None else None
 
 
+def get_origin(session: Session, reporter_key: str) -> str:
+    """The country a chat's worker said they are from ("" when not given yet)."""
+    pref = session.get(ChatPreference, reporter_key)
+    return pref.origin_country if pref is not None else ""
+
+
+def set_origin(session: Session, *, reporter_key: str, origin: str, language: str) -> None:
+    """Remember the worker's country (keyed by pseudonym); a new preference row takes `language`."""
+    pref = session.get(ChatPreference, reporter_key)
+    if pref is None:
+        session.add(ChatPreference(reporter_key=reporter_key, language=language, origin_country=origin))
+    else:
+        pref.origin_country = origin
+        pref.updated_at = utcnow()
+        session.add(pref)
+    session.flush()
+
+
 def set_language(session: Session, *, reporter_key: str, chat_id: int, language: str) -> None:
     """Remember a chat's language (keyed by pseudonym) and use it for its follow notifications."""
     pref = session.get(ChatPreference, reporter_key)

@@ -26,7 +26,7 @@ from sqlalchemy import select
 from sqlmodel import Session, col
 
 from registry.models import Recruiter, id_of
-from registry.services import identifiers, phrases, recruiters, scripts, search
+from registry.services import identifiers, name_index, phrases, scripts, search
 
 EXACT = "exact"
 CANDIDATES = "candidates"
@@ -120,7 +120,7 @@ def _variants(rec: Recruiter) -> list[list[str]]:
 
 
 def _by_name(session: Session, query: str, limit: int) -> Answer | None:
-    index = recruiters.name_index(session)
+    index = name_index.current(session)
     scores: dict[int, float] = {}
     words: list[list[str]] = []
     for text in name_queries(query):

@@ -24,7 +24,7 @@ from registry.errors import InvalidInput, NotFound
 from registry.models import Accreditation, AccreditationEvent, Corridor, LicenceRecord, Recruiter, table_of
 from registry.models.accreditation import AccreditationStatus
 from registry.models.recruiters import LicenceStatus
-from registry.services import auditlog, bulk, cleantext, identifiers, paging, search, standing
+from registry.services import auditlog, bulk, cleantext, identifiers, name_index, paging, search, standing
 from registry.services.auditlog import PendingEntry
 from registry.services.countries import require_country
 from registry.services.identifiers import PUBLIC_ID_ALPHABET, PUBLIC_ID_LENGTH, PUBLIC_ID_PREFIX
@@ -331,25 +331,6 @@ def corridors_of(session: Session, recruiter_id: int) -> list[tuple[str, str]]:
 
 # --- search -----------------------------------------------------------------------------------
 
-_cache = search.CandidateCache()
-
-
-def _stamp(session: Session):
-    """Changes whenever a recruiter is added or renamed (cheap: two index-friendly aggregates)."""
-    return (
-        session.scalar(select(func.max(Recruiter.id))),
-        session.scalar(select(func.max(Recruiter.updated_at))),
-    )
-
-
-def _load_candidates(session: Session):
-    return session.execute(select(col(Recruiter.id), col(Recruiter.search_text))).all()
-
-
-def name_index(session: Session) -> search.Index:
-    """The index of every recruiter's names, keyed by recruiter id (rebuilt when recruiters change)."""
-    return _cache.get(_stamp(session), lambda: _load_candidates(session))
-
 
 def search_recruiters(
     session: Session, query: str, limit: int = 10, cutoff: float = 70.0
@@ -363,7 +344,7 @@ def search_recruiters(
     if not q:
         return []
     results: dict[int, float] = {}
-    index = name_index(session)
+    index = name_index.current(session)
     pid = identifiers.public_id_key(q)
     if pid is not None:
         rid = session.scalar(select(col(Recruiter.id)).where(col(Recruiter.public_id) == pid))

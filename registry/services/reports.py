@@ -10,7 +10,7 @@ import hashlib
 import hmac
 import secrets
 from bisect import bisect_right
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 from functools import lru_cache
@@ -21,7 +21,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col
 
 from registry.errors import Conflict, InvalidInput, NotFound
-from registry.models import Audit, FeeReport, Finding, Recruiter, ReportEvent, id_of
+from registry.models import Audit, FeeReport, FeeReportLine, Finding, Recruiter, ReportEvent, id_of
 from registry.models.audits import AuditKind, Principle, Severity
 from registry.models.reports import Channel, DatePrecision, FeeCategory, ReportEventKind, TriageStatus
 from registry.services import audits as audit_service
@@ -87,6 +87,18 @@ def fx_table(path: str) -> FxTable:
 
 
 @dataclass
+class ReportLine:
+    """One fee of a report."""
+
+    category: str
+    amount: Decimal | str | float
+    currency: str
+
+
+MAX_LINES = 10
+
+
+@dataclass
 class ReportInput:
     category: str
     amount: Decimal | str | float
@@ -102,6 +114,8 @@ class ReportInput:
     free_text: str | None = None
     receipt_file_id: str | None = None
     consent: bool = False
+    # Several fees paid to one recruiter; empty: one fee, the category/amount/currency above.
+    lines: list[ReportLine] = field(default_factory=list)
 
 
 def parse_amount(value) -> Decimal:
@@ -121,6 +135,73 @@ def parse_amount(value) -> Decimal:
     if amount >= Decimal("1e12"):
         raise InvalidInput("the amount is too large", field="amount", code="amount_too_large")
     return amount.quantize(Decimal("0.01"), rounding=ROUND_HALF_UP)
+
+
+def _category(category: str) -> str:
+    if category not in FeeCategory.__members__:
+        raise InvalidInput(
+            f"unknown fee category {category!r}",
+            field="category",
+            code="unknown_fee_category",
+            params={"category": category},
+        )
+    return category
+
+
+def _too_large(usd: Decimal | None) -> None:
+    if usd is not None and usd > MAX_AMOUNT_USD:
+        raise InvalidInput(
+            "that amount looks too large; please check it",
+            field="amount",
+            code="amount_too_large",
+            params={"max_usd": str(MAX_AMOUNT_USD)},
+        )
+
+
+@dataclass(frozen=True)
+class ValidLine:
+    category: str
+    amount: Decimal
+    currency: str
+    amount_usd: Decimal | None
+
+
+def validate_lines(data: ReportInput, fx: FxTable, *, on: date | None = None) -> list[ValidLine]:
+    """The report's fees, each checked and valued in USD on the day paid (today when not known)."""
+    given = data.lines or [ReportLine(data.category, data.amount, data.currency)]
+    if len(given) > MAX_LINES:
+        raise InvalidInput(
+            f"at most {MAX_LINES} fees in one report",
+            field="lines",
+            code="too_many_lines",
+            params={"max": MAX_LINES},
+        )
+    day = data.paid_on or (on or today())
+    out = []
+    for line in given:
+        amount = parse_amount(line.amount)
+        currency = require_currency(line.currency)
+        usd = fx.to_usd(amount, currency, day)
+        _too_large(usd)
+        out.append(ValidLine(_category(line.category), amount, currency, usd))
+    return out
+
+
+def total_of(lines: list[ValidLine]) -> tuple[Decimal, str, Decimal | None]:
+    """The report's own amount: the sum of its lines in their one currency, else in USD.
+    The USD total is unknown (None) when a line has no rate."""
+    usd_values = [x.amount_usd for x in lines]
+    usd = (
+        None
+        if any(v is None for v in usd_values)
+        else sum((v for v in usd_values if v is not None), Decimal(0))
+    )
+    currencies = {x.currency for x in lines}
+    if len(currencies) == 1:
+        return sum((x.amount for x in lines), Decimal(0)), lines[0].currency, usd
+    if usd is None:
+        return lines[0].amount, lines[0].currency, lines[0].amount_usd
+    return usd, "USD", usd
 
 
 def validate(
@@ -207,7 +288,9 @@ def submit(
     ).first()
     if existing is not None:
         return existing, False
-    amount, currency, usd = validate(data, fx)
+    validate(data, fx)
+    lines = validate_lines(data, fx)
+    amount, currency, usd = total_of(lines)
     if reporter_key and daily_limit is not None and reports_today(session, reporter_key) >= daily_limit:
         raise LimitReached(
             f"at most {daily_limit} reports a day from one chat", params={"per_day": daily_limit}
@@ -220,7 +303,7 @@ def submit(
         submission_key=submission_key,
         recruiter_id=data.recruiter_id,
         recruiter_text=cleantext.clean_text(data.recruiter_text)[:300],
-        category=data.category,
+        category=lines[0].category,
         amount=amount,
         currency=currency,
         amount_usd=usd,
@@ -238,6 +321,18 @@ def submit(
         with session.begin_nested():
             session.add(report)
             session.flush()
+            for i, line in enumerate(lines):
+                session.add(
+                    FeeReportLine(
+                        report_id=id_of(report),
+                        position=i,
+                        category=line.category,
+                        amount=line.amount,
+                        currency=line.currency,
+                        amount_usd=line.amount_usd,
+                    )
+                )
+            session.flush()
     except IntegrityError:
         # A concurrent delivery of the same submission won the race: return that one.
         existing = session.scalars(
@@ -247,6 +342,17 @@ def submit(
             raise
         return existing, False
     return report, True
+
+
+def lines_of(session: Session, report: FeeReport) -> list[FeeReportLine]:
+    """The fees of a report, in the order given."""
+    return list(
+        session.scalars(
+            select(FeeReportLine)
+            .where(col(FeeReportLine.report_id) == id_of(report))
+            .order_by(col(FeeReportLine.position))
+        )
+    )
 
 
 def cases_of(session: Session, reporter_key: str) -> list[FeeReport]:
@@ -274,9 +380,15 @@ def forget_chat(session: Session, *, chat_id: int, reporter_key: str) -> dict:
         ).rowcount
         or 0
     )
-    from registry.models import ChatPreference
+    from registry.models import BotState, ChatPreference
 
     session.execute(delete(ChatPreference).where(col(ChatPreference.reporter_key) == reporter_key))
+    # The bot's own state of the chat: its data (an unfinished report) and conversation steps.
+    session.execute(
+        delete(BotState).where(
+            (col(BotState.key) == str(chat_id)) | col(BotState.key).startswith(f"[{chat_id},")
+        )
+    )
     return {"follows": followers, "reports": erased}
 
 

@@ -25,6 +25,7 @@ query only scores the few hundred names that share a similar word, even among 10
 from __future__ import annotations
 
 import bisect
+import copy
 import re
 import sys
 import threading
@@ -323,9 +324,50 @@ class Index:
         n = max(len(self.variants), 1)
         # A word in more than 2% of a large register says little about which recruiter is meant.
         self.common = {w for w, p in self.postings.items() if n >= 1000 and len(p) > n * 0.02}
+        self.key_index = {key: ki for ki, key in enumerate(self.keys)}
+        self.replaced: set[int] = set()  # key indexes whose names were replaced by a later entry
 
     def __len__(self) -> int:
-        return len(self.keys)
+        return len(self.keys) - len(self.replaced)
+
+    def with_changes(self, candidates) -> Index:
+        """A new index: this one with `candidates` ({key: search_text} or rows) added, each replacing the
+        entry of its key if there is one. What did not change is shared with this index, which stays as it
+        is (a search running on it meanwhile is not disturbed); which words count as common is kept."""
+        new = copy.copy(self)
+        new.keys, new.variants, new.concat = list(self.keys), list(self.variants), list(self.concat)
+        new.postings, new.by_skeleton = dict(self.postings), dict(self.by_skeleton)
+        new.key_index, new.replaced = dict(self.key_index), set(self.replaced)
+        new_words: list[str] = []
+        items = candidates.items() if hasattr(candidates, "items") else candidates
+        for key, text in items:
+            old = new.key_index.get(key)
+            if old is not None:
+                new.replaced.add(old)
+            ki = new.key_index[key] = len(new.keys)
+            new.keys.append(key)
+            for v in (text or "").split(" | "):
+                words = tuple(map(sys.intern, v.split()))
+                if not words:
+                    continue
+                vi = len(new.variants)
+                new.variants.append((ki, words))
+                new.concat.append("".join(words))
+                for w in set(words):
+                    posting = new.postings.get(w)
+                    if posting is None:
+                        new.postings[w] = [vi]
+                        new_words.append(w)
+                        continue
+                    if posting is self.postings.get(w):  # shared with this index: copy before changing
+                        posting = new.postings[w] = list(posting)
+                    posting.append(vi)
+        if new_words:
+            new.vocab = sorted([*self.vocab, *new_words])
+            for w in new_words:
+                sk = skeleton_word(w)
+                new.by_skeleton[sk] = [*new.by_skeleton.get(sk, ()), w]
+        return new
 
     def weight(self, word: str) -> float:
         w = word_weight(word)
@@ -394,6 +436,8 @@ class Index:
 
         for vi in self.candidates(q_words, weights=q_weights):
             ki, words = self.variants[vi]
+            if ki in self.replaced:
+                continue
             s = score_tokens(q_words, list(words), weight)
             if s >= cutoff and s > best.get(ki, 0.0):
                 best[ki] = s
@@ -418,16 +462,30 @@ def rank_names(
 
 
 class CandidateCache:
-    """Process-wide search index over all recruiters, rebuilt when the data stamp changes."""
+    """Process-wide search index over all recruiters, brought up to date when the data stamp changes:
+    with only the rows changed since the previous stamp when the caller can load those (`changes`), and
+    rebuilt from every row otherwise."""
+
+    # More changed rows than this share of the index: build it anew (the replaced entries would otherwise
+    # pile up).
+    REBUILD_SHARE = 0.2
 
     def __init__(self):
         self._lock = threading.Lock()
         self._stamp = None
         self.index: Index = Index({})
 
-    def get(self, stamp, loader) -> Index:
+    def get(self, stamp, loader, changes=None) -> Index:
+        """The index for `stamp`. `loader()`: every (key, search_text) row; `changes(previous stamp)`: the
+        rows added or changed since then, or None when they cannot be told apart."""
         with self._lock:
             if stamp != self._stamp:
-                self.index = Index(loader())
+                rows = None
+                if changes is not None and self._stamp is not None and len(self.index):
+                    rows = changes(self._stamp)
+                if rows is not None and len(rows) <= max(100, len(self.index) * self.REBUILD_SHARE):
+                    self.index = self.index.with_changes(rows)
+                else:
+                    self.index = Index(loader())
                 self._stamp = stamp
             return self.index

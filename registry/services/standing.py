@@ -30,7 +30,7 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from functools import lru_cache
 
-from sqlalchemy import BindParameter, and_, bindparam, func, or_, select
+from sqlalchemy import BindParameter, and_, bindparam, func, literal_column, or_, select
 from sqlalchemy.orm import aliased
 from sqlmodel import Session, col
 
@@ -327,7 +327,9 @@ def _select(card: bool):
     window = and_(
         col(FeeReport.recruiter_id) == r.id,
         FeeReport.created_at >= start,
-        col(FeeReport.triage_status).in_(COUNTING_TRIAGE),
+        # The statuses are constants written into the statement: a list of values would be an "expanding"
+        # parameter, rendered into the SQL again at every execution.
+        col(FeeReport.triage_status).in_([literal_column(f"'{v}'") for v in COUNTING_TRIAGE]),
     )
     substantiated = col(FeeReport.triage_status) == TriageStatus.substantiated.value
     columns = [

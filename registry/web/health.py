@@ -99,10 +99,13 @@ class Probes:
             return DOWN
 
 
+SELECT_1 = text("SELECT 1")
+
+
 def _database() -> str:
     read_only_request()  # no transaction: one round trip
     try:
-        get_session().execute(text("SELECT 1"))
+        get_session().connection().execute(SELECT_1)
     except Exception as err:  # noqa: BLE001 - any failure means the database cannot serve
         log.warning("health: database unreachable (%s)", type(err).__name__)
         return DOWN

@@ -245,6 +245,43 @@ def test_candidate_cache_rebuilds_only_when_the_stamp_changes():
     assert len(loads) == 2
 
 
+def test_an_index_with_changes_replaces_renamed_entries_and_leaves_the_old_index_as_it_was():
+    old = Index({1: search_text("Gorkha Manpower Services"), 2: search_text("Sunrise Overseas")})
+    new = old.with_changes(
+        [(1, search_text("Himalayan Recruiting Agency")), (3, search_text("Gorkha Travels"))]
+    )
+    assert len(old) == 2 and len(new) == 3
+    assert [m.key for m in new.search("Himalayan Recruiting")] == [1]
+    assert [m.key for m in new.search("Gorkha")] == [3]  # key 1's former name is gone
+    assert [m.key for m in new.search("Sunrise Overseas")] == [2]
+    assert [m.key for m in old.search("Gorkha Manpower")] == [1]  # the old index is untouched
+    assert old.search("Himalayan Recruiting") == []
+    # A word new to the index is found by its misspellings and its consonant skeleton too.
+    assert [m.key for m in new.search("Himalyan Recruting")] == [1]
+
+
+def test_candidate_cache_loads_only_the_changes_when_it_can():
+    cache = search.CandidateCache()
+    full, since = [], []
+
+    def loader():
+        full.append(1)
+        return [(1, "gorkha manpower"), (2, "sunrise overseas")]
+
+    def changes(previous):
+        since.append(previous)
+        return [(1, "himalayan recruiting")]
+
+    cache.get((2, "t1"), loader, changes)
+    assert full == [1] and since == []  # nothing to start from: everything loaded
+    index = cache.get((2, "t2"), loader, changes)
+    assert full == [1] and since == [(2, "t1")]
+    assert [m.key for m in index.search("himalayan recruiting")] == [1]
+    assert index.search("gorkha manpower") == []
+    cache.get((3, "t3"), loader, lambda previous: None)  # cannot tell: everything again
+    assert full == [1, 1]
+
+
 # --- the database path: search_recruiters (invented recruiters, SQLite and PostgreSQL) ------------
 
 

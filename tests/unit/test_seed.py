@@ -21,6 +21,7 @@ from registry.models import (
     AuditLogEntry,
     Corridor,
     FeeReport,
+    FeeReportLine,
     Finding,
     Recruiter,
     User,
@@ -198,6 +199,15 @@ def test_bulk_generates_consistent_volume(engine):
         # Amounts converted with the shipped rate table.
         r = session.scalars(select(FeeReport).where(FeeReport.currency != "USD").limit(1)).one()
         assert r.amount_usd == FX.to_usd(r.amount, r.currency, r.paid_on)
+        # Each report has its one fee line, with the same amount.
+        [line] = reports.lines_of(session, r)
+        assert (line.category, line.amount, line.currency, line.amount_usd) == (
+            r.category,
+            r.amount,
+            r.currency,
+            r.amount_usd,
+        )
+        assert session.scalar(select(func.count()).select_from(FeeReportLine)) == 900
         # One audit-log entry per row written (and one per accreditation move), all chained.
         n_log = session.scalar(select(func.count()).select_from(AuditLogEntry))
         n_updates = session.scalar(select(func.count()).select_from(AccreditationEvent)) - 150

@@ -110,6 +110,7 @@ def report_detail(report_id: int):
         "admin/reports/detail.html",
         report=report,
         rec=rec,
+        lines=report_service.lines_of(session, report),
         finding=report_service.finding_of(session, report.id),
         same_reporter=report_service.other_reports_by_reporter(session, report),
         history=report_service.history(session, report.id),

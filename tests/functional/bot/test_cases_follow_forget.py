@@ -19,7 +19,7 @@ def followers(engine) -> list[Follower]:
 def test_mycases_lists_codes_and_triage_status(bot, registry_data):
     chat = bot.chat("en")
     assert "You have no cases yet." in chat.send("/mycases").text
-    walk(chat, registry_data["ok"], 6)
+    walk(chat, registry_data["ok"], 8)
     code = case_code_in(chat.tap("rc:yes").text)
     text = chat.send("/mycases").text
     assert code in text and "Himal Sunrise Overseas Pvt. Ltd." in text
@@ -36,7 +36,7 @@ def test_mycases_lists_codes_and_triage_status(bot, registry_data):
 
 def test_mycases_in_nepali(bot, registry_data):
     chat = bot.chat("en")
-    walk(chat, registry_data["ok"], 6)
+    walk(chat, registry_data["ok"], 8)
     code = case_code_in(chat.tap("rc:yes").text)
     chat.send("/language")
     chat.tap("lang:ne")
@@ -93,7 +93,7 @@ def test_follow_unknown_name_and_bad_input(bot, registry_data):
 def test_forget_erases_follows_language_and_the_link_to_reports(bot, registry_data):
     engine = bot.services.engine
     chat = bot.chat("en")
-    walk(chat, registry_data["ok"], 6)
+    walk(chat, registry_data["ok"], 8)
     code = case_code_in(chat.tap("rc:yes").text)
     chat.send(f"/verify {registry_data['ok']}")
     chat.tap(f"fol:{registry_data['ok']}")

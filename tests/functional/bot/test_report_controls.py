@@ -20,10 +20,12 @@ def test_a_typed_recruiter_name_is_stored_without_controls(bot_db, registry_data
     r = chat.send(f"{ch}Shapla{ch} Dalal Office{ch}")
     assert "r:free" in r.callback_data
     chat.tap("r:free")
+    chat.tap("r:org:NP")
+    chat.send("Qatar")
     chat.tap("r:cat:medical")
     chat.send("8000 NPR")
+    chat.tap("r:done")
     chat.tap("r:nodate")
-    chat.send("Qatar")
     chat.tap("r:skip")
     r = chat.tap("rc:yes")
     assert "FR-" in r.text, r.text

@@ -118,7 +118,7 @@ def test_webhook_mode_checks_the_secret_token(tmp_path, sqlite_engine):
 def test_logs_carry_no_chat_id_name_or_token(bot, registry_data, caplog):
     caplog.set_level(logging.DEBUG)
     chat = bot.chat("en")
-    walk(chat, registry_data["ok"], 6)
+    walk(chat, registry_data["ok"], 8)
     case_code_in(chat.tap("rc:yes").text)
     good = bot.services.engine
     from registry.db import make_engine
@@ -148,12 +148,14 @@ def test_a_bot_api_error_does_not_break_the_bot(bot, registry_data, method):
     assert "What I can do:" in chat.send("/help").text
 
 
-def test_group_chats_are_ignored(bot, registry_data):
-    """Reports are private: the bot does not talk in groups, where others would see."""
+def test_group_chats_get_only_a_link_to_a_private_chat(bot, registry_data):
+    """Reports are private: in a group, where others would see, the bot only points to a private chat."""
     chat = bot.chat("en")
     update = chat.message_update(text="/report", entities=[{"type": "bot_command", "offset": 0, "length": 7}])
     update["message"]["chat"] = {"id": -100123, "type": "supergroup", "title": "Workers"}
-    assert bot.deliver(update, stopped=True) == []
+    calls = bot.deliver(update, stopped=True)
+    assert [c.method for c in calls] == ["sendMessage"]
+    assert "https://t.me/FairRecruitBot" in calls[0].text
     assert update["update_id"] not in bot.processed
     assert "Which recruiter" in chat.send("/report").text  # the same person in a private chat
 

@@ -114,9 +114,14 @@ def test_sticker_outside_a_flow_is_explained(bot):
 
 def test_stale_button_is_answered(bot):
     chat = bot.chat("en")
-    r = chat.tap("r:cat:medical", message_id=999999)
+    r = chat.tap("r:cat:medical", message_id=999999)  # a report button: what to do next
+    assert (
+        "This report is no longer open. Nothing was saved from it. Send /report to start a new one." in r.text
+    )
+    assert "answerCallbackQuery" in [c.method for c in r]
+    r = chat.tap("zz:unknown", message_id=999999)  # any other button
     assert [c.method for c in r] == ["answerCallbackQuery"]
-    assert "no longer active" in r[0].params["text"]
+    assert r[0].params["text"] == "This button is no longer active. Send /help to see what I can do."
 
 
 def test_command_menu_is_set_in_each_language(bot):

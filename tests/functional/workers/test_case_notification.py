@@ -75,7 +75,7 @@ def test_the_worker_is_told_in_their_language_when_the_report_is_decided(stack, 
     api, bot = telegram_and_bot
     data = make_registry(engine)
     chat = bot.chat("en")
-    walk(chat, data["ok"], 6)
+    walk(chat, data["ok"], 8)
     thanks = chat.tap("rc:yes").text
     code = case_code_in(thanks)
     # the thank-you: the case code, how to follow it, and that the worker will be told

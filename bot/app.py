@@ -9,6 +9,7 @@ from collections.abc import Awaitable
 from typing import Any
 
 from sqlalchemy.engine import Engine
+from sqlalchemy.exc import SQLAlchemyError
 from telegram import BotCommand, Update
 from telegram.ext import Application, ApplicationBuilder, BaseUpdateProcessor, ContextTypes
 
@@ -94,6 +95,20 @@ class PerChatUpdateProcessor(BaseUpdateProcessor):
         pass
 
 
+async def _warm(app: Application) -> None:
+    """Before the first update: the search index over every recruiter is built once, here, so the
+    first /verify after a start does not wait for it (seconds at 100,000 recruiters)."""
+    services: BotServices = app.bot_data["services"]
+    try:
+        await asyncio.to_thread(services.warm)
+    except SQLAlchemyError:  # the database is not reachable yet: the first search builds it
+        logging.getLogger("bot").warning("could not build the search index at start")
+
+
+async def _post_init_warm(app: Application) -> None:
+    await _warm(app)
+
+
 class BotApplication(Application):
     """The Application, plus a task that ends drafts idle for a day (``bot.handlers.report``)."""
 
@@ -121,7 +136,8 @@ class BotApplication(Application):
 
 
 async def _post_init(app: Application) -> None:
-    """The command menu, in each language."""
+    """The search index, then the command menu in each language."""
+    await _warm(app)
     try:
         for lang in LANGUAGES:
             _ = gettext_for(lang)
@@ -131,16 +147,12 @@ async def _post_init(app: Application) -> None:
         logging.getLogger("bot").warning("could not set the command menu")
 
 
-def build_application(
-    settings: Settings, engine: Engine, *, concurrency: int = 16, set_commands: bool = True
-) -> Application:
-    """The bot, wired to the registry. The caller runs it (polling or webhook)."""
+def application_builder(settings: Settings, *, concurrency: int = 16) -> ApplicationBuilder:
+    """The Application's setup without handlers: Bot API address, update processor, HTTP pool."""
     if not settings.telegram_bot_token:
         raise ValueError("FAIRRECRUIT_TELEGRAM_BOT_TOKEN is not set")
-    from bot.handlers import register
-
     quiet_loggers()
-    builder = (
+    return (
         ApplicationBuilder()
         .application_class(BotApplication)
         .token(settings.telegram_bot_token)
@@ -150,10 +162,17 @@ def build_application(
         .concurrent_updates(PerChatUpdateProcessor(concurrency))
         .connection_pool_size(concurrency + 2)
         .pool_timeout(10.0)
-        .persistence(DatabasePersistence(engine))
     )
-    if set_commands:
-        builder = builder.post_init(_post_init)
+
+
+def build_application(
+    settings: Settings, engine: Engine, *, concurrency: int = 16, set_commands: bool = True
+) -> Application:
+    """The bot, wired to the registry. The caller runs it (polling or webhook)."""
+    from bot.handlers import register
+
+    builder = application_builder(settings, concurrency=concurrency).persistence(DatabasePersistence(engine))
+    builder = builder.post_init(_post_init if set_commands else _post_init_warm)
     app = builder.build()
     app.bot_data["settings"] = settings
     app.bot_data["services"] = BotServices(settings, engine)

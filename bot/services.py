@@ -20,8 +20,8 @@ from sqlmodel import Session
 
 from registry.db import session_scope
 from registry.errors import NotFound
-from registry.models import FeeReport, Recruiter
-from registry.services import auditlog, follow, lookup, recruiters, reports, standing
+from registry.models import FeeReport, Recruiter, id_of
+from registry.services import auditlog, follow, lookup, name_index, recruiters, reports, standing
 from registry.services.reports import ReportInput, ReportLine
 from registry.settings import Settings
 from registry.timeutil import today
@@ -115,13 +115,32 @@ class BotServices:
 
     def _cards(self, session: Session, recs: list[Recruiter]) -> list[Card]:
         """Status cards of several recruiters from their standing (one query, not one per recruiter)."""
-        found = standing.standing_of_many(session, [r.id for r in recs], as_of=today())
+        return self._cards_of(session, [id_of(r) for r in recs])
+
+    def _cards_of(self, session: Session, ids: list[int]) -> list[Card]:
+        """Status cards by recruiter id, in the order given (ids of no recruiter are left out)."""
+        found = standing.standing_of_many(session, ids, as_of=today())
+        # the contact the licensing authority lists: shown to tell the agency from an impersonator
+        contact = (
+            {
+                rid: (address, phone)
+                for rid, address, phone in session.execute(
+                    select(Recruiter.id, Recruiter.official_address, Recruiter.official_phone).where(
+                        Recruiter.id.in_(ids)
+                    )
+                )
+            }
+            if ids
+            else {}
+        )
         cards = []
-        for rec in recs:
-            st = found[rec.id]
+        for rid in ids:
+            st = found.get(rid)
+            if st is None:
+                continue
             cards.append(
                 Card(
-                    id=rec.id,
+                    id=rid,
                     public_id=st.public_id,
                     name=st.legal_name,
                     country=st.country,
@@ -133,8 +152,8 @@ class BotServices:
                     corridors=st.corridors,
                     licence_authority=st.licence_authority,
                     licence_number=st.licence_number,
-                    official_address=rec.official_address,
-                    official_phone=rec.official_phone,
+                    official_address=contact.get(rid, ("", ""))[0],
+                    official_phone=contact.get(rid, ("", ""))[1],
                     parent_name=st.parent.legal_name if st.parent else "",
                     parent_public_id=st.parent.public_id if st.parent else "",
                 )
@@ -144,10 +163,15 @@ class BotServices:
     def _card(self, session: Session, rec: Recruiter) -> Card:
         return self._cards(session, [rec])[0]
 
+    def warm(self) -> None:
+        """Build the search index now (it is built on first use otherwise)."""
+        with Session(self.engine) as session:
+            name_index.warm(session)
+
     def search(self, query: str) -> list[Card]:
         with Session(self.engine) as session:
-            found = recruiters.search_recruiters(session, query, limit=MAX_CANDIDATES)
-            return self._cards(session, [rec for rec, _score in found])
+            found = recruiters.search_recruiter_ids(session, query, limit=MAX_CANDIDATES)
+            return self._cards_of(session, [rid for rid, _score in found])
 
     def lookup(self, query: str) -> tuple[str, list[Card]]:
         """What a worker's text asks to verify (registry.services.lookup): its kind and the cards of

@@ -340,6 +340,18 @@ def search_recruiters(
     Exact public-id and licence-number hits come first (score 100); then fuzzy name matches from a
     process-wide index of every recruiter's names, rebuilt only when recruiters change.
     """
+    found = search_recruiter_ids(session, query, limit=limit, cutoff=cutoff)
+    if not found:
+        return []
+    ids = [i for i, _score in found]
+    recs = {r.id: r for r in session.scalars(select(Recruiter).where(col(Recruiter.id).in_(ids)))}
+    return [(recs[i], score) for i, score in found if i in recs]
+
+
+def search_recruiter_ids(
+    session: Session, query: str, limit: int = 10, cutoff: float = 70.0
+) -> list[tuple[int, float]]:
+    """`search_recruiters` without loading the recruiters: (id, score), best first."""
     q = " ".join((query or "").split())
     if not q:
         return []
@@ -363,11 +375,7 @@ def search_recruiters(
             results[rid] = 100.0
     for m in index.search(q, limit=limit, cutoff=cutoff):
         results.setdefault(cast(int, m.key), m.score)  # the index is keyed by recruiter id
-    ids = sorted(results, key=lambda i: -results[i])[:limit]
-    if not ids:
-        return []
-    recs = {r.id: r for r in session.scalars(select(Recruiter).where(col(Recruiter.id).in_(ids)))}
-    return [(recs[i], results[i]) for i in ids if i in recs]
+    return [(i, results[i]) for i in sorted(results, key=lambda i: -results[i])[:limit]]
 
 
 _licence_cache = search.CandidateCache()

@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import bisect
 import copy
+import heapq
 import re
 import sys
 import threading
@@ -317,6 +318,7 @@ class Index:
                 for w in set(words):
                     postings[w].append(vi)
         self.postings = dict(postings)
+        self._index_joined()
         self.vocab = sorted(self.postings)
         self.by_skeleton: dict[str, list[str]] = defaultdict(list)
         for w in self.vocab:
@@ -326,6 +328,17 @@ class Index:
         self.common = {w for w, p in self.postings.items() if n >= 1000 and len(p) > n * 0.02}
         self.key_index = {key: ki for ki, key in enumerate(self.keys)}
         self.replaced: set[int] = set()  # key indexes whose names were replaced by a later entry
+
+    def _index_joined(self) -> None:
+        """The joined spellings once each, shortest first, with the variants that have them: a query is
+        compared only with the spellings whose length allows a ratio of 80 (see `_joined_matches`)."""
+        by_joined: dict[str, list[int]] = defaultdict(list)
+        for vi, joined in enumerate(self.concat):
+            by_joined[joined].append(vi)
+        self.joined = sorted(by_joined, key=len)
+        self.joined_lengths = [len(j) for j in self.joined]
+        self.joined_variants = [by_joined[j] for j in self.joined]
+        self.variant_lengths = [len(words) for _ki, words in self.variants]
 
     def __len__(self) -> int:
         return len(self.keys) - len(self.replaced)
@@ -367,6 +380,7 @@ class Index:
             for w in new_words:
                 sk = skeleton_word(w)
                 new.by_skeleton[sk] = [*new.by_skeleton.get(sk, ()), w]
+        new._index_joined()
         return new
 
     def weight(self, word: str) -> float:
@@ -401,7 +415,7 @@ class Index:
 
     def candidates(self, q_words: list[str], limit: int = 400, weights: dict | None = None) -> list[int]:
         """Variant indexes worth scoring: they share a similar word or are alike without spaces."""
-        votes: dict[int, float] = defaultdict(float)
+        votes: dict[int, float] = {}
         weights = weights or self.query_weights(q_words)
         distinctive = [q for q in q_words if weights[q] >= 0.6]
         for q in dict.fromkeys(distinctive or q_words):
@@ -410,19 +424,54 @@ class Index:
                 if distinctive and w in self.common:
                     continue  # a word thousands of names share adds nothing next to a rarer one
                 vote = s * s * self.weight(w)
-                for vi in self.postings[w]:
-                    if vi not in best:
-                        best[vi] = vote
-            for vi, vote in best.items():
-                votes[vi] += vote
+                fresh = self.postings[w]  # variant indexes, ascending
+                if best:  # only the variants no closer word has voted for, still in ascending order
+                    fresh = sorted(set(fresh).difference(best))
+                best.update(dict.fromkeys(fresh, vote))
+            if votes:
+                for vi, vote in best.items():
+                    votes[vi] = votes.get(vi, 0.0) + vote
+            else:
+                votes.update(best)
         qc = "".join(q_words)
         if len(qc) >= 5:
-            for _, _, vi in process.extract(qc, self.concat, scorer=fuzz.ratio, limit=50, score_cutoff=80):
-                votes[vi] += 10.0
+            for vi in self._joined_matches(qc, limit=50, cutoff=80):
+                votes[vi] = votes.get(vi, 0.0) + 10.0
         if len(votes) > limit:
             # ties (names sharing the same common words): shorter names first, they fit the query better
-            return sorted(votes, key=lambda vi: (-votes[vi], len(self.variants[vi][1])))[:limit]
+            # (sorted(votes, key=(-vote, length)) keeps the votes' order among equals; so does `i`)
+            lengths = self.variant_lengths
+            floor = heapq.nlargest(limit, votes.values())[-1]  # no variant below it can be kept
+            ranked = [
+                (-vote, lengths[vi], i, vi) for i, (vi, vote) in enumerate(votes.items()) if vote >= floor
+            ]
+            return [vi for *_, vi in heapq.nsmallest(limit, ranked)]
         return list(votes)
+
+    def _joined_matches(self, qc: str, limit: int, cutoff: float) -> list[int]:
+        """Variant indexes whose joined spelling is alike (fuzz.ratio >= cutoff) the joined query, best
+        first, ties in variant order: what `process.extract(qc, self.concat, ...)` gives, but each
+        spelling is scored once, and only spellings of a length that can reach the cutoff are scored
+        (ratio = 100 * (1 - distance / (m + n)) and the distance is at least |m - n|)."""
+        n = len(qc)
+        # |m - n| <= (1 - c)(m + n)  <=>  n c / (2 - c) <= m <= n (2 - c) / c; one character wider each side
+        c = cutoff / 100
+        shortest = int(n * c / (2 - c)) - 1
+        longest = int(n * (2 - c) / c) + 1
+        lo = bisect.bisect_left(self.joined_lengths, shortest)
+        hi = bisect.bisect_right(self.joined_lengths, longest)
+        if lo >= hi:
+            return []
+        found = process.extract(qc, self.joined[lo:hi], scorer=fuzz.ratio, limit=None, score_cutoff=cutoff)
+        out: list[int] = []
+        at = 0
+        while at < len(found) and len(out) < limit:  # best score first; within a score, by variant
+            score, group = found[at][1], []
+            while at < len(found) and found[at][1] == score:
+                group.extend(self.joined_variants[lo + found[at][2]])
+                at += 1
+            out.extend(sorted(group))
+        return out[:limit]
 
     def search(self, query: str, limit: int = 10, cutoff: float = 70.0) -> list[Match]:
         q_words = normalize(query).split()
@@ -434,11 +483,14 @@ class Index:
         def weight(word: str) -> float:
             return q_weights[word] if word in q_weights else self.weight(word)
 
+        scores: dict[tuple[str, ...], float] = {}  # names with the same words score the same
         for vi in self.candidates(q_words, weights=q_weights):
             ki, words = self.variants[vi]
             if ki in self.replaced:
                 continue
-            s = score_tokens(q_words, list(words), weight)
+            s = scores.get(words)
+            if s is None:
+                s = scores[words] = score_tokens(q_words, list(words), weight)
             if s >= cutoff and s > best.get(ki, 0.0):
                 best[ki] = s
         ranked = sorted(best.items(), key=lambda kv: (-kv[1], str(self.keys[kv[0]])))

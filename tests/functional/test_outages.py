@@ -111,7 +111,7 @@ def test_redis_stopped_mid_traffic_gives_no_500(sqlite_engine, own_redis, tmp_pa
     messages = [r.getMessage() for r in caplog.records if r.name == "registry.extensions"]
     assert sum("unreachable" in m for m in messages) == 1, messages
     assert sum("answers again" in m for m in messages) == 1, messages
-    assert outage_seconds < 10  # ten rounds of traffic: no request waited on the dead server
+    assert outage_seconds < 20  # ten rounds of traffic: none waited a connect timeout
 
 
 def test_limits_hold_in_process_memory_while_redis_is_down(sqlite_engine, own_redis, tmp_path):

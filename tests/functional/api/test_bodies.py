@@ -97,7 +97,7 @@ def test_200000_unknown_keys_are_refused_at_once_with_20_errors(client, auth, wo
     assert all(e["type"] == "extra_forbidden" for e in body["errors"])
     assert "200000 errors" in body["detail"]
     assert len(resp.get_data()) < 5_000
-    assert seconds < 1.0, seconds
+    assert seconds < 2.0, seconds  # full validation of such a body took 3 s; loaded machines get slack
 
 
 def test_unknown_keys_inside_entries_are_refused_before_validation(client, auth, world):
@@ -107,7 +107,7 @@ def test_unknown_keys_inside_entries_are_refused_before_validation(client, auth,
     body = assert_problem(resp, 422)
     assert body["error_count"] == 200_000 and len(body["errors"]) == 20
     assert body["errors"][0]["field"].startswith("licences.0.x")
-    assert seconds < 1.0, seconds
+    assert seconds < 2.0, seconds  # full validation of such a body took 3 s; loaded machines get slack
 
 
 def test_many_invalid_entries_list_20_errors_and_count_them_all(client, auth, world):
@@ -137,7 +137,7 @@ def test_deeply_nested_json_is_a_400(client, auth, world, depth):
     resp, seconds = timed(lambda: post_raw(client, auth, VERIFY, raw))
     body = assert_problem(resp, 400)
     assert "nests deeper than 8 levels" in body["detail"]
-    assert seconds < 1.0
+    assert seconds < 2.0  # full validation of such a body took 3 s; loaded machines get slack
 
 
 def test_nesting_within_the_limit_reaches_validation(client, auth, world):

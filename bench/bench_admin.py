@@ -33,7 +33,7 @@ def measure(
     from registry.db import make_engine
     from registry.migrate import upgrade
     from registry.seed import volume
-    from registry.services import auditlog, reports, users
+    from registry.services import auditlog, fees, users
     from registry.settings import CONFIG_DIR, Settings
     from registry.web.admin.recruiters import encode_keyset
 
@@ -45,7 +45,7 @@ def measure(
         recruiters=recruiters,
         reports=reports_n,
         pseudonym_key="bench-pseudonym-key",
-        fx=reports.fx_table(str(CONFIG_DIR / "fx_rates.csv")),
+        fx=fees.fx_table(str(CONFIG_DIR / "fx_rates.csv")),
         seed=11,
     )
     print(

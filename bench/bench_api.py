@@ -54,7 +54,7 @@ from bench.httpload import (
 from registry.db import make_engine
 from registry.migrate import upgrade
 from registry.seed import volume
-from registry.services import auditlog, companies, reports
+from registry.services import auditlog, companies, fees
 from registry.services.identifiers import licence_key
 from registry.settings import CONFIG_DIR
 
@@ -79,7 +79,7 @@ def _build(url: str, recruiters: int) -> tuple[str, list[tuple[str, str, str]]]:
     """Migrate, seed invented recruiters, create an API key; return (key, [(public id, country, licence)])."""
     engine = make_engine(url)
     upgrade(engine)
-    fx = reports.fx_table(str(CONFIG_DIR / "fx_rates.csv"))
+    fx = fees.fx_table(str(CONFIG_DIR / "fx_rates.csv"))
     volume.load(
         engine,
         recruiters=recruiters,

@@ -211,7 +211,7 @@ def _database(kind: str, tmp: Path):
 def _load(engine) -> list[tuple[str, str, str]]:
     from registry.models import Recruiter
     from registry.seed import volume
-    from registry.services import reports
+    from registry.services import fees
     from registry.settings import CONFIG_DIR
 
     t = time.perf_counter()
@@ -220,7 +220,7 @@ def _load(engine) -> list[tuple[str, str, str]]:
         recruiters=RECRUITERS,
         reports=REPORTS,
         pseudonym_key="bench-pseudonym-key-0123456789",
-        fx=reports.fx_table(str(CONFIG_DIR / "fx_rates.csv")),
+        fx=fees.fx_table(str(CONFIG_DIR / "fx_rates.csv")),
         seed=17,
     )
     with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:

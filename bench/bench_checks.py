@@ -4,15 +4,24 @@ The data is generated here with COPY into a throw-away database. The checks run 
 process, through the real Celery task (``workers.tasks.run_check``, executed eagerly), as a worker
 would run them; that process's peak memory is the worker peak memory.
 
+30 % of the accreditations have lapsed (bench.checks_data): the expiry check's first run moves 30,000
+recruiters (state, event, outbox messages, two audit-log entries each).
+
 For each check:
+- hand-written writes (bench.checks_baseline): the same writes as the first run, in hand-written SQL on
+  one psycopg connection, timed, then rolled back so that the check finds the same work;
 - first run: the day's work (expiries, reminders, suspensions, planned audits, alerts, erasures), through
-  the Celery task,
-- steady run: the check function again (``checks.run`` in one unit of work), which changes
-  nothing: the cost of finding what needs doing, i.e. its selection plus its Python overhead,
-- hand SQL: one hand-written SQL statement doing the same selection, on the same engine, interleaved
-  with the steady runs (medians over 7 to 31 rounds after a warm-up round).
-ratio = steady run / hand SQL. total = every check's first run plus one steady run
-(the nightly work, then a re-run that finds nothing to do).
+  the Celery task, committing chunk by chunk as the worker does; timed. ratio = first run / hand writes;
+- steady run: the check function again (``checks.run`` in one unit of work), which changes nothing: the
+  cost of finding what needs doing, against one hand-written SQL statement doing the same selection,
+  interleaved (medians over 7 to 31 rounds after a warm-up round).
+While the first runs go on, another process commits fee reports through the reports service (as the bot
+does, about 30 a second, on random recruiters, a third of them being expired at that moment): the time
+each report's unit of work takes (submit and commit) is its wait; p95 is reported, beside the p95 of the
+same reports sent for 8 s before the checks start (what a report takes on this machine anyway).
+Peak memory is the RSS high-water mark of the process running the checks.
+
+BENCH_CHECKS_SMALL=1: tiny scale (2,000 recruiters, 20,000 reports) without goals checked.
 
 Environment: FAIRRECRUIT_BENCH_PG_ADMIN_URL (default postgresql+psycopg://postgres@127.0.0.1:5432/postgres),
 BENCH_RECRUITERS, BENCH_REPORTS (defaults 100000 and 1000000).
@@ -21,6 +30,7 @@ BENCH_RECRUITERS, BENCH_REPORTS (defaults 100000 and 1000000).
 from __future__ import annotations
 
 import json
+import multiprocessing as mp
 import os
 import resource
 import statistics
@@ -32,7 +42,8 @@ from datetime import date, timedelta
 
 from sqlalchemy import create_engine, text
 
-from bench.checks_data import N_RECRUITERS, N_REPORTS, dt, generate
+from bench import checks_baseline
+from bench.checks_data import N_RECRUITERS, N_REPORTS, SMALL, dt, generate
 
 ADMIN_URL = os.environ.get(
     "FAIRRECRUIT_BENCH_PG_ADMIN_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
@@ -127,6 +138,50 @@ def hand_sql(as_of: date, settings) -> dict[str, tuple[str, dict]]:
 # --- the worker process -------------------------------------------------------------------------------
 
 
+def bot_reports(url: str, stop, go, phase, waits) -> None:
+    """Commit fee reports through the reports service (about 30 a second) until `stop`; put the time
+    each unit of work took (submit and commit, in seconds)."""
+    import random
+
+    from registry.db import make_engine, session_scope
+    from registry.services import auditlog, reports
+    from registry.settings import CONFIG_DIR
+
+    engine = make_engine(url)
+    fx = reports.fx_table(str(CONFIG_DIR / "fx_rates.csv"))
+    rnd = random.Random(5)
+    with engine.connect() as conn:
+        conn.execute(text("SELECT 1"))
+    waits.put("ready")
+    took = []
+    while not stop.is_set():
+        if not go.wait(timeout=0.05):
+            continue
+        t0 = time.perf_counter()
+        with session_scope(engine, write=True) as session:
+            auditlog.set_actor(session, "bot")
+            reports.submit(
+                session,
+                reports.ReportInput(
+                    category="recruitment_fee",
+                    amount="900",
+                    currency="USD",
+                    paid_on=date(2026, 1, 10),
+                    destination_country="QA",
+                    origin_country="NP",
+                    recruiter_id=rnd.randint(1, N_RECRUITERS),
+                    consent=True,
+                ),
+                reporter_key=f"bench-bot-{rnd.randint(1, 10_000)}",
+                submission_key=f"bench-bot-{uuid.uuid4().hex}",
+                fx=fx,
+            )
+        took.append((phase.value, time.perf_counter() - t0))
+        time.sleep(0.03)
+    engine.dispose()
+    waits.put(took)
+
+
 def child(url: str, as_of: str) -> None:
     """Run every check as a worker does (first run through the Celery task), then time the check's
     steady run against the hand-written SQL on the same engine, interleaved; print timings as JSON."""
@@ -135,7 +190,9 @@ def child(url: str, as_of: str) -> None:
     from registry.settings import Settings
     from workers.app import create_celery
 
-    settings = Settings(env="bench", database_url=url, broker_url="memory://", var_dir=os.path.abspath("var"))
+    settings = Settings(
+        env="production", database_url=url, broker_url="memory://", var_dir=os.path.abspath("var")
+    )
     app = create_celery(settings, install_commit_hook=False)
     app.conf.task_always_eager = True
     app.loader.import_default_modules()  # the tasks, found through `include` as a worker finds them
@@ -144,10 +201,45 @@ def child(url: str, as_of: str) -> None:
     day = date.fromisoformat(as_of)
     sqls = hand_sql(day, settings)
     out = {}
+    firsts = {}
+    ctx = mp.get_context("spawn")
+    stop, waits = ctx.Event(), ctx.Queue()
+    go = ctx.Event()  # reports are sent while a check's first run goes on, not during the hand writes
+    phase = ctx.Value("i", 0)  # 0: before the checks (alone), 1: during the first runs
+    reporter = ctx.Process(target=bot_reports, args=(url, stop, go, phase, waits))
+    reporter.start()
+    if waits.get(timeout=300) != "ready":
+        raise RuntimeError("the reporting process did not start")
+    # the same reports with nothing else running in this benchmark: what a report takes on this machine
+    go.set()
+    time.sleep(8)
+    go.clear()
+    time.sleep(0.5)
+    phase.value = 1
     for name in CHECK_NAMES:
+        # the hand-written writes, rolled back: the check then finds the same work
+        raw = engine.raw_connection()
+        try:
+            cur = raw.cursor()
+            t0 = time.perf_counter()
+            n_hand = checks_baseline.run(cur, name, day, settings, sqls)
+            t_hand_writes = time.perf_counter() - t0
+            raw.rollback()
+        finally:
+            raw.close()
+        print(f"{name}: hand-written writes {t_hand_writes:.2f} s", file=sys.stderr, flush=True)
+        go.set()
         t0 = time.perf_counter()
         first = task.apply(args=(name, as_of)).get()
-        t_first = time.perf_counter() - t0
+        firsts[name] = (time.perf_counter() - t0, first, t_hand_writes, n_hand)
+        go.clear()
+        print(f"{name}: first run {firsts[name][0]:.2f} s", file=sys.stderr, flush=True)
+    stop.set()
+    report_waits = waits.get(timeout=300)
+    reporter.join()
+    out["_report_waits"] = report_waits
+    for name in CHECK_NAMES:
+        t_first, first, t_hand_writes, n_hand = firsts[name]
         steady, hand, n_sql = [], [], 0
         sql, params = sqls[name]
         # one warm-up round, then interleaved rounds: at least 7, more for cheap checks (up to 2 s, 31 rounds)
@@ -169,6 +261,8 @@ def child(url: str, as_of: str) -> None:
                 break
         out[name] = {
             "first": t_first,
+            "hand_writes": t_hand_writes,
+            "hand_log_entries": n_hand,
             "changed": first["changed"],
             "counts": first["counts"],
             "steady": statistics.median(steady),
@@ -195,7 +289,7 @@ def main() -> dict:
         conn.execute(text(f'CREATE DATABASE "{name}"'))
     url = ADMIN_URL.rsplit("/", 1)[0] + "/" + name
     as_of = today()
-    settings = Settings(env="bench", database_url=url)
+    settings = Settings(env="production", database_url=url)
     rows = []
     try:
         engine = make_engine(url)
@@ -206,64 +300,98 @@ def main() -> dict:
         print(f"generated {stats} in {gen_s:.1f}s", flush=True)
         proc = subprocess.run(
             [sys.executable, "-m", "bench.bench_checks", "--child", url, as_of.isoformat()],
-            capture_output=True,
+            stdout=subprocess.PIPE,
             text=True,
             cwd=os.path.dirname(os.path.dirname(__file__)),
         )
         line = next((x for x in proc.stdout.splitlines() if x.startswith("BENCH-RESULT ")), None)
         if proc.returncode != 0 or line is None:
-            raise RuntimeError(f"worker process failed:\n{proc.stdout[-3000:]}\n{proc.stderr[-5000:]}")
+            raise RuntimeError(f"worker process failed:\n{proc.stdout[-3000:]}")
         res = json.loads(line[len("BENCH-RESULT ") :])
         # The child's own peak (RUSAGE_SELF there): RUSAGE_CHILDREN here would also count every other
         # child this process ran before (other benchmarks in the same `python -m bench` run).
         peak_mb = res.pop("_maxrss_kb") / 1024
-        total = 0.0
+        all_waits = res.pop("_report_waits")
+        waits = sorted(t for p, t in all_waits if p == 1)
+        alone = sorted(t for p, t in all_waits if p == 0)
+        goals = not SMALL
+
+        def row(metric, value, unit, goal="", ok=True):
+            rows.append(
+                {
+                    "metric": metric,
+                    "value": value,
+                    "unit": unit,
+                    "goal": goal if goals else "",
+                    "ok": ok or not goals,
+                }
+            )
+
+        total_first = total_steady = 0.0
         for check in CHECK_NAMES:
             r = res[check]
             t_sql, n_sql = r["sql"], r["sql_rows"]
-            ratio = r["steady"] / t_sql if t_sql > 0 else float("inf")
-            total += r["first"] + r["steady"]
+            steady_ratio = r["steady"] / t_sql if t_sql > 0 else float("inf")
+            first_ratio = r["first"] / r["hand_writes"] if r["hand_writes"] > 0 else float("inf")
+            total_first += r["first"]
+            total_steady += r["steady"]
             print(
-                f"{check}: first run {r['first']:.3f}s ({r['changed']} changes {r['counts']}), steady "
-                f"{r['steady'] * 1000:.1f} ms, hand SQL {t_sql * 1000:.1f} ms ({n_sql} rows)",
+                f"{check}: first run {r['first']:.3f}s ({r['changed']} changes {r['counts']}), hand-written "
+                f"writes {r['hand_writes']:.3f}s ({r['hand_log_entries']} log entries); second run "
+                f"{r['steady'] * 1000:.1f} ms, hand SQL selection {t_sql * 1000:.1f} ms ({n_sql} rows)",
                 flush=True,
             )
-            rows.append(
-                {
-                    "metric": f"{check}: steady run / hand SQL",
-                    "value": round(ratio, 3),
-                    "unit": "x",
-                    "goal": "<= 1.5",
-                    "ok": ratio <= 1.5,
-                }
+            row(
+                f"{check}: first run / hand-written writes",
+                round(first_ratio, 3),
+                "x",
+                "<= 2",
+                first_ratio <= 2,
             )
-            rows.append(
-                {
-                    "metric": f"{check}: first run ({r['changed']} changes)",
-                    "value": round(r["first"], 3),
-                    "unit": "s",
-                    "goal": "",
-                    "ok": True,
-                }
+            row(f"{check}: first run ({r['changed']} changes)", round(r["first"], 3), "s")
+            row(
+                f"{check}: second run / hand SQL selection",
+                round(steady_ratio, 3),
+                "x",
+                "<= 1.5",
+                steady_ratio <= 1.5,
             )
-        rows.append(
-            {
-                "metric": "all checks, total",
-                "value": round(total, 2),
-                "unit": "s",
-                "goal": "<= 30",
-                "ok": total <= 30,
-            }
+        row("all checks, first run", round(total_first, 2), "s", "<= 60", total_first <= 60)
+        row("all checks, second run (nothing to do)", round(total_steady, 2), "s")
+        row(
+            "worker peak memory (RSS of the checks process)",
+            round(peak_mb, 1),
+            "MB",
+            "<= 300",
+            peak_mb <= 300,
         )
-        rows.append(
-            {
-                "metric": "worker peak memory",
-                "value": round(peak_mb, 1),
-                "unit": "MB",
-                "goal": "<= 300",
-                "ok": peak_mb <= 300,
-            }
-        )
+        if waits:
+            p95 = waits[min(len(waits) - 1, int(0.95 * len(waits)))] * 1000
+            print(
+                f"fee reports committed during the first runs: {len(waits)}, p50 "
+                f"{waits[len(waits) // 2] * 1000:.0f} ms, p95 {p95:.0f} ms, max {waits[-1] * 1000:.0f} ms",
+                flush=True,
+            )
+            row(
+                f"bot report unit of work during the checks, p95 ({len(waits)} reports)",
+                round(p95, 1),
+                "ms",
+                "<= 200",
+                p95 <= 200,
+            )
+            row("bot report unit of work during the checks, max", round(waits[-1] * 1000, 1), "ms")
+        if alone:
+            p95_alone = alone[min(len(alone) - 1, int(0.95 * len(alone)))] * 1000
+            print(
+                f"the same reports before the checks ran: {len(alone)}, p50 {alone[len(alone) // 2] * 1000:.0f} ms, "
+                f"p95 {p95_alone:.0f} ms",
+                flush=True,
+            )
+            row(
+                f"bot report unit of work with no check running, p95 ({len(alone)} reports)",
+                round(p95_alone, 1),
+                "ms",
+            )
         rows.append(
             {
                 "metric": f"data: {N_RECRUITERS} recruiters, {N_REPORTS} fee reports (COPY)",

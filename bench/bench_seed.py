@@ -21,7 +21,7 @@ from pathlib import Path
 from registry.db import make_engine
 from registry.migrate import upgrade
 from registry.seed import data, volume
-from registry.services import importer, reports
+from registry.services import fees, importer
 from registry.settings import CONFIG_DIR
 
 TABLES = ("recruiter", "corridor", "accreditation", "audit", "accreditation_event", "fee_report", "audit_log")
@@ -84,7 +84,7 @@ def main(scale: float = 1.0) -> dict:
     n_rec = max(100, int(int(os.environ.get("BENCH_SEED_RECRUITERS", "100000")) * scale))
     n_rep = max(1000, int(int(os.environ.get("BENCH_SEED_REPORTS", "1000000")) * scale))
     import_rows = max(100, int(IMPORT_ROWS * min(scale, 1.0)))
-    fx = reports.fx_table(str(CONFIG_DIR / "fx_rates.csv"))
+    fx = fees.fx_table(str(CONFIG_DIR / "fx_rates.csv"))
     rows = []
     with tempfile.TemporaryDirectory(prefix="bench-seed-") as tmp:
         tmp = Path(tmp)

@@ -1,5 +1,7 @@
 """Data for the checks benchmark: 100,000 recruiters and 1,000,000 fee reports written with COPY into a
-throw-away PostgreSQL database, shaped so that every check has work to do on its first run."""
+throw-away PostgreSQL database, shaped so that every check has work to do on its first run: 30 % of all
+accreditations (3 recruiters in 10) are accredited with a certificate that lapsed in the last 60 days,
+so the expiry check moves 30,000 of them."""
 
 from __future__ import annotations
 
@@ -11,8 +13,10 @@ from datetime import time as dtime
 
 from sqlalchemy import create_engine
 
-N_RECRUITERS = int(os.environ.get("BENCH_RECRUITERS", 100_000))
-N_REPORTS = int(os.environ.get("BENCH_REPORTS", 1_000_000))
+SMALL = os.environ.get("BENCH_CHECKS_SMALL", "") not in ("", "0")
+N_RECRUITERS = int(os.environ.get("BENCH_RECRUITERS", 2_000 if SMALL else 100_000))
+N_REPORTS = int(os.environ.get("BENCH_REPORTS", 20_000 if SMALL else 1_000_000))
+LAPSING = 0.3  # share of all accreditations that lapsed and are still recorded as accredited
 ALPHABET = "23456789ABCDEFGHJKMNPQRSTUVWXYZ"
 
 
@@ -72,7 +76,7 @@ def generate(url: str, as_of: date, settings) -> dict:
         def recruiters():
             for i in range(1, N + 1):
                 name = f"Benchfield Placement {i} Ltd"
-                status = "cancelled" if i % 1000 == 0 else "valid"  # a day's register changes
+                status = "cancelled" if i % 1000 == 5 else "valid"  # a day's register changes
                 yield (
                     i,
                     public_id(i),
@@ -127,10 +131,13 @@ def generate(url: str, as_of: date, settings) -> dict:
 
         def accreditations():
             for i in range(1, N + 1):
-                st = states[i % 20]
+                lapsed = i % 10 < LAPSING * 10
+                st = "accredited" if lapsed else states[i % 20]
                 vf = vu = cert = None
                 if st in ("accredited", "suspended"):
-                    vf = as_of - timedelta(days=rnd.randint(0, cycle + 1))
+                    vf = as_of - timedelta(
+                        days=cycle + rnd.randint(1, 60) if lapsed else rnd.randint(0, cycle + 1)
+                    )
                     vu = vf + timedelta(days=cycle)
                     cert = f"FRC-B-{i:06d}"
                     if st == "accredited":
@@ -166,7 +173,7 @@ def generate(url: str, as_of: date, settings) -> dict:
                     "bench",
                     now,
                 )
-                last = as_of - timedelta(days=rnd.randint(366, 400) if i % 200 == 1 else rnd.randint(0, 364))
+                last = as_of - timedelta(days=rnd.randint(366, 400) if i % 200 == 5 else rnd.randint(0, 364))
                 if last > vf:
                     yield (
                         2 * i,

@@ -125,7 +125,7 @@ class BotApplication(Application):
         await super().stop()
 
     async def _sweep_drafts(self) -> None:
-        from bot.handlers.report import expire_drafts
+        from bot.handlers.report_drafts import expire_drafts
 
         while True:
             await asyncio.sleep(self.sweep_every)

@@ -21,8 +21,8 @@ from sqlmodel import Session
 from registry.db import session_scope
 from registry.errors import NotFound
 from registry.models import FeeReport, Recruiter, id_of
-from registry.services import auditlog, follow, lookup, name_index, recruiters, reports, standing
-from registry.services.reports import ReportInput, ReportLine
+from registry.services import auditlog, fees, follow, lookup, name_index, recruiters, reports, standing
+from registry.services.fees import ReportInput, ReportLine
 from registry.settings import Settings
 from registry.timeutil import today
 
@@ -88,7 +88,7 @@ class BotServices:
     def __init__(self, settings: Settings, engine: Engine):
         self.settings = settings
         self.engine = engine
-        self.fx = reports.fx_table(str(settings.fx_rates_path))
+        self.fx = fees.fx_table(str(settings.fx_rates_path))
 
     @contextmanager
     def _write(self) -> Iterator[Session]:

@@ -137,7 +137,8 @@ def audit_log() -> None:
 @audit_log.command("verify")
 @pass_ctx
 def audit_log_verify(obj: Context) -> None:
-    """Check the hash chain; exit 1 naming the first altered, deleted or reordered entry."""
+    """Check every chain, its head and the anchors; exit 1 naming the first altered, deleted or
+    reordered entry."""
     from sqlmodel import Session
 
     from registry.services import auditlog
@@ -149,6 +150,18 @@ def audit_log_verify(obj: Context) -> None:
         return
     click.echo(str(result), err=True)
     sys.exit(1)
+
+
+@audit_log.command("anchor")
+@pass_ctx
+def audit_log_anchor(obj: Context) -> None:
+    """Pin the head of every chain that moved since the last anchor (the beat job does this too)."""
+    from registry.db import session_scope
+    from registry.services import auditlog
+
+    with session_scope(obj.engine, write=True) as session:
+        pinned = auditlog.anchor(session)
+    click.echo(f"anchored {pinned} chains")
 
 
 # --- users ------------------------------------------------------------------------------------

@@ -75,6 +75,14 @@ def ping_when_idle(engine: Engine, idle_seconds: float = PING_AFTER_IDLE_SECONDS
             raise exc.DisconnectionError(f"pooled connection lost while idle: {err}") from err
 
 
+def commit_and_go_on(session: Session, *, write: bool = True) -> None:
+    """Commit the unit of work so far and go on in a new transaction on the same session (the edge's
+    checkpoint for long work done in chunks); write=True as in session_scope."""
+    session.commit()
+    if write:
+        session.connection(execution_options={"sqlite_immediate": True})
+
+
 @contextmanager
 def session_scope(engine: Engine, *, write: bool = False) -> Iterator[Session]:
     """A unit of work: commit on success, roll back on error.

@@ -172,6 +172,8 @@ class Settings(BaseSettings):
     webhook_disable_after_days: float = Field(7.0, gt=0)
     webhook_max_backoff_seconds: int = 24 * 3600
     outbox_sweep_seconds: int = 60
+    # How often the heads of the audit-log chains that moved are pinned in the anchor chain.
+    audit_anchor_seconds: int = 300
     outbox_backoff_base_seconds: float = 30.0  # first retry delay; doubles each attempt (with jitter)
     celery_poll_interval_seconds: float = 1.0  # SQLite broker polling interval
 

@@ -27,6 +27,7 @@ log = logging.getLogger(__name__)
 DISPATCH_OUTBOX = "workers.tasks.dispatch_outbox"
 SWEEP_OUTBOX = "workers.tasks.sweep_outbox"
 RUN_CHECK = "workers.tasks.run_check"
+ANCHOR_AUDIT_LOG = "workers.tasks.anchor_audit_log"
 QUEUE = "fairrecruit"
 
 

@@ -22,6 +22,11 @@ def beat_schedule(settings: Settings) -> dict:
             # a run that has not started within 50 minutes is skipped; the next one catches up
             "options": {"expires": 50 * 60},
         }
+    entries["audit-log:anchor"] = {
+        "task": taskqueue.ANCHOR_AUDIT_LOG,
+        "schedule": timedelta(seconds=settings.audit_anchor_seconds),
+        "options": {"expires": max(1, settings.audit_anchor_seconds)},
+    }
     entries["outbox:sweep"] = {
         "task": taskqueue.SWEEP_OUTBOX,
         "schedule": timedelta(seconds=settings.outbox_sweep_seconds),

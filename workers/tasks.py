@@ -12,8 +12,8 @@ from datetime import date
 from celery import shared_task
 
 from registry import taskqueue
-from registry.db import session_scope
-from registry.services import checks, delivery
+from registry.db import commit_and_go_on, session_scope
+from registry.services import auditlog, checks, delivery
 from registry.timeutil import today
 
 log = logging.getLogger(__name__)
@@ -21,12 +21,24 @@ log = logging.getLogger(__name__)
 
 @shared_task(bind=True, name=taskqueue.RUN_CHECK)
 def run_check(self, name: str, as_of: str | None = None) -> dict:
-    """Run one compliance check (as of today unless a date is given) and commit its changes."""
+    """Run one compliance check (as of today unless a date is given) and commit its changes (long work
+    chunk by chunk)."""
     day = date.fromisoformat(as_of) if as_of else today()
     with session_scope(self.app.engine, write=True) as session:
-        result = checks.run(session, name, as_of=day, settings=self.app.settings)
+        result = checks.run(
+            session, name, as_of=day, settings=self.app.settings, checkpoint=lambda: commit_and_go_on(session)
+        )
     log.info("%s", result.summary())
     return {"check": name, "as_of": day.isoformat(), "changed": result.changed, "counts": dict(result.counts)}
+
+
+@shared_task(bind=True, name=taskqueue.ANCHOR_AUDIT_LOG)
+def anchor_audit_log(self) -> int:
+    """Beat job: pin the head of every audit-log chain that moved since the last anchor."""
+    with session_scope(self.app.engine, write=True) as session:
+        pinned = auditlog.anchor(session)
+    log.info("audit log: anchored %d chains", pinned)
+    return pinned
 
 
 @shared_task(bind=True, name=taskqueue.DISPATCH_OUTBOX)

@@ -12,7 +12,7 @@ from telegram.ext import (
     filters,
 )
 
-from bot.handlers import common, follow, forget, mycases, report, start, verify
+from bot.handlers import common, follow, forget, mycases, report, report_drafts, start, verify
 from bot.persistence import persist_now
 
 GUARD = -2  # private chats only
@@ -41,6 +41,6 @@ def register(app: Application) -> None:
     app.add_handler(CallbackQueryHandler(common.stale_button))
     app.add_handler(MessageHandler(filters.ChatType.PRIVATE & ~filters.COMMAND, common.other_input))
     app.add_handler(MessageHandler(filters.COMMAND, start.unknown_command))
-    app.add_handler(TypeHandler(Update, report.offer_resume), group=AFTER)
+    app.add_handler(TypeHandler(Update, report_drafts.offer_resume), group=AFTER)
     app.add_handler(TypeHandler(Update, persist_now), group=PERSIST)
     app.add_error_handler(common.on_error)

@@ -15,15 +15,11 @@ sent only after the commit.
 from __future__ import annotations
 
 import logging
-from datetime import datetime
 from decimal import Decimal
 
 from sqlalchemy.exc import SQLAlchemyError
 from telegram import Update
-from telegram.error import TelegramError
 from telegram.ext import (
-    Application,
-    ApplicationHandlerStop,
     CallbackQueryHandler,
     CommandHandler,
     MessageHandler,
@@ -33,6 +29,7 @@ from telegram.ext import (
 from bot.cards import CATEGORIES, country
 from bot.context import BotContext
 from bot.handlers.common import END, button, cancel, conversation, keyboard, reply
+from bot.handlers.report_drafts import pause
 from bot.handlers.report_fees import add_line, amount_problem, can_add_more, read_amount
 from bot.handlers.report_questions import (
     AMOUNT,
@@ -41,7 +38,6 @@ from bot.handlers.report_questions import (
     CURRENCY,
     DATE,
     DESTINATION,
-    DRAFT_IDLE,
     MORE,
     ORIGIN,
     PHOTO,
@@ -49,8 +45,8 @@ from bot.handlers.report_questions import (
     QUESTIONS,
     READING,
     RECRUITER,
-    _draft,
     ask,
+    draft_of,
     lost,
     nav,
     needs_draft,
@@ -58,14 +54,12 @@ from bot.handlers.report_questions import (
     summary,
     touch,
 )
-from bot.i18n import gettext_for
-from bot.persistence import save
 from bot.services import Draft
 from registry.errors import InvalidInput
 from registry.parsing.dates import parse_date
 from registry.services.countries import is_country, match_country
 from registry.services.reports import LimitReached
-from registry.timeutil import today, utcnow
+from registry.timeutil import today
 
 log = logging.getLogger("bot.report")
 
@@ -112,14 +106,14 @@ async def start_for(update: Update, context: BotContext) -> int:
 
 
 def _set_recruiter(context: BotContext, card) -> None:
-    d = _draft(context)
+    d = draft_of(context)
     d.recruiter_id, d.recruiter_text, d.recruiter_name = card.id, "", card.name
     d.corridors = card.corridors
 
 
 async def _after_recruiter(update: Update, context: BotContext, notice: str = "") -> int:
     """The worker's country is asked once in a chat; an earlier answer is used again."""
-    d = _draft(context)
+    d = draft_of(context)
     known = context.chat_data.get("origin")
     if not known:
         known = await context.run(context.services.origin, update.effective_chat.id)
@@ -152,7 +146,7 @@ async def drop(update: Update, context: BotContext) -> int:
 async def recruiter_text(update: Update, context: BotContext) -> int:
     _ = context._
     text = " ".join(update.effective_message.text.split())[:200]
-    d = _draft(context)
+    d = draft_of(context)
     d.extra["typed"] = text
     cards = await context.run(context.services.search, text)
     rows = [
@@ -183,7 +177,7 @@ async def recruiter_pick(update: Update, context: BotContext) -> int:
 
 @needs_draft
 async def recruiter_free(update: Update, context: BotContext) -> int:
-    d = _draft(context)
+    d = draft_of(context)
     typed = d.extra.get("typed", "")
     if not typed:
         return await ask(update, context, RECRUITER)
@@ -193,7 +187,7 @@ async def recruiter_free(update: Update, context: BotContext) -> int:
 
 
 async def _set_origin(update: Update, context: BotContext, code: str) -> int:
-    _draft(context).origin_country = code
+    draft_of(context).origin_country = code
     # Asked once: kept with the chat's pseudonym, like its language.
     await context.run(context.services.set_origin, update.effective_chat.id, code, context.lang)
     context.chat_data["origin"] = code
@@ -227,7 +221,7 @@ async def destination_pick(update: Update, context: BotContext) -> int:
     code = update.callback_query.data.split(":", 2)[2]
     if not is_country(code):
         return await ask(update, context, DESTINATION)
-    _draft(context).destination_country = code
+    draft_of(context).destination_country = code
     return await ask(update, context, CATEGORY)
 
 
@@ -242,7 +236,7 @@ async def destination_text(update: Update, context: BotContext) -> int:
             DESTINATION,
             _("I do not know that country. Tap a button, or write its name, for example Qatar."),
         )
-    _draft(context).destination_country = code
+    draft_of(context).destination_country = code
     return await ask(update, context, CATEGORY)
 
 
@@ -251,13 +245,13 @@ async def category_pick(update: Update, context: BotContext) -> int:
     key = update.callback_query.data.split(":", 2)[2]
     if key not in CATEGORIES:
         return await ask(update, context, CATEGORY)
-    _draft(context).category = key
+    draft_of(context).category = key
     return await ask(update, context, AMOUNT)
 
 
 @needs_draft
 async def amount_text(update: Update, context: BotContext) -> int:
-    d = _draft(context)
+    d = draft_of(context)
     text = update.effective_message.text
     try:
         reading = read_amount(context, text)
@@ -272,7 +266,7 @@ async def amount_text(update: Update, context: BotContext) -> int:
 
 async def _take(update: Update, context: BotContext, reading) -> int:
     """The amount read, in its currency: a fee line, unless it reads two ways (then asked)."""
-    d = _draft(context)
+    d = draft_of(context)
     d.extra.pop("currency_candidates", None)
     if reading.is_ambiguous:
         d.extra["readings"] = [str(x) for x in reading.readings]
@@ -284,7 +278,7 @@ async def _take(update: Update, context: BotContext, reading) -> int:
 
 @needs_draft
 async def reading_pick(update: Update, context: BotContext) -> int:
-    d = _draft(context)
+    d = draft_of(context)
     readings = d.extra.get("readings", [])
     i = int(update.callback_query.data.split(":", 2)[2])
     currency = d.extra.get("reading_currency")
@@ -298,7 +292,7 @@ async def reading_pick(update: Update, context: BotContext) -> int:
 
 @needs_draft
 async def currency_pick(update: Update, context: BotContext) -> int:
-    d = _draft(context)
+    d = draft_of(context)
     code = update.callback_query.data.split(":", 2)[2]
     text = d.extra.get("amount_text")
     if not text:
@@ -319,7 +313,7 @@ async def more_fees(update: Update, context: BotContext) -> int:
 
 @needs_draft
 async def fees_done(update: Update, context: BotContext) -> int:
-    if not _draft(context).lines:
+    if not draft_of(context).lines:
         return await ask(update, context, CATEGORY)
     return await ask(update, context, DATE)
 
@@ -335,14 +329,14 @@ async def date_text(update: Update, context: BotContext) -> int:
             "date_too_old": _("That date is too long ago."),
         }
         return await ask(update, context, DATE, problems.get(e.code, _("I could not read that date.")))
-    d = _draft(context)
+    d = draft_of(context)
     d.paid_on, d.paid_on_precision = paid.value, paid.precision
     return await ask(update, context, PHOTO)
 
 
 @needs_draft
 async def date_button(update: Update, context: BotContext) -> int:
-    d = _draft(context)
+    d = draft_of(context)
     d.paid_on = today() if update.callback_query.data == "r:today" else None
     d.paid_on_precision = "day"
     return await ask(update, context, PHOTO)
@@ -352,13 +346,13 @@ async def date_button(update: Update, context: BotContext) -> int:
 async def photo(update: Update, context: BotContext) -> int:
     msg = update.effective_message
     file_id = msg.photo[-1].file_id if msg.photo else msg.document.file_id
-    _draft(context).receipt_file_id = file_id
+    draft_of(context).receipt_file_id = file_id
     return await ask(update, context, CONSENT)
 
 
 @needs_draft
 async def photo_skip(update: Update, context: BotContext) -> int:
-    _draft(context).receipt_file_id = None
+    draft_of(context).receipt_file_id = None
     return await ask(update, context, CONSENT)
 
 
@@ -390,7 +384,7 @@ async def consent_yes(update: Update, context: BotContext) -> int | None:
     key = context.services.submission_key(chat_id, f"consent:{query.message.message_id}")
     try:
         code, _created = await context.run(
-            context.services.submit, chat_id, _draft(context), key, context.lang
+            context.services.submit, chat_id, draft_of(context), key, context.lang
         )
     except LimitReached:
         context.chat_data.pop("draft", None)
@@ -434,7 +428,7 @@ async def back(update: Update, context: BotContext) -> int:
         await lost(update, context)
         return END
     step = context.chat_data.get("step", RECRUITER)
-    d = _draft(context)
+    d = draft_of(context)
     if step == MORE and d.lines:
         # Back from "another fee?": the last fee's amount is asked again.
         last = d.lines.pop()
@@ -486,63 +480,6 @@ async def again(update: Update, context: BotContext) -> int:
         step if step in QUESTIONS else RECRUITER,
         _("You are already writing a report. Here is where you stopped. Send /cancel to drop it."),
     )
-
-
-async def pause(update: Update, context: BotContext) -> int:
-    """Another command in the middle of a report: the draft is kept, the command is answered (the
-    update goes round again, outside this flow), then the worker may continue or cancel."""
-    context.chat_data["paused"] = True
-    touch(context)
-    # Written now: the handlers that write after each update do not run for this one.
-    context.application.mark_data_for_update_persistence(chat_ids=update.effective_chat.id)
-    await save(context.application)
-    await context.update_queue.put(update)
-    raise ApplicationHandlerStop(END)
-
-
-async def offer_resume(update: Update, context: BotContext) -> None:
-    """After the answer to a command sent mid-report: continue or cancel the draft."""
-    data = context.chat_data
-    if data is None or not data.get("paused") or "draft" not in data or update.effective_message is None:
-        return
-    data.pop("paused", None)
-    _ = context._
-    await update.effective_chat.send_message(
-        _("You have an unfinished report. Do you want to continue it?"),
-        reply_markup=keyboard(
-            [button(_("▶ Continue my report"), "r:resume")], [button(_("✖ Cancel the report"), "r:drop")]
-        ),
-    )
-
-
-async def expire_drafts(app: Application, now: datetime | None = None) -> int:
-    """End every draft idle for DRAFT_IDLE, with a message to its chat. Returns how many ended."""
-    now = now or utcnow()
-    ended = []
-    for chat_id, data in list(app.chat_data.items()):
-        touched = data.get("touched")
-        if "draft" not in data or not isinstance(touched, datetime) or now - touched < DRAFT_IDLE:
-            continue
-        for key in ("draft", "step", "paused", "touched"):
-            data.pop(key, None)
-        ended.append(chat_id)
-        _ = gettext_for(data.get("lang", "en"))
-        try:
-            await app.bot.send_message(
-                chat_id,
-                _(
-                    "Your unfinished report was deleted because it was not finished within 24 hours. Nothing was saved. Send /report to start again."
-                ),
-            )
-        except TelegramError as e:
-            log.warning("could not tell a chat its draft ended: %s", type(e).__name__)
-    if ended:
-        app.mark_data_for_update_persistence(chat_ids=ended)
-        if app.persistence is not None:
-            for chat_id in ended:  # the stored step too (a private chat: the user is the chat)
-                await app.persistence.update_conversation("report", (chat_id, chat_id), None)
-        await save(app)
-    return len(ended)
 
 
 def handlers() -> list:

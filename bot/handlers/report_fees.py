@@ -15,7 +15,7 @@ from bot.services import Draft
 from registry.errors import InvalidInput
 from registry.parsing.money import check_amount_bounds, format_amount, parse_amount
 from registry.services.countries import default_currency
-from registry.services.reports import MAX_LINES
+from registry.services.fees import MAX_LINES
 from registry.timeutil import today
 
 CURRENCY_BUTTONS = 4

@@ -38,7 +38,7 @@ DESTINATIONS = ["QA", "SA", "AE", "KW", "OM", "BH", "MY", "JP", "KR", "SG"]
 DRAFT_IDLE = timedelta(hours=24)  # an unfinished report idle this long ends
 
 
-def _draft(context: BotContext) -> Draft:
+def draft_of(context: BotContext) -> Draft:
     return draft(context)
 
 
@@ -95,7 +95,7 @@ def q_origin(context: BotContext):
 
 def q_destination(context: BotContext):
     _ = context._
-    d = _draft(context)
+    d = draft_of(context)
     codes = list(dict.fromkeys([dest for _o, dest in d.corridors] + DESTINATIONS))[:10]
     items = [button(country(c, context.lang), f"r:dst:{c}") for c in codes]
     return (
@@ -107,7 +107,7 @@ def q_destination(context: BotContext):
 def q_category(context: BotContext):
     _ = context._
     items = [button(_(label), f"r:cat:{key}") for key, label in CATEGORIES.items()]
-    d = _draft(context)
+    d = draft_of(context)
     if d.lines:
         text = _("What was the next fee for?")
     else:
@@ -129,7 +129,7 @@ def q_amount(context: BotContext):
 
 def q_currency(context: BotContext):
     _ = context._
-    d = _draft(context)
+    d = draft_of(context)
     named = tuple(d.extra.get("currency_candidates", ()))
     items = [button(code, f"r:cur:{code}") for code in offered_currencies(d, named)]
     return (
@@ -143,7 +143,7 @@ def q_currency(context: BotContext):
 def q_reading(context: BotContext):
     """An amount that reads two ways ("1.500": one and a half, or fifteen hundred): the worker picks."""
     _ = context._
-    d = _draft(context)
+    d = draft_of(context)
     currency = d.extra.get("reading_currency", "")
     items = [
         button(format_amount(Decimal(x), currency, context.lang), f"r:amt:{i}")
@@ -157,7 +157,7 @@ def q_reading(context: BotContext):
 
 def q_more(context: BotContext):
     _ = context._
-    d = _draft(context)
+    d = draft_of(context)
     lines = [_("Added: {fee}.").format(fee=line_text(context, d.lines[-1]))] if d.lines else []
     rows = []
     if can_add_more(context):
@@ -187,7 +187,7 @@ def q_photo(context: BotContext):
 
 def summary(context: BotContext) -> str:
     _ = context._
-    d = _draft(context)
+    d = draft_of(context)
     lines = [
         _("Please check your report:"),
         "",

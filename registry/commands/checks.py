@@ -44,7 +44,7 @@ def _parse_date(_ctx, _param, value):
 @pass_ctx
 def checks_run(obj, name: str | None, as_of: date | None) -> None:
     """Run check NAME (or every check), commit, and print each change it made."""
-    from registry.db import session_scope
+    from registry.db import commit_and_go_on, session_scope
     from registry.services.checks import CHECKS, run
     from registry.timeutil import today
 
@@ -55,7 +55,9 @@ def checks_run(obj, name: str | None, as_of: date | None) -> None:
     total = 0
     for n in names:
         with session_scope(obj.engine, write=True) as session:
-            result = run(session, n, as_of=as_of, settings=obj.settings)
+            result = run(
+                session, n, as_of=as_of, settings=obj.settings, checkpoint=lambda: commit_and_go_on(session)
+            )
         click.echo(result.summary())
         for line in result.changes:
             click.echo(f"  {line}")

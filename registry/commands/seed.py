@@ -5,6 +5,7 @@ from __future__ import annotations
 import click
 
 from registry.cli import main, pass_ctx
+from registry.services import fees
 
 
 def tqdm_progress(enabled: bool = True):
@@ -87,7 +88,6 @@ def seed(
     from registry.models import Recruiter
     from registry.seed import demo as demo_builder
     from registry.seed import volume
-    from registry.services import reports
 
     if if_empty and not demo:
         raise click.UsageError("--if-empty goes with --demo")
@@ -98,7 +98,7 @@ def seed(
             "--demo cannot be combined with --recruiters/--reports; run them one after the other"
         )
     settings = obj.settings
-    fx = reports.fx_table(str(settings.fx_rates_path))
+    fx = fees.fx_table(str(settings.fx_rates_path))
 
     if demo:
         if settings.is_production:

@@ -6,7 +6,7 @@ from sqlalchemy import Table
 
 from registry.models.accreditation import Accreditation, AccreditationEvent, AccreditationStatus
 from registry.models.alerts import Alert
-from registry.models.auditlog import AuditLogEntry
+from registry.models.auditlog import AuditChain, AuditLogEntry
 from registry.models.audits import Audit, AuditKind, Finding, FindingEvent, Principle, Severity
 from registry.models.botstate import BotState
 from registry.models.companies import ApiKey, Company, SupplierLink, WebhookEndpoint
@@ -33,6 +33,7 @@ __all__ = [
     "ApiKey",
     "Audit",
     "AuditKind",
+    "AuditChain",
     "AuditLogEntry",
     "BotState",
     "CaseSubscription",

@@ -13,7 +13,7 @@ and otherwise left open: ``currency`` is None and ``currency_candidates`` lists 
 the flow to ask. Nothing is inferred when the text names no currency at all.
 
 Bounds: an amount is taken when it is worth at least MIN_AMOUNT_USD and at most the registry's
-``reports.MAX_AMOUNT_USD`` on the day (FX table in ``config/fx_rates.csv``); the same bounds decide
+``fees.MAX_AMOUNT_USD`` on the day (FX table in ``config/fx_rates.csv``); the same bounds decide
 which readings of an ambiguous number are plausible once the currency is known.
 """
 
@@ -30,7 +30,7 @@ from babel.numbers import format_decimal, get_currency_precision, get_territory_
 from registry.errors import InvalidInput
 from registry.parsing.numbers import is_quantity_word, quantity_readings
 from registry.parsing.text import CLDR_LOCALE, Token, fold, language_code, tokens, words
-from registry.services.reports import MAX_AMOUNT_USD, FxTable
+from registry.services.fees import MAX_AMOUNT_USD, FxTable
 
 MIN_AMOUNT_USD = Decimal("1")  # smaller amounts are typing mistakes (or not a fee worth a report)
 LARGEST = Decimal("1e12")  # what the database column holds

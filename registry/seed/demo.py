@@ -47,8 +47,8 @@ from registry.services import (
     search,
     users,
 )
+from registry.services.fees import FxTable, ReportInput
 from registry.services.recruiters import RecruiterInput
-from registry.services.reports import FxTable, ReportInput
 from registry.timeutil import add_years, today, utcnow
 
 

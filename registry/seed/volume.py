@@ -49,7 +49,8 @@ from registry.seed.data import (
 from registry.services import auditlog, bulk, recruiters, reports, search
 from registry.services.auditlog import PendingEntry
 from registry.services.bulk import ProgressFactory
-from registry.services.reports import CASE_ALPHABET, FxTable
+from registry.services.fees import FxTable
+from registry.services.reports import CASE_ALPHABET
 from registry.timeutil import add_years, utcnow
 
 # Page cache for the load (KiB): large enough that the indexes being filled stay in memory.

@@ -12,17 +12,20 @@ followers through the outbox.
 
 from __future__ import annotations
 
+import dataclasses
 import secrets
 from dataclasses import dataclass
 from datetime import date, datetime
+from types import SimpleNamespace
+from typing import cast
 
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 from sqlmodel import Session, col
 
 from registry.errors import IllegalTransition, InvalidInput, NotFound
-from registry.models import Accreditation, AccreditationEvent, Audit, Finding, Recruiter
+from registry.models import Accreditation, AccreditationEvent, Audit, Finding, Recruiter, table_of
 from registry.models.accreditation import AccreditationStatus as S
-from registry.services import cleantext, outbox, standing
+from registry.services import auditlog, bulk, cleantext, outbox, standing
 from registry.timeutil import add_years, iso, utcnow
 
 TRANSITIONS: dict[str, frozenset[str]] = {
@@ -247,3 +250,130 @@ def history(session: Session, recruiter_id: int) -> list[AccreditationEvent]:
             .order_by(col(AccreditationEvent.at), col(AccreditationEvent.id))
         )
     )
+
+
+# --- many moves at once (the compliance checks) ---------------------------------------------------
+
+# Moves that keep the certificate and its validity: the ones the checks make, set-based.
+BULK_MOVES = frozenset({(S.accredited, S.expired), (S.accredited, S.suspended)})
+_CHUNK = 900  # recruiter ids per query: below SQLite's bound-parameter limit
+
+
+@dataclass
+class Move:
+    recruiter_id: int
+    reason: str
+    audit_id: int | None = None
+    report_id: int | None = None
+
+
+def transition_many(
+    session: Session,
+    moves: list[Move],
+    from_status: str,
+    to_status: str,
+    *,
+    actor: str,
+    at: datetime | None = None,
+) -> list[tuple[int, str]]:
+    """`transition` for many recruiters with a fixed number of statements per 900 of them: the same
+    rows (state, event, audit-log entries, outbox messages). Only moves in BULK_MOVES; a recruiter that
+    is no longer in `from_status` (changed meanwhile) is left alone. Returns (id, public id) of each
+    recruiter moved. Written with Core statements: no Accreditation of these recruiters may be loaded
+    in the session."""
+    if (from_status, to_status) not in BULK_MOVES:
+        raise InvalidInput(
+            f"{from_status} -> {to_status} is not a move made in bulk",
+            field="status",
+            code="not_a_bulk_move",
+            params={"from": from_status, "to": to_status},
+        )
+    if not actor:
+        raise InvalidInput("the decision must be attributed to someone", field="actor", code="actor_required")
+    moves = [dataclasses.replace(m, reason=cleantext.clean_text(m.reason)) for m in moves]
+    if any(not m.reason for m in moves):
+        raise InvalidInput(
+            "a reason is required for every accreditation decision", field="reason", code="reason_required"
+        )
+    at = at or utcnow()
+    acc_t, ev_t, rec_t = table_of(Accreditation), table_of(AccreditationEvent), table_of(Recruiter)
+    by_id = {m.recruiter_id: m for m in moves}
+    ids = sorted(by_id)
+    moved: list[tuple[int, str]] = []
+    conn = session.connection()
+    dialect = conn.dialect.name
+    for i in range(0, len(ids), _CHUNK):
+        chunk = ids[i : i + _CHUNK]
+        before = conn.execute(
+            select(acc_t, rec_t.c.public_id, rec_t.c.licence_status)
+            .join(rec_t, rec_t.c.id == acc_t.c.recruiter_id)
+            .where(bulk.among(acc_t.c.recruiter_id, chunk, dialect), acc_t.c.status == from_status)
+            .order_by(acc_t.c.recruiter_id)
+            .with_for_update(of=acc_t)
+        ).all()
+        if not before:
+            continue
+        rids = [r.recruiter_id for r in before]
+        conn.execute(
+            update(acc_t)
+            .where(bulk.among(acc_t.c.recruiter_id, rids, dialect))
+            .values(status=to_status, since=at, updated_at=at)
+        )
+        events = [
+            {
+                "recruiter_id": r.recruiter_id,
+                "from_status": from_status,
+                "to_status": to_status,
+                "at": at,
+                "actor": actor,
+                "reason": by_id[r.recruiter_id].reason,
+                "audit_id": by_id[r.recruiter_id].audit_id,
+                "report_id": by_id[r.recruiter_id].report_id,
+                "valid_from": r.valid_from,
+                "valid_until": r.valid_until,
+            }
+            for r in before
+        ]
+        event_ids = bulk.insert_returning_ids(conn, ev_t, events)
+        entries = []
+        for r, ev, ev_id in zip(before, events, event_ids, strict=True):
+            old = {
+                "recruiter_id": r.recruiter_id,
+                "status": r.status,
+                "since": r.since,
+                "updated_at": r.updated_at,
+            }
+            new = {"recruiter_id": r.recruiter_id, "status": to_status, "since": at, "updated_at": at}
+            entries.append(auditlog.updated_entry(actor, Accreditation, old, new))
+            entries.append(auditlog.created_entry(actor, AccreditationEvent, {"id": ev_id, **ev}))
+        items = []
+        for r, ev in zip(before, events, strict=True):
+            # the row after the move, as verdict_of reads it (no model instance built per move)
+            after = cast(
+                Accreditation,
+                SimpleNamespace(
+                    status=to_status,
+                    since=at,
+                    valid_from=r.valid_from,
+                    valid_until=r.valid_until,
+                    certificate_number=r.certificate_number,
+                ),
+            )
+            verdict = standing.verdict_of(after, r.licence_status, as_of=at.date())
+            items.append(
+                (
+                    r.recruiter_id,
+                    {
+                        "from": from_status,
+                        "to": to_status,
+                        "reason": ev["reason"],
+                        "at": iso(at),
+                        **standing.event_fields(verdict),
+                    },
+                )
+            )
+        outbox.emit_many(session, outbox.STATUS_CHANGED, items)
+        # last, so the chain heads are locked only from here to the commit
+        auditlog.append(conn, entries, at=at)
+        moved.extend((r.recruiter_id, r.public_id) for r in before)
+    return moved

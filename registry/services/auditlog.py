@@ -3,6 +3,13 @@
 A session event (after_flush) turns every insert, update and delete of a tracked table into one
 log entry; the edge names the actor with ``set_actor(session, ...)``. Entries are chained:
 ``hash = sha256(prev_hash || canonical(seq, at, actor, action, entity, entity_id, data))``.
+
+There is one chain per recruiter (every entry about recruiter 7 is in chain 7), one for entries about
+no recruiter (chain 0, which also holds the whole log as it was before chains were per recruiter),
+and the anchor chain (-1). A writer locks only the heads (``audit_chain`` rows) of the chains it
+appends to, so writes about different recruiters do not wait for each other. ``anchor`` (a beat job)
+appends the heads of every chain that moved since the last anchor to the anchor chain; ``verify``
+checks every chain, every head and every anchored head. See docs/audit-log.md for the trade-off.
 """
 
 from __future__ import annotations
@@ -11,10 +18,11 @@ import hashlib
 import json
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import date, datetime
 from decimal import Decimal
 
-from sqlalchemy import ColumnElement, event, inspect, select, text
+from sqlalchemy import bindparam, event, inspect, select, text, tuple_, update
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session as SASession
 from sqlmodel import Session, col
 
@@ -24,6 +32,7 @@ from registry.models import (
     Alert,
     ApiKey,
     Audit,
+    AuditChain,
     AuditLogEntry,
     Company,
     Corridor,
@@ -39,11 +48,13 @@ from registry.models import (
     WebhookEndpoint,
     table_of,
 )
-from registry.services import bulk, identifiers, paging
+from registry.services import bulk
 from registry.timeutil import utcnow
 
 GENESIS = "0" * 64
-ADVISORY_LOCK_ID = 0x46524C47  # "FRLG"
+NO_RECRUITER_CHAIN = 0
+ANCHOR_CHAIN = -1
+_CHUNK = 900  # chain ids per query: below SQLite's bound-parameter limit
 
 # entity name -> (model, fields never written to the log: secrets and personal data)
 TRACKED: dict[type, tuple[str, frozenset[str]]] = {
@@ -170,38 +181,91 @@ class PendingEntry:
     entity_id: str
     recruiter_id: int | None
     data: dict
+    chain: int | None = None  # None: the recruiter's chain (chain 0 without a recruiter)
 
 
-def _lock_and_tail(conn) -> tuple[int, str]:
-    if conn.dialect.name == "postgresql":
-        conn.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": ADVISORY_LOCK_ID})
-    row = conn.execute(
-        select(col(AuditLogEntry.seq), col(AuditLogEntry.hash))
-        .order_by(col(AuditLogEntry.seq).desc())
-        .limit(1)
-    ).first()
-    return (row[0], row[1]) if row else (0, GENESIS)
+def chain_of(entry: PendingEntry) -> int:
+    if entry.chain is not None:
+        return entry.chain
+    return entry.recruiter_id if entry.recruiter_id is not None else NO_RECRUITER_CHAIN
+
+
+def _lock_heads(conn, chains: list[int]) -> dict[int, tuple[int, str]]:
+    """Lock the heads of `chains` (ascending, so two writers never wait for each other in a circle
+    within one append) and return them as {chain: (seq, hash)}; a new chain gets its head row first."""
+    heads_t = table_of(AuditChain)
+
+    def locked(ids: list[int]) -> dict[int, tuple[int, str]]:
+        out: dict[int, tuple[int, str]] = {}
+        for i in range(0, len(ids), _CHUNK):
+            stmt = (
+                select(heads_t.c.chain, heads_t.c.seq, heads_t.c.hash)
+                .where(bulk.among(heads_t.c.chain, ids[i : i + _CHUNK], conn.dialect.name))
+                .order_by(heads_t.c.chain)
+                .with_for_update()
+            )
+            out.update({c: (seq, h) for c, seq, h in conn.execute(stmt)})
+        return out
+
+    heads = locked(chains)
+    missing = [c for c in chains if c not in heads]
+    if missing and conn.dialect.name == "postgresql":
+        conn.execute(
+            text(
+                "INSERT INTO audit_chain (chain, seq, hash, anchored_seq) SELECT c, 0, :g, 0 "
+                "FROM unnest(CAST(:chains AS integer[])) AS c ON CONFLICT (chain) DO NOTHING"
+            ),
+            {"g": GENESIS, "chains": missing},
+        )
+    elif missing:
+        conn.execute(
+            sqlite_insert(heads_t).on_conflict_do_nothing(index_elements=["chain"]),
+            [{"chain": c, "seq": 0, "hash": GENESIS, "anchored_seq": 0} for c in missing],
+        )
+    if missing:
+        heads.update(locked(missing))
+    return heads
+
+
+_MOVE_HEAD = None
+
+
+def _move_head_stmt():
+    global _MOVE_HEAD
+    if _MOVE_HEAD is None:
+        heads_t = table_of(AuditChain)
+        _MOVE_HEAD = (
+            update(heads_t)
+            .where(heads_t.c.chain == bindparam("c"))
+            .values(seq=bindparam("s"), hash=bindparam("h"))
+        )
+    return _MOVE_HEAD
 
 
 def append(conn, entries: Iterable[PendingEntry], at: datetime | None = None, batch: int = 5000) -> int:
-    """Append entries to the chain on this connection (inside the caller's transaction).
+    """Append entries to their chains on this connection (inside the caller's transaction).
 
-    The one writer of the chain, for the after_flush hook and for bulk loads alike: it takes the
-    chain's tail under a lock, hashes each entry onto it and bulk-inserts the rows
-    (``bulk.insert_rows``: one compiled executemany on SQLite)."""
-    seq, prev = _lock_and_tail(conn)
+    The one writer of the log, for the after_flush hook and for bulk loads alike: it locks the heads
+    of the chains the entries belong to, hashes each entry onto its chain, bulk-inserts the rows
+    (``bulk.insert_rows``: one compiled executemany on SQLite) and moves the heads."""
+    entries = list(entries)
+    if not entries:
+        return 0
+    chains = [chain_of(e) for e in entries]
+    heads = _lock_heads(conn, sorted(set(chains)))
     at = at or utcnow()
     at_iso = at.isoformat()
     encode = _CANONICAL.encode
     table = table_of(AuditLogEntry)
     rows = []
-    count = 0
-    for e in entries:
+    for e, chain in zip(entries, chains, strict=True):
+        seq, prev = heads[chain]
         seq += 1
         data = encode(e.data)
         h = _chain_hash(prev, seq, at_iso, e.actor, e.action, e.entity, e.entity_id, data)
         rows.append(
             {
+                "chain": chain,
                 "seq": seq,
                 "at": at,
                 "actor": e.actor,
@@ -214,13 +278,64 @@ def append(conn, entries: Iterable[PendingEntry], at: datetime | None = None, ba
                 "hash": h,
             }
         )
-        prev = h
-        count += 1
+        heads[chain] = (seq, h)
         if len(rows) >= batch:
             bulk.insert_rows(conn, table, rows, constant=("at",))
             rows = []
     bulk.insert_rows(conn, table, rows, constant=("at",))
-    return count
+    if conn.dialect.name == "postgresql":
+        conn.execute(
+            text(
+                "UPDATE audit_chain SET seq = v.s, hash = v.h FROM unnest(CAST(:c AS integer[]), "
+                "CAST(:s AS integer[]), CAST(:h AS text[])) AS v(c, s, h) WHERE audit_chain.chain = v.c"
+            ),
+            {
+                "c": list(heads),
+                "s": [seq for seq, _h in heads.values()],
+                "h": [h for _s, h in heads.values()],
+            },
+        )
+    else:
+        conn.execute(_move_head_stmt(), [{"c": c, "s": seq, "h": h} for c, (seq, h) in heads.items()])
+    return len(entries)
+
+
+def anchor(session: Session, *, actor: str = "system:audit-anchor", per_entry: int = 2000) -> int:
+    """Pin the head of every chain that moved since the last anchor: append them (chain, seq, hash) to
+    the anchor chain and mark them anchored. Returns the number of chains pinned. A head being written
+    right now (its row locked) is left for the next anchor instead of waiting for it."""
+    heads_t = table_of(AuditChain)
+    conn = session.connection()
+    stmt = (
+        select(heads_t.c.chain, heads_t.c.seq, heads_t.c.hash)
+        .where(heads_t.c.seq > heads_t.c.anchored_seq, heads_t.c.chain != ANCHOR_CHAIN)
+        .order_by(heads_t.c.chain)
+    )
+    if conn.dialect.name == "postgresql":
+        stmt = stmt.with_for_update(skip_locked=True)
+    pinned = [list(r) for r in conn.execute(stmt)]
+    if not pinned:
+        return 0
+    append(
+        conn,
+        (
+            PendingEntry(
+                actor,
+                "anchor",
+                "audit_log",
+                "heads",
+                None,
+                {"heads": pinned[i : i + per_entry]},
+                ANCHOR_CHAIN,
+            )
+            for i in range(0, len(pinned), per_entry)
+        ),
+    )
+    conn.execute(
+        update(heads_t).where(heads_t.c.chain == bindparam("c")).values(anchored_seq=bindparam("s")),
+        [{"c": c, "s": seq} for c, seq, _h in pinned],
+    )
+    return len(pinned)
 
 
 # --- entries for rows written in bulk (the same data the hook records for ORM writes) ----------------
@@ -312,39 +427,110 @@ class VerifyResult:
     first_bad_seq: int | None = None
     first_bad_id: int | None = None
     problem: str = ""
+    chain: int | None = None
 
     def __str__(self) -> str:
         if self.ok:
             return f"audit log intact: {self.checked} entries verified"
         return (
-            f"audit log BROKEN at entry seq={self.first_bad_seq} (id={self.first_bad_id}): "
+            f"audit log BROKEN in chain {self.chain} at entry seq={self.first_bad_seq} (id={self.first_bad_id}): "
             f"{self.problem}; {self.checked} entries before it are intact"
         )
 
 
-def iter_entries(session: Session, chunk: int = 10_000) -> Iterator[AuditLogEntry]:
-    last = None
+def iter_entries(session: Session, chain: int | None = None, chunk: int = 10_000) -> Iterator[AuditLogEntry]:
+    """Every entry (or those of one chain) in chain order: by chain, then position in the chain."""
+    last: tuple[int, int] | None = None
+    key = tuple_(col(AuditLogEntry.chain), col(AuditLogEntry.seq))
     while True:
-        stmt = select(AuditLogEntry).order_by(col(AuditLogEntry.seq)).limit(chunk)
+        stmt = select(AuditLogEntry).order_by(col(AuditLogEntry.chain), col(AuditLogEntry.seq)).limit(chunk)
+        if chain is not None:
+            stmt = stmt.where(col(AuditLogEntry.chain) == chain)
         if last is not None:
-            stmt = stmt.where(col(AuditLogEntry.seq) > last)
+            stmt = stmt.where(key > tuple_(*last))
         rows = list(session.scalars(stmt))
         if not rows:
             return
         yield from rows
-        last = rows[-1].seq
+        last = (rows[-1].chain, rows[-1].seq)
         session.expunge_all()
 
 
+def _anchored(session: Session) -> dict[int, dict[int, str]]:
+    """What the anchors pinned: {chain: {seq: hash}} (the anchor chain itself is verified with the rest)."""
+    pins: dict[int, dict[int, str]] = {}
+    for e in iter_entries(session, chain=ANCHOR_CHAIN):
+        try:
+            heads = json.loads(e.data).get("heads", [])
+        except ValueError:
+            continue  # an altered anchor fails its hash in the walk
+        for c, seq, h in heads:
+            pins.setdefault(int(c), {})[int(seq)] = str(h)
+    return pins
+
+
 def verify(session: Session) -> VerifyResult:
-    """Walk the chain in sequence order; report the first entry that was altered, deleted or moved."""
-    prev = GENESIS
-    expected_seq = 1
+    """Walk every chain in order; report the first entry that was altered, deleted or moved, a chain
+    whose end does not match its head, and any head an anchor pinned that is no longer there."""
+    heads = {
+        c: (seq, h)
+        for c, seq, h in session.execute(
+            select(col(AuditChain.chain), col(AuditChain.seq), col(AuditChain.hash))
+        )
+    }
+    pins = _anchored(session)
     checked = 0
+    chain: int | None = None
+    prev, expected_seq, last_id = GENESIS, 1, None
+
+    def end_of_chain() -> VerifyResult | None:
+        if chain is None:
+            return None
+        last = (expected_seq - 1, prev)
+        head = heads.pop(chain, None)
+        pinned = pins.pop(chain, {})
+        if head is None:
+            return VerifyResult(
+                False, checked, last[0], last_id, "the chain has no head (written around the log)", chain
+            )
+        if head[0] > last[0]:
+            return VerifyResult(
+                False,
+                checked,
+                last[0] + 1,
+                None,
+                f"entries deleted: the chain's head is at seq {head[0]}",
+                chain,
+            )
+        if head != last:
+            return VerifyResult(
+                False, checked, last[0], last_id, "the chain's head does not match its last entry", chain
+            )
+        if pinned and max(pinned) > last[0]:
+            return VerifyResult(
+                False,
+                checked,
+                last[0] + 1,
+                None,
+                f"entries deleted: an anchor pinned seq {max(pinned)}",
+                chain,
+            )
+        return None
+
     for e in iter_entries(session):
+        if e.chain != chain:
+            bad = end_of_chain()
+            if bad:
+                return bad
+            chain, prev, expected_seq = e.chain, GENESIS, 1
         if e.seq != expected_seq:
             return VerifyResult(
-                False, checked, e.seq, e.id, f"expected seq {expected_seq}: an entry was deleted or reordered"
+                False,
+                checked,
+                e.seq,
+                e.id,
+                f"expected seq {expected_seq}: an entry was deleted or reordered",
+                chain,
             )
         if e.prev_hash != prev:
             return VerifyResult(
@@ -353,14 +539,32 @@ def verify(session: Session) -> VerifyResult:
                 e.seq,
                 e.id,
                 "prev_hash does not match the previous entry (entry deleted or reordered)",
+                chain,
             )
         if entry_hash(prev, e.seq, e.at, e.actor, e.action, e.entity, e.entity_id, e.data) != e.hash:
             return VerifyResult(
-                False, checked, e.seq, e.id, "content does not match its hash (entry altered)"
+                False, checked, e.seq, e.id, "content does not match its hash (entry altered)", chain
             )
-        prev = e.hash
+        pinned_hash = pins.get(e.chain, {}).get(e.seq)
+        if pinned_hash is not None and pinned_hash != e.hash:
+            return VerifyResult(
+                False, checked, e.seq, e.id, "the entry differs from what an anchor pinned", chain
+            )
+        prev, last_id = e.hash, e.id
         expected_seq += 1
         checked += 1
+    bad = end_of_chain()
+    if bad:
+        return bad
+    for c, (seq, _h) in sorted(heads.items()):
+        if seq > 0:
+            return VerifyResult(
+                False, checked, 1, None, f"entries deleted: the chain's head is at seq {seq}", c
+            )
+    for c, pinned in sorted(pins.items()):
+        return VerifyResult(
+            False, checked, 1, None, f"entries deleted: an anchor pinned seq {max(pinned)}", c
+        )
     return VerifyResult(True, checked)
 
 
@@ -368,7 +572,7 @@ def entries_for_recruiter(session: Session, recruiter_id: int, limit: int = 200)
     stmt = (
         select(AuditLogEntry)
         .where(col(AuditLogEntry.recruiter_id) == recruiter_id)
-        .order_by(col(AuditLogEntry.seq).desc())
+        .order_by(col(AuditLogEntry.id).desc())
         .limit(limit)
     )
     return list(session.scalars(stmt))
@@ -387,7 +591,7 @@ def status_at(session: Session, recruiter_id: int, at: datetime) -> dict | None:
             col(AuditLogEntry.entity_id) == str(recruiter_id),
             col(AuditLogEntry.at) <= at,
         )
-        .order_by(col(AuditLogEntry.seq))
+        .order_by(col(AuditLogEntry.id))
     )
     state: dict | None = None
     for e in session.scalars(stmt):
@@ -404,57 +608,3 @@ def status_at(session: Session, recruiter_id: int, at: datetime) -> dict | None:
         elif e.action == "delete":
             state = None
     return state
-
-
-# --- the admin panel's list -----------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class LogFilters:
-    """What the audit log can be narrowed by; empty means any. `actor` is text found in the actor's
-    name; `recruiter` a public id (an unknown one matches nothing)."""
-
-    entity: str = ""
-    action: str = ""
-    actor: str = ""
-    recruiter: str = ""
-    date_from: date | None = None
-    date_to: date | None = None
-
-
-def list_page(session: Session, filters: LogFilters, *, page: int, per_page: int) -> paging.ListPage:
-    """Entries, newest first (rows of AuditLogEntry, public id); ``extra["recruiter"]`` is the
-    recruiter `filters.recruiter` names, if any."""
-    conds: list[ColumnElement[bool]] = []
-    if filters.entity:
-        conds.append(col(AuditLogEntry.entity) == filters.entity)
-    if filters.action in ("create", "update", "delete"):
-        conds.append(col(AuditLogEntry.action) == filters.action)
-    if filters.actor:
-        conds.append(paging.contains(col(AuditLogEntry.actor), filters.actor))
-    recruiter = None
-    if filters.recruiter:
-        pid = identifiers.public_id_key(filters.recruiter)
-        recruiter = (
-            session.scalars(select(Recruiter).where(col(Recruiter.public_id) == pid)).first() if pid else None
-        )
-        if recruiter is not None:
-            conds.append(col(AuditLogEntry.recruiter_id) == recruiter.id)
-        else:  # unknown public id: show nothing rather than everything
-            conds.append(col(AuditLogEntry.id) == -1)
-    if filters.date_from:
-        conds.append(col(AuditLogEntry.at) >= datetime.combine(filters.date_from, time.min, UTC))
-    if filters.date_to:
-        conds.append(
-            col(AuditLogEntry.at) < datetime.combine(filters.date_to + timedelta(days=1), time.min, UTC)
-        )
-    stmt = (
-        select(AuditLogEntry, col(Recruiter.public_id))
-        .outerjoin(Recruiter, col(Recruiter.id) == col(AuditLogEntry.recruiter_id))
-        .where(*conds)
-        .order_by(col(AuditLogEntry.seq).desc())
-    )
-    total = paging.count_rows(session, AuditLogEntry, *conds)
-    found = paging.offset_page(session, stmt, page=page, per_page=per_page, total=total)
-    found.extra["recruiter"] = recruiter
-    return found

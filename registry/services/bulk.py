@@ -9,11 +9,12 @@
 
 from __future__ import annotations
 
+import json
 import random
 from collections.abc import Callable, Iterable
-from typing import Protocol
+from typing import Any, Protocol
 
-from sqlalchemy import Table, func, insert, select, text
+from sqlalchemy import ARRAY, JSON, Integer, Table, any_, func, insert, literal, select, text
 from sqlalchemy.engine import Connection
 
 
@@ -76,8 +77,50 @@ def unique_codes(
 _COMPILED: dict[tuple, tuple[str, list]] = {}
 
 
+def _copy_rows(conn: Connection, table: Table, rows: list[dict]) -> None:
+    """PostgreSQL: the rows through COPY on the connection's own transaction (JSON columns as text)."""
+    keys = list(rows[0])
+    as_json = {k for k in keys if isinstance(table.c[k].type, JSON)}
+    columns = ", ".join(f'"{k}"' for k in keys)
+    raw: Any = conn.connection.driver_connection
+    with raw.cursor() as cur, cur.copy(f'COPY "{table.name}" ({columns}) FROM STDIN') as cp:
+        if as_json:
+            for r in rows:
+                cp.write_row([json.dumps(r[k]) if k in as_json else r[k] for k in keys])
+        else:
+            for r in rows:
+                cp.write_row([r[k] for k in keys])
+
+
+def among(column, ids: list[int], dialect_name: str):
+    """`column IN ids` as one array parameter on PostgreSQL (no statement with thousands of
+    placeholders to build and parse), a plain IN list elsewhere (keep ids below SQLite's bound)."""
+    if dialect_name == "postgresql":
+        return column == any_(literal(list(ids), ARRAY(Integer)))
+    return column.in_(ids)
+
+
+def insert_returning_ids(conn: Connection, table: Table, rows: list[dict]) -> list[int]:
+    """Insert rows (without ids) and return their new ids in the rows' order: on PostgreSQL the ids are
+    taken from the table's sequence first and the rows written with COPY."""
+    if not rows:
+        return []
+    if conn.dialect.name == "postgresql":
+        ids = list(
+            conn.execute(
+                text("SELECT nextval(pg_get_serial_sequence(:t, 'id')) FROM generate_series(1, :n)"),
+                {"t": table.name, "n": len(rows)},
+            ).scalars()
+        )
+        _copy_rows(conn, table, [{"id": i, **r} for i, r in zip(ids, rows, strict=True)])
+        return ids
+    return list(
+        conn.execute(insert(table).returning(table.c.id, sort_by_parameter_order=True), rows).scalars()
+    )
+
+
 def insert_rows(conn: Connection, table: Table, rows: list[dict], constant: tuple[str, ...] = ()) -> None:
-    """Bulk INSERT of rows (dicts with the same keys) as one executemany.
+    """Bulk INSERT of rows (dicts with the same keys): COPY on PostgreSQL, one executemany elsewhere.
 
     On SQLite the statement is compiled once by SQLAlchemy Core and executed with positional
     tuples; values go through the columns' own bind processors (exactly what Core would store),
@@ -87,6 +130,9 @@ def insert_rows(conn: Connection, table: Table, rows: list[dict], constant: tupl
     if not rows:
         return
     dialect = conn.dialect
+    if dialect.name == "postgresql":
+        _copy_rows(conn, table, rows)
+        return
     if dialect.name != "sqlite":
         conn.execute(insert(table), rows)
         return

@@ -19,7 +19,7 @@ import logging
 from collections import defaultdict
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import date, timedelta
 from functools import lru_cache
 from typing import Any
 
@@ -27,14 +27,12 @@ from sqlalchemy import (
     ColumnElement,
     Date,
     Integer,
-    String,
     and_,
     bindparam,
     case,
     cast,
     exists,
     func,
-    literal_column,
     not_,
     null,
     or_,
@@ -49,6 +47,7 @@ from registry.models.reports import TriageStatus
 from registry.services import accreditation, alerts, auditlog
 from registry.services.alerts import AlertSpec
 from registry.services.audits import to_be_performed
+from registry.services.check_sql import _consts, _day_start, _key, _no_alert, _recruiters, _select
 from registry.services.standing import BAD_LICENCE  # licence statuses that are not valid (SPEC section 4)
 from registry.timeutil import add_months
 
@@ -80,10 +79,20 @@ class CheckResult:
         return f"{self.name} (as of {self.as_of}): {parts}"
 
 
+def no_checkpoint() -> None:
+    """The default checkpoint: everything in the caller's one transaction."""
+
+
+# A check's long work comes in chunks; after each it calls the checkpoint the edge gave it (the task
+# and the CLI commit there, so the chain heads and rows a chunk locked are free for other writers while
+# the check goes on). Each chunk is whole by itself, and a check run again finds what is left.
+CHUNK = 900
+
+
 @dataclass
 class Check:
     name: str
-    fn: Callable[[Session, date, object], CheckResult]
+    fn: Callable[..., CheckResult]
     schedule: dict  # celery crontab keyword arguments
     doc: str
 
@@ -101,7 +110,9 @@ def check(name: str, *, schedule: dict):
     return deco
 
 
-def run(session: Session, name: str, *, as_of: date, settings) -> CheckResult:
+def run(
+    session: Session, name: str, *, as_of: date, settings, checkpoint: Callable[[], None] = no_checkpoint
+) -> CheckResult:
     if name not in CHECKS:
         from registry.errors import InvalidInput
 
@@ -112,56 +123,10 @@ def run(session: Session, name: str, *, as_of: date, settings) -> CheckResult:
             params={"check": name},
         )
     auditlog.set_actor(session, f"system:{name}")
-    result = CHECKS[name].fn(session, as_of, settings)
+    result = CHECKS[name].fn(session, as_of, settings, checkpoint=checkpoint)
     session.flush()
     log.info("check %s", result.summary())
     return result
-
-
-def _const(value: str):
-    """An internal constant written into the SQL text (no bound parameter to expand on every run)."""
-    if "'" in value or "\\" in value:
-        raise ValueError(f"not a plain constant: {value!r}")
-    return literal_column(f"'{value}'", String)
-
-
-def _consts(values) -> list:
-    return [_const(str(v)) for v in values]
-
-
-def _key(*parts) -> object:
-    """SQL expression 'a:b:c' built from literals and columns (portable: the || operator)."""
-    expr = None
-    for i, p in enumerate(parts):
-        piece = p if hasattr(p, "compile") else _const(str(p))
-        if not isinstance(p, str):
-            piece = cast(p, String)
-        if i:
-            piece = _const(":").concat(piece)
-        expr = piece if expr is None else expr.concat(piece)
-    return expr
-
-
-def _select(session: Session, stmt, params: dict | None = None):
-    """Run a selection on the session's connection (Core rows; no ORM entity loading needed)."""
-    return session.connection().execute(stmt, params or {})
-
-
-def _no_alert(key_expr):
-    return not_(exists().where(Alert.key == key_expr))
-
-
-def _day_start(d: date) -> datetime:
-    return datetime.combine(d, time.min, tzinfo=UTC)
-
-
-def _recruiters(session: Session, ids) -> dict[int | None, Recruiter]:
-    ids = sorted(set(ids))
-    out: dict[int | None, Recruiter] = {}
-    for i in range(0, len(ids), 900):
-        chunk = ids[i : i + 900]
-        out.update({r.id: r for r in session.scalars(select(Recruiter).where(col(Recruiter.id).in_(chunk)))})
-    return out
 
 
 # --- accreditation expiry -----------------------------------------------------------------------
@@ -205,7 +170,9 @@ def expiry_params(as_of: date, days: tuple[int, ...]) -> dict:
 
 
 @check("accreditation_expiry", schedule={"minute": "10", "hour": "0"})
-def accreditation_expiry(session: Session, as_of: date, settings) -> CheckResult:
+def accreditation_expiry(
+    session: Session, as_of: date, settings, *, checkpoint: Callable[[], None] = no_checkpoint
+) -> CheckResult:
     """Expire accreditations past valid_until; remind 90/30/7 days before (configurable)."""
     name = "accreditation_expiry"
     result = CheckResult(name, as_of)
@@ -213,18 +180,25 @@ def accreditation_expiry(session: Session, as_of: date, settings) -> CheckResult
     rows = _select(session, expiry_selection(days), expiry_params(as_of, days)).all()
     to_expire = [(rid, vu) for rid, vu, _stage in rows if vu < as_of]
     reminders = [(rid, vu, stage) for rid, vu, stage in rows if vu >= as_of and stage is not None]
-    recs = _recruiters(session, [rid for rid, _ in to_expire] + [rid for rid, _, _ in reminders])
-    for rid, vu in to_expire:
-        rec = recs[rid]
-        accreditation.transition(
-            session,
-            rec,
-            S.expired,
-            actor=f"system:{name}",
-            reason=f"certificate valid until {vu.isoformat()} was not renewed (expired as of "
-            f"{as_of.isoformat()})",
-        )
-        result.add("expired", f"{rec.public_id}: accredited -> expired (valid until {vu.isoformat()})")
+    for i in range(0, len(to_expire), CHUNK):
+        chunk = to_expire[i : i + CHUNK]
+        valid_until = dict(chunk)
+        moves = [
+            accreditation.Move(
+                rid,
+                f"certificate valid until {vu.isoformat()} was not renewed (expired as of {as_of.isoformat()})",
+            )
+            for rid, vu in chunk
+        ]
+        for rid, public_id in accreditation.transition_many(
+            session, moves, S.accredited, S.expired, actor=f"system:{name}"
+        ):
+            result.add(
+                "expired",
+                f"{public_id}: accredited -> expired (valid until {valid_until[rid].isoformat()})",
+            )
+        checkpoint()
+    recs = _recruiters(session, [rid for rid, _, _ in reminders])
     specs = [
         AlertSpec(
             f"expiry_reminder:{rid}:{vu.isoformat()}:{stage}",
@@ -282,7 +256,9 @@ def overdue_selection():
 
 
 @check("overdue_corrective_actions", schedule={"minute": "20", "hour": "0"})
-def overdue_corrective_actions(session: Session, as_of: date, settings) -> CheckResult:
+def overdue_corrective_actions(
+    session: Session, as_of: date, settings, *, checkpoint: Callable[[], None] = no_checkpoint
+) -> CheckResult:
     """Suspend on an overdue major corrective action (and alert); alert on an overdue minor one."""
     name = "overdue_corrective_actions"
     result = CheckResult(name, as_of)
@@ -292,18 +268,24 @@ def overdue_corrective_actions(session: Session, as_of: date, settings) -> Check
     for r in rows:
         if r.severity == Severity.major and r.status == S.accredited:
             majors[r.recruiter_id].append(r)
+    moves, what_of = [], {}
     for rid, found in majors.items():
-        rec = recs[rid]
-        what = ", ".join(f"#{f.id} ({f.principle}, due {f.due_date.isoformat()})" for f in found)
-        accreditation.transition(
-            session,
-            rec,
-            S.suspended,
-            actor=f"system:{name}",
-            audit_id=found[0].audit_id,
-            reason=f"corrective action of major finding {what} overdue as of {as_of.isoformat()}",
+        what_of[rid] = ", ".join(f"#{f.id} ({f.principle}, due {f.due_date.isoformat()})" for f in found)
+        moves.append(
+            accreditation.Move(
+                rid,
+                f"corrective action of major finding {what_of[rid]} overdue as of {as_of.isoformat()}",
+                audit_id=found[0].audit_id,
+            )
         )
-        result.add("suspended", f"{rec.public_id}: accredited -> suspended (overdue major finding {what})")
+    for i in range(0, len(moves), CHUNK):
+        for rid, public_id in accreditation.transition_many(
+            session, moves[i : i + CHUNK], S.accredited, S.suspended, actor=f"system:{name}"
+        ):
+            result.add(
+                "suspended", f"{public_id}: accredited -> suspended (overdue major finding {what_of[rid]})"
+            )
+        checkpoint()
     specs = [
         AlertSpec(
             f"overdue_finding:{r.id}",
@@ -353,7 +335,9 @@ def surveillance_selection():
 
 
 @check("surveillance_due", schedule={"minute": "30", "hour": "0"})
-def surveillance_due(session: Session, as_of: date, settings) -> CheckResult:
+def surveillance_due(
+    session: Session, as_of: date, settings, *, checkpoint: Callable[[], None] = no_checkpoint
+) -> CheckResult:
     """Plan a surveillance audit (and alert) for accredited recruiters not audited in the cycle."""
     name = "surveillance_due"
     result = CheckResult(name, as_of)
@@ -455,7 +439,9 @@ def substantiated_without_finding():
 
 
 @check("fee_report_signals", schedule={"minute": "40", "hour": "*"})
-def fee_report_signals(session: Session, as_of: date, settings) -> CheckResult:
+def fee_report_signals(
+    session: Session, as_of: date, settings, *, checkpoint: Callable[[], None] = no_checkpoint
+) -> CheckResult:
     """Alert and propose a special audit when several workers report fees; P1 finding per substantiated report."""
     from registry.services import reports
 
@@ -545,24 +531,30 @@ def licence_selection():
 
 
 @check("licence_register", schedule={"minute": "50", "hour": "0"})
-def licence_register(session: Session, as_of: date, settings) -> CheckResult:
+def licence_register(
+    session: Session, as_of: date, settings, *, checkpoint: Callable[[], None] = no_checkpoint
+) -> CheckResult:
     """Alert on recruiters whose government licence is not valid; suspend the accredited ones."""
     name = "licence_register"
     result = CheckResult(name, as_of)
     rows = _select(session, licence_selection()).all()
     recs = _recruiters(session, [r.id for r in rows])
-    for r in rows:
-        if r.status == S.accredited:
-            rec = recs[r.id]
-            accreditation.transition(
-                session,
-                rec,
-                S.suspended,
-                actor=f"system:{name}",
-                reason=f"licence is {r.licence_status} in the {r.licence_authority or 'government'} "
-                f"register (as of {as_of.isoformat()})",
-            )
-            result.add("suspended", f"{rec.public_id}: accredited -> suspended (licence {r.licence_status})")
+    moves = [
+        accreditation.Move(
+            r.id,
+            f"licence is {r.licence_status} in the {r.licence_authority or 'government'} register "
+            f"(as of {as_of.isoformat()})",
+        )
+        for r in rows
+        if r.status == S.accredited
+    ]
+    licence_of = {r.id: r.licence_status for r in rows}
+    for i in range(0, len(moves), CHUNK):
+        for rid, public_id in accreditation.transition_many(
+            session, moves[i : i + CHUNK], S.accredited, S.suspended, actor=f"system:{name}"
+        ):
+            result.add("suspended", f"{public_id}: accredited -> suspended (licence {licence_of[rid]})")
+        checkpoint()
     specs = [
         AlertSpec(
             f"licence:{r.id}:{r.licence_status}",
@@ -587,7 +579,9 @@ def licence_register(session: Session, as_of: date, settings) -> CheckResult:
 
 
 @check("retention", schedule={"minute": "0", "hour": "3"})
-def retention(session: Session, as_of: date, settings) -> CheckResult:
+def retention(
+    session: Session, as_of: date, settings, *, checkpoint: Callable[[], None] = no_checkpoint
+) -> CheckResult:
     """Erase personal data (reporter key, free text, receipt) of reports closed longer than the period."""
     from registry.services import retention as retention_service
 

@@ -41,7 +41,7 @@ from registry.models.reports import RepaymentKind, RepaymentState, TriageStatus
 from registry.services import cleantext, paging
 from registry.services.audits import require_reason
 from registry.services.countries import require_currency
-from registry.services.reports import FxTable, parse_amount
+from registry.services.fees import FxTable, parse_amount
 from registry.timeutil import today
 
 STATES = tuple(s.value for s in RepaymentState)  # in order: each stage is capped by the one before

@@ -28,8 +28,10 @@ from registry.models import (
     Recruiter,
     SupplierLink,
     WebhookEndpoint,
+    table_of,
 )
 from registry.models.outbox import OutboxStatus
+from registry.services import bulk
 from registry.timeutil import iso, utcnow
 
 log = logging.getLogger(__name__)
@@ -94,8 +96,9 @@ def emit_many(session: Session, event_type: str, items: Iterable[tuple[int, dict
             }
             for channel, target in targets
         )
+    conn = session.connection()
     for i in range(0, len(rows), _INSERT_BATCH):
-        session.execute(insert(OutboxMessage), rows[i : i + _INSERT_BATCH])
+        bulk.insert_rows(conn, table_of(OutboxMessage), rows[i : i + _INSERT_BATCH])
     _count_written(session, len(rows))
     return len(rows)
 

@@ -15,8 +15,8 @@ import pytest
 from playwright.sync_api import expect
 from sqlmodel import Session
 
-from registry.services import reports
-from registry.services.reports import ReportInput
+from registry.services import fees, reports
+from registry.services.fees import ReportInput
 from registry.settings import CONFIG_DIR, PROJECT_ROOT
 from registry.timeutil import today
 
@@ -147,7 +147,7 @@ def test_accreditation_cycle_in_the_browser(live_server, page_factory, operators
             ),
             reporter_key="b" * 64,
             submission_key="browser-test-1",
-            fx=reports.fx_table(str(CONFIG_DIR / "fx_rates.csv")),
+            fx=fees.fx_table(str(CONFIG_DIR / "fx_rates.csv")),
         )
         s.commit()
     page.locator("#sidenav a[href='/admin/reports']").click()

@@ -10,7 +10,7 @@ import pytest
 from playwright.sync_api import expect
 from sqlmodel import Session
 
-from registry.services import accreditation, auditlog, audits, companies, ledger, recruiters, reports
+from registry.services import accreditation, auditlog, audits, companies, fees, ledger, recruiters, reports
 from registry.services.recruiters import RecruiterInput
 from registry.settings import CONFIG_DIR
 from registry.timeutil import today
@@ -76,10 +76,10 @@ def registry_with_long_names(engine, cli):
         company, _ = companies.get_or_create(s, unbroken("Examplegarmentsmanufacturing", 200))
         companies.create_api_key(s, company, name=unbroken("Suppliersync", 120))
         companies.add_supplier(s, company, rec.public_id)
-        fx = reports.fx_table(str(CONFIG_DIR / "fx_rates.csv"))
+        fx = fees.fx_table(str(CONFIG_DIR / "fx_rates.csv"))
         linked, _ = reports.submit(
             s,
-            reports.ReportInput(
+            fees.ReportInput(
                 category="recruitment_fee",
                 amount="150000",
                 currency="NPR",
@@ -95,7 +95,7 @@ def registry_with_long_names(engine, cli):
         )
         unlinked, _ = reports.submit(
             s,
-            reports.ReportInput(
+            fees.ReportInput(
                 category="medical",
                 amount="8000",
                 currency="NPR",

@@ -17,7 +17,7 @@ from sqlalchemy.exc import DBAPIError
 from registry.db import make_engine, session_scope
 from registry.errors import DomainError, IllegalTransition
 from registry.models import FeeReport, Recruiter
-from registry.services import accreditation, auditlog, reports
+from registry.services import accreditation, auditlog, fees, reports
 from registry.settings import CONFIG_DIR
 from tests import factories
 from tests.chaos.conftest import figures
@@ -31,8 +31,8 @@ FAULT_SECONDS = 6.0
 PSEUDONYM_KEY = "test-pseudonym-key-0123456789"
 
 
-def report_input(rec_id: int) -> reports.ReportInput:
-    return reports.ReportInput(
+def report_input(rec_id: int) -> fees.ReportInput:
+    return fees.ReportInput(
         category="recruitment_fee",
         amount="1500",
         currency="USD",
@@ -47,7 +47,7 @@ def report_input(rec_id: int) -> reports.ReportInput:
 def test_connections_terminated_mid_write(pg_engine, pg_url):
     engine = make_engine(pg_url, pool_size=5, max_overflow=5)  # pool_pre_ping, as the application's
     admin = create_engine(pg_url, isolation_level="AUTOCOMMIT")
-    fx = reports.fx_table(str(CONFIG_DIR / "fx_rates.csv"))
+    fx = fees.fx_table(str(CONFIG_DIR / "fx_rates.csv"))
     with session_scope(engine, write=True) as s:
         auditlog.set_actor(s, "chaos")
         target = factories.accredited(s, name="Chaos Target Manpower", country="NP", licence="NP-9/99").id

@@ -8,7 +8,7 @@ from sqlalchemy import func, select
 
 from registry.db import session_scope
 from registry.models import FeeReport
-from registry.services import reports
+from registry.services import fees, reports
 from registry.settings import CONFIG_DIR
 from tests import factories
 
@@ -16,7 +16,7 @@ from tests import factories
 def _report(session, rec, key):
     return reports.submit(
         session,
-        reports.ReportInput(
+        fees.ReportInput(
             category="medical",
             amount="120",
             currency="NPR",
@@ -28,7 +28,7 @@ def _report(session, rec, key):
         ),
         reporter_key="k" * 64,
         submission_key=key,
-        fx=reports.fx_table(str(CONFIG_DIR / "fx_rates.csv")),
+        fx=fees.fx_table(str(CONFIG_DIR / "fx_rates.csv")),
     )
 
 

@@ -13,7 +13,7 @@ from sqlmodel import Session
 from registry.db import session_scope
 from registry.models import LicenceRecord, Recruiter
 from registry.seed import volume
-from registry.services import importer, recruiters, reports, verification
+from registry.services import fees, importer, recruiters, verification
 from registry.services import licences as L
 from registry.services.identifiers import licence_key
 from registry.services.recruiters import RecruiterInput
@@ -120,7 +120,7 @@ def test_licence_sync_matches_on_the_key(session, settings, tmp_path):
 
 
 def test_volume_seed_writes_the_key(engine):
-    fx = reports.fx_table(str(CONFIG_DIR / "fx_rates.csv"))
+    fx = fees.fx_table(str(CONFIG_DIR / "fx_rates.csv"))
     volume.load(engine, recruiters=20, reports=0, pseudonym_key="k" * 20, fx=fx, seed=1)
     with session_scope(engine) as session:
         rows = session.execute(select(Recruiter.licence_number, Recruiter.licence_key)).all()

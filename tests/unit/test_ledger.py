@@ -13,13 +13,13 @@ from sqlalchemy import func, select
 
 from registry.errors import Conflict, DomainError, InvalidInput
 from registry.models import AuditLogEntry, RepaymentEntry
-from registry.services import auditlog, ledger, reports
-from registry.services.reports import ReportInput
+from registry.services import auditlog, fees, ledger, reports
+from registry.services.fees import ReportInput
 from registry.settings import CONFIG_DIR
 from registry.timeutil import today
 from tests import factories
 
-FX = reports.fx_table(str(CONFIG_DIR / "fx_rates.csv"))
+FX = fees.fx_table(str(CONFIG_DIR / "fx_rates.csv"))
 PAID = date(2025, 3, 1)
 
 

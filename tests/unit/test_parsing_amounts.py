@@ -19,7 +19,7 @@ from registry.parsing.money import (
     parse_amount,
     with_currency,
 )
-from registry.services.reports import FxTable
+from registry.services.fees import FxTable
 
 ON = date(2026, 3, 1)
 FX = FxTable(

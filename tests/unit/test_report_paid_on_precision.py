@@ -10,15 +10,15 @@ from sqlmodel import Session
 from registry.db import session_scope
 from registry.errors import InvalidInput
 from registry.models import FeeReport
-from registry.services import reports
+from registry.services import fees, reports
 from registry.settings import CONFIG_DIR
 from tests import factories
 
-FX = reports.fx_table(str(CONFIG_DIR / "fx_rates.csv"))
+FX = fees.fx_table(str(CONFIG_DIR / "fx_rates.csv"))
 
 
 def _data(paid_on, precision, rec_id):
-    return reports.ReportInput(
+    return fees.ReportInput(
         category="medical",
         amount="1200",
         currency="NPR",

@@ -27,14 +27,14 @@ from registry.models import (
     User,
 )
 from registry.seed import data, demo, volume
-from registry.services import accreditation, auditlog, companies, reports, search, users
+from registry.services import accreditation, auditlog, companies, fees, reports, search, users
 from registry.services.identifiers import licence_key
 from registry.settings import CONFIG_DIR
 from registry.timeutil import utcnow
 from tests import factories
 from tests.conftest import DATA_DIR
 
-FX = reports.fx_table(str(CONFIG_DIR / "fx_rates.csv"))
+FX = fees.fx_table(str(CONFIG_DIR / "fx_rates.csv"))
 KEY = "test-pseudonym-key-0123456789"
 ALL_STATES = {s.value for s in AccreditationStatus}
 
@@ -227,7 +227,7 @@ def test_bulk_log_entries_look_like_the_hook(engine):
         rec = factories.accredited(session)
         reports.submit(
             session,
-            reports.ReportInput(
+            fees.ReportInput(
                 category="medical",
                 amount="100",
                 currency="NPR",

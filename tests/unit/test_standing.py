@@ -20,6 +20,7 @@ from registry.services import (
     audits,
     certificates,
     companies,
+    fees,
     reports,
     standing,
     verification,
@@ -166,9 +167,9 @@ def test_standing_of_many_is_one_statement_with_every_fact(engine, session, sett
     audits.add_finding(session, audit, principle="P1", severity="major", description="fees charged")
     others = [factories.recruiter(session, name=f"Plain Agency {i}") for i in range(20)]
     session.commit()
-    fx = reports.fx_table(str(settings.fx_rates_path))
+    fx = fees.fx_table(str(settings.fx_rates_path))
     for i in range(3):
-        data = reports.ReportInput(
+        data = fees.ReportInput(
             category="recruitment_fee",
             amount="500",
             currency="USD",

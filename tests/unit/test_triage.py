@@ -20,13 +20,13 @@ from registry.models import (
     OutboxMessage,
     ReportEvent,
 )
-from registry.services import auditlog, audits, checks, follow, outbox, reports
-from registry.services.reports import ReportInput
+from registry.services import auditlog, audits, checks, fees, follow, outbox, reports
+from registry.services.fees import ReportInput
 from registry.settings import CONFIG_DIR
 from registry.timeutil import today, utcnow
 from tests import factories
 
-FX = reports.fx_table(str(CONFIG_DIR / "fx_rates.csv"))
+FX = fees.fx_table(str(CONFIG_DIR / "fx_rates.csv"))
 AUDITOR = "auditor@example.org"
 CHAT = 555_000_111
 

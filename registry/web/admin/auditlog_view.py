@@ -9,7 +9,7 @@ from flask import render_template, request
 from sqlmodel import Session
 
 from registry.extensions import engine, get_session
-from registry.services import auditlog
+from registry.services import auditlog, auditlog_pages
 from registry.web.admin import bp
 from registry.web.admin.common import Page, page_arg
 from registry.web.auth import requires
@@ -30,9 +30,9 @@ def audit_log():
     f = {k: (request.args.get(k) or "").strip() for k in ("entity", "action", "actor", "recruiter")}
     date_from, date_to = _date("from"), _date("to")
     page = page_arg()
-    found = auditlog.list_page(
+    found = auditlog_pages.list_page(
         get_session(),
-        auditlog.LogFilters(**f, date_from=date_from, date_to=date_to),
+        auditlog_pages.LogFilters(**f, date_from=date_from, date_to=date_to),
         page=page,
         per_page=PER_PAGE,
     )

@@ -13,7 +13,7 @@ from registry.extensions import get_session, settings
 from registry.models import Recruiter, id_of
 from registry.models.accreditation import AccreditationStatus
 from registry.models.recruiters import LicenceStatus
-from registry.services import accreditation, auditlog, recruiters
+from registry.services import accreditation, auditlog, fees, recruiters
 from registry.services import alerts as alert_service
 from registry.services import audits as audit_service
 from registry.services import ledger as ledger_service
@@ -255,9 +255,7 @@ def recruiter_detail(public_id: str):
         findings=findings,
         reports=reports,
         ledger=ledger,
-        repayments=ledger_service.recruiter_totals(
-            session, rec.id, report_service.fx_table(str(cfg.fx_rates_path))
-        ),
+        repayments=ledger_service.recruiter_totals(session, rec.id, fees.fx_table(str(cfg.fx_rates_path))),
         stages=ledger_service.STATES,
         alerts=alerts,
         log=log,

@@ -17,10 +17,10 @@ from registry.extensions import get_session, settings
 from registry.models import Finding, Recruiter, RepaymentEntry, id_of
 from registry.models.reports import FeeCategory, TriageStatus
 from registry.services import audits as audit_service
+from registry.services import fees, recruiters
 from registry.services import ledger as ledger_service
-from registry.services import recruiters
 from registry.services import reports as report_service
-from registry.services.reports import FxTable
+from registry.services.fees import FxTable
 from registry.web.admin import bp
 from registry.web.admin.common import Page, can, change, page_arg
 from registry.web.admin.forms import (
@@ -45,7 +45,7 @@ def _date_arg(name: str) -> date | None:
 
 
 def fx() -> FxTable:
-    return report_service.fx_table(str(settings().fx_rates_path))
+    return fees.fx_table(str(settings().fx_rates_path))
 
 
 def _label(status: str) -> str:

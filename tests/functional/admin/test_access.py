@@ -12,8 +12,8 @@ from datetime import date
 import pytest
 from sqlmodel import Session
 
-from registry.services import auditlog, companies, reports
-from registry.services.reports import ReportInput
+from registry.services import auditlog, companies, fees, reports
+from registry.services.fees import ReportInput
 from registry.settings import CONFIG_DIR
 from tests import factories
 
@@ -110,7 +110,7 @@ def objects(engine):
         from registry.services import audits
 
         finding = audits.add_finding(s, audit, principle="P2", severity="minor", description="passports kept")
-        fx = reports.fx_table(str(CONFIG_DIR / "fx_rates.csv"))
+        fx = fees.fx_table(str(CONFIG_DIR / "fx_rates.csv"))
         report, _ = reports.submit(
             s,
             ReportInput(

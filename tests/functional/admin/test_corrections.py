@@ -21,8 +21,8 @@ from registry.models import (
     RepaymentEntry,
     ReportEvent,
 )
-from registry.services import auditlog, audits, follow, reports
-from registry.services.reports import ReportInput
+from registry.services import auditlog, audits, fees, follow, reports
+from registry.services.fees import ReportInput
 from registry.settings import CONFIG_DIR
 from registry.timeutil import today
 from tests import factories
@@ -30,7 +30,7 @@ from tests.functional.admin.conftest import flashes
 
 
 def make_report(s, rec, *, key="c1", text="Sunrise Manpwer", amount="56180"):
-    fx = reports.fx_table(str(CONFIG_DIR / "fx_rates.csv"))
+    fx = fees.fx_table(str(CONFIG_DIR / "fx_rates.csv"))
     rep, _ = reports.submit(
         s,
         ReportInput(

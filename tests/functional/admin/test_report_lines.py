@@ -8,14 +8,14 @@ from decimal import Decimal
 
 from sqlmodel import Session
 
-from registry.services import auditlog, reports
-from registry.services.reports import ReportInput, ReportLine
+from registry.services import auditlog, fees, reports
+from registry.services.fees import ReportInput, ReportLine
 from registry.settings import CONFIG_DIR
 from tests import factories
 
 
 def submit(s, rec, lines):
-    fx = reports.fx_table(str(CONFIG_DIR / "fx_rates.csv"))
+    fx = fees.fx_table(str(CONFIG_DIR / "fx_rates.csv"))
     data = ReportInput(
         category=lines[0].category,
         amount=lines[0].amount,

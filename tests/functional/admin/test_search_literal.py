@@ -8,9 +8,9 @@ from datetime import date
 import pytest
 from sqlmodel import Session
 
-from registry.services import auditlog, reports
+from registry.services import auditlog, fees, reports
+from registry.services.fees import ReportInput
 from registry.services.paging import like_escape
-from registry.services.reports import ReportInput
 from registry.settings import CONFIG_DIR
 
 
@@ -34,7 +34,7 @@ def _report(s, text: str, key: str):
         ),
         reporter_key=key * 64,
         submission_key=key,
-        fx=reports.fx_table(str(CONFIG_DIR / "fx_rates.csv")),
+        fx=fees.fx_table(str(CONFIG_DIR / "fx_rates.csv")),
     )
     return report
 

@@ -21,8 +21,8 @@ from registry.models import (
     ReportEvent,
     User,
 )
-from registry.services import auditlog, reports
-from registry.services.reports import ReportInput
+from registry.services import auditlog, fees, reports
+from registry.services.fees import ReportInput
 from registry.settings import CONFIG_DIR
 from registry.timeutil import today
 from tests import factories
@@ -157,7 +157,7 @@ def test_triage_notes_reasons_and_ledger_notes_lose_the_controls(as_auditor, eng
             ),
             reporter_key="a" * 64,
             submission_key="r1",
-            fx=reports.fx_table(str(CONFIG_DIR / "fx_rates.csv")),
+            fx=fees.fx_table(str(CONFIG_DIR / "fx_rates.csv")),
         )
         s.commit()
     url = f"/admin/reports/{report.id}"

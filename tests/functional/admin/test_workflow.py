@@ -17,8 +17,8 @@ from registry.models import (
     OutboxMessage,
     Recruiter,
 )
-from registry.services import auditlog, companies, delivery, reports
-from registry.services.reports import ReportInput
+from registry.services import auditlog, companies, delivery, fees, reports
+from registry.services.fees import ReportInput
 from registry.settings import CONFIG_DIR, Settings
 from registry.timeutil import today
 from tests import factories
@@ -259,7 +259,7 @@ def test_certificate_qr_encodes_the_bot_deep_link(engine):
 
 
 def _report(s, rec, key="r1", category="recruitment_fee", amount="150000", currency="NPR"):
-    fx = reports.fx_table(str(CONFIG_DIR / "fx_rates.csv"))
+    fx = fees.fx_table(str(CONFIG_DIR / "fx_rates.csv"))
     report, _ = reports.submit(
         s,
         ReportInput(

@@ -13,7 +13,7 @@ from sqlalchemy import select
 from sqlmodel import Session
 
 from registry.models import FeeReport, Follower, OutboxMessage, Recruiter
-from registry.services import accreditation, auditlog, audits, companies, reports
+from registry.services import accreditation, auditlog, audits, companies, fees, reports
 from tests import factories
 
 _chat_ids = itertools.count(7_351_000_001)
@@ -128,7 +128,7 @@ def submit_report(
     destination: str = "QA",
     amount: str = "1000",
 ) -> FeeReport:
-    data = reports.ReportInput(
+    data = fees.ReportInput(
         category=category,
         amount=amount,
         currency="USD",
@@ -144,7 +144,7 @@ def submit_report(
         data,
         reporter_key=reports.pseudonym(settings.pseudonym_key, chat_id),
         submission_key=f"test:{chat_id}:{category}",
-        fx=reports.fx_table(str(settings.fx_rates_path)),
+        fx=fees.fx_table(str(settings.fx_rates_path)),
     )
     return report
 

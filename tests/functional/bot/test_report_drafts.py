@@ -10,7 +10,7 @@ import pytest
 from sqlalchemy import select
 from sqlmodel import Session
 
-from bot.handlers.report import expire_drafts
+from bot.handlers.report_drafts import expire_drafts
 from bot.i18n import gettext_for
 from registry.models import BotState
 from registry.timeutil import utcnow

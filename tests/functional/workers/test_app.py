@@ -62,7 +62,7 @@ def test_embedded_default_is_the_sqlite_broker_with_configured_poll_interval(tmp
 
 
 def test_beat_schedules_every_check_on_its_declared_crontab_with_expiry(tmp_path):
-    settings = Settings(env="test", var_dir=tmp_path, outbox_sweep_seconds=45)
+    settings = Settings(env="test", var_dir=tmp_path, outbox_sweep_seconds=45, audit_anchor_seconds=120)
     schedule = create_celery(settings, install_commit_hook=False).conf.beat_schedule
     for name, check in CHECKS.items():
         entry = schedule[f"check:{name}"]
@@ -72,6 +72,9 @@ def test_beat_schedules_every_check_on_its_declared_crontab_with_expiry(tmp_path
     sweep = schedule["outbox:sweep"]
     assert sweep["task"] == "workers.tasks.sweep_outbox"
     assert sweep["schedule"].total_seconds() == 45 and sweep["options"]["expires"] == 45
+    anchor = schedule["audit-log:anchor"]
+    assert anchor["task"] == "workers.tasks.anchor_audit_log"
+    assert anchor["schedule"].total_seconds() == 120 and anchor["options"]["expires"] == 120
 
 
 def test_commit_hook_is_installed_and_survives_a_dead_broker(tmp_path):

@@ -17,9 +17,9 @@ from bot.i18n import gettext_for
 from registry import notifications
 from registry.db import session_scope
 from registry.models import Alert, AuditLogEntry, CaseSubscription, FeeReport, OutboxMessage
-from registry.services import auditlog, delivery, follow, outbox
+from registry.services import auditlog, delivery, fees, follow, outbox
 from registry.services import reports as report_service
-from registry.services.reports import ReportInput
+from registry.services.fees import ReportInput
 from registry.settings import CONFIG_DIR
 from tests import factories
 from tests.functional.bot.conftest import make_registry
@@ -169,6 +169,6 @@ def make_report(s, rec) -> int:
         ),
         reporter_key="k" * 64,
         submission_key="gone-1",
-        fx=report_service.fx_table(str(CONFIG_DIR / "fx_rates.csv")),
+        fx=fees.fx_table(str(CONFIG_DIR / "fx_rates.csv")),
     )
     return rep.id

@@ -1,0 +1,129 @@
+"""Moves made in bulk (the checks) write what one move through ``transition`` writes, chunk by chunk."""
+
+from __future__ import annotations
+
+import json
+from datetime import timedelta
+
+import pytest
+from sqlalchemy import select
+
+from registry.errors import InvalidInput
+from registry.models import AccreditationEvent, AuditLogEntry, OutboxMessage, SupplierLink, WebhookEndpoint
+from registry.services import accreditation, auditlog, checks, companies
+from tests import factories
+
+
+def _subscribed(session, *recs):
+    company, _ = companies.get_or_create(session, "Buyer Ltd")
+    session.add(WebhookEndpoint(company_id=company.id, url="http://127.0.0.1:9/x", secret="s" * 32))
+    for rec in recs:
+        session.add(SupplierLink(company_id=company.id, recruiter_id=rec.id))
+
+
+def _written(session, rec):
+    """What a move wrote about `rec`: its log entries (entity, action, data keys and values without the
+    moment and ids), its event and its outbox payload."""
+    entries = session.scalars(
+        select(AuditLogEntry)
+        .where(AuditLogEntry.recruiter_id == rec.id, AuditLogEntry.actor == "system:test")
+        .order_by(AuditLogEntry.entity)
+    ).all()
+    log = []
+    for e in entries:
+        data = json.loads(e.data)
+        for moment in ("since", "updated_at", "at", "id", "recruiter_id"):
+            data.pop(moment, None)
+        log.append((e.entity, e.action, e.entity_id == str(rec.id) or e.entity, data))
+    event = session.scalars(
+        select(AccreditationEvent)
+        .where(AccreditationEvent.recruiter_id == rec.id)
+        .order_by(AccreditationEvent.id.desc())
+    ).first()
+    message = session.scalars(
+        select(OutboxMessage)
+        .where(OutboxMessage.event_type == "recruiter.status_changed")
+        .where(OutboxMessage.payload["data"]["recruiter"]["public_id"].as_string() == rec.public_id)
+    ).one()
+    payload = message.payload["data"]
+    payload.pop("at")
+    payload.pop("recruiter")
+    return log, (event.from_status, event.to_status, event.reason, event.actor, event.valid_until), payload
+
+
+def test_bulk_move_writes_what_one_move_writes(session):
+    one, many = factories.accredited(session), factories.accredited(session)
+    _subscribed(session, one, many)
+    session.commit()
+    auditlog.set_actor(session, "system:test")
+    accreditation.transition(session, one, "expired", actor="system:test", reason="not renewed")
+    moved = accreditation.transition_many(
+        session, [accreditation.Move(many.id, "not renewed")], "accredited", "expired", actor="system:test"
+    )
+    session.commit()
+    assert moved == [(many.id, many.public_id)]
+    log_one, event_one, payload_one = _written(session, one)
+    log_many, event_many, payload_many = _written(session, many)
+    assert [(e, a) for e, a, _i, _d in log_one] == [
+        ("accreditation", "update"),
+        ("accreditation_event", "create"),
+    ]
+    assert log_many == log_one
+    assert event_many == event_one and payload_many == payload_one
+    assert auditlog.verify(session).ok
+
+
+def test_bulk_move_leaves_recruiters_that_moved_meanwhile_and_refuses_other_moves(session):
+    rec = factories.accredited(session)
+    accreditation.decide(session, rec, "suspend", actor="a@x.org", reason="overdue")
+    session.commit()
+    moved = accreditation.transition_many(
+        session, [accreditation.Move(rec.id, "not renewed")], "accredited", "expired", actor="system:test"
+    )
+    assert moved == []
+    with pytest.raises(InvalidInput):
+        accreditation.transition_many(
+            session, [accreditation.Move(rec.id, "back")], "suspended", "accredited", actor="system:test"
+        )
+    with pytest.raises(InvalidInput, match="reason"):
+        accreditation.transition_many(
+            session, [accreditation.Move(rec.id, " ")], "accredited", "expired", actor="system:test"
+        )
+
+
+def test_expiry_commits_chunk_by_chunk_at_the_checkpoint(session, settings, monkeypatch):
+    recs = [factories.accredited(session) for _ in range(5)]
+    session.commit()
+    until = max(accreditation.get(session, r.id).valid_until for r in recs)
+    monkeypatch.setattr(checks, "CHUNK", 2)
+    seen = []
+
+    def checkpoint():
+        session.commit()
+        seen.append(
+            session.scalar(
+                select(AccreditationEvent.id)
+                .where(AccreditationEvent.to_status == "expired")
+                .order_by(AccreditationEvent.id.desc())
+                .limit(1)
+            )
+        )
+
+    result = checks.run(
+        session,
+        "accreditation_expiry",
+        as_of=until + timedelta(days=1),
+        settings=settings,
+        checkpoint=checkpoint,
+    )
+    session.commit()
+    assert result.counts["expired"] == 5
+    assert len(seen) == 3 and None not in seen  # 2 + 2 + 1, each committed when the checkpoint came
+    assert {accreditation.get(session, r.id).status for r in recs} == {"expired"}
+    assert auditlog.verify(session).ok
+    assert (
+        checks.run(
+            session, "accreditation_expiry", as_of=until + timedelta(days=1), settings=settings
+        ).changes
+        == []
+    )

@@ -1,7 +1,7 @@
 """recruiter.official_address, recruiter.official_phone: the contact the licensing authority lists
 
 Revision ID: 0008
-Revises: 0010
+Revises: 0011
 
 Optional; shown on the status card so that a worker can tell the real agency from one using its
 name. Existing recruiters have none ('').
@@ -14,7 +14,7 @@ import sqlmodel
 from alembic import op
 
 revision: str = "0008"
-down_revision: str | None = "0010"
+down_revision: str | None = "0011"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

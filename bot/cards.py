@@ -9,6 +9,7 @@ from babel.dates import format_date
 from bot.i18n import N_, gettext_for
 from bot.services import Card
 from registry.services.countries import country_name
+from registry.services.lookup import GOVERNMENT_REGISTERS
 
 # Babel/CLDR locale of each bot language (Tagalog is filed under Filipino in CLDR).
 CLDR = {"en": "en", "ne": "ne", "bn": "bn", "tl": "fil", "id": "id"}
@@ -88,7 +89,64 @@ def status_card(card: Card, lang: str) -> str:
     lines = [head, "", status, licence]
     if card.last_audit:
         lines.append(_("Last audit: {date}.").format(date=fmt_date(card.last_audit, lang)))
-    lines += ["", advice]
+    lines += ["", *identity(card, lang), "", advice]
+    return "\n".join(lines)
+
+
+def identity(card: Card, lang: str) -> list[str]:
+    """What tells the real agency from one that copies its name: licence, official contact,
+    corridors, and the agency a sub-agent works for."""
+    _ = gettext_for(lang)
+    lines = []
+    if card.licence_number:
+        lines.append(
+            _("Licence number: {number} ({authority}).").format(
+                number=card.licence_number, authority=card.licence_authority or "?"
+            )
+        )
+    if card.official_address:
+        lines.append(_("Official address: {address}").format(address=card.official_address))
+    if card.official_phone:
+        lines.append(_("Official phone: {phone}").format(phone=card.official_phone))
+    if card.corridors:
+        routes = ", ".join(f"{country(o, lang)} → {country(d, lang)}" for o, d in card.corridors)
+        lines.append(_("Sends workers: {routes}").format(routes=routes))
+    if card.parent_name:
+        lines.append(
+            _("This is a sub-agent. It works for {name} ({public_id}). Check that agency too.").format(
+                name=card.parent_name, public_id=card.parent_public_id
+            )
+        )
+    return lines
+
+
+def did_you_mean(cards: list[Card], lang: str) -> str:
+    """Recruiters that resemble what was typed, none of them certain: full names, countries and
+    licence numbers, and the warning that fake agencies copy real names."""
+    _ = gettext_for(lang)
+    lines = [_("No agency has exactly this name. Did you mean one of these?"), ""]
+    for c in cards:
+        if c.licence_number:
+            lines.append(
+                "• "
+                + _("{name}, {country}, licence number {number}").format(
+                    name=c.name, country=country(c.country, lang), number=c.licence_number
+                )
+            )
+        else:
+            lines.append(
+                "• "
+                + _("{name}, {country}, no licence number on record").format(
+                    name=c.name, country=country(c.country, lang)
+                )
+            )
+    lines += [
+        "",
+        _(
+            "⚠️ Fake agencies copy the names of real ones. Compare the full name, the country and the licence number with what the agency showed you."
+        ),
+        _("Tap the agency to see its status, or “None of these”."),
+    ]
     return "\n".join(lines)
 
 
@@ -99,6 +157,10 @@ def not_listed(query: str, lang: str) -> str:
             _("❓ “{query}” is not in the FairRecruit registry.").format(query=query[:100]),
             _(
                 "Be careful: check the recruiter in your government's licence register before you pay or sign anything. Never give your passport to a recruiter."
+            ),
+            "\n".join(
+                [_("Government licence registers:")]
+                + [f"• {name}: {url}" for name, url in GOVERNMENT_REGISTERS.values()]
             ),
         ]
     )

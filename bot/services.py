@@ -21,7 +21,7 @@ from sqlmodel import Session
 from registry.db import session_scope
 from registry.errors import NotFound
 from registry.models import FeeReport, Recruiter, id_of
-from registry.services import auditlog, fees, follow, name_index, recruiters, reports, standing
+from registry.services import auditlog, fees, follow, lookup, name_index, recruiters, reports, standing
 from registry.services.fees import ReportInput, ReportLine
 from registry.settings import Settings
 from registry.timeutil import today
@@ -44,6 +44,12 @@ class Card:
     licence_status: str
     last_audit: date | None
     corridors: tuple[tuple[str, str], ...] = ()
+    licence_authority: str = ""
+    licence_number: str = ""
+    official_address: str = ""
+    official_phone: str = ""
+    parent_name: str = ""  # a sub-agent: the agency it works for
+    parent_public_id: str = ""
 
 
 @dataclass(frozen=True)
@@ -114,6 +120,19 @@ class BotServices:
     def _cards_of(self, session: Session, ids: list[int]) -> list[Card]:
         """Status cards by recruiter id, in the order given (ids of no recruiter are left out)."""
         found = standing.standing_of_many(session, ids, as_of=today())
+        # the contact the licensing authority lists: shown to tell the agency from an impersonator
+        contact = (
+            {
+                rid: (address, phone)
+                for rid, address, phone in session.execute(
+                    select(Recruiter.id, Recruiter.official_address, Recruiter.official_phone).where(
+                        Recruiter.id.in_(ids)
+                    )
+                )
+            }
+            if ids
+            else {}
+        )
         cards = []
         for rid in ids:
             st = found.get(rid)
@@ -131,6 +150,12 @@ class BotServices:
                     licence_status=st.licence_status,
                     last_audit=st.last_audit,
                     corridors=st.corridors,
+                    licence_authority=st.licence_authority,
+                    licence_number=st.licence_number,
+                    official_address=contact.get(rid, ("", ""))[0],
+                    official_phone=contact.get(rid, ("", ""))[1],
+                    parent_name=st.parent.legal_name if st.parent else "",
+                    parent_public_id=st.parent.public_id if st.parent else "",
                 )
             )
         return cards
@@ -147,6 +172,13 @@ class BotServices:
         with Session(self.engine) as session:
             found = recruiters.search_recruiter_ids(session, query, limit=MAX_CANDIDATES)
             return self._cards_of(session, [rid for rid, _score in found])
+
+    def lookup(self, query: str) -> tuple[str, list[Card]]:
+        """What a worker's text asks to verify (registry.services.lookup): its kind and the cards of
+        the recruiter it names for certain (EXACT) or of the candidates (CANDIDATES), best first."""
+        with Session(self.engine) as session:
+            answer = lookup.lookup(session, query)
+            return answer.kind, self._cards(session, [c.recruiter for c in answer.candidates])
 
     def card(self, public_id: str) -> Card | None:
         with Session(self.engine) as session:

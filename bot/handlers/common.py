@@ -175,3 +175,23 @@ async def cancel_outside(update: Update, context: BotContext) -> None:
         )
         return
     await update.effective_chat.send_message(_("There is nothing to stop. Send /help to see what I can do."))
+
+
+def help_text(context: BotContext) -> str:
+    _ = context._
+    return "\n".join(
+        [
+            _("What I can do:"),
+            "",
+            _("/verify - check if a recruiter is registered and accredited"),
+            _("/report - tell us about a fee you had to pay"),
+            _("/mycases - see your case codes and what happened"),
+            _("/follow - get a message when a recruiter's status changes"),
+            _("/language - change the language"),
+            _("/privacy - what we keep and who sees it"),
+            _("/forget - erase everything linked to this chat"),
+            _("/cancel - stop what you are doing"),
+            "",
+            _("You can also just type a recruiter's name."),
+        ]
+    )

@@ -6,30 +6,10 @@ from telegram import Update
 from telegram.ext import CallbackQueryHandler, CommandHandler
 
 from bot.context import BotContext
-from bot.handlers.common import language_keyboard, reply
+from bot.handlers.common import help_text, language_keyboard, reply
 from bot.i18n import LANGUAGES
 
 DEEP_LINK_PREFIX = "v_"
-
-
-def help_text(context: BotContext) -> str:
-    _ = context._
-    return "\n".join(
-        [
-            _("What I can do:"),
-            "",
-            _("/verify - check if a recruiter is registered and accredited"),
-            _("/report - tell us about a fee you had to pay"),
-            _("/mycases - see your case codes and what happened"),
-            _("/follow - get a message when a recruiter's status changes"),
-            _("/language - change the language"),
-            _("/privacy - what we keep and who sees it"),
-            _("/forget - erase everything linked to this chat"),
-            _("/cancel - stop what you are doing"),
-            "",
-            _("You can also just type a recruiter's name."),
-        ]
-    )
 
 
 async def start(update: Update, context: BotContext) -> None:

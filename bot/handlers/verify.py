@@ -1,14 +1,19 @@
-"""/verify [text]: find a recruiter and show its status card with what to do."""
+"""/verify [text]: find a recruiter and show its status card with what to do.
+
+A card is shown directly only when there is no doubt which recruiter is meant (an id, a licence
+number, or the name exactly or up to spelling: registry.services.lookup); otherwise the candidates
+are listed with their full names, countries and licence numbers, one button each, and "None of
+these" for the not-listed advice. A greeting or "help" gets the help text."""
 
 from __future__ import annotations
 
 from telegram import Update
 from telegram.ext import CallbackQueryHandler, CommandHandler, MessageHandler, filters
 
-from bot.cards import not_listed, status_card
+from bot.cards import did_you_mean, not_listed, status_card
 from bot.context import BotContext
-from bot.handlers.common import END, button, cancel, conversation, interrupt, keyboard, reply
-from registry.services.recruiters import normalize_public_id
+from bot.handlers.common import END, button, cancel, conversation, help_text, interrupt, keyboard, reply
+from registry.services import lookup
 
 QUERY = 1
 
@@ -30,20 +35,22 @@ async def show_card(update: Update, context: BotContext, public_id: str) -> None
 
 async def search(update: Update, context: BotContext, query: str) -> None:
     _ = context._
-    query = " ".join(query.split())[:200]
-    cards = await context.run(context.services.search, query)
+    query = " ".join(query.split())[: lookup.MAX_QUERY]
+    kind, cards = await context.run(context.services.lookup, query)
+    if kind == lookup.HELP:
+        await reply(update, help_text(context))
+        return
     context.chat_data["last_query"] = query
+    if kind == lookup.EXACT and cards:
+        card = cards[0]
+        await reply(update, status_card(card, context.lang), card_keyboard(context, card.public_id))
+        return
     if not cards:
         await reply(update, not_listed(query, context.lang))
         return
-    exact = [c for c in cards if c.public_id == normalize_public_id(query)]
-    if len(cards) == 1 or exact:
-        card = (exact or cards)[0]
-        await reply(update, status_card(card, context.lang), card_keyboard(context, card.public_id))
-        return
     rows = [[button(f"{c.name} ({c.country})"[:60], f"card:{c.public_id}")] for c in cards]
     rows.append([button(_("None of these"), "v:none")])
-    await reply(update, _("I found these recruiters. Which one is it?"), keyboard(*rows))
+    await reply(update, did_you_mean(cards, context.lang), keyboard(*rows))
 
 
 async def verify(update: Update, context: BotContext) -> int:

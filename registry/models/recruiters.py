@@ -30,6 +30,9 @@ class RecruiterBase(SQLModel):
     contact_phone: str = Field(default="", max_length=60)
     website: str = Field(default="", max_length=300)
     address: str = Field(default="", max_length=500)
+    # The address and phone the licensing authority lists (shown on the card: an impersonator's differ).
+    official_address: str = Field(default="", max_length=500, sa_column_kwargs={"server_default": ""})
+    official_phone: str = Field(default="", max_length=60, sa_column_kwargs={"server_default": ""})
 
 
 class Recruiter(RecruiterBase, table=True):

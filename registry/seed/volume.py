@@ -113,6 +113,8 @@ class _Generated:
     contact_phone: str = ""
     website: str = ""
     address: str = ""
+    official_address: str = ""
+    official_phone: str = ""
 
 
 def _weighted(rng: random.Random, mix: list[tuple[str, int]], k: int) -> list[str]:

@@ -17,8 +17,10 @@ hold a digit, so that a five-letter word ("Padma") is never taken for an id.
 
 from __future__ import annotations
 
+import itertools
 import re
 import unicodedata
+from dataclasses import dataclass
 
 # Public ids use no 0/O and no 1/I/L: easy to read and type.
 PUBLIC_ID_ALPHABET = "23456789ABCDEFGHJKMNPQRSTUVWXYZ"
@@ -94,13 +96,78 @@ _PUBLIC_ID_SEPARATORS = re.compile(r"[\s\-\u2010-\u2015_.]+")
 
 def public_id_key(text: str | None) -> str | None:
     """The stored form of a public id (``RA-7K3Q9``), or None when the text cannot be one."""
-    t = _PUBLIC_ID_SEPARATORS.sub("", _fold(text or "")).upper()
-    if len(t) == PUBLIC_ID_LENGTH + 2 and t.startswith("RA"):
-        code = t[2:]
-    elif len(t) == PUBLIC_ID_LENGTH and any(ch.isdigit() for ch in t):
-        code = t
-    else:
-        return None
-    if not all(ch in PUBLIC_ID_ALPHABET for ch in code):
+    code = _code_of(text)
+    if code is None or not all(ch in PUBLIC_ID_ALPHABET for ch in code):
         return None
     return PUBLIC_ID_PREFIX + code
+
+
+# Letters of other scripts that look like those of the id alphabet (a phone keyboard set to Russian
+# or Greek types them): read as the Latin letter they look like.
+_HOMOGLYPHS = str.maketrans(
+    "АВЕКМНОРСТУХЅІЈаеорсух" + "ΑΒΕΖΗΚΜΝΟΡΤΥΧ",
+    "ABEKMHOPCTYXSIJAEOPCYX" + "ABEZHKMNOPTYX",
+)
+# Characters an id never holds, and what a reader may have taken for them (0/O for Q or D, 1/I/L
+# for 7, J or T); and pairs of id characters that are easy to mix up on a worn card.
+_NEVER_IN_ID = {"0": "QD", "O": "QD", "1": "7JT", "I": "7JT", "L": "7JT"}
+_LOOK_ALIKE = {
+    "5": "S",
+    "S": "5",
+    "8": "B",
+    "B": "8",
+    "2": "Z",
+    "Z": "2",
+    "6": "G",
+    "G": "6",
+    "U": "V",
+    "V": "U",
+}
+
+
+@dataclass(frozen=True)
+class PublicIdGuesses:
+    """What a typed public id may be: ``exact`` (well formed), ``misread`` (the text holds characters no
+    id has, each replaced by what it may have been read for) and ``swapped`` (look-alike id characters
+    exchanged). Only ids that exist say anything: the caller looks them up."""
+
+    exact: str | None
+    misread: tuple[str, ...]
+    swapped: tuple[str, ...]
+
+
+def _code_of(text: str | None) -> str | None:
+    t = (
+        _PUBLIC_ID_SEPARATORS.sub("", _fold((text or "").translate(_HOMOGLYPHS)))
+        .upper()
+        .translate(_HOMOGLYPHS)
+    )
+    if len(t) == PUBLIC_ID_LENGTH + 2 and t.startswith("RA"):
+        return t[2:]
+    if len(t) == PUBLIC_ID_LENGTH and any(ch.isdigit() for ch in t):
+        return t
+    return None
+
+
+def bare_code_key(text: str | None) -> str | None:
+    """A bare code of letters only ("jftan") as a stored public id (``public_id_key`` wants a digit in
+    a bare code, so that a word is not taken for an id): for a lookup that checks the id exists."""
+    t = _PUBLIC_ID_SEPARATORS.sub("", _fold((text or "").translate(_HOMOGLYPHS))).upper()
+    if len(t) == PUBLIC_ID_LENGTH and all(ch in PUBLIC_ID_ALPHABET for ch in t):
+        return PUBLIC_ID_PREFIX + t
+    return None
+
+
+def public_id_guesses(text: str | None, limit: int = 64) -> PublicIdGuesses:
+    """The public ids a typed text may stand for (see ``PublicIdGuesses``)."""
+    code = _code_of(text)
+    if code is None or not all(ch in PUBLIC_ID_ALPHABET or ch in _NEVER_IN_ID for ch in code):
+        return PublicIdGuesses(None, (), ())
+    if all(ch in PUBLIC_ID_ALPHABET for ch in code):
+        exact = PUBLIC_ID_PREFIX + code
+        options = [ch + _LOOK_ALIKE.get(ch, "") for ch in code]
+        swapped = [PUBLIC_ID_PREFIX + "".join(p) for p in itertools.product(*options)]
+        return PublicIdGuesses(exact, (), tuple(s for s in swapped if s != exact)[:limit])
+    options = [_NEVER_IN_ID.get(ch, ch) for ch in code]
+    misread = [PUBLIC_ID_PREFIX + "".join(p) for p in itertools.product(*options)]
+    return PublicIdGuesses(None, tuple(misread[:limit]), ())

@@ -16,6 +16,8 @@ contact_email      no
 contact_phone      no
 website            no
 address            no
+official_address   no        the address the licensing authority lists (shown on the status card)
+official_phone     no        the phone number the licensing authority lists (shown on the status card)
 =================  ========  ===================================================================
 
 The import is all or nothing: every row is validated with ``RecruiterInput`` and checked for
@@ -60,6 +62,8 @@ COLUMNS = (
     "contact_phone",
     "website",
     "address",
+    "official_address",
+    "official_phone",
 )
 REQUIRED_COLUMNS = ("legal_name", "country")
 IMPORTED = "registered as applicant (import)"
@@ -174,6 +178,8 @@ def parse(
                 contact_phone=values.get("contact_phone", ""),
                 website=values.get("website", ""),
                 address=values.get("address", ""),
+                official_address=values.get("official_address", ""),
+                official_phone=values.get("official_phone", ""),
             )
         except ValidationError as e:
             errors.append(RowError(line, _describe(e)))

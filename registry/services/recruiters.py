@@ -47,9 +47,12 @@ def new_public_ids(conn: Connection, rng: random.Random, n: int) -> list[str]:
 
 
 def normalize_public_id(text: str) -> str:
-    """The stored form of a public id however it is typed (``identifiers.public_id_key``); '' when the
-    text cannot be a public id."""
+    """The stored form of a public id however typed (``identifiers.public_id_key``), or ''."""
     return identifiers.public_id_key(text) or ""
+
+
+NAME_VALUES: tuple[str, ...] = ("legal_name", "licence_authority", "licence_number", "contact_email")
+NAME_VALUES += ("contact_phone", "website", "official_phone")  # cleaned as one-line names
 
 
 class RecruiterInput(BaseModel):
@@ -66,16 +69,16 @@ class RecruiterInput(BaseModel):
     contact_phone: str = Field(default="", max_length=60)
     website: str = Field(default="", max_length=300)
     address: str = Field(default="", max_length=500)
+    official_address: str = Field(default="", max_length=500)
+    official_phone: str = Field(default="", max_length=60)
     parent_public_id: str | None = None
 
-    @field_validator(
-        "legal_name", "licence_authority", "licence_number", "contact_email", "contact_phone", "website"
-    )
+    @field_validator(*NAME_VALUES)
     @classmethod
     def _strip(cls, v: str) -> str:
         return cleantext.name_value(v)
 
-    @field_validator("address")
+    @field_validator("address", "official_address")
     @classmethod
     def _text(cls, v: str) -> str:
         return cleantext.clean_text(v)
@@ -122,10 +125,8 @@ def find_duplicates(session: Session, data: RecruiterInput, exclude_id: int | No
 def _unique_public_id(session: Session) -> str:
     for _ in range(20):
         pid = new_public_id()
-        if (
-            session.scalar(select(func.count()).select_from(Recruiter).where(col(Recruiter.public_id) == pid))
-            == 0
-        ):
+        taken = select(func.count()).select_from(Recruiter).where(col(Recruiter.public_id) == pid)
+        if session.scalar(taken) == 0:
             return pid
     raise RuntimeError("could not allocate a public id")
 
@@ -194,6 +195,8 @@ class RecruiterFields(Protocol):
     contact_phone: str
     website: str
     address: str
+    official_address: str
+    official_phone: str
 
 
 def new_recruiter_rows(
@@ -231,6 +234,8 @@ def new_recruiter_rows(
         "contact_phone": data.contact_phone,
         "website": data.website,
         "address": data.address,
+        "official_address": data.official_address,
+        "official_phone": data.official_phone,
         "licence_status": licence_status,
         "licence_valid_until": None,
         "licence_checked_at": None,
@@ -290,19 +295,14 @@ def create(session: Session, data: RecruiterInput, *, actor: str) -> Recruiter:
     return rec
 
 
+EDITABLE_FIELDS = (  # what an update changes on the row itself (corridors and the parent apart)
+    *("legal_name", "other_names", "country", "licence_authority", "licence_number", "sectors"),
+    *("contact_email", "contact_phone", "website", "address", "official_address", "official_phone"),
+)
+
+
 def update(session: Session, rec: Recruiter, data: RecruiterInput, *, actor: str) -> Recruiter:
-    for field in (
-        "legal_name",
-        "other_names",
-        "country",
-        "licence_authority",
-        "licence_number",
-        "sectors",
-        "contact_email",
-        "contact_phone",
-        "website",
-        "address",
-    ):
+    for field in EDITABLE_FIELDS:
         value = getattr(data, field)
         if getattr(rec, field) != value:
             setattr(rec, field, value)

@@ -81,6 +81,7 @@ _PARENS = re.compile(r"\([^)]*\)?")
 _GLUED_LEGAL = re.compile(r"^([a-z]{3,}?)(limited|ltd|inc|corp|corporation|company)$")
 # Transliteration folds applied to the consonant skeleton.
 _FOLDS = [
+    (re.compile(r"dg(?=[eiy])"), "j"),  # bridge / brij
     (re.compile(r"(?<=[bcdfgjklmnpqrstvz])y(?=[aeiou])"), ""),  # ya-phala: myan -> man (Devanagari, Bengali)
     (re.compile(r"ng(?=[bcdfgjklmnpqrstvwxz])"), "m"),  # anusvara: bangla / bamla
     (re.compile(r"([bcdgjkpstz])h"), r"\1"),  # aspirated consonants: kh->k, bh->b, sh->s
@@ -244,10 +245,54 @@ def score_tokens(q_words: list[str], n_words: list[str], weight=word_weight) -> 
     return max(100 * (0.8 * q_cov + 0.2 * n_cov), concat)
 
 
+# --- the same name, up to spelling ------------------------------------------------------------------
+
+
+def same_word_up_to_spelling(q: str, n: str) -> bool:
+    """Two words that are one word spelt two ways: equal, the same consonant skeleton (a
+    transliteration: Gorkha/Gurkha, brij/bridge), or one slip apart (two for long words; a swap of
+    two letters is one slip). Short words and numbers must be equal."""
+    if q == n:
+        return True
+    if q.isdigit() or n.isdigit():
+        return False
+    sk_q = skeleton_word(q)
+    if len(sk_q) >= 3 and sk_q == skeleton_word(n) and abs(len(q) - len(n)) <= 3:
+        return True
+    shortest = min(len(q), len(n))
+    if shortest < 4:
+        return False
+    return OSA.distance(q, n) <= (1 if shortest < 8 else 2)
+
+
+def same_name_up_to_spelling(
+    q_words: list[str] | tuple[str, ...], n_words: list[str] | tuple[str, ...]
+) -> bool:
+    """A query names exactly this name (both normalized): the same words in the same order, each
+    spelt alike, or the same letters with the spaces in other places (with at most one slip).
+    A word more or less, or another word in its place (even a generic one: "Overseas" for
+    "Crescent International"), is not the same name."""
+    if not q_words or not n_words:
+        return False
+    qc, nc = "".join(q_words), "".join(n_words)
+    if qc == nc:
+        return True
+    if len(q_words) == len(n_words) and all(
+        same_word_up_to_spelling(q, n) for q, n in zip(q_words, n_words, strict=True)
+    ):
+        return True
+    return min(len(qc), len(nc)) >= 8 and OSA.distance(qc, nc) <= 1
+
+
 @dataclass(frozen=True)
 class Match:
     key: object
-    score: float
+    score: float  # 0..100
+
+    @property
+    def confidence(self) -> float:
+        """How sure the match is, 0..1 (the score scaled)."""
+        return round(self.score / 100, 3)
 
 
 class Index:

@@ -13,22 +13,15 @@ from registry.errors import NotFound
 from registry.extensions import get_session, settings
 from registry.models import LicenceRecord, Recruiter, id_of
 from registry.models.accreditation import AccreditationStatus as S
-from registry.services import recruiters, standing
+from registry.services import lookup, recruiters, standing
 from registry.services.countries import country_name
 from registry.timeutil import today
 from registry.web.i18n import current_language
 
 bp = Blueprint("public", __name__)
 
-MAX_QUERY = 200
-# Official licence registers a worker can check, by country of the recruiter.
-GOVERNMENT_REGISTERS = {
-    "NP": ("Department of Foreign Employment (DoFE), Nepal", "https://dofe.gov.np"),
-    "BD": ("Bureau of Manpower, Employment and Training (BMET), Bangladesh", "https://bmet.gov.bd"),
-    "PH": ("Department of Migrant Workers (DMW), Philippines", "https://dmw.gov.ph"),
-    "ID": ("BP2MI, Indonesia", "https://bp2mi.go.id"),
-    "HK": ("Labour Department, Hong Kong", "https://www.eaa.labour.gov.hk"),
-}
+MAX_QUERY = lookup.MAX_QUERY
+GOVERNMENT_REGISTERS = lookup.GOVERNMENT_REGISTERS
 
 
 @dataclass
@@ -95,15 +88,17 @@ def verify():
     if not q:
         return render_template("public/index.html", bot_url=_bot_url(), q="", empty_query="q" in request.args)
     session = get_session()
-    hits = recruiters.search_recruiters(session, q, limit=10)
-    if hits and hits[0][0].public_id == recruiters.normalize_public_id(q):
-        # an ID typed or scanned from a certificate: straight to the card
-        return redirect(url_for("public.card", public_id=hits[0][0].public_id))
+    answer = lookup.lookup(session, q, limit=10)
+    if answer.kind == lookup.HELP:
+        return render_template("public/index.html", bot_url=_bot_url(), q="", help_query=True)
+    if answer.kind == lookup.EXACT and answer.recruiter is not None and "none" not in request.args:
+        # no doubt which recruiter is meant (docs/verify-rule.md): straight to its card
+        return redirect(url_for("public.card", public_id=answer.recruiter.public_id))
     rows = []
-    if hits:
-        ids = [id_of(r) for r, _ in hits]
-        statuses = dict(_statuses(session, ids))
-        rows = [(r, statuses.get(id_of(r), S.applicant)) for r, _ in hits]
+    if answer.kind == lookup.CANDIDATES and "none" not in request.args:
+        recs = [c.recruiter for c in answer.candidates]
+        statuses = dict(_statuses(session, [id_of(r) for r in recs]))
+        rows = [(r, statuses.get(id_of(r), S.applicant)) for r in recs]
     licences = [] if rows else _licence_matches(session, q)
     return render_template(
         "public/results.html",
@@ -126,6 +121,10 @@ def card(public_id: str):
         rec = recruiters.get_by_public_id(session, public_id[:20])
     except NotFound:
         q = public_id[:20]
+        answer = lookup.lookup(session, q)
+        if answer.kind == lookup.EXACT and answer.how == "public_id" and answer.recruiter is not None:
+            # an id with a character no id holds, read as the one it was taken for
+            return redirect(url_for("public.card", public_id=answer.recruiter.public_id), code=301)
         return (
             render_template(
                 "public/results.html",

@@ -99,9 +99,48 @@ def test_search_by_public_id_licence_number_and_other_name(client, recs):
         assert resp.headers["Location"].endswith(f"/verify/{rec.public_id}")
     resp = client.get(f"/verify/{rec.public_id.lower()}")
     assert resp.status_code == 301 and resp.headers["Location"].endswith(f"/verify/{rec.public_id}")
-    resp = client.get("/verify", query_string={"q": "dofe 1234/070"})
-    assert resp.status_code == 200 and rec.legal_name in html(resp)
-    assert recs["applicant"].legal_name in html(client.get("/verify", query_string={"q": "Anapurna Jobs"}))
+    # a licence number, however typed, that one recruiter holds: straight to its card too
+    for q in ("dofe 1234/070", "DOFE-1234-070", "licence no. dofe 1234/070"):
+        resp = client.get("/verify", query_string={"q": q})
+        assert resp.status_code == 302, q
+        assert resp.headers["Location"].endswith(f"/verify/{rec.public_id}")
+    resp = client.get("/verify", query_string={"q": "Anapurna Jobs"}, follow_redirects=True)
+    assert recs["applicant"].legal_name in html(resp)
+
+
+def test_an_id_typed_with_characters_no_id_holds_leads_to_its_card(client, session, recs):
+    rec = recs["accredited"]
+    rec.public_id = "RA-Q7KJD"
+    session.commit()
+    # an id holds none of 0, O, 1, I, L: each is read as what it was taken for
+    for typed in ("RA-O1KI0", "ra-0ikjo", "o7kjd"):
+        resp = client.get(f"/verify/{typed}")
+        assert resp.status_code == 301 and resp.headers["Location"].endswith("/verify/RA-Q7KJD"), typed
+        resp = client.get("/verify", query_string={"q": typed})
+        assert resp.status_code == 302 and resp.headers["Location"].endswith("/verify/RA-Q7KJD"), typed
+
+
+def test_a_look_alike_name_gets_did_you_mean_never_the_card(client, recs):
+    rec = recs["accredited"]  # Gorkha Manpower Services Pvt. Ltd.
+    for q in ("Gorkha Overseas", "Gorkha International", "Gorkha", "is Gorkha Manpower safe?"):
+        resp = client.get("/verify", query_string={"q": q})
+        assert resp.status_code == 200, q
+        text = text_of(resp)
+        assert "No agency has exactly this name. Did you mean one of these?" in text, q
+        assert "Fake agencies copy the names of real ones." in text
+        assert rec.legal_name in text and rec.licence_number in text and "Nepal" in text
+        assert "None of these" in text
+    none = client.get("/verify", query_string={"q": "Gorkha Overseas", "none": "1"})
+    text = text_of(none)
+    assert "Not listed" in text and rec.legal_name not in text
+    assert "https://dofe.gov.np" in html(none)
+
+
+def test_a_greeting_gets_the_help_not_not_listed(client, recs):
+    for q in ("hello", "namaste", "নমস্কার", "terima kasih", "salamat", "menu"):
+        text = text_of(client.get("/verify", query_string={"q": q}))
+        assert "Type the name of a recruitment agency" in text, q
+        assert "Not listed" not in text
 
 
 def test_accredited_card(client, recs):
@@ -168,7 +207,7 @@ def test_recruiter_without_an_accreditation_record_is_shown_as_applicant(client,
     assert resp.status_code == 200
     assert "Applicant, not yet accredited" in text_of(resp)
     assert "Applicant, not yet accredited" in text_of(
-        client.get("/verify", query_string={"q": rec.legal_name})
+        client.get("/verify", query_string={"q": rec.legal_name}, follow_redirects=True)
     )
 
 
@@ -180,7 +219,9 @@ def test_lapsed_accreditation_is_shown_as_expired_before_the_nightly_check(clien
     text = text_of(client.get(f"/verify/{rec.public_id}"))
     assert "Accreditation expired on" in text
     assert "Accredited until" not in text
-    assert "Expired" in text_of(client.get("/verify", query_string={"q": rec.legal_name}))
+    assert "Expired" in text_of(
+        client.get("/verify", query_string={"q": rec.legal_name}, follow_redirects=True)
+    )
 
 
 def test_card_warnings(client, session, recs):

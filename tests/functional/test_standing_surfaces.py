@@ -67,6 +67,10 @@ BOT_LICENCE = {
 }
 
 
+def _in_devanagari_digits(text: str) -> str:
+    return "".join(chr(0x0966 + int(ch)) if ch.isdigit() else ch for ch in text)
+
+
 class World:
     """The recruiters, a company that lists them and subscribes to their events, and every surface."""
 
@@ -124,9 +128,19 @@ class World:
         assert (
             re.search(r'<span class="badge [a-z]+">([^<]+)</span>', after_id).group(1) == PUBLIC_BADGE[status]
         )
-        # bot card
+        # the licence number however typed leads the public search to the same card
+        typed = "licence " + rec.licence_number.lower().replace("-", " ").replace("/", " ")
+        by_typed = self.client.get("/verify", query_string={"q": typed})
+        assert by_typed.status_code == 302 and by_typed.headers["Location"].endswith(f"/verify/{pid}")
+        # bot card: by public id, and found by its name and by its licence number however typed
         bot_card = self.bot.card(pid)
         assert (bot_card.status, bot_card.licence_status) == (status, licence)
+        for query in (rec.legal_name, typed):
+            kind, cards = self.bot.lookup(query)
+            assert (kind, [(c.public_id, c.status, c.licence_status) for c in cards]) == (
+                "exact",
+                [(pid, status, licence)],
+            ), query
         text = status_card(bot_card, "en")
         assert BOT_STATUS[status] in text and f"Government licence: {BOT_LICENCE[licence]}." in text
         assert not [t for s, t in BOT_STATUS.items() if s != status and t in text]
@@ -151,11 +165,23 @@ class World:
         by_licence = self.client.post(
             "/api/v1/recruiters/verify",
             headers=self.auth,
-            json={"licences": [{"country": "NP", "number": rec.licence_number}]},
+            # the comparison key: case, separators, digit scripts and leading words do not matter
+            json={
+                "licences": [
+                    {"country": "NP", "number": rec.licence_number},
+                    {"country": "np", "number": typed},
+                    {"country": "NP", "number": _in_devanagari_digits(rec.licence_number)},
+                ]
+            },
         )
         for resp in (by_id, by_licence):
-            result = resp.get_json()["results"][0]
-            assert (result["public_id"], result["status"], result["licence_status"]) == (pid, status, licence)
+            for result in resp.get_json()["results"]:
+                assert (result["public_id"], result["status"], result["licence_status"]) == (
+                    pid,
+                    status,
+                    licence,
+                )
+                assert status != "accredited" or result["valid_until"] >= today().isoformat()
         # supplier report
         report = self.client.get("/api/v1/suppliers/report", headers=self.auth).get_json()
         item = next(i for i in report["items"] if i["public_id"] == pid)

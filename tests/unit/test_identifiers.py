@@ -4,7 +4,13 @@ from __future__ import annotations
 
 import pytest
 
-from registry.services.identifiers import LICENCE_KEY_MAX, licence_key, public_id_key
+from registry.services.identifiers import (
+    LICENCE_KEY_MAX,
+    bare_code_key,
+    licence_key,
+    public_id_guesses,
+    public_id_key,
+)
 
 # Every spelling in a row must give the row's key.
 LICENCE_SPELLINGS = [
@@ -78,3 +84,34 @@ PUBLIC_ID_SPELLINGS = [
 )
 def test_public_id_key(key, spelling):
     assert public_id_key(spelling) == key
+
+
+def test_letters_of_other_scripts_that_look_like_id_letters_are_read_as_them():
+    # Cyrillic А, К and Greek Τ typed on a phone keyboard set to another language
+    assert public_id_key("R\u0410-7\u041a3Q9") == "RA-7K3Q9"
+    assert public_id_key("ra-7\u043a3q9") == "RA-7K3Q9"
+    assert public_id_key("RA-7K3Q\u03a4".replace("\u03a4", "9")) == "RA-7K3Q9"
+    assert public_id_key("RA-2B3C\u03a4") == "RA-2B3CT"
+
+
+def test_a_character_no_id_holds_gives_the_ids_it_may_have_been_read_for():
+    g = public_id_guesses("RA-7K3O9")  # O: a Q or a D read badly
+    assert g.exact is None and set(g.misread) == {"RA-7K3Q9", "RA-7K3D9"} and g.swapped == ()
+    g = public_id_guesses("ra 1k3q9")  # 1: a 7, J or T
+    assert set(g.misread) == {"RA-7K3Q9", "RA-JK3Q9", "RA-TK3Q9"}
+    many = public_id_guesses("0l1IO").misread  # a bare code: 0 and 1 are digits
+    assert "RA-Q777Q" in many and len(many) <= 64  # bounded: one IN query
+    assert public_id_guesses("Padma") == public_id_guesses("hello") == public_id_guesses("")  # nothing
+
+
+def test_look_alike_id_characters_are_offered_only_as_other_guesses():
+    g = public_id_guesses("RA-5B2Q9")
+    assert g.exact == "RA-5B2Q9" and g.misread == ()
+    assert {"RA-SB2Q9", "RA-58ZQ9", "RA-S8ZQ9"} <= set(g.swapped)
+    assert "RA-5B2Q9" not in g.swapped
+
+
+def test_a_bare_code_of_letters_is_an_id_only_when_asked_as_one():
+    assert public_id_key("jftan") is None  # a word could be a name: an id needs its prefix or a digit
+    assert bare_code_key("jftan") == "RA-JFTAN"
+    assert bare_code_key("hello") is None and bare_code_key("Padma Crescent") is None

@@ -198,3 +198,22 @@ def test_imported_rows_and_log_entries_are_those_of_create(engine):
         assert rec.search_text == "imported ridge agency" and other.search_text == "created ridge agency"
         events = session.scalars(select(AccreditationEvent).order_by(AccreditationEvent.id)).all()
         assert [e.reason for e in events] == ["registered as applicant (import)", "registered as applicant"]
+
+
+def test_the_official_address_and_phone_are_imported(engine):
+    text = (
+        "legal_name,country,licence_number,official_address,official_phone\n"
+        'Orchard Test Overseas,BD,RL-99001,"Naya Paltan, Dhaka-1000",+880 2 0000000\n'
+        "Plain Test Overseas,BD,RL-99002,,\n"
+    )
+    res = importer.import_text(engine, text)
+    assert res.created == 2
+    with Session(engine) as session:
+        got = [
+            (r.legal_name, r.official_address, r.official_phone)
+            for r in session.scalars(select(Recruiter).order_by(Recruiter.id))
+        ]
+    assert got == [
+        ("Orchard Test Overseas", "Naya Paltan, Dhaka-1000", "+880 2 0000000"),
+        ("Plain Test Overseas", "", ""),
+    ]

@@ -72,6 +72,16 @@ class RecruiterForm(FlaskForm):
     contact_phone = StringField("Contact phone", validators=[Length(max=60)])
     website = StringField("Website", validators=[Optional(), URL(require_tld=False), Length(max=300)])
     address = TextAreaField("Address", validators=[Length(max=500)])
+    official_address = TextAreaField(
+        "Official address",
+        description="As the licensing authority lists it; shown to workers on the status card",
+        validators=[Length(max=500)],
+    )
+    official_phone = StringField(
+        "Official phone",
+        description="As the licensing authority lists it; shown to workers on the status card",
+        validators=[Length(max=60)],
+    )
     parent_public_id = StringField(
         "Works for (public id)",
         description="For sub-agents and brokers: the recruiter they work for",

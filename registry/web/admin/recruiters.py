@@ -125,6 +125,8 @@ def _input_from(form: RecruiterForm) -> RecruiterInput | None:
             contact_phone=form.contact_phone.data or "",
             website=form.website.data or "",
             address=form.address.data or "",
+            official_address=form.official_address.data or "",
+            official_phone=form.official_phone.data or "",
             parent_public_id=(form.parent_public_id.data or "").strip() or None,
         )
     except ValidationError as e:
@@ -150,6 +152,8 @@ def _fill(form: RecruiterForm, rec: Recruiter) -> None:
     form.contact_phone.data = rec.contact_phone
     form.website.data = rec.website
     form.address.data = rec.address
+    form.official_address.data = rec.official_address
+    form.official_phone.data = rec.official_phone
     if rec.parent_id:
         parent = recruiters.parent_of(get_session(), rec)
         form.parent_public_id.data = parent.public_id if parent else ""

@@ -95,6 +95,23 @@ def test_create_edit_and_duplicates(as_auditor, engine):
     with Session(engine, expire_on_commit=False) as s:
         rec = s.scalars(select(Recruiter).where(Recruiter.public_id == pid)).one()
         assert rec.legal_name == "Himalfield Overseas Pvt. Ltd."
+        assert (rec.official_address, rec.official_phone) == ("", "")
+    # The address and phone the licensing authority lists: edited here, shown on the public card.
+    resp = as_auditor.post(
+        f"/admin/recruiters/{pid}/edit",
+        {
+            **RECRUITER,
+            "legal_name": "Himalfield Overseas Pvt. Ltd.",
+            "official_address": "Gongabu 4, Kathmandu",
+            "official_phone": "+977 1 4000000",
+            "confirm_duplicate": "y",
+        },
+    )
+    assert resp.status_code == 302
+    assert "Gongabu 4, Kathmandu" in as_auditor.get(f"/admin/recruiters/{pid}/edit").get_data(as_text=True)
+    assert "+977 1 4000000" in as_auditor.get(f"/admin/recruiters/{pid}").get_data(as_text=True)
+    card = as_auditor.get(f"/verify/{pid}").get_data(as_text=True)
+    assert "Gongabu 4, Kathmandu" in card and "+977 1 4000000" in card
 
 
 def test_accreditation_cycle(as_auditor, engine, settings):

@@ -20,7 +20,8 @@ def test_verify_asks_then_offers_up_to_five_candidates(bot, registry_data):
     r = chat.send("/verify")
     assert "Send the recruiter's name, licence number or FairRecruit ID" in r.text
     r = chat.send("Everest Bridge Employment")
-    assert "Which one is it?" in r.text
+    assert "No agency has exactly this name. Did you mean one of these?" in r.text
+    assert "Fake agencies copy the names of real ones." in r.text
     cards = [d for d in r.callback_data if d.startswith("card:")]
     assert sorted(cards) == sorted(f"card:{p}" for p in registry_data["similar"])
     assert len(cards) <= 5
@@ -36,6 +37,86 @@ def test_none_of_these_warns(bot, registry_data):
     chat.send("/verify Everest Bridge Employment")
     r = chat.tap("v:none")
     assert "“Everest Bridge Employment” is not in the FairRecruit registry" in r.text
+    assert "https://dofe.gov.np" in r.text  # the government registers to check
+
+
+def test_a_look_alike_name_gets_candidates_never_the_real_card(bot, registry_data):
+    """A fake agency using one word of a real name and another generic word."""
+    chat = bot.chat("en")
+    for text in ("Himal Overseas", "Himal Manpower", "Himal Sunrise International", "Himal", "Coral Bay"):
+        r = chat.send(text)
+        assert "✅" not in r.text and "⛔" not in r.text, text
+        if "No agency has exactly this name" in r.text:
+            # each candidate with its full legal name, country and licence number; one tap to its card
+            assert "Fake agencies copy the names of real ones." in r.text
+            assert "licence number T-" in r.text
+            assert "v:none" in r.callback_data
+    r = chat.send("Himal Overseas")
+    assert "• Himal Sunrise Overseas Pvt. Ltd., Nepal, licence number T-" in r.text
+    assert f"card:{registry_data['ok']}" in r.callback_data
+    assert "✅ Accredited until" in chat.tap(f"card:{registry_data['ok']}").text
+
+
+GREETINGS = {
+    "en": ["hello", "thanks", "help", "menu", "agent"],
+    "ne": ["नमस्ते", "namaste", "धन्यवाद"],
+    "bn": ["আসসালামু আলাইকুম", "ধন্যবাদ", "salam"],
+    "id": ["halo", "terima kasih", "selamat pagi"],
+    "tl": ["kumusta", "salamat po", "magandang umaga"],
+}
+
+
+def test_greetings_and_help_get_the_help_text_in_every_language(bot, registry_data):
+    for lang, texts in GREETINGS.items():
+        chat = bot.chat(lang)
+        help_line = gettext_for(lang)("You can also just type a recruiter's name.")
+        not_listed = gettext_for(lang)("❓ “{query}” is not in the FairRecruit registry.").split("{query}")[0]
+        for text in texts:
+            r = chat.send(text)
+            assert help_line in r.text, (lang, text)
+            assert not_listed not in r.text and r.callback_data == [], (lang, text)
+
+
+def test_the_name_inside_a_question_gives_the_card(bot, registry_data):
+    for lang, text in [
+        ("en", "is Himal Sunrise Overseas safe?"),
+        ("id", "apakah Himal Sunrise Overseas resmi?"),
+        ("tl", "ligtas ba ang Himal Sunrise Overseas?"),
+        ("ne", "Himal Sunrise Overseas ठिक छ?"),
+        ("bn", "Himal Sunrise Overseas কি নিরাপদ?"),
+    ]:
+        r = bot.chat(lang).send(text)
+        assert "Himal Sunrise Overseas Pvt. Ltd. (" in r.text, text
+        assert r.callback_data == [f"fol:{registry_data['ok']}", f"rep:{registry_data['ok']}"], text
+
+
+def test_the_card_shows_what_tells_the_real_agency_from_an_impersonator(bot, registry_data):
+    from registry.db import session_scope
+    from registry.models import Recruiter
+    from registry.services import auditlog
+    from tests import factories
+
+    with session_scope(bot.services.engine) as s:
+        auditlog.set_actor(s, "test")
+        rec = s.get(Recruiter, registry_data["ok_id"])
+        rec.official_address = "Gongabu 4, Kathmandu"
+        rec.official_phone = "+977 1 4000000"
+        sub = factories.recruiter(s, name="Dhading Village Brokers", country="NP")
+        sub.parent_id = rec.id
+        sub_id, licence = sub.public_id, rec.licence_number
+    text = bot.chat("en").send(f"/verify {registry_data['ok']}").text
+    assert f"Licence number: {licence} (DoFE)." in text
+    assert "Official address: Gongabu 4, Kathmandu" in text
+    assert "Official phone: +977 1 4000000" in text
+    assert (
+        "Sends workers: Nepal → Qatar, Nepal → Malaysia" in text
+        or "Sends workers: Nepal → Malaysia, Nepal → Qatar" in text
+    )
+    sub_text = bot.chat("en").send(f"/verify {sub_id}").text
+    assert (
+        f"This is a sub-agent. It works for Himal Sunrise Overseas Pvt. Ltd. ({registry_data['ok']})."
+        in sub_text
+    )
 
 
 def test_suspended_card_says_pay_no_fee(bot, registry_data):

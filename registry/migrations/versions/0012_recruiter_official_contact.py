@@ -1,6 +1,6 @@
 """recruiter.official_address, recruiter.official_phone: the contact the licensing authority lists
 
-Revision ID: 0008
+Revision ID: 0012
 Revises: 0011
 
 Optional; shown on the status card so that a worker can tell the real agency from one using its
@@ -13,7 +13,7 @@ import sqlalchemy as sa
 import sqlmodel
 from alembic import op
 
-revision: str = "0008"
+revision: str = "0012"
 down_revision: str | None = "0011"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None

@@ -5,7 +5,7 @@ from __future__ import annotations
 from flask import Response, current_app
 
 from registry.api import bodies
-from registry.api import schemas as s
+from registry.api import webhook_schemas as s
 from registry.api.core import caller, mutation, operation, render
 from registry.extensions import get_session
 from registry.services import companies

@@ -10,7 +10,7 @@ from __future__ import annotations
 from telegram import Update
 from telegram.ext import CallbackQueryHandler, CommandHandler, MessageHandler, filters
 
-from bot.cards import did_you_mean, not_listed, status_card
+from bot.cards import country, did_you_mean, not_listed, status_card
 from bot.context import BotContext
 from bot.handlers.common import END, button, cancel, conversation, help_text, interrupt, keyboard, reply
 from registry.services import lookup
@@ -48,7 +48,9 @@ async def search(update: Update, context: BotContext, query: str) -> None:
     if not cards:
         await reply(update, not_listed(query, context.lang))
         return
-    rows = [[button(f"{c.name} ({c.country})"[:60], f"card:{c.public_id}")] for c in cards]
+    rows = [
+        [button(f"{c.name} ({country(c.country, context.lang)})"[:60], f"card:{c.public_id}")] for c in cards
+    ]
     rows.append([button(_("None of these"), "v:none")])
     await reply(update, did_you_mean(cards, context.lang), keyboard(*rows))
 

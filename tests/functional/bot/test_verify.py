@@ -57,6 +57,13 @@ def test_a_look_alike_name_gets_candidates_never_the_real_card(bot, registry_dat
     assert "✅ Accredited until" in chat.tap(f"card:{registry_data['ok']}").text
 
 
+def test_candidate_buttons_name_the_country_in_the_workers_language(bot, registry_data):
+    for lang, nepal in (("en", "(Nepal)"), ("bn", "(নেপাল)"), ("ne", "(नेपाल)")):
+        r = bot.chat(lang).send("Himal Overseas")
+        assert any(b.endswith(nepal) for b in r.buttons), (lang, r.buttons)
+        assert not any(b.endswith("(NP)") for b in r.buttons), (lang, r.buttons)
+
+
 GREETINGS = {
     "en": ["hello", "thanks", "help", "menu", "agent"],
     "ne": ["नमस्ते", "namaste", "धन्यवाद"],

@@ -57,6 +57,7 @@ from bot.handlers.report_questions import (
 from bot.services import Draft
 from registry.errors import InvalidInput
 from registry.parsing.dates import parse_date
+from registry.services import phrases
 from registry.services.countries import is_country, match_country
 from registry.services.reports import LimitReached
 from registry.timeutil import today
@@ -146,6 +147,13 @@ async def drop(update: Update, context: BotContext) -> int:
 async def recruiter_text(update: Update, context: BotContext) -> int:
     _ = context._
     text = " ".join(update.effective_message.text.split())[:200]
+    if phrases.is_help(text):  # "hello", "thanks", "menu": not a name to report
+        context.chat_data["step"] = RECRUITER
+        touch(context)
+        await update.effective_chat.send_message(
+            _("That is not a recruiter's name. Type the name of the agency you paid (or /cancel).")
+        )
+        return RECRUITER
     d = draft_of(context)
     d.extra["typed"] = text
     cards = await context.run(context.services.search, text)

@@ -148,6 +148,20 @@ def test_free_text_recruiter_and_the_currency_is_asked_in_the_workers_language(b
     assert rep.receipt_file_id is None
 
 
+@pytest.mark.parametrize(
+    ("lang", "text"), [("en", "hello"), ("ne", "नमस्ते"), ("bn", "ধন্যবাদ"), ("id", "halo"), ("tl", "salamat po")]
+)
+def test_a_greeting_is_not_taken_as_the_recruiters_name(bot, registry_data, lang, text):
+    _ = gettext_for(lang)
+    chat = bot.chat(lang)
+    chat.send("/report")
+    r = chat.send(text)
+    assert _("That is not a recruiter's name. Type the name of the agency you paid (or /cancel).") in r.text
+    assert "r:free" not in r.callback_data  # not offered as a name to report
+    r = chat.send("Shapla Dalal Office")  # the question is still open
+    assert "r:free" in r.callback_data
+
+
 def test_report_from_a_card_button_skips_the_recruiter_question(bot, registry_data):
     chat = bot.chat("en")
     pid = registry_data["suspended"]

@@ -32,6 +32,7 @@ from __future__ import annotations
 import json
 import multiprocessing as mp
 import os
+import queue
 import resource
 import statistics
 import subprocess
@@ -144,11 +145,11 @@ def bot_reports(url: str, stop, go, phase, waits) -> None:
     import random
 
     from registry.db import make_engine, session_scope
-    from registry.services import auditlog, reports
+    from registry.services import auditlog, fees, reports
     from registry.settings import CONFIG_DIR
 
     engine = make_engine(url)
-    fx = reports.fx_table(str(CONFIG_DIR / "fx_rates.csv"))
+    fx = fees.fx_table(str(CONFIG_DIR / "fx_rates.csv"))
     rnd = random.Random(5)
     with engine.connect() as conn:
         conn.execute(text("SELECT 1"))
@@ -162,7 +163,7 @@ def bot_reports(url: str, stop, go, phase, waits) -> None:
             auditlog.set_actor(session, "bot")
             reports.submit(
                 session,
-                reports.ReportInput(
+                fees.ReportInput(
                     category="recruitment_fee",
                     amount="900",
                     currency="USD",
@@ -208,8 +209,15 @@ def child(url: str, as_of: str) -> None:
     phase = ctx.Value("i", 0)  # 0: before the checks (alone), 1: during the first runs
     reporter = ctx.Process(target=bot_reports, args=(url, stop, go, phase, waits))
     reporter.start()
-    if waits.get(timeout=300) != "ready":
-        raise RuntimeError("the reporting process did not start")
+    deadline = time.monotonic() + 300
+    while True:  # a reporter that died at start fails the bench at once, not after the timeout
+        try:
+            if waits.get(timeout=1) != "ready":
+                raise RuntimeError("the reporting process did not start")
+            break
+        except queue.Empty:
+            if not reporter.is_alive() or time.monotonic() > deadline:
+                raise RuntimeError(f"the reporting process ended (exit code {reporter.exitcode})") from None
     # the same reports with nothing else running in this benchmark: what a report takes on this machine
     go.set()
     time.sleep(8)

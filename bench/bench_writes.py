@@ -56,11 +56,11 @@ def writer(url: str, k: int, ids: list[int], chain: bool, barrier, seconds: floa
 
     from registry.db import make_engine, session_scope
     from registry.models import Recruiter
-    from registry.services import accreditation, auditlog, reports
+    from registry.services import accreditation, auditlog, fees, reports
     from registry.settings import CONFIG_DIR
 
     engine = make_engine(url)
-    fx = reports.fx_table(str(CONFIG_DIR / "fx_rates.csv"))
+    fx = fees.fx_table(str(CONFIG_DIR / "fx_rates.csv"))
     commits = errors = 0
     first_error = ""
     i = 0
@@ -78,7 +78,7 @@ def writer(url: str, k: int, ids: list[int], chain: bool, barrier, seconds: floa
                     auditlog.set_actor(session, "bot:report")
                     reports.submit(
                         session,
-                        reports.ReportInput(
+                        fees.ReportInput(
                             category="recruitment_fee",
                             amount="1200",
                             currency="USD",
@@ -139,7 +139,7 @@ def prepare(url: str) -> list[list[int]]:
     from registry.db import make_engine
     from registry.migrate import upgrade
     from registry.seed import volume
-    from registry.services import reports
+    from registry.services import fees
     from registry.settings import CONFIG_DIR
 
     engine = make_engine(url)
@@ -149,7 +149,7 @@ def prepare(url: str) -> list[list[int]]:
         recruiters=RECRUITERS,
         reports=RECRUITERS,
         pseudonym_key="bench-pseudonym-key",
-        fx=reports.fx_table(str(CONFIG_DIR / "fx_rates.csv")),
+        fx=fees.fx_table(str(CONFIG_DIR / "fx_rates.csv")),
         seed=7,
     )
     with engine.connect() as conn:

@@ -21,8 +21,8 @@ pytestmark = pytest.mark.slow
 TINY = "0.01"
 # Benches without a `scale` argument take their sizes from the environment.
 TINY_ENV = {
-    "BENCH_RECRUITERS": "2000",  # checks
-    "BENCH_REPORTS": "20000",
+    "BENCH_CHECKS_SMALL": "1",  # checks: 2,000 recruiters, 20,000 reports
+    "BENCH_WRITES_SMALL": "1",  # writes: 2 writers for 2 s
     "BENCH_BOT_CHATS": "24",  # bot
     "BENCH_API_SECONDS": "1",
     "BENCH_API_ROUNDS": "1",

@@ -37,7 +37,7 @@ from sqlalchemy import exc as sa_exc
 from sqlmodel import Session
 from werkzeug.exceptions import ServiceUnavailable, TooManyRequests
 
-from registry.db import make_engine
+from registry.db import DriverReads, make_engine
 from registry.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -324,6 +324,15 @@ def get_session() -> Session:
     return g.db_session
 
 
+def driver_reads() -> DriverReads:
+    """The request's reads straight on the driver (registry.db.DriverReads), opened on first use and
+    closed when the request ends: for the statements every API request runs."""
+    reads = g.get("db_reads")
+    if reads is None:
+        reads = g.db_reads = DriverReads(engine())
+    return reads
+
+
 # Errors that mean "the database cannot be reached now" (refused or dropped connection, a pool with no
 # free connection in time, a busy SQLite file): the request is answered 503, never 500.
 DATABASE_UNREACHABLE: tuple[type[Exception], ...] = (
@@ -373,6 +382,14 @@ def _discard_session() -> None:
 
 
 def _close_session(_exc=None) -> None:
+    reads = g.pop("db_reads", None)
+    if reads is not None:
+        try:
+            reads.close()
+        except Exception as err:  # noqa: BLE001 - a lost connection must not turn an answer into a 500
+            if not is_database_unreachable(err):
+                raise
+            log.warning("database connection lost while ending a request (%s)", type(err).__name__)
     session = g.pop("db_session", None)
     if session is not None:
         try:

@@ -36,6 +36,7 @@ from registry.api.schemas import MAX_LISTED_ERRORS
 from registry.errors import DomainError
 from registry.extensions import (
     DatabaseUnavailable,
+    driver_reads,
     get_session,
     is_database_unreachable,
     rate_limit_storage,
@@ -218,7 +219,7 @@ def authenticate() -> Caller:
     known = api_caches().keys
     key = known.get(digest)
     if key is None:
-        key = companies.authenticate_key(get_session(), token)
+        key = companies.authenticate_key(driver_reads(), token)
         if key is None:
             raise _unauthorized("the API key is unknown or has been revoked", "invalid_token")
         known.put(digest, key)

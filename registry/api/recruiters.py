@@ -10,7 +10,7 @@ from flask import Response, current_app
 from registry.api import bodies
 from registry.api import schemas as s
 from registry.api.core import ApiError, api_caches, decode_cursor, encode_cursor, operation, render
-from registry.extensions import get_session
+from registry.extensions import driver_reads, get_session
 from registry.services import feestats, recruiters, standing, verification
 from registry.timeutil import today
 
@@ -111,7 +111,7 @@ def get_recruiter(public_id: str, query: s.RecruiterDetailQuery):
     hit = remembered.get(cache_key)
     if hit is None:
         found = verification.summary_by_public_id(
-            get_session(),
+            driver_reads(),
             public_id,
             window_days=settings.fee_signal_window_days,
             min_reporters=settings.fee_signal_min_reporters,

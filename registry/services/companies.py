@@ -11,6 +11,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import ColumnElement, bindparam, delete, func, or_, select, update
 from sqlmodel import Session, col
 
+from registry.db import DriverReads, first_row
 from registry.errors import Conflict, InvalidInput, NotFound
 from registry.models import (
     ApiKey,
@@ -132,18 +133,20 @@ _KEY_BY_PREFIX = select(
 ).where(col(ApiKey.prefix) == bindparam("prefix"))
 
 
-def authenticate_key(session: Session, plaintext: str) -> KeyInfo | None:
+def authenticate_key(session: Session | DriverReads, plaintext: str) -> KeyInfo | None:
     """As `authenticate`, answering a light KeyInfo (one indexed lookup by prefix, constant-time compare)."""
     if not plaintext or not plaintext.startswith(KEY_PREFIX):
         return None
     prefix, _, _secret = plaintext[len(KEY_PREFIX) :].partition("_")
-    # Core on the session's connection: this runs on every API request, the ORM layer adds nothing here.
-    row = session.connection().execute(_KEY_BY_PREFIX, {"prefix": prefix}).first()
-    if row is None or row.revoked_at is not None:
+    # A Core statement, straight on the driver when the caller reads that way (every API request does):
+    # the ORM layer adds nothing here.
+    row = first_row(session, _KEY_BY_PREFIX, {"prefix": prefix})
+    if row is None:
         return None
-    if not hmac.compare_digest(row.key_hash, hash_secret(plaintext)):
+    key_id, company_id, key_hash, scopes, revoked_at, last_used_at = row
+    if revoked_at is not None or not hmac.compare_digest(key_hash, hash_secret(plaintext)):
         return None
-    return KeyInfo(row.id, prefix, row.company_id, tuple(row.scopes or ()), row.last_used_at)
+    return KeyInfo(key_id, prefix, company_id, tuple(scopes or ()), last_used_at)
 
 
 def revoke_by_prefix(session: Session, prefix: str) -> ApiKey:

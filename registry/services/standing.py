@@ -34,6 +34,7 @@ from sqlalchemy import BindParameter, and_, bindparam, func, literal_column, or_
 from sqlalchemy.orm import aliased
 from sqlmodel import Session, col
 
+from registry.db import DriverReads, first_row
 from registry.models import Accreditation, Audit, Corridor, FeeReport, Finding, Recruiter
 from registry.models.accreditation import AccreditationStatus as A
 from registry.models.audits import Severity
@@ -479,9 +480,17 @@ def _many(
     return out
 
 
-def _one(session: Session, card: bool, stmt, params: dict, as_of: date, window_days: int, min_reporters: int):
+def _one(
+    session: Session | DriverReads,
+    card: bool,
+    stmt,
+    params: dict,
+    as_of: date,
+    window_days: int,
+    min_reporters: int,
+):
     params["fee_window_start"] = fee_window_start(as_of, window_days)
-    row = session.connection().execute(stmt, params).first()
+    row = first_row(session, stmt, params)
     if row is None:
         return None
     return (_standing if card else _summary)(row, as_of, min_reporters)
@@ -525,7 +534,7 @@ def summaries_of(
 
 
 def summary_by_public_id(
-    session: Session,
+    session: Session | DriverReads,
     public_id: str,
     *,
     as_of: date,

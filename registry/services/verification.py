@@ -15,6 +15,7 @@ from functools import lru_cache
 from sqlalchemy import select
 from sqlmodel import Session, col
 
+from registry.db import DriverReads
 from registry.models import Accreditation, Recruiter
 from registry.services import standing
 from registry.services.identifiers import licence_key
@@ -70,7 +71,7 @@ def summaries(
 
 
 def summary_by_public_id(
-    session: Session,
+    session: Session | DriverReads,
     public_id: str,
     *,
     window_days: int = standing.FEE_WINDOW_DAYS,

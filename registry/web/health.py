@@ -23,7 +23,7 @@ from typing import Any
 from flask import Blueprint, Flask, Response, current_app, jsonify
 from sqlalchemy import text
 
-from registry.extensions import get_session, rate_limit_storage, read_only_request
+from registry.extensions import driver_reads, rate_limit_storage
 from registry.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -103,9 +103,8 @@ SELECT_1 = text("SELECT 1")
 
 
 def _database() -> str:
-    read_only_request()  # no transaction: one round trip
     try:
-        get_session().connection().execute(SELECT_1)
+        driver_reads().first(SELECT_1)  # no transaction: one round trip
     except Exception as err:  # noqa: BLE001 - any failure means the database cannot serve
         log.warning("health: database unreachable (%s)", type(err).__name__)
         return DOWN

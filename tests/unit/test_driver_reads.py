@@ -1,0 +1,71 @@
+"""registry.db.DriverReads: the reads every API request runs, straight on the driver, answer exactly what
+the same statements answer through a Session (dates, JSON lists, enums, on both databases), and a
+database that cannot be reached raises SQLAlchemy's errors, which the request handlers answer 503."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+from sqlalchemy import exc, text
+
+from registry.db import DriverReads, first_row, make_engine
+from registry.services import auditlog, companies, standing
+from registry.timeutil import today
+from tests import factories
+
+
+def test_summary_and_key_read_the_same_through_the_driver(session, engine):
+    rec = factories.accredited(session, other_names=["Testfield Manpower", "टेस्टफील्ड"])
+    auditlog.set_actor(session, "test")
+    company, _ = companies.get_or_create(session, "Buyer Ltd")
+    key = companies.create_api_key(session, company, scopes=["read"]).plaintext
+    session.commit()
+    reads = DriverReads(engine)
+    try:
+        for as_of in (today(), today() + timedelta(days=4000)):  # accredited, then lapsed
+            through_session = standing.summary_by_public_id(session, rec.public_id, as_of=as_of)
+            on_driver = standing.summary_by_public_id(reads, rec.public_id.lower(), as_of=as_of)
+            assert on_driver == through_session
+        assert on_driver.status == "expired" and on_driver.valid_until is not None
+        assert on_driver.other_names == ("Testfield Manpower", "टेस्टफील्ड")
+        assert standing.summary_by_public_id(reads, "RA-NONE9", as_of=today()) is None
+
+        assert companies.authenticate_key(reads, key) == companies.authenticate_key(session, key)
+        found = companies.authenticate_key(reads, key)
+        assert found is not None and found.scopes == ("read",) and found.company_id == company.id
+        assert companies.authenticate_key(reads, key[:-1] + ("x" if key[-1] != "x" else "y")) is None
+        # one connection for the whole request, returned to the pool at the end
+        assert first_row(reads, text("SELECT 1"), {}) == (1,)
+    finally:
+        reads.close()
+    reads.close()  # closing twice is harmless
+    session.close()  # the test's own reads
+    assert engine.pool.checkedout() == 0
+
+
+def test_a_wrong_statement_raises_sqlalchemys_error(engine):
+    reads = DriverReads(engine)
+    try:
+        with pytest.raises(exc.DBAPIError) as raised:
+            reads.first(text("SELECT no_such_column FROM recruiter"))
+        assert not raised.value.connection_invalidated
+        assert reads.first(text("SELECT 2")) == (2,)  # the connection is still usable
+    finally:
+        reads.close()
+
+
+def test_an_unreachable_database_raises_operational_error(backend, tmp_path):
+    url = (
+        "postgresql+psycopg://postgres@127.0.0.1:1/none?connect_timeout=2"
+        if backend == "postgresql"
+        else f"sqlite:///{tmp_path}/missing/dir/none.db"
+    )
+    engine = make_engine(url)
+    reads = DriverReads(engine)
+    try:
+        with pytest.raises(exc.OperationalError):
+            reads.first(text("SELECT 1"))
+    finally:
+        reads.close()
+        engine.dispose()

@@ -4,6 +4,7 @@ database that cannot be reached raises SQLAlchemy's errors, which the request ha
 
 from __future__ import annotations
 
+import threading
 from datetime import timedelta
 
 import pytest
@@ -68,4 +69,80 @@ def test_an_unreachable_database_raises_operational_error(backend, tmp_path):
             reads.first(text("SELECT 1"))
     finally:
         reads.close()
+        engine.dispose()
+
+
+def test_one_connection_per_thread_kept_between_requests_and_closed_at_dispose(backend, tmp_path, pg_url):
+    url = pg_url if backend == "postgresql" else f"sqlite:///{tmp_path}/reads.db"
+    engine = make_engine(url)
+    try:
+        first = DriverReads(engine)
+        first.first(text("SELECT 1"))
+        conn = first._fairy.dbapi_connection
+        first.close()
+        again = DriverReads(engine)
+        again.first(text("SELECT 1"))
+        assert again._fairy.dbapi_connection is conn  # the same connection, not a pool checkout
+        again.close()
+        assert engine.pool.checkedout() == 0
+
+        seen = {}
+
+        def other_thread():
+            r = DriverReads(engine)
+            r.first(text("SELECT 1"))
+            seen["conn"] = r._fairy.dbapi_connection
+            r.close()
+
+        t = threading.Thread(target=other_thread)
+        t.start()
+        t.join()
+        assert seen["conn"] is not conn
+    finally:
+        engine.dispose()
+    if backend == "postgresql":
+        assert conn.closed
+    with pytest.raises(Exception, match="closed"):
+        conn.execute("SELECT 1")
+
+
+def test_a_connection_cut_while_idle_is_replaced(pg_url):
+    """The server ends the connection (restart, firewall): the next read after the idle test gets a new one;
+    a cut noticed by a statement fails that statement only (503), and the next read reconnects."""
+    engine = make_engine(pg_url)
+    try:
+        reads = DriverReads(engine)
+        reads.first(text("SELECT 1"))
+        pid = reads.first(text("SELECT pg_backend_pid()"))[0]
+        reads.close()
+        with engine.connect() as admin:
+            admin.execute(text("SELECT pg_terminate_backend(:p)"), {"p": pid})
+            admin.commit()
+        # used at once (not idle): the statement fails as "unreachable", nothing else happens
+        reads = DriverReads(engine)
+        with pytest.raises(exc.DBAPIError) as raised:
+            reads.first(text("SELECT 1"))
+        assert raised.value.connection_invalidated
+        assert reads.first(text("SELECT pg_backend_pid()"))[0] != pid  # a new connection
+        reads.close()
+    finally:
+        engine.dispose()
+
+
+def test_a_connection_cut_while_idle_is_tested_and_replaced_before_use(pg_url, monkeypatch):
+    import registry.db
+
+    monkeypatch.setattr(registry.db, "PING_AFTER_IDLE_SECONDS", 0.0)  # every read comes "after idleness"
+    engine = make_engine(pg_url)
+    try:
+        reads = DriverReads(engine)
+        pid = reads.first(text("SELECT pg_backend_pid()"))[0]
+        reads.close()
+        with engine.connect() as admin:
+            admin.execute(text("SELECT pg_terminate_backend(:p)"), {"p": pid})
+            admin.commit()
+        reads = DriverReads(engine)
+        assert reads.first(text("SELECT pg_backend_pid()"))[0] != pid  # no failed read at all
+        reads.close()
+    finally:
         engine.dispose()

@@ -16,16 +16,16 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import delete, select
+from sqlalchemy import bindparam, delete, select
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import IntegrityError
-from sqlmodel import Session
+from sqlmodel import Session, col
 from telegram import Update
 from telegram.ext import Application, BasePersistence, PersistenceInput
 
 from bot.context import BotContext
 from bot.services import Draft
-from registry.db import session_scope
+from registry.db import DriverReads, session_scope
 from registry.models import BotState
 from registry.timeutil import utcnow
 
@@ -34,6 +34,11 @@ CONV = "conv:"
 # The keys of a chat's data that are kept: an unfinished report. Nothing else is kept with the chat id
 # (the language and the worker's country are kept with the chat's pseudonym, in chat_preference).
 KEPT = ("draft", "step", "paused", "touched")
+
+
+_ONE_ROW = select(col(BotState.data)).where(
+    col(BotState.kind) == bindparam("kind"), col(BotState.key) == bindparam("key")
+)
 
 
 def kept(data: dict) -> dict:
@@ -112,9 +117,13 @@ class DatabasePersistence(BasePersistence):
             return [(r.key, r.data) for r in s.scalars(select(BotState).where(BotState.kind == kind))]
 
     def _one(self, kind: str, key: str) -> str | None:
-        with Session(self.engine) as s:
-            row = s.get(BotState, (kind, key))
-            return row.data if row is not None else None
+        # Before every update of a chat: one statement straight on the driver, no transaction.
+        reads = DriverReads(self.engine)
+        try:
+            row = reads.first(_ONE_ROW, {"kind": kind, "key": key})
+        finally:
+            reads.close()
+        return row[0] if row is not None else None
 
     def _put_many(self, items: dict[tuple[str, str], str | None]) -> None:
         try:

@@ -18,7 +18,7 @@ from sqlalchemy import select
 from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
-from registry.db import session_scope
+from registry.db import reading, session_scope
 from registry.errors import NotFound
 from registry.models import FeeReport, Recruiter, id_of
 from registry.services import auditlog, fees, follow, lookup, name_index, recruiters, reports, standing
@@ -88,7 +88,15 @@ class BotServices:
     def __init__(self, settings: Settings, engine: Engine):
         self.settings = settings
         self.engine = engine
+        self._reading: tuple[Engine, Engine] | None = None
         self.fx = fees.fx_table(str(settings.fx_rates_path))
+
+    @property
+    def reader(self) -> Engine:
+        """The engine for the units of work below that only read (registry.db.reading)."""
+        if self._reading is None or self._reading[0] is not self.engine:
+            self._reading = (self.engine, reading(self.engine))
+        return self._reading[1]
 
     @contextmanager
     def _write(self) -> Iterator[Session]:
@@ -169,19 +177,19 @@ class BotServices:
             name_index.warm(session)
 
     def search(self, query: str) -> list[Card]:
-        with Session(self.engine) as session:
+        with Session(self.reader) as session:
             found = recruiters.search_recruiter_ids(session, query, limit=MAX_CANDIDATES)
             return self._cards_of(session, [rid for rid, _score in found])
 
     def lookup(self, query: str) -> tuple[str, list[Card]]:
         """What a worker's text asks to verify (registry.services.lookup): its kind and the cards of
         the recruiter it names for certain (EXACT) or of the candidates (CANDIDATES), best first."""
-        with Session(self.engine) as session:
+        with Session(self.reader) as session:
             answer = lookup.lookup(session, query)
             return answer.kind, self._cards(session, [c.recruiter for c in answer.candidates])
 
     def card(self, public_id: str) -> Card | None:
-        with Session(self.engine) as session:
+        with Session(self.reader) as session:
             try:
                 rec = recruiters.get_by_public_id(session, public_id)
             except NotFound:
@@ -238,19 +246,19 @@ class BotServices:
 
     def reports_left(self, chat_id: int) -> int:
         """How many more reports this chat may send today (the daily limit)."""
-        with Session(self.engine) as session:
+        with Session(self.reader) as session:
             sent = reports.reports_today(session, self.reporter_key(chat_id))
         return max(self.settings.reports_per_chat_per_day - sent, 0)
 
     def submitted(self, submission_key: str) -> str | None:
         """The case code of an already committed submission, if any."""
-        with Session(self.engine) as session:
+        with Session(self.reader) as session:
             return session.scalar(
                 select(FeeReport.case_code).where(FeeReport.submission_key == submission_key)
             )
 
     def cases(self, chat_id: int) -> list[Case]:
-        with Session(self.engine) as session:
+        with Session(self.reader) as session:
             rows = reports.cases_of(session, self.reporter_key(chat_id))
             names = {}
             ids = {r.recruiter_id for r in rows if r.recruiter_id}
@@ -297,15 +305,15 @@ class BotServices:
             return self._card(session, rec)
 
     def following(self, chat_id: int) -> list[Card]:
-        with Session(self.engine) as session:
+        with Session(self.reader) as session:
             return self._cards(session, follow.following(session, chat_id))
 
     def language(self, chat_id: int) -> str | None:
-        with Session(self.engine) as session:
+        with Session(self.reader) as session:
             return follow.get_language(session, self.reporter_key(chat_id))
 
     def origin(self, chat_id: int) -> str:
-        with Session(self.engine) as session:
+        with Session(self.reader) as session:
             return follow.get_origin(session, self.reporter_key(chat_id))
 
     def set_origin(self, chat_id: int, origin: str, language: str) -> None:

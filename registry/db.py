@@ -40,6 +40,13 @@ def make_engine(settings: Settings | str, **kwargs) -> Engine:
             cur.execute("PRAGMA synchronous=NORMAL")
             cur.close()
 
+        @event.listens_for(engine, "checkin")
+        def _sqlite_checkin(dbapi_conn, _record):
+            # Leaving AUTOCOMMIT (a read-only unit of work) SQLAlchemy hands the driver its default mode
+            # back, in which it starts transactions by itself: restore the mode set at connect.
+            if dbapi_conn is not None:
+                dbapi_conn.isolation_level = None
+
         @event.listens_for(engine, "begin")
         def _sqlite_begin(conn):
             if conn.get_execution_options().get("isolation_level") == "AUTOCOMMIT":
@@ -80,6 +87,13 @@ def ping_when_idle(engine: Engine, idle_seconds: float = PING_AFTER_IDLE_SECONDS
         except dialect.loaded_dbapi.Error as err:
             # The pool discards this connection and checks out another (a new one if need be).
             raise exc.DisconnectionError(f"pooled connection lost while idle: {err}") from err
+
+
+def reading(engine: Engine) -> Engine:
+    """The engine for units of work that only read: each statement on its own, in autocommit (no
+    BEGIN and ROLLBACK round trips on PostgreSQL; on SQLite the begin hook starts no transaction).
+    Each statement is a consistent snapshot by itself, not the unit as a whole."""
+    return engine.execution_options(isolation_level="AUTOCOMMIT")
 
 
 def commit_and_go_on(session: Session, *, write: bool = True) -> None:

@@ -146,3 +146,27 @@ def test_a_connection_cut_while_idle_is_tested_and_replaced_before_use(pg_url, m
         reads.close()
     finally:
         engine.dispose()
+
+
+def test_read_only_units_leave_sqlite_connections_as_connected(tmp_path):
+    """After a unit of work in AUTOCOMMIT (registry.db.reading), SQLite's connection goes back to the pool in
+    the mode set at connect (the driver starts no transaction by itself), not in the driver's default."""
+    from sqlmodel import Session
+
+    from registry.db import reading
+
+    engine = make_engine(f"sqlite:///{tmp_path}/modes.db", pool_size=1, max_overflow=0)
+    try:
+        with Session(reading(engine)) as session:
+            assert session.execute(text("SELECT 1")).scalar() == 1
+            assert not session.connection().connection.dbapi_connection.in_transaction
+        raw = engine.raw_connection()
+        try:
+            assert raw.dbapi_connection.isolation_level is None
+        finally:
+            raw.close()
+        with Session(engine) as session:  # a normal unit of work still has its transaction
+            session.execute(text("SELECT 1"))
+            assert session.connection().connection.dbapi_connection.in_transaction
+    finally:
+        engine.dispose()

@@ -257,7 +257,9 @@ def child(url: str, as_of: str) -> None:
             with session_scope(engine) as session:
                 again = checks.run(session, name, as_of=day, settings=settings)
             t_check = time.perf_counter() - t0
-            assert again.changes == [], (name, again.changes[:5])
+            # The warm-up round may still act on reports committed after this check's first run (the
+            # reporting process went on during the later checks); from then on there is nothing to do.
+            assert not i or again.changes == [], (name, again.changes[:5])
             t0 = time.perf_counter()
             with engine.begin() as conn:
                 n_sql = len(conn.execute(text(sql), params).all())

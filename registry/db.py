@@ -208,16 +208,18 @@ class _DriverConnections:
         self.dialect = engine.dialect
         self.local = _Dedicated()
         self._lock = threading.Lock()
-        self._open: list[Any] = []  # every thread's, to close them at dispose
+        # Every thread's connection, to close them at dispose; a thread that ended has its closed when
+        # another thread opens one (a server that starts a thread per request leaves no connection behind).
+        self._open: dict[threading.Thread, Any] = {}
         event.listen(engine, "engine_disposed", lambda _engine: self.close_all())
 
     def get(self) -> Any:
         local = self.local
         fairy = local.fairy
         if fairy is not None and local.pid != os.getpid():
-            _INHERITED.append(
-                fairy
-            )  # the parent's: never touched, never garbage-collected (that would close it)
+            # The parent's (before a fork): never used, never closed, never garbage-collected (each of
+            # those would act on the parent's connection).
+            _INHERITED.append(fairy)
             fairy = local.fairy = None
         if fairy is not None and time.monotonic() - local.idle_since >= PING_AFTER_IDLE_SECONDS:
             try:
@@ -229,7 +231,10 @@ class _DriverConnections:
             fairy = self._open_one()
             local.fairy, local.pid = fairy, os.getpid()
             with self._lock:
-                self._open.append(fairy)
+                ended = [t for t in self._open if not t.is_alive()]
+                left = [self._open.pop(t) for t in ended]
+                self._open[threading.current_thread()] = fairy
+            _close(left)
         return fairy
 
     def _open_one(self) -> Any:
@@ -252,23 +257,27 @@ class _DriverConnections:
         if fairy is None:
             return
         with self._lock:
-            if fairy in self._open:
-                self._open.remove(fairy)
-        try:
-            fairy.close()  # detached: this closes the DB-API connection
-        except Exception:  # noqa: BLE001 - the connection is gone already
-            log.debug("closing a lost connection", exc_info=True)
+            if self._open.get(threading.current_thread()) is fairy:
+                del self._open[threading.current_thread()]
+        _close([fairy])
+
+    def open_connections(self) -> int:
+        return len(self._open)
 
     def close_all(self) -> None:
         with self._lock:
-            mine = list(self._open)
+            mine = list(self._open.values())
             self._open.clear()
-        for fairy in mine:
-            try:
-                fairy.close()
-            except Exception:  # noqa: BLE001 - closing what may already be gone
-                log.debug("closing a driver connection", exc_info=True)
+        _close(mine)
         self.local = _Dedicated()
+
+
+def _close(fairies: list[Any]) -> None:
+    for fairy in fairies:
+        try:
+            fairy.close()  # detached: this closes the DB-API connection
+        except Exception:  # noqa: BLE001 - closing what may already be gone
+            log.debug("closing a driver connection", exc_info=True)
 
 
 _INHERITED: list[Any] = []

@@ -170,3 +170,32 @@ def test_read_only_units_leave_sqlite_connections_as_connected(tmp_path):
             assert session.connection().connection.dbapi_connection.in_transaction
     finally:
         engine.dispose()
+
+
+def test_a_thread_per_request_server_leaves_no_connections_behind(backend, tmp_path, pg_url):
+    """A server that starts a thread per request (werkzeug's threaded server): the connection of a thread
+    that ended is closed when another thread opens one, so open connections stay at the live threads'."""
+    from registry.db import _connections
+
+    url = pg_url if backend == "postgresql" else f"sqlite:///{tmp_path}/threads.db"
+    engine = make_engine(url)
+    try:
+        seen = []
+
+        def request():
+            reads = DriverReads(engine)
+            assert reads.first(text("SELECT 1")) == (1,)
+            seen.append(reads._fairy.dbapi_connection)
+            reads.close()
+
+        for _ in range(20):
+            t = threading.Thread(target=request)
+            t.start()
+            t.join()
+        request()  # this thread
+        assert _connections(engine).open_connections() == 1  # only this thread's
+        for conn in seen[:-1]:  # every ended thread's, closed when this thread opened its own
+            with pytest.raises(Exception, match="closed"):
+                conn.execute("SELECT 1")
+    finally:
+        engine.dispose()

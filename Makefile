@@ -23,8 +23,10 @@ run: $(STAMP) ## Start everything on embedded defaults (SQLite, no servers): web
 	@$(BIN)/fairrecruit seed --demo --if-empty
 	$(BIN)/fairrecruit up
 
+# Two test processes (pytest-xdist) on the two cores; each has its own databases and Redis databases.
+TEST_PROCESSES ?= 2
 test: $(STAMP) ## Run every test (unit, functional: PostgreSQL, Redis, Celery, fake Bot API, Chromium)
-	$(BIN)/pytest
+	$(BIN)/pytest -n $(TEST_PROCESSES) --dist loadfile
 
 chaos: $(STAMP) ## Fault suite: worker killed mid-delivery, Redis restarted, PostgreSQL connections cut; prints figures
 	$(BIN)/pytest -m chaos -p no:cacheprovider -s -q tests/chaos

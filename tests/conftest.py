@@ -23,7 +23,24 @@ CI = os.environ.get("CI", "").lower() in {"1", "true", "yes"}
 PG_ADMIN_URL = os.environ.get(
     "FAIRRECRUIT_TEST_PG_ADMIN_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test"
 )
-REDIS_URL = os.environ.get("FAIRRECRUIT_TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
+_REDIS_BASE = os.environ.get("FAIRRECRUIT_TEST_REDIS_URL", "redis://127.0.0.1:6379/15").rsplit("/", 1)[0]
+# `make test` runs the suite in parallel (pytest-xdist): each test process gets its own three Redis
+# databases (main, rate limits, broker), so one process's flush never empties another's queue.
+_XDIST_SLOT = int(os.environ.get("PYTEST_XDIST_WORKER", "gw0").removeprefix("gw") or 0)
+
+
+def redis_db(role: str) -> int:
+    """This test process's Redis database for `role` ("main", "limits" or "broker")."""
+    if _XDIST_SLOT > 4:
+        raise RuntimeError("at most 5 parallel test processes share one Redis (16 databases)")
+    return 15 - 3 * _XDIST_SLOT - ("main", "limits", "broker").index(role)
+
+
+def redis_test_url(role: str) -> str:
+    return f"{_REDIS_BASE}/{redis_db(role)}"
+
+
+REDIS_URL = redis_test_url("main")
 DATA_DIR = Path(__file__).parent / "data"
 
 

@@ -31,7 +31,7 @@ FAIRRECRUIT = Path(sys.executable).with_name("fairrecruit")
 
 @pytest.fixture
 def pg_stack(_pg_engine, redis_url, tmp_path):
-    broker = worker_redis_url(redis_url, 3)
+    broker = worker_redis_url(redis_url)
     redis.Redis.from_url(broker).flushdb()
     clean(_pg_engine)
     yield _pg_engine, broker

@@ -8,6 +8,7 @@ from sqlmodel import Session
 from registry import create_app
 from registry.models import ApiKey
 from registry.services import companies
+from tests.conftest import redis_db
 
 PROBLEM = "application/problem+json"
 
@@ -101,7 +102,7 @@ def test_rate_limit_per_key_429_with_retry_after(settings, engine, keys, world):
 
 
 def test_rate_limit_in_redis_storage(settings, engine, keys, world, redis_url):
-    url = redis_url.rsplit("/", 1)[0] + "/2"
+    url = redis_url.rsplit("/", 1)[0] + f"/{redis_db('limits')}"
     app = _limited_app(settings, engine, url, limit="2/minute")
     client = app.test_client()
     headers = keys.headers(keys.make("Redis Buyer"))
@@ -138,7 +139,7 @@ def test_a_large_budget_is_taken_in_leases_and_never_exceeded(settings, engine, 
     budget at a time. Together they serve at most the budget, and lose at most one unfinished lease each."""
     import redis
 
-    url = redis_url.rsplit("/", 1)[0] + "/2"
+    url = redis_url.rsplit("/", 1)[0] + f"/{redis_db('limits')}"
     first, second = (_limited_app(settings, engine, url, limit="1000/minute").test_client() for _ in range(2))
     headers = keys.headers(keys.make("Lease Buyer"))
     statuses = [

@@ -14,7 +14,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 import pytest
 
 from registry.settings import Settings
-from tests.conftest import clean
+from tests.conftest import clean, redis_db
 
 
 def wait_for(predicate, timeout: float = 30.0, interval: float = 0.05, what: str = "condition"):
@@ -141,8 +141,9 @@ def redis_server(tmp_path):
     srv.stop()
 
 
-def worker_redis_url(redis_url: str, db: int) -> str:
-    return redis_url.rsplit("/", 1)[0] + f"/{db}"
+def worker_redis_url(redis_url: str) -> str:
+    """The broker database of this test process (see tests.conftest.redis_db)."""
+    return redis_url.rsplit("/", 1)[0] + f"/{redis_db('broker')}"
 
 
 @pytest.fixture
@@ -153,11 +154,11 @@ def settings(settings):
 
 @pytest.fixture(params=["redis", "sqlite"])
 def stack(request, tmp_path):
-    """(settings, engine) for a worker: Redis broker (db 3) + PostgreSQL, or SQLite broker + SQLite."""
+    """(settings, engine) for a worker: Redis broker (this process's broker db) + PostgreSQL, or SQLite broker + SQLite."""
     if request.param == "redis":
         import redis
 
-        url = worker_redis_url(request.getfixturevalue("redis_url"), 3)
+        url = worker_redis_url(request.getfixturevalue("redis_url"))
         redis.Redis.from_url(url).flushdb()
         engine = request.getfixturevalue("_pg_engine")
     else:

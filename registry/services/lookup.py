@@ -123,8 +123,13 @@ def _by_name(session: Session, query: str, limit: int) -> Answer | None:
     index = name_index.current(session)
     scores: dict[int, float] = {}
     words: list[list[str]] = []
+    searched: set[str] = set()
     for text in name_queries(query):
-        q_words = search.normalize(text).split()
+        normalized = search.normalize(text)
+        if normalized in searched:
+            continue  # the index searches the normalized text: the same one gives the same matches
+        searched.add(normalized)
+        q_words = normalized.split()
         if q_words:
             words.append(q_words)
         for m in index.search(text, limit=limit * 2, cutoff=NAME_CUTOFF):

@@ -359,6 +359,29 @@ def test_the_name_inside_a_question_is_found(demo):
         assert (a.kind, a.recruiter) == (lookup.EXACT, by_name[name]), query
 
 
+def test_a_name_is_searched_once_per_distinct_spelling(demo, monkeypatch):
+    """The message and its name without punctuation normalize alike: the index is searched once, and the
+    answer is the same as when each was searched."""
+    from registry.services import search
+
+    s, by_name = demo
+    name = next(iter(by_name))
+    texts: list[str] = []
+    real = search.Index.search
+
+    def counting(self, text, *args, **kwargs):
+        texts.append(text)
+        return real(self, text, *args, **kwargs)
+
+    monkeypatch.setattr(search.Index, "search", counting)
+    a = _kind(s, name + ".")
+    assert (a.kind, a.recruiter) == (lookup.EXACT, by_name[name])
+    assert len(lookup.name_queries(name + ".")) == 2 and len(texts) == 1
+    texts.clear()
+    a = _kind(s, f"is {name} safe?")  # the question and the name inside it: two searches
+    assert (a.kind, a.recruiter) == (lookup.EXACT, by_name[name]) and len(texts) == 2
+
+
 GREETINGS = {
     "en": ["hello", "Hi!", "thanks", "thank you", "help", "menu", "good morning", "hi, thanks"],
     "ne": ["namaste", "नमस्ते", "नमस्कार", "धन्यवाद", "dhanyabad", "मद्दत"],

@@ -215,7 +215,7 @@ def _lock_heads(conn, chains: list[int]) -> dict[int, tuple[int, str]]:
                 "INSERT INTO audit_chain (chain, seq, hash, anchored_seq) SELECT c, 0, :g, 0 "
                 "FROM unnest(CAST(:chains AS integer[])) AS c ON CONFLICT (chain) DO NOTHING"
             ),
-            {"g": GENESIS, "chains": missing},
+            {"g": GENESIS, "chains": bulk.int_array_text(missing)},
         )
     elif missing:
         conn.execute(
@@ -289,10 +289,10 @@ def append(conn, entries: Iterable[PendingEntry], at: datetime | None = None, ba
                 "UPDATE audit_chain SET seq = v.s, hash = v.h FROM unnest(CAST(:c AS integer[]), "
                 "CAST(:s AS integer[]), CAST(:h AS text[])) AS v(c, s, h) WHERE audit_chain.chain = v.c"
             ),
-            {
-                "c": list(heads),
-                "s": [seq for seq, _h in heads.values()],
-                "h": [h for _s, h in heads.values()],
+            {  # arrays in their text form (bulk.int_array_text); hashes are hex digits
+                "c": bulk.int_array_text(heads),
+                "s": bulk.int_array_text(seq for seq, _h in heads.values()),
+                "h": "{" + ",".join(h for _s, h in heads.values()) + "}",
             },
         )
     else:

@@ -142,18 +142,22 @@ def _subscribers(session: Session, event_type: str, ids: list[int]):
     recruiters: dict[int, dict] = {}
     endpoints: dict[int, list[int]] = defaultdict(list)
     followers: dict[int, list[int]] = defaultdict(list)
+    dialect = session.get_bind().dialect.name
     for i in range(0, len(ids), _CHUNK):
         chunk = ids[i : i + _CHUNK]
         for rid, pid, name, country in session.execute(
             select(
                 col(Recruiter.id), col(Recruiter.public_id), col(Recruiter.legal_name), col(Recruiter.country)
-            ).where(col(Recruiter.id).in_(chunk))
+            ).where(bulk.among(col(Recruiter.id), chunk, dialect))
         ):
             recruiters[rid] = {"public_id": pid, "legal_name": name, "country": country}
         for rid, eid, events in session.execute(
             select(col(SupplierLink.recruiter_id), col(WebhookEndpoint.id), col(WebhookEndpoint.events))
             .join(WebhookEndpoint, col(WebhookEndpoint.company_id) == col(SupplierLink.company_id))
-            .where(col(SupplierLink.recruiter_id).in_(chunk), col(WebhookEndpoint.active).is_(True))
+            .where(
+                bulk.among(col(SupplierLink.recruiter_id), chunk, dialect),
+                col(WebhookEndpoint.active).is_(True),
+            )
             .order_by(col(WebhookEndpoint.id))
         ):
             if event_type in (events or []):
@@ -161,7 +165,7 @@ def _subscribers(session: Session, event_type: str, ids: list[int]):
         if event_type in BOT_EVENTS:
             for rid, fid in session.execute(
                 select(col(Follower.recruiter_id), col(Follower.id))
-                .where(col(Follower.recruiter_id).in_(chunk))
+                .where(bulk.among(col(Follower.recruiter_id), chunk, dialect))
                 .order_by(col(Follower.id))
             ):
                 followers[rid].append(fid)

@@ -127,3 +127,20 @@ def test_expiry_commits_chunk_by_chunk_at_the_checkpoint(session, settings, monk
         ).changes
         == []
     )
+
+
+def test_id_sets_sent_as_one_array_select_exactly_those_rows(session):
+    """bulk.among: the ids as one array parameter in its text form on PostgreSQL, an IN list on SQLite;
+    only integers can reach the text."""
+    from registry.models import Recruiter
+    from registry.services import bulk
+
+    recs = [factories.recruiter(session, name=f"Among Test {i} Ltd") for i in range(5)]
+    session.commit()
+    wanted = [recs[0].id, recs[3].id, recs[4].id, 10**9]
+    dialect = session.get_bind().dialect.name
+    got = session.scalars(select(Recruiter.id).where(bulk.among(Recruiter.id, wanted, dialect))).all()
+    assert sorted(got) == sorted(wanted[:3])
+    assert bulk.int_array_text([3, 1, 2]) == "{3,1,2}" and bulk.int_array_text([]) == "{}"
+    with pytest.raises(ValueError):
+        bulk.int_array_text(["1}, {2"])

@@ -14,13 +14,13 @@ from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 from sqlalchemy.engine import Engine
-from sqlmodel import Session
+from sqlmodel import Session, col
 
-from registry.db import reading, session_scope
+from registry.db import DriverReads, reading, session_scope
 from registry.errors import NotFound
-from registry.models import FeeReport, Recruiter, id_of
+from registry.models import ChatPreference, FeeReport, Recruiter, id_of
 from registry.services import auditlog, fees, follow, lookup, name_index, recruiters, reports, standing
 from registry.services.fees import ReportInput, ReportLine
 from registry.settings import Settings
@@ -28,6 +28,8 @@ from registry.timeutil import today
 
 ACTOR = "bot"
 MAX_CANDIDATES = 5
+# A chat's remembered language (follow.get_language), read straight on the driver.
+_LANGUAGE = select(col(ChatPreference.language)).where(col(ChatPreference.reporter_key) == bindparam("key"))
 
 
 @dataclass(frozen=True)
@@ -309,8 +311,13 @@ class BotServices:
             return self._cards(session, follow.following(session, chat_id))
 
     def language(self, chat_id: int) -> str | None:
-        with Session(self.reader) as session:
-            return follow.get_language(session, self.reporter_key(chat_id))
+        # Before the first update of each chat this process sees: one statement on the driver.
+        reads = DriverReads(self.engine)
+        try:
+            row = reads.first(_LANGUAGE, {"key": self.reporter_key(chat_id)})
+        finally:
+            reads.close()
+        return row[0] if row is not None else None
 
     def origin(self, chat_id: int) -> str:
         with Session(self.reader) as session:

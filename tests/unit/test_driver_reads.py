@@ -106,18 +106,23 @@ def test_one_connection_per_thread_kept_between_requests_and_closed_at_dispose(b
         conn.execute("SELECT 1")
 
 
+def _cut_driver_connection(engine) -> int:
+    """Read once on this thread's driver connection, then have the server end it; its backend pid."""
+    reads = DriverReads(engine)
+    pid = reads.first(text("SELECT pg_backend_pid()"))[0]
+    reads.close()
+    with engine.connect() as admin:
+        admin.execute(text("SELECT pg_terminate_backend(:p)"), {"p": pid})
+        admin.commit()
+    return pid
+
+
 def test_a_connection_cut_while_idle_is_replaced(pg_url):
     """The server ends the connection (restart, firewall): the next read after the idle test gets a new one;
     a cut noticed by a statement fails that statement only (503), and the next read reconnects."""
     engine = make_engine(pg_url)
     try:
-        reads = DriverReads(engine)
-        reads.first(text("SELECT 1"))
-        pid = reads.first(text("SELECT pg_backend_pid()"))[0]
-        reads.close()
-        with engine.connect() as admin:
-            admin.execute(text("SELECT pg_terminate_backend(:p)"), {"p": pid})
-            admin.commit()
+        pid = _cut_driver_connection(engine)
         # used at once (not idle): the statement fails as "unreachable", nothing else happens
         reads = DriverReads(engine)
         with pytest.raises(exc.DBAPIError) as raised:
@@ -135,12 +140,7 @@ def test_a_connection_cut_while_idle_is_tested_and_replaced_before_use(pg_url, m
     monkeypatch.setattr(registry.db, "PING_AFTER_IDLE_SECONDS", 0.0)  # every read comes "after idleness"
     engine = make_engine(pg_url)
     try:
-        reads = DriverReads(engine)
-        pid = reads.first(text("SELECT pg_backend_pid()"))[0]
-        reads.close()
-        with engine.connect() as admin:
-            admin.execute(text("SELECT pg_terminate_backend(:p)"), {"p": pid})
-            admin.commit()
+        pid = _cut_driver_connection(engine)
         reads = DriverReads(engine)
         assert reads.first(text("SELECT pg_backend_pid()"))[0] != pid  # no failed read at all
         reads.close()

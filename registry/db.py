@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import os
+import re
 import threading
 import time
 import weakref
@@ -11,6 +12,10 @@ from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from typing import Any
 
+import psycopg
+from psycopg import pq
+from psycopg.adapt import PyFormat, Transformer
+from psycopg.errors import error_from_result
 from sqlalchemy import event, exc
 from sqlalchemy.engine import Dialect, Engine
 from sqlmodel import Session, create_engine
@@ -131,7 +136,7 @@ class _Compiled:
     convert its columns, each taken from SQLAlchemy's own types (so a value reads as it would through
     a Session: dates as dates on SQLite, JSON as lists)."""
 
-    __slots__ = ("sql", "names", "positional", "binds", "fixed", "results")
+    __slots__ = ("sql", "names", "positional", "binds", "fixed", "results", "numbered", "order")
 
     def __init__(self, stmt: Any, dialect: Dialect) -> None:
         compiled = stmt.compile(dialect=dialect)
@@ -158,6 +163,8 @@ class _Compiled:
         self.results: tuple[tuple[int, Callable[[Any], Any]], ...] = tuple(
             (i, p) for i, p in enumerate(processors) if p is not None
         )
+        # PostgreSQL (psycopg): the statement as libpq prepares it ($1, $2, ...) and its parameters' order.
+        self.numbered, self.order = _numbered(self.sql) if _runs_on_libpq(dialect) else ("", ())
 
     def parameters(self, params: dict[str, Any]) -> Any:
         binds = self.binds
@@ -174,6 +181,46 @@ class _Compiled:
         for i, process in self.results:
             out[i] = process(out[i])
         return tuple(out)
+
+
+_PYFORMAT = re.compile(r"%\((\w+)\)s|%%")
+
+
+def _numbered(sql: str) -> tuple[str, tuple[str, ...]]:
+    """A psycopg statement (pyformat: %(name)s, %% for a percent sign) with libpq's numbered
+    placeholders, and the parameter names in their numbers' order."""
+    order: list[str] = []
+
+    def number(found: re.Match) -> str:
+        name = found.group(1)
+        if name is None:
+            return "%"
+        if name not in order:
+            order.append(name)
+        return f"${order.index(name) + 1}"
+
+    return _PYFORMAT.sub(number, sql), tuple(order)
+
+
+def _runs_on_libpq(dialect: Dialect) -> bool:
+    return dialect.name == "postgresql" and dialect.driver == "psycopg"
+
+
+def _raise_for(conn: Any, result: Any) -> None:
+    """Raise what psycopg raises for a failed result: OperationalError when the connection is lost,
+    else the error class of the result's SQLSTATE."""
+    if result.status in (pq.ExecStatus.TUPLES_OK, pq.ExecStatus.COMMAND_OK):
+        return
+    if conn.pgconn.status != pq.ConnStatus.OK:
+        raise psycopg.OperationalError(pq.error_message(result, encoding=conn.info.encoding))
+    raise error_from_result(result, encoding=conn.info.encoding)
+
+
+def _forgotten(conn: Any, result: Any) -> bool:
+    """The prepared statement does not exist (any more) on a connection that is otherwise fine."""
+    return (
+        conn.pgconn.status == pq.ConnStatus.OK and result.error_field(pq.DiagnosticField.SQLSTATE) == b"26000"
+    )
 
 
 _COMPILED: dict[tuple[int, str], tuple[Any, _Compiled]] = {}
@@ -194,6 +241,9 @@ class _Dedicated(threading.local):
     fairy: Any = None
     pid: int = 0
     idle_since: float = 0.0
+
+    def __init__(self) -> None:
+        self.prepared: dict[str, bytes] = {}  # on this connection: statement -> its prepared name
 
 
 class _DriverConnections:
@@ -229,7 +279,7 @@ class _DriverConnections:
                 fairy = None
         if fairy is None:
             fairy = self._open_one()
-            local.fairy, local.pid = fairy, os.getpid()
+            local.fairy, local.pid, local.prepared = fairy, os.getpid(), {}
             with self._lock:
                 ended = [t for t in self._open if not t.is_alive()]
                 left = [self._open.pop(t) for t in ended]
@@ -311,12 +361,15 @@ class DriverReads:
         self.dialect = engine.dialect
         self._connections = _connections(engine)
         self._fairy: Any = None
+        self._libpq = _runs_on_libpq(self.dialect)
 
     def first(self, stmt: Any, params: dict[str, Any] | None = None) -> tuple | None:
         compiled = _compiled(stmt, self.dialect)
         args = compiled.parameters(params or {})
         if self._fairy is None:
             self._fairy = self._connections.get()
+        if self._libpq:
+            return compiled.row(self._first_prepared(compiled, args))
         cursor = self._fairy.cursor()
         try:
             cursor.execute(compiled.sql, args)
@@ -326,6 +379,37 @@ class DriverReads:
         finally:
             cursor.close()
         return compiled.row(raw)
+
+    def _first_prepared(self, compiled: _Compiled, args: dict[str, Any]) -> tuple | None:
+        """PostgreSQL: the statement prepared once on this connection (by libpq, through psycopg's
+        `pgconn`), then run with its parameters dumped and its row loaded by psycopg's own adapters
+        (`Transformer`): the values a cursor would read, without a cursor's per-execution machinery."""
+        conn = self._fairy.dbapi_connection  # psycopg's Connection (the fairy is detached from the pool)
+        prepared = self._connections.local.prepared
+        values = [args[name] for name in compiled.order]
+        try:
+            tx = Transformer(conn)
+            dumped = tx.dump_sequence(values, [PyFormat.TEXT] * len(values))
+            result = self._execute_prepared(conn, prepared, compiled.numbered, dumped)
+            if result.status != pq.ExecStatus.TUPLES_OK and _forgotten(conn, result):
+                prepared.clear()  # the server no longer has this connection's statements (DISCARD ALL)
+                result = self._execute_prepared(conn, prepared, compiled.numbered, dumped)
+            _raise_for(conn, result)
+            if result.ntuples == 0:
+                return None
+            tx.set_pgresult(result)
+            return tx.load_row(0, tuple)
+        except psycopg.Error as err:
+            raise self._failure(err, None, compiled.sql, args) from err
+
+    @staticmethod
+    def _execute_prepared(conn: Any, prepared: dict[str, bytes], sql: str, dumped: Any) -> Any:
+        name = prepared.get(sql)
+        if name is None:
+            name = f"fairrecruit_read_{len(prepared) + 1}".encode()
+            _raise_for(conn, conn.pgconn.prepare(name, sql.encode()))
+            prepared[sql] = name
+        return conn.pgconn.exec_prepared(name, dumped, result_format=pq.Format.TEXT)
 
     def _failure(self, err: Any, cursor: Any, sql: str, args: Any) -> exc.StatementError:
         """SQLAlchemy's error for a driver error; a connection found cut is discarded."""

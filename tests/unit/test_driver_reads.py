@@ -199,3 +199,36 @@ def test_a_thread_per_request_server_leaves_no_connections_behind(backend, tmp_p
                 conn.execute("SELECT 1")
     finally:
         engine.dispose()
+
+
+def test_postgresql_statements_are_prepared_once_per_connection_and_prepared_again_when_forgotten(pg_url):
+    """On PostgreSQL a read runs as a statement prepared on its connection; a server that forgot it
+    (DEALLOCATE/DISCARD ALL, as a connection pooler in front of it may do) gets it prepared again, and
+    the read answers as before."""
+    engine = make_engine(pg_url)
+    stmt = text("SELECT CAST(:a AS int) + 1, CAST(:b AS text) || '%', CAST(:a AS int)")
+    try:
+        reads = DriverReads(engine)
+        assert reads.first(stmt, {"a": 41, "b": "100"}) == (42, "100%", 41)
+        conn = reads._fairy.dbapi_connection
+        names = [r[0] for r in conn.execute("SELECT name FROM pg_prepared_statements").fetchall()]
+        assert len([n for n in names if n.startswith("fairrecruit_read_")]) == 1
+        assert reads.first(stmt, {"a": 1, "b": "x"}) == (2, "x%", 1)  # the same prepared statement
+        names = [r[0] for r in conn.execute("SELECT name FROM pg_prepared_statements").fetchall()]
+        assert len([n for n in names if n.startswith("fairrecruit_read_")]) == 1
+        conn.execute("DEALLOCATE ALL")
+        assert reads.first(stmt, {"a": 9, "b": "y"}) == (10, "y%", 9)
+        assert reads.first(text("SELECT NULL::date, '[1, 2]'::json")) == (None, [1, 2])
+        reads.close()
+    finally:
+        engine.dispose()
+
+
+def test_numbered_placeholders():
+    from registry.db import _numbered
+
+    assert _numbered("SELECT %(a)s, %(b)s::text, %(a)s, 'x%%y'") == (
+        "SELECT $1, $2::text, $1, 'x%y'",
+        ("a", "b"),
+    )
+    assert _numbered("SELECT 1") == ("SELECT 1", ())

@@ -130,19 +130,6 @@ class BotServices:
     def _cards_of(self, session: Session, ids: list[int]) -> list[Card]:
         """Status cards by recruiter id, in the order given (ids of no recruiter are left out)."""
         found = standing.standing_of_many(session, ids, as_of=today())
-        # the contact the licensing authority lists: shown to tell the agency from an impersonator
-        contact = (
-            {
-                rid: (address, phone)
-                for rid, address, phone in session.execute(
-                    select(Recruiter.id, Recruiter.official_address, Recruiter.official_phone).where(
-                        Recruiter.id.in_(ids)
-                    )
-                )
-            }
-            if ids
-            else {}
-        )
         cards = []
         for rid in ids:
             st = found.get(rid)
@@ -162,8 +149,8 @@ class BotServices:
                     corridors=st.corridors,
                     licence_authority=st.licence_authority,
                     licence_number=st.licence_number,
-                    official_address=contact.get(rid, ("", ""))[0],
-                    official_phone=contact.get(rid, ("", ""))[1],
+                    official_address=st.official_address,
+                    official_phone=st.official_phone,
                     parent_name=st.parent.legal_name if st.parent else "",
                     parent_public_id=st.parent.public_id if st.parent else "",
                 )

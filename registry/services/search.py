@@ -26,7 +26,6 @@ from __future__ import annotations
 
 import bisect
 import copy
-import heapq
 import re
 import sys
 import threading
@@ -34,6 +33,7 @@ from collections import defaultdict
 from dataclasses import dataclass
 from functools import lru_cache
 
+import numpy as np
 from anyascii import anyascii
 from rapidfuzz import fuzz, process
 from rapidfuzz.distance import OSA
@@ -318,6 +318,7 @@ class Index:
                 for w in set(words):
                     postings[w].append(vi)
         self.postings = dict(postings)
+        self._arrays: dict[str, np.ndarray] = {}  # postings as arrays, made on first use
         self._index_joined()
         self.vocab = sorted(self.postings)
         self.by_skeleton: dict[str, list[str]] = defaultdict(list)
@@ -339,6 +340,7 @@ class Index:
         self.joined_lengths = [len(j) for j in self.joined]
         self.joined_variants = [by_joined[j] for j in self.joined]
         self.variant_lengths = [len(words) for _ki, words in self.variants]
+        self._variant_lengths = np.array(self.variant_lengths, dtype=np.int64)
 
     def __len__(self) -> int:
         return len(self.keys) - len(self.replaced)
@@ -351,6 +353,7 @@ class Index:
         new.keys, new.variants, new.concat = list(self.keys), list(self.variants), list(self.concat)
         new.postings, new.by_skeleton = dict(self.postings), dict(self.by_skeleton)
         new.key_index, new.replaced = dict(self.key_index), set(self.replaced)
+        new._arrays = {}
         new_words: list[str] = []
         items = candidates.items() if hasattr(candidates, "items") else candidates
         for key, text in items:
@@ -413,40 +416,56 @@ class Index:
             out[q] = w
         return out
 
+    def _posting_array(self, word: str) -> np.ndarray:
+        """The variant indexes of a word as an array (made on first use, then kept with this index)."""
+        found = self._arrays.get(word)
+        if found is None:
+            found = self._arrays[word] = np.array(self.postings[word], dtype=np.int64)
+        return found
+
     def candidates(self, q_words: list[str], limit: int = 400, weights: dict | None = None) -> list[int]:
-        """Variant indexes worth scoring: they share a similar word or are alike without spaces."""
-        votes: dict[int, float] = {}
+        """Variant indexes worth scoring: they share a similar word or are alike without spaces.
+
+        Each query word votes for the variants having a word similar to it (the closest such word's vote
+        only); a variant's votes add up over the query words, plus 10 for a joined spelling alike. At
+        most `limit` variants, the best voted first (ties: shorter names first, they fit the query better;
+        then the order the variants were first voted for); all of them in that first-voted order when
+        they are not more than `limit`. The votes are added in arrays, in the order a loop over the
+        words would add them, so every sum is exactly that loop's."""
         weights = weights or self.query_weights(q_words)
         distinctive = [q for q in q_words if weights[q] >= 0.6]
+        n = len(self.variants)
+        votes = np.zeros(n)
+        seen = np.zeros(n, dtype=bool)  # voted for so far
+        order: list[np.ndarray] = []  # the variants in the order they were first voted for
         for q in dict.fromkeys(distinctive or q_words):
-            best: dict[int, float] = {}  # per name variant, the closest word to q only
+            best = np.zeros(n)  # per variant, the vote of the closest word to q only (votes are > 0)
+            taken: list[np.ndarray] = []
             for w, s in sorted(self._similar_vocab(q), key=lambda ws: -ws[1]):
                 if distinctive and w in self.common:
                     continue  # a word thousands of names share adds nothing next to a rarer one
-                vote = s * s * self.weight(w)
-                fresh = self.postings[w]  # variant indexes, ascending
-                if best:  # only the variants no closer word has voted for, still in ascending order
-                    fresh = sorted(set(fresh).difference(best))
-                best.update(dict.fromkeys(fresh, vote))
-            if votes:
-                for vi, vote in best.items():
-                    votes[vi] = votes.get(vi, 0.0) + vote
-            else:
-                votes.update(best)
+                posting = self._posting_array(w)  # ascending
+                fresh = posting[best[posting] == 0.0]  # the variants no closer word has voted for
+                best[fresh] = s * s * self.weight(w)
+                taken.append(fresh)
+            if taken:
+                voted = np.concatenate(taken)
+                votes[voted] += best[voted]
+                order.append(voted[~seen[voted]])
+                seen[voted] = True
         qc = "".join(q_words)
         if len(qc) >= 5:
-            for vi in self._joined_matches(qc, limit=50, cutoff=80):
-                votes[vi] = votes.get(vi, 0.0) + 10.0
-        if len(votes) > limit:
-            # ties (names sharing the same common words): shorter names first, they fit the query better
-            # (sorted(votes, key=(-vote, length)) keeps the votes' order among equals; so does `i`)
-            lengths = self.variant_lengths
-            floor = heapq.nlargest(limit, votes.values())[-1]  # no variant below it can be kept
-            ranked = [
-                (-vote, lengths[vi], i, vi) for i, (vi, vote) in enumerate(votes.items()) if vote >= floor
-            ]
-            return [vi for *_, vi in heapq.nsmallest(limit, ranked)]
-        return list(votes)
+            joined = np.array(self._joined_matches(qc, limit=50, cutoff=80), dtype=np.int64)
+            if joined.size:
+                votes[joined] += 10.0
+                order.append(joined[~seen[joined]])
+                seen[joined] = True
+        keys = np.concatenate(order) if order else np.zeros(0, dtype=np.int64)
+        if keys.size > limit:
+            # by vote (descending), then length, then the order they were first voted for
+            ranked = np.lexsort((np.arange(keys.size), self._variant_lengths[keys], -votes[keys]))[:limit]
+            return keys[ranked].tolist()
+        return keys.tolist()
 
     def _joined_matches(self, qc: str, limit: int, cutoff: float) -> list[int]:
         """Variant indexes whose joined spelling is alike (fuzz.ratio >= cutoff) the joined query, best

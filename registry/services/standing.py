@@ -294,6 +294,9 @@ class Standing(Summary):
     substantiated_reports: int  # ever
     corridors: tuple[tuple[str, str], ...]  # (origin, destination), sorted
     parent: Party | None  # set for a sub-agent
+    # The contact the licensing authority lists: shown to tell the agency from an impersonator.
+    official_address: str = ""
+    official_phone: str = ""
 
     @property
     def warnings(self) -> tuple[str, ...]:
@@ -374,6 +377,8 @@ def _select(card: bool):
         ),
         parent.public_id,
         parent.legal_name,
+        r.official_address,
+        r.official_phone,
     ]
     return (
         select(*columns)
@@ -456,12 +461,14 @@ def _summary(row, as_of: date, min_reporters: int) -> Summary:
 
 
 def _standing(row, as_of: date, min_reporters: int) -> Standing:
-    substantiated_ever, corridors, parent_public_id, parent_name = row[19:]
+    substantiated_ever, corridors, parent_public_id, parent_name, address, phone = row[19:]
     return Standing(
         **_summary_fields(row, as_of, min_reporters),
         substantiated_reports=int(substantiated_ever or 0),
         corridors=tuple(sorted(tuple(c.split(">", 1)) for c in corridors.split(","))) if corridors else (),
         parent=Party(parent_public_id, parent_name) if parent_public_id else None,
+        official_address=address or "",
+        official_phone=phone or "",
     )
 
 

@@ -239,8 +239,9 @@ def score_tokens(q_words: list[str], n_words: list[str], weight=word_weight) -> 
     concat = concat * 0.98 if concat >= 85 else 0.0
     if distinctive and not distinctive_hit:
         return concat  # otherwise only generic words in common ("overseas", "international")
-    n_total = sum(weight(n) for n in n_words)
-    n_cov = sum(weight(n) * s for n, s in zip(n_words, n_best, strict=True)) / n_total
+    n_weights = [weight(n) for n in n_words]
+    n_total = sum(n_weights)
+    n_cov = sum(w * s for w, s in zip(n_weights, n_best, strict=True)) / n_total
     q_cov = q_hit / q_total
     return max(100 * (0.8 * q_cov + 0.2 * n_cov), concat)
 
@@ -319,6 +320,7 @@ class Index:
                     postings[w].append(vi)
         self.postings = dict(postings)
         self._arrays: dict[str, np.ndarray] = {}  # postings as arrays, made on first use
+        self._weights: dict[str, float] = {}  # weight() of the index's words, as they are asked for
         self._index_joined()
         self.vocab = sorted(self.postings)
         self.by_skeleton: dict[str, list[str]] = defaultdict(list)
@@ -353,7 +355,7 @@ class Index:
         new.keys, new.variants, new.concat = list(self.keys), list(self.variants), list(self.concat)
         new.postings, new.by_skeleton = dict(self.postings), dict(self.by_skeleton)
         new.key_index, new.replaced = dict(self.key_index), set(self.replaced)
-        new._arrays = {}
+        new._arrays, new._weights = {}, dict(self._weights)  # (which words are common is kept)
         new_words: list[str] = []
         items = candidates.items() if hasattr(candidates, "items") else candidates
         for key, text in items:
@@ -387,8 +389,13 @@ class Index:
         return new
 
     def weight(self, word: str) -> float:
-        w = word_weight(word)
-        return min(w, 0.25) if word in self.common else w
+        found = self._weights.get(word)
+        if found is None:
+            w = word_weight(word)
+            found = min(w, 0.25) if word in self.common else w
+            if word in self.postings:  # kept for the index's own words only (a query's are any text)
+                self._weights[word] = found
+        return found
 
     def _similar_vocab(self, q: str) -> list[tuple[str, float]]:
         found = {q: 1.0} if q in self.postings else {}

@@ -29,7 +29,7 @@ CPU time per update of the bot's process and of Telegram's side: on a shared mac
 follows the CPU left to the bot, the CPU time per update does much less.
 
 Scale: BENCH_BOT_RECRUITERS (100000), BENCH_BOT_REPORTS (100000, loaded before the run),
-BENCH_BOT_RATES ("10,25,50,100,150,200,250,300"), BENCH_BOT_SECONDS per step (15),
+BENCH_BOT_RATES ("10,25,50,75,100,125,150,175,200,250,300"), BENCH_BOT_SECONDS per step (15),
 BENCH_BOT_DATABASES ("sqlite,postgresql"), BENCH_BOT_PG_ADMIN_URL. `python -m bench --scale 0.01 bot`
 (any scale below 1): a run of a few seconds on 300 recruiters, every step taken (checks that the code
 works; its figures mean nothing).
@@ -71,7 +71,7 @@ def _configure(scale: float) -> None:
     RECRUITERS = int(env("BENCH_BOT_RECRUITERS", "300" if TINY else "100000"))
     REPORTS = int(env("BENCH_BOT_REPORTS", "300" if TINY else "100000"))
     RATES = [
-        int(r) for r in env("BENCH_BOT_RATES", "10,20" if TINY else "10,25,50,100,150,200,250,300").split(",")
+        int(r) for r in env("BENCH_BOT_RATES", "10,20" if TINY else "10,25,50,75,100,125,150,175,200,250,300").split(",")
     ]
     SECONDS = float(env("BENCH_BOT_SECONDS", "4" if TINY else "15"))
     WARMUP_SECONDS = 1.0 if TINY else 5.0

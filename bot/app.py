@@ -15,6 +15,7 @@ from telegram.ext import Application, ApplicationBuilder, BaseUpdateProcessor, C
 
 from bot.context import BotContext
 from bot.i18n import DEFAULT, LANGUAGES, N_, gettext_for
+from bot.lookups import LookupProcesses
 from bot.persistence import DatabasePersistence
 from bot.services import BotServices
 from registry import logs
@@ -99,6 +100,8 @@ async def _warm(app: Application) -> None:
     """Before the first update: the search index over every recruiter is built once, here, so the
     first /verify after a start does not wait for it (seconds at 100,000 recruiters)."""
     services: BotServices = app.bot_data["services"]
+    if services.settings.bot_lookup_processes > 0:
+        return  # the lookup processes build theirs (bot.lookups); this process searches only if one fails
     try:
         await asyncio.to_thread(services.warm)
     except SQLAlchemyError:  # the database is not reachable yet: the first search builds it
@@ -115,6 +118,9 @@ class BotApplication(Application):
     sweep_every = 300.0  # seconds between two looks for idle drafts
 
     async def start(self) -> None:
+        lookups = self.bot_data.get("lookups")
+        if lookups is not None:
+            await lookups.start()  # before the first update: each lookup process has its index
         await super().start()
         self._sweeper = asyncio.create_task(self._sweep_drafts())
 
@@ -123,6 +129,9 @@ class BotApplication(Application):
         if sweeper is not None:
             sweeper.cancel()
         await super().stop()
+        lookups = self.bot_data.get("lookups")
+        if lookups is not None:
+            await asyncio.to_thread(lookups.stop)
 
     async def _sweep_drafts(self) -> None:
         from bot.handlers.report_drafts import expire_drafts
@@ -175,7 +184,8 @@ def build_application(
     builder = builder.post_init(_post_init if set_commands else _post_init_warm)
     app = builder.build()
     app.bot_data["settings"] = settings
-    app.bot_data["services"] = BotServices(settings, engine)
+    services = app.bot_data["services"] = BotServices(settings, engine)
+    app.bot_data["lookups"] = LookupProcesses(settings, services, settings.bot_lookup_processes)
     register(app)
     return app
 

@@ -24,6 +24,11 @@ class BotContext(CallbackContext[ExtBot, dict, dict, dict]):
         return self.application.bot_data["services"]
 
     @property
+    def lookups(self):
+        """Verify lookups, in their own process (bot.lookups)."""
+        return self.application.bot_data["lookups"]
+
+    @property
     def engine(self):
         return self.services.engine
 

@@ -123,6 +123,8 @@ class Settings(BaseSettings):
     telegram_bot_username: str = "FairRecruitBot"
     telegram_webhook_url: str = ""
     telegram_webhook_secret: str = ""
+    # Processes that run the bot's verify lookups beside its event loop (bot/lookups.py); 0: in its threads.
+    bot_lookup_processes: int = Field(1, ge=0, le=8)
 
     # The standard
     accreditation_cycle_years: int = 3

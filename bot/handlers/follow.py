@@ -37,7 +37,7 @@ async def follow(update: Update, context: BotContext) -> int:
 async def got_query(update: Update, context: BotContext, text: str | None = None) -> int:
     _ = context._
     query = " ".join((text or update.effective_message.text).split())[:200]
-    cards = await context.run(context.services.search, query)
+    cards = await context.lookups.search(query)
     if not cards:
         await update.effective_chat.send_message(
             _("“{query}” is not in the FairRecruit registry.").format(query=query[:100])

@@ -95,7 +95,7 @@ async def start(update: Update, context: BotContext) -> int:
 async def start_for(update: Update, context: BotContext) -> int:
     """'Report a fee' under a recruiter's card: the recruiter is already known."""
     public_id = update.callback_query.data.split(":", 1)[1]
-    card = await context.run(context.services.card, public_id)
+    card = await context.lookups.card(public_id)
     notice = await _opening(update, context)
     if notice is None:
         return END
@@ -156,7 +156,7 @@ async def recruiter_text(update: Update, context: BotContext) -> int:
         return RECRUITER
     d = draft_of(context)
     d.extra["typed"] = text
-    cards = await context.run(context.services.search, text)
+    cards = await context.lookups.search(text)
     rows = [
         [button(f"{c.name} ({country(c.country, context.lang)})"[:60], f"r:rec:{c.public_id}")] for c in cards
     ]
@@ -176,7 +176,7 @@ async def recruiter_text(update: Update, context: BotContext) -> int:
 @needs_draft
 async def recruiter_pick(update: Update, context: BotContext) -> int:
     public_id = update.callback_query.data.split(":", 2)[2]
-    card = await context.run(context.services.card, public_id)
+    card = await context.lookups.card(public_id)
     if card is None:
         return await ask(update, context, RECRUITER)
     _set_recruiter(context, card)

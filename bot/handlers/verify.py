@@ -26,7 +26,7 @@ def card_keyboard(context: BotContext, public_id: str):
 
 
 async def show_card(update: Update, context: BotContext, public_id: str) -> None:
-    card = await context.run(context.services.card, public_id)
+    card = await context.lookups.card(public_id)
     if card is None:
         await reply(update, not_listed(public_id, context.lang))
         return
@@ -36,7 +36,7 @@ async def show_card(update: Update, context: BotContext, public_id: str) -> None
 async def search(update: Update, context: BotContext, query: str) -> None:
     _ = context._
     query = " ".join(query.split())[: lookup.MAX_QUERY]
-    kind, cards = await context.run(context.services.lookup, query)
+    kind, cards = await context.lookups.lookup(query)
     if kind == lookup.HELP:
         await reply(update, help_text(context))
         return

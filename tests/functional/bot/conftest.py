@@ -8,9 +8,12 @@ from registry.settings import Settings
 from tests.functional.bot.harness import BotHarness
 
 
-def bot_settings(tmp_path, engine) -> Settings:
+def bot_settings(tmp_path, engine, lookup_processes: int = 0) -> Settings:
+    """The bot's settings; lookups in its own threads unless `lookup_processes` (test_lookups.py starts
+    real lookup processes; every other test would pay a process start for nothing)."""
     return Settings(
         env="test",
+        bot_lookup_processes=lookup_processes,
         var_dir=tmp_path / "var",
         database_url=engine.url.render_as_string(hide_password=False),
         secret_key="test-secret-key-0123456789",

@@ -1,0 +1,112 @@
+"""Lookups in a process of their own (bot/lookups.py, the production default): the bot answers exactly
+as with lookups in its own threads, sees recruiters registered after the process started, and goes on
+answering when the process is killed."""
+
+from __future__ import annotations
+
+import os
+import pickle
+import signal
+import time
+
+import pytest
+from sqlalchemy import exc
+
+from bot import lookups
+from tests.functional.bot.conftest import bot_settings, make_registry
+from tests.functional.bot.harness import BotHarness
+
+
+@pytest.fixture
+def with_process(tmp_path, engine):
+    """(the bot with one lookup process, the invented registry of the bot tests)"""
+    data = make_registry(engine)
+    h = BotHarness(bot_settings(tmp_path, engine, lookup_processes=1), engine).start()
+    yield h, data
+    h.stop()
+
+
+def _processes(h: BotHarness) -> list:
+    pool = h.app.bot_data["lookups"]._pool
+    assert pool is not None
+    return list(pool._processes.values())
+
+
+def _ask(h: BotHarness, data: dict) -> dict[str, str]:
+    chat = h.chat("en")
+    return {
+        "id": chat.send("/verify " + data["ok"].lower()).text,
+        "name": chat.send("/verify Himal Sunrise Overseas").text,
+        "look-alike": chat.send("/verify Himal Overseas").text,
+        "candidates": chat.send("/verify Everest Bridge Employment").text,
+    }
+
+
+def test_answers_are_those_of_lookups_in_the_bots_threads(with_process, tmp_path, engine):
+    h, data = with_process
+    there = _ask(h, data)
+    (worker,) = _processes(h)
+    assert worker.is_alive() and worker.pid != os.getpid()
+    assert "✅ Accredited until" in there["id"] and "Himal Sunrise Overseas Pvt. Ltd." in there["id"]
+    assert "✅" not in there["look-alike"]
+    assert "Did you mean one of these?" in there["candidates"]
+
+    threads = BotHarness(bot_settings(tmp_path / "t", engine, lookup_processes=0), engine).start()
+    try:
+        assert threads.app.bot_data["lookups"]._pool is None
+        assert _ask(threads, data) == there
+    finally:
+        threads.stop()
+
+    # registered after the lookup process built its index: found by name at once
+    from registry.db import session_scope
+    from registry.services import auditlog
+    from tests import factories
+
+    with session_scope(engine) as s:
+        auditlog.set_actor(s, "test")
+        factories.recruiter(s, name="Zanskar Valley Placements", country="NP")
+    assert "Zanskar Valley Placements" in h.chat("en").send("/verify Zanskar Valley Placements").text
+
+
+def test_a_killed_lookup_process_fails_no_answer_and_is_replaced(with_process):
+    h, data = with_process
+    chat = h.chat("en")
+    assert "✅ Accredited until" in chat.send(f"/verify {data['ok']}").text
+    (worker,) = _processes(h)
+    os.kill(worker.pid, signal.SIGKILL)
+    deadline = time.monotonic() + 10
+    while worker.is_alive() and time.monotonic() < deadline:
+        time.sleep(0.05)
+    # the lookup that finds the process gone is answered from the bot's own process
+    assert "✅ Accredited until" in chat.send(f"/verify {data['ok']}").text
+    assert "✅ Accredited until" in chat.send(f"/verify {data['ok']}").text  # by a new process
+    (replacement,) = _processes(h)
+    assert replacement.pid != worker.pid and replacement.is_alive()
+
+
+def test_a_database_error_in_the_lookup_process_reaches_the_bot_as_its_sqlalchemy_class(monkeypatch):
+    class Unpicklable(Exception):
+        def __reduce__(self):
+            raise TypeError("cannot pickle the driver's error")
+
+    class Failing:
+        def lookup(self, _query):
+            raise exc.OperationalError("SELECT 1", {}, Unpicklable("server closed the connection"))
+
+    monkeypatch.setattr(lookups, "_services", Failing())
+    with pytest.raises(exc.OperationalError) as raised:
+        lookups._call("lookup", "RA-ABCDE")
+    again = pickle.loads(pickle.dumps(raised.value))  # what crosses back to the bot's process
+    assert isinstance(again, exc.OperationalError)
+    assert "OperationalError" in str(again)
+
+
+def test_only_lookups_run_there():
+    services = object()
+    processes = lookups.LookupProcesses.__new__(lookups.LookupProcesses)
+    processes.services, processes._pool = services, None
+    import asyncio
+
+    with pytest.raises(ValueError, match="not a lookup"):
+        asyncio.run(processes.run("forget", "123"))

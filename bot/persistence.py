@@ -14,9 +14,11 @@ import json
 from dataclasses import asdict, fields
 from datetime import date, datetime
 from decimal import Decimal
+from functools import lru_cache
 from typing import Any
 
 from sqlalchemy import bindparam, delete, select
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col
@@ -39,6 +41,23 @@ KEPT = ("draft", "step", "paused", "touched")
 _ONE_ROW = select(col(BotState.data)).where(
     col(BotState.kind) == bindparam("kind"), col(BotState.key) == bindparam("key")
 )
+
+
+_DELETE_ONE = delete(BotState).where(
+    col(BotState.kind) == bindparam("kind"), col(BotState.key) == bindparam("key")
+)
+
+
+@lru_cache(maxsize=4)
+def _upsert(dialect: str):
+    """INSERT ... ON CONFLICT (kind, key) DO UPDATE: a row written whether it exists or not (PostgreSQL
+    and SQLite both have it)."""
+    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    stmt = insert(BotState)
+    return stmt.on_conflict_do_update(
+        index_elements=[BotState.kind, BotState.key],
+        set_={"data": stmt.excluded.data, "updated_at": stmt.excluded.updated_at},
+    )
 
 
 def kept(data: dict) -> dict:
@@ -133,18 +152,21 @@ class DatabasePersistence(BasePersistence):
             self._write(items)
 
     def _write(self, items: dict[tuple[str, str], str | None]) -> None:
-        """One transaction for all the rows an update changed (its chat data and conversation step)."""
+        """One transaction for all the rows an update changed (its chat data and conversation step): the
+        rows kept written over or inserted by one statement, the others deleted."""
+        now = utcnow()
+        kept_rows = [
+            {"kind": kind, "key": key, "data": data, "updated_at": now}
+            for (kind, key), data in items.items()
+            if data is not None
+        ]
         with session_scope(self.engine, write=True) as s:
+            conn = s.connection()
             for (kind, key), data in items.items():
-                row = s.get(BotState, (kind, key))
                 if data is None:
-                    if row is not None:
-                        s.delete(row)
-                elif row is None:
-                    s.add(BotState(kind=kind, key=key, data=data))
-                else:
-                    row.data, row.updated_at = data, utcnow()
-                    s.add(row)
+                    conn.execute(_DELETE_ONE, {"kind": kind, "key": key})
+            if kept_rows:
+                conn.execute(_upsert(conn.dialect.name), kept_rows)
 
     def _drop_chat(self, chat_id: int) -> None:
         with session_scope(self.engine, write=True) as s:

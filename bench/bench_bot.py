@@ -23,10 +23,12 @@ Why the webhook: it is how the bot runs in production behind a public address, a
 injector decide the moment each update arrives. Long polling (getUpdates from the fake server) works
 too, but hands updates over in batches when the bot asks, which hides the arrival rate.
 
-Before the steps each bot gets a short warm-up (not counted) at the lowest rate; the bot builds its
-search index at start, as `fairrecruit bot` does. Each step prints the machine's load average and the
-CPU time per update of the bot's process and of Telegram's side: on a shared machine the highest rate
-follows the CPU left to the bot, the CPU time per update does much less.
+Before the steps each bot gets a short warm-up (not counted) at the lowest rate; the bot starts its
+lookup process (bot/lookups.py, production default: one) and that process builds its search index
+before the first update, as `fairrecruit bot` does. Each step prints the machine's load average and the
+CPU time per update of the bot's process, of its lookup process (the recruiter searches and status
+cards run there) and of Telegram's side: on a shared machine the highest rate follows the CPU left to
+the bot, the CPU time per update does much less.
 
 Scale: BENCH_BOT_RECRUITERS (100000), BENCH_BOT_REPORTS (100000, loaded before the run),
 BENCH_BOT_RATES ("10,25,50,75,100,125,150,175,200,250,300"), BENCH_BOT_SECONDS per step (15),
@@ -71,7 +73,10 @@ def _configure(scale: float) -> None:
     RECRUITERS = int(env("BENCH_BOT_RECRUITERS", "300" if TINY else "100000"))
     REPORTS = int(env("BENCH_BOT_REPORTS", "300" if TINY else "100000"))
     RATES = [
-        int(r) for r in env("BENCH_BOT_RATES", "10,20" if TINY else "10,25,50,75,100,125,150,175,200,250,300").split(",")
+        int(r)
+        for r in env("BENCH_BOT_RATES", "10,20" if TINY else "10,25,50,75,100,125,150,175,200,250,300").split(
+            ","
+        )
     ]
     SECONDS = float(env("BENCH_BOT_SECONDS", "4" if TINY else "15"))
     WARMUP_SECONDS = 1.0 if TINY else 5.0
@@ -233,13 +238,26 @@ def _load(engine) -> list[tuple[str, str, str]]:
     return [tuple(r) for r in rows]
 
 
+def _cpu_of(pids: list[int]) -> float:
+    """CPU seconds used so far by these processes (the bot's lookup processes: bot/lookups.py)."""
+    total = 0.0
+    for pid in pids:
+        try:
+            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue  # ended (replaced): its part is lost from the figure
+        total += (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    return total
+
+
 def _fmt(step: dict) -> str:
     return (
         f"{step['rate']:>4}/s sent {step['sent_rate']:6.1f}/s  p50 {step['p50']:7.1f}  p95 {step['p95']:7.1f}"
         f"  p99 {step['p99']:7.1f} ms  answered {step['answered']}/{step['updates']}"
         f"  errors {step['error_count']}  injector lag p95 {step['injector_lag_p95']:.1f} ms"
         f"  machine load {step['load_average_1min']}  CPU/update: bot process"
-        f" {step['bot_process_cpu_ms_per_update']:.1f} ms, Telegram side"
+        f" {step['bot_process_cpu_ms_per_update']:.1f} ms"
+        f" + its lookup process {step.get('lookup_processes_cpu_ms_per_update', 0.0):.1f} ms, Telegram side"
         f" {1000 * step['telegram_side_cpu_s'] / step['updates']:.1f} ms"
     )
 
@@ -283,10 +301,15 @@ def _measure(kind: str, url: str, tmp: Path, here) -> dict:
             for label, running in bots.items():
                 if not TINY and steps[label] and steps[label][-1]["p95"] > GOAL_P95_MS:
                     continue  # saturated at a lower rate already (a tiny run takes every step)
-                cpu = time.process_time()
+                lookups = running.app.bot_data.get("lookups")
+                pids = lookups.pids() if lookups is not None else []
+                cpu, cpu_lookups = time.process_time(), _cpu_of(pids)
                 here.send(("step", label, running.port, rate, SECONDS, STEP_GAP_S))
                 step = here.recv()
                 step["bot_process_cpu_ms_per_update"] = 1000 * (time.process_time() - cpu) / step["updates"]
+                step["lookup_processes_cpu_ms_per_update"] = (
+                    1000 * (_cpu_of(pids) - cpu_lookups) / step["updates"]
+                )
                 steps[label].append(step)
                 codes += step["codes"] if label == "bot" else 0
                 print(f"  {kind:<10} {label:<4} {_fmt(step)}", flush=True)

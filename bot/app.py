@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import gc
 import logging
 import sys
 from collections.abc import Awaitable
@@ -106,6 +107,8 @@ async def _warm(app: Application) -> None:
         await asyncio.to_thread(services.warm)
     except SQLAlchemyError:  # the database is not reachable yet: the first search builds it
         logging.getLogger("bot").warning("could not build the search index at start")
+        return
+    gc.freeze()  # the index's objects: out of the collector's full passes (bot.lookups does the same)
 
 
 async def _post_init_warm(app: Application) -> None:

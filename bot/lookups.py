@@ -19,6 +19,7 @@ the same SQLAlchemy error class, so the bot answers it as any other ("cannot rea
 from __future__ import annotations
 
 import asyncio
+import gc
 import logging
 import multiprocessing
 from concurrent.futures import ProcessPoolExecutor
@@ -48,6 +49,9 @@ def _start(settings_json: str) -> None:
         _services.warm()
     except exc.SQLAlchemyError:  # not reachable yet: the first lookup builds the index
         log.warning("lookup process: could not build the search index at start")
+    # The index is some hundred thousand long-lived objects: the collector's full passes over them would
+    # stall lookups for tens of milliseconds each (as registry.wsgi does for the web's).
+    gc.freeze()
 
 
 # What a lookup process runs: BotServices' reads of recruiters (search and cards).
@@ -117,6 +121,11 @@ class LookupProcesses:
 
     async def card(self, public_id: str) -> Any:
         return await self.run("card", public_id)
+
+    def pids(self) -> list[int]:
+        """The process ids of the lookup processes running now."""
+        pool = self._pool
+        return [p.pid for p in (pool._processes or {}).values() if p.pid] if pool is not None else []
 
     def stop(self) -> None:
         pool, self._pool = self._pool, None

@@ -94,7 +94,13 @@ class LookupProcesses:
             return
         self._pool = self._new_pool()
         loop = asyncio.get_running_loop()
-        await asyncio.gather(*(loop.run_in_executor(self._pool, _ready) for _ in range(self.processes)))
+        try:
+            await asyncio.gather(*(loop.run_in_executor(self._pool, _ready) for _ in range(self.processes)))
+        except (BrokenProcessPool, OSError):
+            # The bot must answer even so: lookups run in its own threads until a process starts.
+            log.exception("the lookup processes did not start; looking up in the bot's process")
+            pool, self._pool = self._pool, None
+            pool.shutdown(wait=False, cancel_futures=True)
 
     async def run(self, method: str, arg: str) -> Any:
         """``BotServices.<method>(arg)`` (lookup, search or card) in a lookup process."""

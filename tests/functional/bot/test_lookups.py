@@ -110,3 +110,29 @@ def test_only_lookups_run_there():
 
     with pytest.raises(ValueError, match="not a lookup"):
         asyncio.run(processes.run("forget", "123"))
+
+
+def test_lookup_processes_that_cannot_start_leave_the_lookups_to_the_bots_threads(monkeypatch):
+    import asyncio
+    import multiprocessing
+    from concurrent.futures import ProcessPoolExecutor
+
+    from registry.settings import Settings
+
+    class Here:
+        def lookup(self, query):
+            return ("nothing", [query])
+
+    processes = lookups.LookupProcesses(Settings(env="test"), Here(), 1)
+    monkeypatch.setattr(
+        processes,
+        "_new_pool",
+        lambda: ProcessPoolExecutor(1, mp_context=multiprocessing.get_context("spawn"), initializer=os.abort),
+    )
+
+    async def run():
+        await processes.start()
+        return await processes.lookup("Himal")
+
+    assert asyncio.run(run()) == ("nothing", ["Himal"])
+    assert processes._pool is None and processes.pids() == []

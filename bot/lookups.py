@@ -22,6 +22,7 @@ import asyncio
 import gc
 import logging
 import multiprocessing
+import signal
 from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from typing import Any
@@ -38,6 +39,8 @@ _services: Any = None  # in a lookup process: its BotServices
 def _start(settings_json: str) -> None:
     """In a new lookup process: the engine, the services and the name index."""
     global _services
+    # Ctrl-C in a terminal reaches the whole process group: the bot ends its lookup processes itself.
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
     from bot.services import BotServices
     from registry import logs
     from registry.db import make_engine

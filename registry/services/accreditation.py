@@ -80,7 +80,9 @@ def replay(events: list[tuple[str | None, str]]) -> str | None:
 def get(session: Session, recruiter_id: int, *, lock: bool = False) -> Accreditation:
     stmt = select(Accreditation).where(col(Accreditation.recruiter_id) == recruiter_id)
     if lock:
-        stmt = stmt.with_for_update()
+        # the row as it is now that it is locked, even if this session read it before (another writer
+        # may have moved it meanwhile)
+        stmt = stmt.with_for_update().execution_options(populate_existing=True)
     acc = session.scalars(stmt).first()
     if acc is None:
         raise NotFound(
@@ -134,8 +136,10 @@ def transition(
     at: datetime | None = None,
     valid_from: date | None = None,
     cycle_years: int = 3,
+    locked: Accreditation | None = None,
 ) -> Decision:
-    """Move a recruiter's accreditation to `to_status`, or raise and change nothing."""
+    """Move a recruiter's accreditation to `to_status`, or raise and change nothing. `locked`: the
+    recruiter's accreditation, already read with its row locked in this transaction (by ``decide``)."""
     reason = cleantext.clean_text(reason)
     if not reason:
         raise InvalidInput(
@@ -152,7 +156,11 @@ def transition(
         )
     if recruiter.id is None:
         raise RuntimeError("recruiter.id is not None")
-    acc = get(session, recruiter.id, lock=True)
+    acc = (
+        locked
+        if locked is not None and locked.recruiter_id == recruiter.id
+        else get(session, recruiter.id, lock=True)
+    )
     frm = acc.status
     if not is_allowed(frm, to_status):
         allowed = ", ".join(sorted(TRANSITIONS[frm])) or "none (final state)"
@@ -232,14 +240,14 @@ def decide(session: Session, recruiter: Recruiter, decision: str, **kwargs) -> D
     froms, to = DECISIONS[decision]
     if recruiter.id is None:
         raise RuntimeError("recruiter.id is not None")
-    acc = get(session, recruiter.id)
+    acc = get(session, recruiter.id, lock=True)  # locked here already: the move reads it once
     if acc.status not in froms:
         raise IllegalTransition(
             f"cannot {decision} {recruiter.public_id}: it is {acc.status} "
             f"(possible now: {', '.join(allowed_decisions(acc.status)) or 'nothing, final state'})",
             params={"public_id": recruiter.public_id, "decision": decision, "status": acc.status},
         )
-    return transition(session, recruiter, to, **kwargs)
+    return transition(session, recruiter, to, locked=acc, **kwargs)
 
 
 def history(session: Session, recruiter_id: int) -> list[AccreditationEvent]:

@@ -139,19 +139,22 @@ def emit_case_decided(session: Session, report: FeeReport, *, revised: bool = Fa
 
 def _subscribers(session: Session, event_type: str, ids: list[int]):
     """(recruiter summary, webhook endpoint ids, follower ids) of each recruiter id, chunk by chunk."""
-    recruiters: dict[int, dict] = {}
-    endpoints: dict[int, list[int]] = defaultdict(list)
-    followers: dict[int, list[int]] = defaultdict(list)
-    dialect = session.get_bind().dialect.name
+    # keyed by recruiter id (the driver's rows type their columns as optional: Any here)
+    recruiters: dict[Any, dict] = {}
+    endpoints: dict[Any, list[Any]] = defaultdict(list)
+    followers: dict[Any, list[Any]] = defaultdict(list)
+    session.flush()  # what the caller added (a follower, a link) is read, as through session.execute
+    conn = session.connection()  # Core statements of columns: the ORM adds nothing to them
+    dialect = conn.dialect.name
     for i in range(0, len(ids), _CHUNK):
         chunk = ids[i : i + _CHUNK]
-        for rid, pid, name, country in session.execute(
+        for rid, pid, name, country in conn.execute(
             select(
                 col(Recruiter.id), col(Recruiter.public_id), col(Recruiter.legal_name), col(Recruiter.country)
             ).where(bulk.among(col(Recruiter.id), chunk, dialect))
         ):
             recruiters[rid] = {"public_id": pid, "legal_name": name, "country": country}
-        for rid, eid, events in session.execute(
+        for rid, eid, events in conn.execute(
             select(col(SupplierLink.recruiter_id), col(WebhookEndpoint.id), col(WebhookEndpoint.events))
             .join(WebhookEndpoint, col(WebhookEndpoint.company_id) == col(SupplierLink.company_id))
             .where(
@@ -163,7 +166,7 @@ def _subscribers(session: Session, event_type: str, ids: list[int]):
             if event_type in (events or []):
                 endpoints[rid].append(eid)
         if event_type in BOT_EVENTS:
-            for rid, fid in session.execute(
+            for rid, fid in conn.execute(
                 select(col(Follower.recruiter_id), col(Follower.id))
                 .where(bulk.among(col(Follower.recruiter_id), chunk, dialect))
                 .order_by(col(Follower.id))

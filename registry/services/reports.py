@@ -55,6 +55,13 @@ def reports_today(session: Session, reporter_key: str, now: datetime | None = No
     )
 
 
+def _recruiter_exists(session: Session, recruiter_id: int) -> bool:
+    """Whether the recruiter exists (one indexed look at its id; loaded already: no query)."""
+    if session.identity_map.get(session.identity_key(Recruiter, recruiter_id)) is not None:
+        return True
+    return session.scalar(select(col(Recruiter.id)).where(col(Recruiter.id) == recruiter_id)) is not None
+
+
 class LimitReached(Conflict):
     code = "limit_reached"
     status = 429
@@ -73,11 +80,14 @@ def submit(
 
     Commit is the caller's; the case code may be shown only after it succeeded.
     """
-    existing = session.scalars(
-        select(FeeReport).where(col(FeeReport.submission_key) == submission_key)
-    ).first()
-    if existing is not None:
-        return existing, False
+    # Almost always nothing: the id alone is asked for, the report loaded only when there is one.
+    existing_id = session.scalar(
+        select(col(FeeReport.id)).where(col(FeeReport.submission_key) == submission_key)
+    )
+    if existing_id is not None:
+        existing = session.get(FeeReport, existing_id)
+        if existing is not None:
+            return existing, False
     validate(data, fx)
     lines = validate_lines(data, fx)
     amount, currency, usd = total_of(lines)
@@ -85,7 +95,7 @@ def submit(
         raise LimitReached(
             f"at most {daily_limit} reports a day from one chat", params={"per_day": daily_limit}
         )
-    if data.recruiter_id is not None and session.get(Recruiter, data.recruiter_id) is None:
+    if data.recruiter_id is not None and not _recruiter_exists(session, data.recruiter_id):
         raise InvalidInput("unknown recruiter", field="recruiter", code="unknown_recruiter")
     month_only = data.paid_on_precision == DatePrecision.month
     report = FeeReport(

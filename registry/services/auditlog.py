@@ -20,6 +20,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
+from functools import lru_cache
 
 from sqlalchemy import bindparam, event, inspect, select, text, update
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
@@ -190,21 +191,30 @@ def chain_of(entry: PendingEntry) -> int:
     return entry.recruiter_id if entry.recruiter_id is not None else NO_RECRUITER_CHAIN
 
 
+@lru_cache(maxsize=4)
+def _lock_heads_stmt(dialect: str):
+    """SELECT ... FOR UPDATE of chain heads, in chain order (the chains a parameter): built once."""
+    heads_t = table_of(AuditChain)
+    return (
+        select(heads_t.c.chain, heads_t.c.seq, heads_t.c.hash)
+        .where(bulk.among_param(heads_t.c.chain, "chains", dialect))
+        .order_by(heads_t.c.chain)
+        .with_for_update()
+    )
+
+
 def _lock_heads(conn, chains: list[int]) -> dict[int, tuple[int, str]]:
     """Lock the heads of `chains` (ascending, so two writers never wait for each other in a circle
     within one append) and return them as {chain: (seq, hash)}; a new chain gets its head row first."""
     heads_t = table_of(AuditChain)
+    dialect = conn.dialect.name
+    stmt = _lock_heads_stmt(dialect)
 
     def locked(ids: list[int]) -> dict[int, tuple[int, str]]:
         out: dict[int, tuple[int, str]] = {}
         for i in range(0, len(ids), _CHUNK):
-            stmt = (
-                select(heads_t.c.chain, heads_t.c.seq, heads_t.c.hash)
-                .where(bulk.among(heads_t.c.chain, ids[i : i + _CHUNK], conn.dialect.name))
-                .order_by(heads_t.c.chain)
-                .with_for_update()
-            )
-            out.update({c: (seq, h) for c, seq, h in conn.execute(stmt)})
+            rows = conn.execute(stmt, {"chains": bulk.among_value(ids[i : i + _CHUNK], dialect)})
+            out.update({c: (seq, h) for c, seq, h in rows})
         return out
 
     heads = locked(chains)

@@ -14,7 +14,21 @@ import random
 from collections.abc import Callable, Iterable
 from typing import Any, Protocol
 
-from sqlalchemy import ARRAY, JSON, Integer, Table, Text, any_, cast, func, insert, literal, select, text
+from sqlalchemy import (
+    ARRAY,
+    JSON,
+    Integer,
+    Table,
+    Text,
+    any_,
+    bindparam,
+    cast,
+    func,
+    insert,
+    literal,
+    select,
+    text,
+)
 from sqlalchemy.engine import Connection
 
 
@@ -108,6 +122,19 @@ def among(column, ids: list[int], dialect_name: str):
     if dialect_name == "postgresql":
         return column == any_(cast(literal(int_array_text(ids), Text()), ARRAY(Integer)))
     return column.in_(ids)
+
+
+def among_param(column, name: str, dialect_name: str):
+    """`among` with the ids bound later, as parameter `name` (its value: ``among_value``), so that a
+    statement run again and again is built once."""
+    if dialect_name == "postgresql":
+        return column == any_(cast(bindparam(name, type_=Text()), ARRAY(Integer)))
+    return column.in_(bindparam(name, expanding=True))
+
+
+def among_value(ids: Iterable[int], dialect_name: str):
+    """The value of an `among_param` parameter."""
+    return int_array_text(ids) if dialect_name == "postgresql" else [int(i) for i in ids]
 
 
 def insert_returning_ids(conn: Connection, table: Table, rows: list[dict]) -> list[int]:

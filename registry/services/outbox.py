@@ -13,6 +13,7 @@ import logging
 import uuid
 from collections import defaultdict
 from collections.abc import Callable, Iterable
+from functools import lru_cache
 from typing import Any
 
 from sqlalchemy import event, insert, select
@@ -137,6 +138,29 @@ def emit_case_decided(session: Session, report: FeeReport, *, revised: bool = Fa
     return len(rows)
 
 
+@lru_cache(maxsize=4)
+def _subscriber_statements(dialect: str):
+    """The three reads of `_subscribers`, built once per dialect (the ids are a parameter)."""
+    recruiters = select(
+        col(Recruiter.id), col(Recruiter.public_id), col(Recruiter.legal_name), col(Recruiter.country)
+    ).where(bulk.among_param(col(Recruiter.id), "ids", dialect))
+    endpoints = (
+        select(col(SupplierLink.recruiter_id), col(WebhookEndpoint.id), col(WebhookEndpoint.events))
+        .join(WebhookEndpoint, col(WebhookEndpoint.company_id) == col(SupplierLink.company_id))
+        .where(
+            bulk.among_param(col(SupplierLink.recruiter_id), "ids", dialect),
+            col(WebhookEndpoint.active).is_(True),
+        )
+        .order_by(col(WebhookEndpoint.id))
+    )
+    followers = (
+        select(col(Follower.recruiter_id), col(Follower.id))
+        .where(bulk.among_param(col(Follower.recruiter_id), "ids", dialect))
+        .order_by(col(Follower.id))
+    )
+    return recruiters, endpoints, followers
+
+
 def _subscribers(session: Session, event_type: str, ids: list[int]):
     """(recruiter summary, webhook endpoint ids, follower ids) of each recruiter id, chunk by chunk."""
     # keyed by recruiter id (the driver's rows type their columns as optional: Any here)
@@ -146,31 +170,16 @@ def _subscribers(session: Session, event_type: str, ids: list[int]):
     session.flush()  # what the caller added (a follower, a link) is read, as through session.execute
     conn = session.connection()  # Core statements of columns: the ORM adds nothing to them
     dialect = conn.dialect.name
+    of_recruiters, of_endpoints, of_followers = _subscriber_statements(dialect)
     for i in range(0, len(ids), _CHUNK):
-        chunk = ids[i : i + _CHUNK]
-        for rid, pid, name, country in conn.execute(
-            select(
-                col(Recruiter.id), col(Recruiter.public_id), col(Recruiter.legal_name), col(Recruiter.country)
-            ).where(bulk.among(col(Recruiter.id), chunk, dialect))
-        ):
+        chunk = {"ids": bulk.among_value(ids[i : i + _CHUNK], dialect)}
+        for rid, pid, name, country in conn.execute(of_recruiters, chunk):
             recruiters[rid] = {"public_id": pid, "legal_name": name, "country": country}
-        for rid, eid, events in conn.execute(
-            select(col(SupplierLink.recruiter_id), col(WebhookEndpoint.id), col(WebhookEndpoint.events))
-            .join(WebhookEndpoint, col(WebhookEndpoint.company_id) == col(SupplierLink.company_id))
-            .where(
-                bulk.among(col(SupplierLink.recruiter_id), chunk, dialect),
-                col(WebhookEndpoint.active).is_(True),
-            )
-            .order_by(col(WebhookEndpoint.id))
-        ):
+        for rid, eid, events in conn.execute(of_endpoints, chunk):
             if event_type in (events or []):
                 endpoints[rid].append(eid)
         if event_type in BOT_EVENTS:
-            for rid, fid in conn.execute(
-                select(col(Follower.recruiter_id), col(Follower.id))
-                .where(bulk.among(col(Follower.recruiter_id), chunk, dialect))
-                .order_by(col(Follower.id))
-            ):
+            for rid, fid in conn.execute(of_followers, chunk):
                 followers[rid].append(fid)
     return recruiters, endpoints, followers
 

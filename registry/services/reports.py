@@ -59,7 +59,9 @@ def _recruiter_exists(session: Session, recruiter_id: int) -> bool:
     """Whether the recruiter exists (one indexed look at its id; loaded already: no query)."""
     if session.identity_map.get(session.identity_key(Recruiter, recruiter_id)) is not None:
         return True
-    return session.scalar(select(col(Recruiter.id)).where(col(Recruiter.id) == recruiter_id)) is not None
+    # (a recruiter with an id was flushed already: no pending change of this session is needed here)
+    found = session.connection().execute(select(col(Recruiter.id)).where(col(Recruiter.id) == recruiter_id))
+    return found.scalar() is not None
 
 
 class LimitReached(Conflict):

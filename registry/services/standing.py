@@ -43,15 +43,10 @@ from registry.models.reports import TriageStatus
 from registry.services import auditlog
 from registry.services.identifiers import public_id_key
 from registry.services.sets import dialect_of, in_values, value_batches
+from registry.timeutil import as_date
 
 # Licence statuses that are not valid (``unknown``: not found in a register yet, neither good nor bad).
-BAD_LICENCE: tuple[str, ...] = (
-    L.expired.value,
-    L.suspended.value,
-    L.cancelled.value,
-    L.delisted.value,
-    L.banned.value,
-)
+BAD_LICENCE = tuple(s.value for s in (L.expired, L.suspended, L.cancelled, L.delisted, L.banned))
 # Accreditation states that are reported as a risk by name (an applicant is "not accredited" yet).
 NOT_ACCREDITED: tuple[str, ...] = (A.suspended.value, A.withdrawn.value, A.rejected.value, A.expired.value)
 # Fee-signal levels, from quiet to loud, and the ones that are a risk.
@@ -232,7 +227,7 @@ def status_at(session: Session, recruiter_id: int, at: datetime) -> dict | None:
     state = auditlog.status_at(session, recruiter_id, at)
     if state is None:
         return None
-    valid_until = _as_date(state.get("valid_until"))
+    valid_until = as_date(state.get("valid_until"))
     status = status_of(state.get("status"), valid_until, at.astimezone(UTC).date())
     if status != state.get("status"):
         if valid_until is None:
@@ -294,9 +289,8 @@ class Standing(Summary):
     substantiated_reports: int  # ever
     corridors: tuple[tuple[str, str], ...]  # (origin, destination), sorted
     parent: Party | None  # set for a sub-agent
-    # The contact the licensing authority lists: shown to tell the agency from an impersonator.
-    official_address: str = ""
-    official_phone: str = ""
+    official_address: str = ""  # the contact the licensing authority lists (tells the agency from an
+    official_phone: str = ""  # impersonator on a status card)
 
     @property
     def warnings(self) -> tuple[str, ...]:
@@ -393,14 +387,10 @@ def _by_ids(card: bool, dialect: str):
     return _select(card).where(in_values(Recruiter.id, "ids", dialect))
 
 
-@lru_cache(maxsize=2)
-def _by_id(card: bool):
-    return _select(card).where(Recruiter.id == bindparam("id"))
-
-
-@lru_cache(maxsize=2)
-def _by_public_id(card: bool):
-    return _select(card).where(Recruiter.public_id == bindparam("public_id"))
+@lru_cache(maxsize=4)
+def _by_key(card: bool, key: str):
+    """One recruiter's statement, by id or by public id (the parameter named as the column)."""
+    return _select(card).where(getattr(Recruiter, key) == bindparam(key))
 
 
 def _summary_fields(row, as_of: date, min_reporters: int) -> dict:
@@ -443,7 +433,7 @@ def _summary_fields(row, as_of: date, min_reporters: int) -> dict:
         licence_authority=authority or "",
         licence_number=number or "",
         licence_valid_until=lic_until,
-        last_audit=_as_date(last_audit),
+        last_audit=as_date(last_audit),
         open_major_findings=int(majors or 0),
         fee_signal_level=fee_signal_level(
             int(n_reports or 0),
@@ -525,7 +515,9 @@ def standing_of(
     fee_min_reporters: int = FEE_MIN_REPORTERS,
 ) -> Standing | None:
     """The standing of one recruiter (None when the id is unknown): one statement."""
-    return _one(session, True, _by_id(True), {"id": recruiter_id}, as_of, fee_window_days, fee_min_reporters)
+    return _one(
+        session, True, _by_key(True, "id"), {"id": recruiter_id}, as_of, fee_window_days, fee_min_reporters
+    )
 
 
 def summaries_of(
@@ -553,7 +545,13 @@ def summary_by_public_id(
     if "\x00" in pid:
         return None
     return _one(
-        session, False, _by_public_id(False), {"public_id": pid}, as_of, fee_window_days, fee_min_reporters
+        session,
+        False,
+        _by_key(False, "public_id"),
+        {"public_id": pid},
+        as_of,
+        fee_window_days,
+        fee_min_reporters,
     )
 
 
@@ -597,14 +595,3 @@ def verdicts_of(session: Session, recruiter_ids: Sequence[int], *, as_of: date) 
                 )
             )
     return out
-
-
-def _as_date(value) -> date | None:
-    """A date read back from JSON or from an aggregate (SQLite returns those as text)."""
-    if value is None:
-        return None
-    if isinstance(value, datetime):
-        return value.date()
-    if isinstance(value, date):
-        return value
-    return date.fromisoformat(str(value)[:10])

@@ -33,12 +33,19 @@ def _processes(h: BotHarness) -> list:
 
 
 def _ask(h: BotHarness, data: dict) -> dict[str, str]:
-    chat = h.chat("en")
+    """The same questions, typed as workers type them, in English, Nepali and Bengali chats."""
+    en, ne, bn = h.chat("en"), h.chat("ne"), h.chat("bn")
+    pid = data["ok"]
     return {
-        "id": chat.send("/verify " + data["ok"].lower()).text,
-        "name": chat.send("/verify Himal Sunrise Overseas").text,
-        "look-alike": chat.send("/verify Himal Overseas").text,
-        "candidates": chat.send("/verify Everest Bridge Employment").text,
+        "id": en.send("/verify " + pid.lower()).text,
+        "name": en.send("/verify Himal Sunrise Overseas").text,
+        "look-alike": en.send("/verify Himal Overseas").text,
+        "candidates": en.send("/verify Everest Bridge Employment").text,
+        "ne id spaced": ne.send(f"/verify {pid[:2]} {pid[3:].lower()}").text,
+        "ne devanagari name": ne.send("/verify हिमाल सनराइज ओभरसिज").text,
+        "bn question": bn.send("/verify Coral Bay Manpower Agency ki thik ache?").text,
+        "bn candidates": bn.send("/verify everest bridge employmnt").text,
+        "bn tap": bn.tap(f"card:{data['similar'][0]}").text,
     }
 
 
@@ -50,6 +57,10 @@ def test_answers_are_those_of_lookups_in_the_bots_threads(with_process, tmp_path
     assert "✅ Accredited until" in there["id"] and "Himal Sunrise Overseas Pvt. Ltd." in there["id"]
     assert "✅" not in there["look-alike"]
     assert "Did you mean one of these?" in there["candidates"]
+    assert "Himal Sunrise Overseas Pvt. Ltd." in there["ne id spaced"]
+    assert there["ne id spaced"] != there["id"]  # the same card, in Nepali
+    assert "Coral Bay Manpower Agency" in there["bn question"] and "⛔" in there["bn question"]
+    assert "Everest Bridge Employment North" in there["bn tap"]  # a misspelt name, then a candidate tapped
 
     threads = BotHarness(bot_settings(tmp_path / "t", engine, lookup_processes=0), engine).start()
     try:

@@ -92,7 +92,7 @@ class LookupProcesses:
         )
 
     async def start(self) -> None:
-        """Start the processes and wait until each has built its index."""
+        """Start the processes and wait until they answer (each builds its index before it takes a lookup)."""
         if self.processes <= 0:
             return
         self._pool = self._new_pool()

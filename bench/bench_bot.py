@@ -53,6 +53,7 @@ from pathlib import Path
 
 from sqlalchemy import create_engine, func, select, text
 
+from bench.httpload import process_cpu
 from bench.openloop import PATH, SECRET, VERIFY_SHARE, Workload, run_step
 
 TINY = False  # set by main(scale < 1): a run of a few seconds on 300 recruiters
@@ -239,15 +240,9 @@ def _load(engine) -> list[tuple[str, str, str]]:
 
 
 def _cpu_of(pids: list[int]) -> float:
-    """CPU seconds used so far by these processes (the bot's lookup processes: bot/lookups.py)."""
-    total = 0.0
-    for pid in pids:
-        try:
-            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-        except OSError:
-            continue  # ended (replaced): its part is lost from the figure
-        total += (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
-    return total
+    """CPU seconds used so far by these processes (the bot's lookup processes: bot/lookups.py); one that
+    ended (replaced) has its part lost from the figure."""
+    return sum(process_cpu(pid) for pid in pids)
 
 
 def _fmt(step: dict) -> str:

@@ -127,23 +127,25 @@ def gunicorn(
 CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
 
 
+def process_cpu(pid: int, children: bool = False) -> float:
+    """CPU seconds used so far by a process (with its reaped children's when `children`); 0 for a
+    process that has ended."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return 0.0
+    used = int(fields[11]) + int(fields[12])  # utime, stime
+    if children:
+        used += int(fields[13]) + int(fields[14])  # cutime, cstime
+    return used / CLOCK_TICKS
+
+
 def server_cpu(master: int) -> float:
     """CPU seconds used so far by a gunicorn server: its master, its live workers, and the workers that
     have ended (replaced after max_requests; the master reaped them, so they count in its children's
     time). The database server's own CPU is not included (on SQLite the database work is in the workers)."""
-
-    def times(pid: int, children: bool) -> float:
-        try:
-            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-        except OSError:
-            return 0.0  # ended meanwhile (then counted in the master's children's time)
-        used = int(fields[11]) + int(fields[12])  # utime, stime
-        if children:
-            used += int(fields[13]) + int(fields[14])  # cutime, cstime
-        return used / CLOCK_TICKS
-
     live = subprocess.run(["pgrep", "-P", str(master)], capture_output=True, text=True).stdout.split()
-    return times(master, True) + sum(times(int(pid), False) for pid in live)
+    return process_cpu(master, children=True) + sum(process_cpu(int(pid)) for pid in live)
 
 
 def wrk(

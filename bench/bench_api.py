@@ -21,7 +21,8 @@ jitter, preloading); what differs from a production start is printed with the re
 access log written to /dev/null instead of a log collector). The bench builds its own databases
 (invented names, from the volume seed) in a temporary directory and in a PostgreSQL database of its own,
 dropped at the end. Environment: BENCH_API_REDIS_URL (rate-limit storage, default database 2),
-BENCH_API_PG_ADMIN_URL, BENCH_API_SECONDS (wrk duration, default 8), BENCH_API_ROUNDS (default 3).
+BENCH_API_PG_ADMIN_URL, BENCH_API_SECONDS (wrk duration, default 8), BENCH_API_ROUNDS (default 3),
+BENCH_API_BACKENDS (default "sqlite,postgresql": which databases to measure).
 `main(scale)`: recruiters, durations and bulk sizes scaled down (the tiny run of the test suite).
 """
 
@@ -61,6 +62,7 @@ from registry.settings import CONFIG_DIR
 RECRUITERS = 10_000
 SECONDS = int(os.environ.get("BENCH_API_SECONDS", "8"))
 ROUNDS = int(os.environ.get("BENCH_API_ROUNDS", "3"))
+BACKENDS = os.environ.get("BENCH_API_BACKENDS", "sqlite,postgresql").split(",")
 BULK = 10_000
 REDIS_URL = os.environ.get("BENCH_API_REDIS_URL", "redis://127.0.0.1:6379/2")
 PG_ADMIN_URL = os.environ.get(
@@ -463,8 +465,8 @@ def main(scale: float = 1.0) -> dict:
         with pg_database() as pg_url:
             # SQLite first: its run then happens before PostgreSQL has any database of this bench to
             # vacuum or checkpoint in the background.
-            backends = [("SQLite", f"sqlite:///{tmp / 'bench_api.db'}")]
-            if pg_url:
+            backends = [("SQLite", f"sqlite:///{tmp / 'bench_api.db'}")] if "sqlite" in BACKENDS else []
+            if pg_url and "postgresql" in BACKENDS:
                 backends.append(("PostgreSQL", pg_url))
             for label, url in backends:
                 r = measure_backend(label, url, tmp, storage, sizes, rng)

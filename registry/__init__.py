@@ -47,10 +47,11 @@ def create_app(settings: Settings | None = None, *, engine=None) -> Flask:
     health.init_app(app)
     admin.init_app(app)
     api.init_app(app)
+    # Flask's documented way to add WSGI middleware; Flask declares wsgi_app as a method.
+    app.wsgi_app = extensions.SecurityHeaders(app.wsgi_app, settings.is_production)  # type: ignore[method-assign]
     if settings.proxy_count:
         from werkzeug.middleware.proxy_fix import ProxyFix
 
         n = settings.proxy_count
-        # Flask's documented way to add WSGI middleware; Flask declares wsgi_app as a method.
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=n, x_proto=n, x_host=n)  # type: ignore[method-assign]
     return app

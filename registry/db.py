@@ -16,7 +16,7 @@ import psycopg
 from psycopg import pq
 from psycopg.adapt import PyFormat, Transformer
 from psycopg.errors import error_from_result
-from sqlalchemy import event, exc
+from sqlalchemy import event, exc, literal_column, select, true
 from sqlalchemy.engine import Dialect, Engine
 from sqlmodel import Session, create_engine
 
@@ -235,6 +235,30 @@ def _compiled(stmt: Any, dialect: Dialect) -> _Compiled:
     return found[1]
 
 
+_JOINED: dict[tuple[int, int], tuple[Any, Any, Any]] = {}
+
+
+def _joined(first: Any, then: Any) -> Any:
+    """One statement reading `first`'s row and, beside it, `then`'s (a constant 1 at its end marks that
+    `then` found a row): ``SELECT ... FROM (first) LEFT JOIN (then, 1) ON true``. Both single-row reads;
+    their named parameters must differ. Built once per pair."""
+    key = (id(first), id(then))
+    found = _JOINED.get(key)
+    if found is not None and found[0] is first and found[1] is then:
+        return found[2]
+    shared = set(first.compile().params) & set(then.compile().params)
+    if shared:
+        raise ValueError(f"reads carried together cannot share parameters: {sorted(shared)}")
+    own = first.subquery("first_read")
+    carried = then.add_columns(literal_column("1").label("carried_row")).subquery("carried_read")
+    joined = select(*own.c, *carried.c).select_from(own.outerjoin(carried, true()))
+    _JOINED[key] = (first, then, joined)
+    return joined
+
+
+_NOT_CARRIED: Any = object()
+
+
 class _Dedicated(threading.local):
     """This thread's connection for driver reads (one per thread of a process, per engine)."""
 
@@ -362,10 +386,39 @@ class DriverReads:
         self._connections = _connections(engine)
         self._fairy: Any = None
         self._libpq = _runs_on_libpq(self.dialect)
+        self._expected: tuple[Any, dict[str, Any]] | None = None
+        self._carried: Any = _NOT_CARRIED
+
+    def expect(self, stmt: Any, params: dict[str, Any]) -> None:
+        """Announce a single-row read this unit will make later (the API's recruiter summary, announced
+        before the key lookup): the next other read carries it in the same statement, one round trip
+        instead of two, and ``first(stmt, params)`` then answers with that row. When the unit makes no
+        other read first (a key already known to the process), the read runs on its own as usual."""
+        self._expected = (stmt, dict(params))
+        self._carried = _NOT_CARRIED
 
     def first(self, stmt: Any, params: dict[str, Any] | None = None) -> tuple | None:
+        params = params or {}
+        expected = self._expected
+        if expected is None:
+            return self._first(stmt, params)
+        if stmt is expected[0]:
+            carried, self._expected, self._carried = self._carried, None, _NOT_CARRIED
+            if carried is not _NOT_CARRIED and params == expected[1]:
+                return carried
+            return self._first(stmt, params)
+        if self._carried is not _NOT_CARRIED:  # carried already: this read is another one
+            return self._first(stmt, params)
+        row = self._first(_joined(stmt, expected[0]), {**params, **expected[1]})
+        if row is None:  # nothing of its own, so nothing carried either: the expected read runs alone
+            return None
+        width = len(stmt.selected_columns)
+        self._carried = row[width:-1] if row[-1] is not None else None
+        return row[:width]
+
+    def _first(self, stmt: Any, params: dict[str, Any]) -> tuple | None:
         compiled = _compiled(stmt, self.dialect)
-        args = compiled.parameters(params or {})
+        args = compiled.parameters(params)
         if self._fairy is None:
             self._fairy = self._connections.get()
         if self._libpq:

@@ -62,7 +62,6 @@ def init_app(app: Flask, engine=None) -> None:
     app.extensions["fairrecruit.rate_limiter"] = FixedWindowRateLimiter(storage)
     for error in DATABASE_UNREACHABLE:
         app.register_error_handler(error, database_unavailable)
-    app.after_request(security_headers)
 
 
 # --- rate limits --------------------------------------------------------------------------------
@@ -281,20 +280,33 @@ SECURITY_HEADERS: tuple[tuple[str, str], ...] = (
     ("Cross-Origin-Opener-Policy", "same-origin"),
     ("Permissions-Policy", "camera=(), microphone=(), geolocation=(), payment=()"),
 )
-_SECURITY_NAMES = frozenset(name.lower() for name, _ in SECURITY_HEADERS) | {"strict-transport-security"}
 
 
-def security_headers(response: Response) -> Response:
-    """Headers on every answer (public pages, admin, API and its docs); HSTS in production only.
-    A view that sets one of them itself keeps its own. (One pass over the answer's headers: this runs
-    on every request.)"""
-    headers = response.headers
-    wanted = SECURITY_HEADERS
-    if settings().is_production:
-        wanted = (*wanted, ("Strict-Transport-Security", HSTS))
-    present = {name.lower() for name, _ in headers.items()} & _SECURITY_NAMES
-    headers.extend([(name, value) for name, value in wanted if name.lower() not in present])
-    return response
+class SecurityHeaders:
+    """WSGI middleware: the security headers on every answer of the application (public pages, admin,
+    API and its docs, health checks, static files, error pages), HSTS in production only. An answer
+    that carries one of them already keeps its own.
+
+    Added to the WSGI header list as the answer starts (one pass over a handful of tuples) rather than
+    to each Response object in an after_request hook, whose header checks cost more than the rest of
+    a health check (registry.web.health)."""
+
+    def __init__(self, wsgi_app: Any, production: bool) -> None:
+        self.wsgi_app = wsgi_app
+        self.wanted: list[tuple[str, str]] = list(SECURITY_HEADERS)
+        if production:
+            self.wanted.append(("Strict-Transport-Security", HSTS))
+        self.names = frozenset(name.lower() for name, _ in self.wanted)
+
+    def __call__(self, environ: dict, start_response: Any) -> Any:
+        wanted, names = self.wanted, self.names
+
+        def start(status: str, headers: list[tuple[str, str]], exc_info: Any = None) -> Any:
+            present = {name.lower() for name, _ in headers} & names
+            extra = [(n, v) for n, v in wanted if n.lower() not in present] if present else wanted
+            return start_response(status, headers + extra, exc_info)
+
+        return self.wsgi_app(environ, start)
 
 
 # --- the per-request session --------------------------------------------------------------------

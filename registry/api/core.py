@@ -452,12 +452,15 @@ def operation(
     examples: dict | None = None,
     authenticated: bool = True,
     body_limit: int = DEFAULT_BODY_LIMIT,
+    announce: Callable[..., None] | None = None,
 ):
     """Register an API route and describe it for the OpenAPI document.
 
     The view gets path parameters, plus ``query=`` and ``body=`` (validated models) when declared,
     and returns a Response (or raises ApiError / a DomainError). `body_limit`: the largest body this
-    operation accepts, in bytes (its largest legal body; see ``schemas``).
+    operation accepts, in bytes (its largest legal body; see ``schemas``). `announce`: called with the
+    path parameters before the key is looked up, to announce the view's first database read
+    (``DriverReads.expect``), which that lookup then carries in the same statement.
     """
 
     def decorator(view: Callable) -> Callable:
@@ -482,6 +485,8 @@ def operation(
                 # and skipping BEGIN/ROLLBACK saves two database round trips per request (if the request
                 # touches the database at all: see registry.api.cache).
                 read_only_request()
+            if announce is not None:
+                announce(**kwargs)
             c = authenticate()
             g.api_caller = c
             if scope and scope not in c.scopes:

@@ -87,6 +87,17 @@ def _recruiter(session, public_id: str) -> tuple[int, str]:
     return found
 
 
+def _announce_summary(public_id: str) -> None:
+    """Announce the summary the detail will read unless the process remembers its answer: the key lookup
+    (when the key is not remembered either) carries it, so the request makes one database round trip."""
+    as_of = today()
+    if api_caches().recruiters.get((recruiters.normalize_public_id(public_id), as_of)) is not None:
+        return
+    read = standing.summary_read(public_id, as_of=as_of, fee_window_days=_settings().fee_signal_window_days)
+    if read is not None:
+        driver_reads().expect(*read)
+
+
 @operation(
     "GET",
     "/recruiters/<public_id>",
@@ -97,6 +108,7 @@ def _recruiter(session, public_id: str) -> tuple[int, str]:
     path_params=PUBLIC_ID_PARAM,
     responses={200: (s.RecruiterDetail, "Current status, validity, audits, licence and fee signal")},
     errors=(404, 422),
+    announce=_announce_summary,
 )
 def get_recruiter(public_id: str, query: s.RecruiterDetailQuery):
     """Current accreditation status and validity, date of the last audit, open major findings, licence

@@ -541,18 +541,23 @@ def summary_by_public_id(
     fee_min_reporters: int = FEE_MIN_REPORTERS,
 ) -> Summary | None:
     """The summary of the recruiter with this public id, however typed (None when unknown)."""
+    read = summary_read(public_id, as_of=as_of, fee_window_days=fee_window_days)
+    if read is None:
+        return None
+    row = first_row(session, *read)
+    return None if row is None else _summary(row, as_of, fee_min_reporters)
+
+
+def summary_read(public_id: str, *, as_of: date, fee_window_days: int = FEE_WINDOW_DAYS) -> tuple | None:
+    """The statement and parameters `summary_by_public_id` reads (for ``DriverReads.expect``); None for
+    a public id that can match no recruiter."""
     pid = public_id_key(public_id) or ""
     if "\x00" in pid:
         return None
-    return _one(
-        session,
-        False,
-        _by_key(False, "public_id"),
-        {"public_id": pid},
-        as_of,
-        fee_window_days,
-        fee_min_reporters,
-    )
+    return _by_key(False, "public_id"), {
+        "public_id": pid,
+        "fee_window_start": fee_window_start(as_of, fee_window_days),
+    }
 
 
 # --- verdicts only --------------------------------------------------------------------------------

@@ -24,7 +24,7 @@ from typing import Any
 from flask import Blueprint, Flask, Response, current_app
 from sqlalchemy import text
 
-from registry.extensions import driver_reads, rate_limit_storage
+from registry.db import DriverReads
 from registry.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -101,23 +101,28 @@ class Probes:
 
 
 SELECT_1 = text("SELECT 1")
-NO_STORE = (("Cache-Control", "no-store"),)
+PATHS = {"/healthz": "healthz", "/readyz": "readyz"}
 
 
-def _database() -> str:
+def _database(reads: DriverReads) -> str:
     try:
-        driver_reads().first(SELECT_1)  # no transaction: one round trip
+        reads.first(SELECT_1)  # no transaction: one round trip
     except Exception as err:  # noqa: BLE001 - any failure means the database cannot serve
         log.warning("health: database unreachable (%s)", type(err).__name__)
         return DOWN
+    finally:
+        try:
+            reads.close()
+        except Exception:  # noqa: BLE001 - a connection lost while ending the probe: reported above
+            log.debug("health: closing the probe's connection", exc_info=True)
     return OK
 
 
-def report() -> dict[str, str]:
+def report(app: Flask) -> dict[str, str]:
     """The state of each dependency, and an overall status: ok | degraded | error."""
-    probes: Probes = current_app.extensions["fairrecruit.health"]
-    database = _database()
-    redis, broker = probes.current(rate_limit_storage())
+    probes: Probes = app.extensions["fairrecruit.health"]
+    database = _database(DriverReads(app.extensions["fairrecruit.engine"]))
+    redis, broker = probes.current(app.extensions["fairrecruit.rate_limit_storage"])
     if database != OK:
         status = "error"
     elif DOWN in (redis, broker):
@@ -127,31 +132,67 @@ def report() -> dict[str, str]:
     return {"status": status, "database": database, "redis": redis, "broker": broker}
 
 
-def _answer(body: dict[str, str], ok: bool) -> Response:
-    # Four short strings: json.dumps straight, not the app's JSON provider (a health check runs every few
-    # seconds per process, and load balancers poll it under load).
-    response = Response(json.dumps(body), mimetype="application/json", headers=NO_STORE)
+def answer(app: Flask, name: str) -> tuple[str, list[tuple[str, str]], bytes]:
+    """/healthz (200 unless the database cannot be reached) or /readyz (503 when any configured
+    dependency is down): status line, headers (no-store, Retry-After on 503; the security headers are
+    added by registry.extensions.SecurityHeaders, as to every answer) and the JSON body."""
+    body = report(app)
+    ok = body["database"] == OK if name == "healthz" else body["status"] == "ok"
+    # Four short strings: json.dumps straight, not the app's JSON provider.
+    data = json.dumps(body).encode()
+    headers = [
+        ("Content-Type", "application/json"),
+        ("Content-Length", str(len(data))),
+        ("Cache-Control", "no-store"),
+    ]
     if ok:
-        return response
-    response.status_code = 503
-    response.headers["Retry-After"] = str(RETRY_AFTER_SECONDS)
-    return response
+        return "200 OK", headers, data
+    headers.append(("Retry-After", str(RETRY_AFTER_SECONDS)))
+    return "503 SERVICE UNAVAILABLE", headers, data
+
+
+class HealthMiddleware:
+    """GET and HEAD of /healthz and /readyz, answered in front of Flask's request machinery.
+
+    Load balancers and orchestrators poll these under load, so they do only their own work: one
+    ``SELECT 1`` on this process's driver connection, the (rate-limited) Redis and broker probes, and
+    their JSON answer (the security headers come from the middleware around this one). Nothing a page needs (the cookie
+    session, CSRF, the language, the sign-in cookie) runs for them. Every other request, other methods
+    on these paths included (405 from Flask), goes to the application as before."""
+
+    def __init__(self, app: Flask, wsgi_app: Any) -> None:
+        self.app = app
+        self.wsgi_app = wsgi_app
+
+    def __call__(self, environ: dict, start_response: Any) -> Any:
+        name = PATHS.get(environ.get("PATH_INFO", ""))
+        method = environ.get("REQUEST_METHOD")
+        if name is None or method not in ("GET", "HEAD"):
+            return self.wsgi_app(environ, start_response)
+        status, headers, data = answer(self.app, name)
+        start_response(status, headers)
+        return [b"" if method == "HEAD" else data]
 
 
 @bp.get("/healthz")
 def healthz() -> Response:
-    """Liveness: 200 unless the database cannot be reached (Redis or broker down: 200, degraded)."""
-    body = report()
-    return _answer(body, body["database"] == OK)
+    """Liveness (answered by HealthMiddleware; this view serves the URL map, e.g. url_for)."""
+    return _view("healthz")
 
 
 @bp.get("/readyz")
 def readyz() -> Response:
-    """Readiness: 503 when any configured dependency is down."""
-    body = report()
-    return _answer(body, body["status"] == "ok")
+    """Readiness (answered by HealthMiddleware; this view serves the URL map, e.g. url_for)."""
+    return _view("readyz")
+
+
+def _view(name: str) -> Response:
+    status, headers, data = answer(current_app._get_current_object(), name)  # type: ignore[attr-defined]
+    return Response(data, status=int(status.split()[0]), headers=headers)
 
 
 def init_app(app: Flask) -> None:
     app.extensions["fairrecruit.health"] = Probes(app.extensions["fairrecruit.settings"])
     app.register_blueprint(bp)
+    # Flask's documented way to add WSGI middleware; Flask declares wsgi_app as a method.
+    app.wsgi_app = HealthMiddleware(app, app.wsgi_app)  # type: ignore[method-assign]

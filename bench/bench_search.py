@@ -326,7 +326,7 @@ def bench_http(url: str, names, rnd, tmp: Path) -> list[dict]:
 
     print(
         "gunicorn: config/gunicorn.conf.py; differs from production: "
-        + "; ".join([*differences(2), "rate limit counted in process memory (no Redis)"]),
+        + "; ".join([*differences(), "rate limit counted in process memory (no Redis)"]),
         flush=True,
     )
     env = {

@@ -62,7 +62,7 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
-def differences(workers: int) -> list[str]:
+def differences(workers: int | None = None) -> list[str]:
     """What this bench's gunicorn does differently from `fairrecruit web` with the default settings."""
     out = [
         "bind 127.0.0.1:<free port>",
@@ -71,18 +71,18 @@ def differences(workers: int) -> list[str]:
         "task broker: the embedded default (no reads here use it)",
     ]
     default_workers = load_settings().web_workers
-    if workers != default_workers:
+    if workers is not None and workers != default_workers:
         out.append(f"{workers} workers (default {default_workers})")
     return out
 
 
 @contextmanager
 def gunicorn(
-    app_spec: str, env: dict, cwd: Path, ready_path: str, workers: int = 2, pids: list | None = None
+    app_spec: str, env: dict, cwd: Path, ready_path: str, workers: int | None = None, pids: list | None = None
 ):
     port = free_port()
-    # config/gunicorn.conf.py as it is (max_requests included); only the address and the worker count
-    # are given here (both are command-line settings of `fairrecruit web` as well).
+    # config/gunicorn.conf.py as it is (max_requests included, and its worker count unless `workers` is
+    # given); only the address is given here (a command-line setting of `fairrecruit web` as well).
     argv = [
         sys.executable,
         "-m",
@@ -91,8 +91,7 @@ def gunicorn(
         str(GUNICORN_CONF),
         "--bind",
         f"127.0.0.1:{port}",
-        "--workers",
-        str(workers),
+        *(["--workers", str(workers)] if workers is not None else []),
         app_spec,
     ]
     full_env = {**os.environ, **env, "PYTHONPATH": os.pathsep.join([str(PROJECT_ROOT), str(cwd)])}

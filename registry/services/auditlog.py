@@ -17,7 +17,7 @@ from __future__ import annotations
 import hashlib
 import json
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, datetime
 from decimal import Decimal
 from functools import lru_cache
@@ -115,6 +115,9 @@ def set_actor(session: Session, actor: str) -> None:
 
 def jsonable(value):
     """A column value as the log stores it: dates as ISO 8601, decimals as strings."""
+    t = type(value)
+    if t is str or t is int or value is None:  # most values, at the cost of a type check (bulk moves)
+        return value
     if isinstance(value, datetime | date):
         return value.isoformat()
     if isinstance(value, Decimal):
@@ -387,6 +390,40 @@ def created_entry(actor: str, model: type, row: dict) -> PendingEntry:
     return PendingEntry(
         actor, "create", entity, identity, row.get(recruiter_column), _snapshot_of_row(hidden, row)
     )
+
+
+@dataclass(frozen=True)
+class StatusChange:
+    """An accreditation's new status and moment, as ``moved_entry`` logs it (the moment's log form made
+    once for every recruiter moved)."""
+
+    status: str
+    at: datetime
+    at_logged: str = field(init=False)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "at_logged", jsonable(self.at))
+
+
+def moved_entry(
+    actor: str,
+    recruiter_id: int,
+    status: str,
+    since: datetime | None,
+    updated_at: datetime | None,
+    to: StatusChange,
+) -> PendingEntry:
+    """``updated_entry`` for an Accreditation whose status, since and updated_at change to `to` (the bulk
+    moves of the checks): the same entry, built without comparing every column."""
+    at, logged = to.at, to.at_logged
+    changes = {}
+    if since != at:
+        changes["since"] = [jsonable(since), logged]
+    if status != to.status:
+        changes["status"] = [status, to.status]
+    if updated_at != at:
+        changes["updated_at"] = [jsonable(updated_at), logged]
+    return PendingEntry(actor, "update", "accreditation", str(recruiter_id), recruiter_id, changes)
 
 
 def updated_entry(actor: str, model: type, before: dict, after: dict) -> PendingEntry:

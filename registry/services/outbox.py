@@ -75,11 +75,16 @@ def emit_many(session: Session, event_type: str, items: Iterable[tuple[int, dict
         return 0
     recruiters, endpoints, followers = _subscribers(session, event_type, sorted({rid for rid, _ in items}))
     now = utcnow()
+    created_at = iso(now)
     rows: list[dict] = []
     for rid, data in items:
         if rid not in recruiters:
             continue
-        payload = {"type": event_type, "created_at": iso(now), "data": {"recruiter": recruiters[rid], **data}}
+        payload = {
+            "type": event_type,
+            "created_at": created_at,
+            "data": {"recruiter": recruiters[rid], **data},
+        }
         targets = [("webhook", e) for e in endpoints.get(rid, ())] + [
             ("bot", f) for f in followers.get(rid, ())
         ]

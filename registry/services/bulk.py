@@ -91,8 +91,38 @@ def unique_codes(
 _COMPILED: dict[tuple, tuple[str, list]] = {}
 
 
+# Up to this many rows go in one INSERT statement rather than a COPY: COPY costs two round trips (the
+# server's go-ahead, then the data) and a copy object per call, which for the one or two rows of a
+# single write (a fee report's log entry, a decision's outbox message) is most of its cost.
+_FEW_ROWS = 8
+
+
+def _insert_few(conn: Connection, table: Table, rows: list[dict]) -> None:
+    """PostgreSQL: a handful of rows in one INSERT on the driver (JSON columns as text, cast by the
+    server); the statement's text depends only on the table, the columns and the row count, so psycopg
+    prepares it once it recurs."""
+    keys = list(rows[0])
+    cache_key = ("few", table.name, tuple(keys), len(rows))
+    compiled = _COMPILED.get(cache_key)
+    if compiled is None:
+        marks = ", ".join("CAST(%s AS json)" if isinstance(table.c[k].type, JSON) else "%s" for k in keys)
+        columns = ", ".join(f'"{k}"' for k in keys)
+        values = ", ".join(f"({marks})" for _ in rows)
+        as_json = [k for k in keys if isinstance(table.c[k].type, JSON)]
+        compiled = _COMPILED[cache_key] = (f'INSERT INTO "{table.name}" ({columns}) VALUES {values}', as_json)
+    sql, as_json = compiled
+    params = [json.dumps(r[k]) if k in as_json else r[k] for r in rows for k in keys]
+    raw: Any = conn.connection.driver_connection
+    with raw.cursor() as cur:
+        cur.execute(sql, params)
+
+
 def _copy_rows(conn: Connection, table: Table, rows: list[dict]) -> None:
-    """PostgreSQL: the rows through COPY on the connection's own transaction (JSON columns as text)."""
+    """PostgreSQL: the rows through COPY on the connection's own transaction (JSON columns as text);
+    a handful of rows through one INSERT (``_insert_few``)."""
+    if len(rows) <= _FEW_ROWS:
+        _insert_few(conn, table, rows)
+        return
     keys = list(rows[0])
     as_json = {k for k in keys if isinstance(table.c[k].type, JSON)}
     columns = ", ".join(f'"{k}"' for k in keys)

@@ -144,3 +144,41 @@ def test_id_sets_sent_as_one_array_select_exactly_those_rows(session):
     assert bulk.int_array_text([3, 1, 2]) == "{3,1,2}" and bulk.int_array_text([]) == "{}"
     with pytest.raises(ValueError):
         bulk.int_array_text(["1}, {2"])
+
+
+@pytest.mark.parametrize("n", [1, 3, 8, 9, 40])
+def test_insert_rows_writes_the_same_rows_few_or_many(session, n):
+    """bulk.insert_rows: a handful of rows in one INSERT on PostgreSQL (up to bulk._FEW_ROWS), more through
+    COPY, one executemany on SQLite; every way stores the same values (JSON payloads, times, quotes)."""
+    from datetime import UTC, datetime
+
+    from registry.models import OutboxMessage, table_of
+    from registry.services import bulk
+
+    now = datetime(2026, 3, 1, 12, 30, tzinfo=UTC)
+    table = table_of(OutboxMessage)
+    rows = [
+        {
+            "channel": "webhook",
+            "target_id": i,
+            "message_id": f"msg_insert_rows_{n}_{i}",
+            "event_type": "recruiter.status_changed",
+            "payload": {"n": i, "text": 'O\'Brien \\ "quoted" नेपाल', "list": [1, None, True]},
+            "status": "pending",
+            "attempts": 0,
+            "next_attempt_at": now,
+            "created_at": now,
+        }
+        for i in range(n)
+    ]
+    bulk.insert_rows(session.connection(), table, rows)
+    stored = session.execute(
+        select(table.c.target_id, table.c.message_id, table.c.payload, table.c.created_at)
+        .where(table.c.message_id.like(f"msg_insert_rows_{n}_%"))
+        .order_by(table.c.target_id)
+    ).all()
+    assert [(r.target_id, r.message_id, r.payload) for r in stored] == [
+        (r["target_id"], r["message_id"], r["payload"]) for r in rows
+    ]
+    assert all(r.created_at.replace(tzinfo=UTC) == now for r in stored)
+    session.rollback()

@@ -121,7 +121,7 @@ class Settings(BaseSettings):
     web_port: int = 8000
     # Synchronous gunicorn workers: two per core (a worker waiting on the database leaves its core to
     # another), at least 2 and, by default, at most 8 (each holds its own database connections).
-    web_workers: int = Field(default_factory=lambda: default_web_workers(), ge=1, le=64)
+    web_workers: int = Field(default_factory=default_web_workers, ge=1, le=128)
     # Reverse proxies in front of the web server whose X-Forwarded-For/-Proto/-Host headers are trusted
     # (docker-compose: 1, its nginx). 0: the client's address is the connection's.
     proxy_count: int = Field(0, ge=0, le=5)

@@ -9,7 +9,8 @@ Both report the database, Redis (the rate-limit storage) and the task broker sep
 - /readyz answers 503 when any configured dependency is down, so a load balancer can hold traffic back.
 
 Each call runs one ``SELECT 1``; Redis and the broker are probed at most once per PROBE_SECONDS per
-process (short timeouts), so a health check stays cheap and never hangs on a dependency.
+process (short timeouts), so a health check stays cheap and never hangs on a dependency. Both are
+answered by HealthMiddleware, in front of Flask's request machinery (which a probe does not need).
 """
 
 from __future__ import annotations
@@ -156,9 +157,9 @@ class HealthMiddleware:
 
     Load balancers and orchestrators poll these under load, so they do only their own work: one
     ``SELECT 1`` on this process's driver connection, the (rate-limited) Redis and broker probes, and
-    their JSON answer (the security headers come from the middleware around this one). Nothing a page needs (the cookie
-    session, CSRF, the language, the sign-in cookie) runs for them. Every other request, other methods
-    on these paths included (405 from Flask), goes to the application as before."""
+    their JSON answer (the security headers come from the middleware around this one). Nothing a page
+    needs (the cookie session, CSRF, the language, the sign-in cookie) runs for them. Every other
+    request, other methods on these paths included (405 from Flask), goes to the application."""
 
     def __init__(self, app: Flask, wsgi_app: Any) -> None:
         self.app = app

@@ -50,12 +50,12 @@ from registry.models import (
     table_of,
 )
 from registry.services import bulk
+from registry.services.sets import in_values, value_batches
 from registry.timeutil import utcnow
 
 GENESIS = "0" * 64
 NO_RECRUITER_CHAIN = 0
 ANCHOR_CHAIN = -1
-_CHUNK = 900  # chain ids per query: below SQLite's bound-parameter limit
 
 # entity name -> (model, fields never written to the log: secrets and personal data)
 TRACKED: dict[type, tuple[str, frozenset[str]]] = {
@@ -200,7 +200,7 @@ def _lock_heads_stmt(dialect: str):
     heads_t = table_of(AuditChain)
     return (
         select(heads_t.c.chain, heads_t.c.seq, heads_t.c.hash)
-        .where(bulk.among_param(heads_t.c.chain, "chains", dialect))
+        .where(in_values(heads_t.c.chain, "chains", dialect))
         .order_by(heads_t.c.chain)
         .with_for_update()
     )
@@ -215,9 +215,8 @@ def _lock_heads(conn, chains: list[int]) -> dict[int, tuple[int, str]]:
 
     def locked(ids: list[int]) -> dict[int, tuple[int, str]]:
         out: dict[int, tuple[int, str]] = {}
-        for i in range(0, len(ids), _CHUNK):
-            rows = conn.execute(stmt, {"chains": bulk.among_value(ids[i : i + _CHUNK], dialect)})
-            out.update({c: (seq, h) for c, seq, h in rows})
+        for batch in value_batches(dialect, ids):  # one on PostgreSQL and SQLite, ascending chunks elsewhere
+            out.update({c: (seq, h) for c, seq, h in conn.execute(stmt, {"chains": batch})})
         return out
 
     heads = locked(chains)

@@ -21,7 +21,6 @@ from sqlalchemy import (
     Table,
     Text,
     any_,
-    bindparam,
     cast,
     func,
     insert,
@@ -152,19 +151,6 @@ def among(column, ids: list[int], dialect_name: str):
     if dialect_name == "postgresql":
         return column == any_(cast(literal(int_array_text(ids), Text()), ARRAY(Integer)))
     return column.in_(ids)
-
-
-def among_param(column, name: str, dialect_name: str):
-    """`among` with the ids bound later, as parameter `name` (its value: ``among_value``), so that a
-    statement run again and again is built once."""
-    if dialect_name == "postgresql":
-        return column == any_(cast(bindparam(name, type_=Text()), ARRAY(Integer)))
-    return column.in_(bindparam(name, expanding=True))
-
-
-def among_value(ids: Iterable[int], dialect_name: str):
-    """The value of an `among_param` parameter."""
-    return int_array_text(ids) if dialect_name == "postgresql" else [int(i) for i in ids]
 
 
 def insert_returning_ids(conn: Connection, table: Table, rows: list[dict]) -> list[int]:

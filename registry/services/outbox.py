@@ -33,6 +33,7 @@ from registry.models import (
 )
 from registry.models.outbox import OutboxStatus
 from registry.services import bulk
+from registry.services.sets import in_values, value_batches
 from registry.timeutil import iso, utcnow
 
 log = logging.getLogger(__name__)
@@ -46,7 +47,6 @@ BOT_EVENTS = (STATUS_CHANGED,)
 # To the chat that sent a fee report (its CaseSubscription), never to a webhook: the report was decided.
 CASE_DECIDED = "case.decided"
 
-_CHUNK = 900  # recruiter ids per query: below SQLite's bound-parameter limit
 _INSERT_BATCH = 1000
 _WRITTEN = "outbox_written"  # session.info key: messages written in the open transaction
 
@@ -148,19 +148,19 @@ def _subscriber_statements(dialect: str):
     """The three reads of `_subscribers`, built once per dialect (the ids are a parameter)."""
     recruiters = select(
         col(Recruiter.id), col(Recruiter.public_id), col(Recruiter.legal_name), col(Recruiter.country)
-    ).where(bulk.among_param(col(Recruiter.id), "ids", dialect))
+    ).where(in_values(col(Recruiter.id), "ids", dialect))
     endpoints = (
         select(col(SupplierLink.recruiter_id), col(WebhookEndpoint.id), col(WebhookEndpoint.events))
         .join(WebhookEndpoint, col(WebhookEndpoint.company_id) == col(SupplierLink.company_id))
         .where(
-            bulk.among_param(col(SupplierLink.recruiter_id), "ids", dialect),
+            in_values(col(SupplierLink.recruiter_id), "ids", dialect),
             col(WebhookEndpoint.active).is_(True),
         )
         .order_by(col(WebhookEndpoint.id))
     )
     followers = (
         select(col(Follower.recruiter_id), col(Follower.id))
-        .where(bulk.among_param(col(Follower.recruiter_id), "ids", dialect))
+        .where(in_values(col(Follower.recruiter_id), "ids", dialect))
         .order_by(col(Follower.id))
     )
     return recruiters, endpoints, followers
@@ -176,8 +176,8 @@ def _subscribers(session: Session, event_type: str, ids: list[int]):
     conn = session.connection()  # Core statements of columns: the ORM adds nothing to them
     dialect = conn.dialect.name
     of_recruiters, of_endpoints, of_followers = _subscriber_statements(dialect)
-    for i in range(0, len(ids), _CHUNK):
-        chunk = {"ids": bulk.among_value(ids[i : i + _CHUNK], dialect)}
+    for batch in value_batches(dialect, ids):  # one on PostgreSQL and SQLite
+        chunk = {"ids": batch}
         for rid, pid, name, country in conn.execute(of_recruiters, chunk):
             recruiters[rid] = {"public_id": pid, "legal_name": name, "country": country}
         for rid, eid, events in conn.execute(of_endpoints, chunk):

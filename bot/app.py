@@ -135,7 +135,7 @@ class BotApplication(Application):
         await super().stop()
         lookups = self.bot_data.get("lookups")
         if lookups is not None:
-            await asyncio.to_thread(lookups.stop)
+            await lookups.stop()
 
     async def _sweep_drafts(self) -> None:
         from bot.handlers.report_drafts import expire_drafts

@@ -1,6 +1,7 @@
 """The bot's persistence in the registry database (python-telegram-bot's BasePersistence): a chat's
 unfinished report and the step of each persistent conversation, one JSON row each in ``bot_state``
-(a chat without a draft has no row). A restarted bot, or another bot process, continues a half-written report.
+(a chat without a draft has no row). A restarted bot, or another bot process started later, continues a
+half-written report: the rows are read when the bot starts.
 
 Rows are written after every update (``persist_now``), not only at intervals, so a crash loses at most
 the update being handled. Values are JSON with tags for the few non-JSON types a draft holds (Decimal,
@@ -27,7 +28,7 @@ from telegram.ext import Application, BasePersistence, PersistenceInput
 
 from bot.context import BotContext
 from bot.services import Draft
-from registry.db import DriverReads, session_scope
+from registry.db import session_scope
 from registry.models import BotState
 from registry.timeutil import utcnow
 
@@ -36,11 +37,6 @@ CONV = "conv:"
 # The keys of a chat's data that are kept: an unfinished report. Nothing else is kept with the chat id
 # (the language and the worker's country are kept with the chat's pseudonym, in chat_preference).
 KEPT = ("draft", "step", "paused", "touched")
-
-
-_ONE_ROW = select(col(BotState.data)).where(
-    col(BotState.kind) == bindparam("kind"), col(BotState.key) == bindparam("key")
-)
 
 
 _DELETE_ONE = delete(BotState).where(
@@ -135,15 +131,6 @@ class DatabasePersistence(BasePersistence):
         with Session(self.engine) as s:
             return [(r.key, r.data) for r in s.scalars(select(BotState).where(BotState.kind == kind))]
 
-    def _one(self, kind: str, key: str) -> str | None:
-        # Before every update of a chat: one statement straight on the driver, no transaction.
-        reads = DriverReads(self.engine)
-        try:
-            row = reads.first(_ONE_ROW, {"kind": kind, "key": key})
-        finally:
-            reads.close()
-        return row[0] if row is not None else None
-
     def _put_many(self, items: dict[tuple[str, str], str | None]) -> None:
         try:
             self._write(items)
@@ -182,21 +169,17 @@ class DatabasePersistence(BasePersistence):
     async def update_chat_data(self, chat_id: int, data: dict) -> None:
         text = dumps(kept(data)) if kept(data) else None
         key = str(chat_id)
-        if key in self._written and self._written[key] == text:
-            return  # unchanged since it was last written or read
+        if self._written.get(key) == text:
+            return  # unchanged since it was last written or read at start (no key: the chat has no row)
         self._pending[(CHAT, key)] = text
         self._written[key] = text
 
     async def refresh_chat_data(self, chat_id: int, chat_data: dict) -> None:
-        """Before each update of a chat: its unfinished report as stored (another bot process may
-        have written it since)."""
-        key = str(chat_id)
-        stored = await asyncio.to_thread(self._one, CHAT, key)
-        self._written[key] = stored
-        for k in KEPT:
-            chat_data.pop(k, None)
-        if stored is not None:
-            chat_data.update(loads(stored))
+        """Nothing to read before an update: every chat's row was read at start (``get_chat_data``) and
+        this process writes every change itself. One bot process serves a bot token at a time (Telegram
+        hands updates to one long poll or one webhook), so no other process writes these rows meanwhile;
+        a process started later reads them at its start. (Reading the row before each update cost the
+        bot a database round trip and a thread hop per update.)"""
 
     async def drop_chat_data(self, chat_id: int) -> None:
         await asyncio.to_thread(self._drop_chat, chat_id)

@@ -236,3 +236,28 @@ def test_country_names_in_follow_buttons_are_in_the_workers_language(bot, regist
     chat = bot.chat("bn")
     r = chat.send("/follow Everest Bridge")
     assert any(b.endswith("(নেপাল)") for b in r.buttons), r.buttons
+
+
+def test_an_update_outside_a_report_neither_reads_nor_writes_the_bots_state(bot_db, registry_data_db):
+    """The chats' rows are read at start; an update that changes no draft costs no statement on them."""
+    from sqlalchemy import event
+
+    seen: list[str] = []
+
+    def record(conn, cursor, statement, *args):
+        if "bot_state" in statement:
+            seen.append(statement)
+
+    engine = bot_db.services.engine
+    event.listen(engine, "before_cursor_execute", record)
+    try:
+        new, known = bot_db.chat("en"), bot_db.chat("ne")
+        known.send("/verify " + registry_data_db["ok"])
+        seen.clear()
+        assert "Himal Sunrise Overseas" in new.send("/verify " + registry_data_db["ok"]).text
+        assert "Himal Sunrise Overseas" in known.send("/verify Himal Sunrise Overseas").text
+        assert seen == []
+        walk(known, registry_data_db["ok"], AMOUNT)  # a draft: written
+        assert seen and all("SELECT" not in s.upper().split()[0] for s in seen)
+    finally:
+        event.remove(engine, "before_cursor_execute", record)

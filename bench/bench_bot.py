@@ -132,9 +132,11 @@ class Running:
     """An Application in webhook mode on its own event loop thread, as `fairrecruit bot --webhook`."""
 
     def __init__(self, app):
+        from bot.app import new_event_loop
+
         self.app = app
         self.port = _free_port()
-        self.loop = asyncio.new_event_loop()
+        self.loop = new_event_loop()  # the bot's own (bot.app.new_event_loop), as `fairrecruit bot` runs it
         self.thread = threading.Thread(target=self.loop.run_forever, daemon=True)
 
     def _run(self, coro):

@@ -11,7 +11,7 @@ import time
 from telegram import Update
 from telegram.ext import TypeHandler
 
-from bot.app import build_application
+from bot.app import build_application, new_event_loop
 from tests.functional.bot.fakebotapi import Call, FakeBotAPI
 
 SEEN_GROUP = -99  # before every handler of the bot
@@ -30,7 +30,7 @@ class BotHarness:
         self.seen: set[int] = set()
         self.app.add_handler(TypeHandler(Update, self._seen), group=SEEN_GROUP)
         self.app.add_handler(TypeHandler(Update, self._done), group=DONE_GROUP)
-        self.loop = asyncio.new_event_loop()
+        self.loop = new_event_loop()  # the loop `fairrecruit bot` runs on
         self._thread = threading.Thread(target=self.loop.run_forever, name="bot-loop", daemon=True)
         self._chat_ids = itertools.count(7_000_001)
 

@@ -183,3 +183,23 @@ def test_token_is_redacted_from_log_records(caplog):
     RedactToken("123:SECRET").filter(failed)
     text = logging.Formatter().format(failed)
     assert "SECRET" not in text and "bot[token]/getMe" in text
+
+
+def test_the_bot_runs_on_uvloop():
+    import asyncio
+
+    import uvloop
+
+    from bot.app import new_event_loop, use_fast_event_loop
+
+    loop = new_event_loop()
+    try:
+        assert isinstance(loop, uvloop.Loop)
+    finally:
+        loop.close()
+    use_fast_event_loop()  # the loop run_polling / run_webhook then take
+    try:
+        assert isinstance(asyncio.get_event_loop(), uvloop.Loop)
+    finally:
+        asyncio.get_event_loop().close()
+        asyncio.set_event_loop(None)

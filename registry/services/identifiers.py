@@ -21,6 +21,7 @@ import itertools
 import re
 import unicodedata
 from dataclasses import dataclass
+from functools import lru_cache
 
 # Public ids use no 0/O and no 1/I/L: easy to read and type.
 PUBLIC_ID_ALPHABET = "23456789ABCDEFGHJKMNPQRSTUVWXYZ"
@@ -96,6 +97,20 @@ _PUBLIC_ID_SEPARATORS = re.compile(r"[\s\-\u2010-\u2015_.]+")
 
 def public_id_key(text: str | None) -> str | None:
     """The stored form of a public id (``RA-7K3Q9``), or None when the text cannot be one."""
+    if text is not None and len(text) <= _REMEMBERED_LENGTH:
+        return _remembered_public_id_key(text)  # an API request asks several times for the same id
+    return _public_id_key(text)
+
+
+_REMEMBERED_LENGTH = 64
+
+
+@lru_cache(maxsize=4096)
+def _remembered_public_id_key(text: str) -> str | None:
+    return _public_id_key(text)
+
+
+def _public_id_key(text: str | None) -> str | None:
     code = _code_of(text)
     if code is None or not all(ch in PUBLIC_ID_ALPHABET for ch in code):
         return None

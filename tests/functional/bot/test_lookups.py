@@ -178,3 +178,26 @@ def test_an_answer_frame_carries_the_error_or_its_class_name(monkeypatch):
     ident, ok, err = pickle.loads(lookups._answer(8, "card", "RA-ABCDE"))
     assert (ident, ok, type(err), str(err)) == (8, False, RuntimeError, "Unpicklable")
     assert pickle.loads(lookups._answer(9, "search", "himal")) == (9, True, ["HIMAL"])
+
+
+def test_a_lookup_process_plans_its_statements_once_on_postgresql(tmp_path, engine):
+    """Generic plans on PostgreSQL (the status card's statement was planned again at every lookup);
+    the same cards either way."""
+    from sqlalchemy import text
+
+    from bot.services import BotServices
+    from registry.db import make_engine
+
+    data = make_registry(engine)
+    settings = bot_settings(tmp_path, engine)
+    looking = lookups.lookup_engine(settings, make_engine)
+    try:
+        with looking.connect() as conn:
+            if engine.dialect.name == "postgresql":
+                assert conn.execute(text("SHOW plan_cache_mode")).scalar() == "force_generic_plan"
+        there, here = BotServices(settings, looking), BotServices(settings, engine)
+        for _ in range(7):  # past the runs after which the server may switch to a generic plan
+            assert there.card(data["ok"]) == here.card(data["ok"])
+            assert there.lookup("Himal Sunrise Overseas") == here.lookup("Himal Sunrise Overseas")
+    finally:
+        looking.dispose()

@@ -265,6 +265,7 @@ class _Dedicated(threading.local):
     fairy: Any = None
     pid: int = 0
     idle_since: float = 0.0
+    transformer: Any = None  # psycopg's adapters for this connection, reused as a cursor reuses its own
 
     def __init__(self) -> None:
         self.prepared: dict[str, bytes] = {}  # on this connection: statement -> its prepared name
@@ -438,10 +439,13 @@ class DriverReads:
         `pgconn`), then run with its parameters dumped and its row loaded by psycopg's own adapters
         (`Transformer`): the values a cursor would read, without a cursor's per-execution machinery."""
         conn = self._fairy.dbapi_connection  # psycopg's Connection (the fairy is detached from the pool)
-        prepared = self._connections.local.prepared
+        local = self._connections.local
+        prepared = local.prepared
         values = [args[name] for name in compiled.order]
         try:
-            tx = Transformer(conn)
+            tx = local.transformer
+            if tx is None or tx.connection is not conn:
+                tx = local.transformer = Transformer(conn)
             dumped = tx.dump_sequence(values, [PyFormat.TEXT] * len(values))
             result = self._execute_prepared(conn, prepared, compiled.numbered, dumped)
             if result.status != pq.ExecStatus.TUPLES_OK and _forgotten(conn, result):

@@ -201,7 +201,14 @@ class DatabasePersistence(BasePersistence):
             if not self._pending:
                 return
             items, self._pending = self._pending, {}
-            await asyncio.to_thread(self._put_many, items)
+            try:
+                await asyncio.to_thread(self._put_many, items)
+            except BaseException:
+                # Not stored (the database is out of reach): written with the next update's rows, where
+                # a newer value of the same row wins. The chat goes on from its data in memory.
+                for item, data in items.items():
+                    self._pending.setdefault(item, data)
+                raise
 
     async def get_user_data(self) -> dict:
         return {}

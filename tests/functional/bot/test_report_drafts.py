@@ -261,3 +261,36 @@ def test_an_update_outside_a_report_neither_reads_nor_writes_the_bots_state(bot_
         assert seen and all("SELECT" not in s.upper().split()[0] for s in seen)
     finally:
         event.remove(engine, "before_cursor_execute", record)
+
+
+def test_rows_not_stored_for_an_outage_are_written_with_the_next_update(engine):
+    """A write that fails (the database out of reach) is not lost: the next write carries it."""
+    import asyncio
+
+    from bot.persistence import DatabasePersistence
+
+    persistence = DatabasePersistence(engine)
+    real, calls = persistence._put_many, []
+
+    def failing_once(items):
+        calls.append(dict(items))
+        if len(calls) == 1:
+            raise OSError("connection refused")
+        real(items)
+
+    persistence._put_many = failing_once
+
+    async def go():
+        await persistence.update_chat_data(901, {"draft": "A", "step": 3})
+        await persistence.update_conversation("report", (901, 901), 3)
+        with pytest.raises(OSError):
+            await persistence.write_pending()
+        await persistence.update_chat_data(902, {"draft": "B", "step": 1})
+        await persistence.write_pending()
+
+    asyncio.run(go())
+    assert set(calls[1]) == {("chat", "901"), ("conv:report", "[901, 901]"), ("chat", "902")}
+    with Session(engine) as s:
+        rows = {(r.kind, r.key): r.data for r in s.scalars(select(BotState))}
+    assert rows[("chat", "901")] == '{"draft":"A","step":3}' and rows[("conv:report", "[901, 901]")] == "3"
+    assert rows[("chat", "902")] == '{"draft":"B","step":1}'

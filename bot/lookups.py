@@ -195,6 +195,9 @@ class LookupProcesses:
                 pass_fds=(there.fileno(),),
                 stdin=asyncio.subprocess.DEVNULL,
             )
+        except BaseException:
+            here.close()
+            raise
         finally:
             there.close()
         reader, writer = await asyncio.open_unix_connection(sock=here)

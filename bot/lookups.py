@@ -18,7 +18,8 @@ tenth of the bot's CPU per update). Frames are a 4-byte length and JSON (a looku
 answer: the cards, read only by the bot that started the process).
 
 A process that dies (killed, out of memory) fails only the lookups it held: they are run again in the
-bot's own threads, and a new process is started. A database error there is raised here as the same
+bot's own threads, and a new process is started. A process that cannot be started is tried again by a
+lookup at least RETRY_AFTER seconds later; meanwhile the bot's threads look up. A database error there is raised here as the same
 SQLAlchemy error class, so the bot answers it as any other ("cannot reach our records").
 """
 
@@ -34,6 +35,7 @@ import signal
 import socket
 import struct
 import sys
+import time
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -46,6 +48,7 @@ log = logging.getLogger(__name__)
 _services: Any = None  # in a lookup process: its BotServices
 _FRAME = struct.Struct("!I")
 READY = "ready"
+RETRY_AFTER = 30.0  # seconds between two tries to start a lookup process that failed to start
 
 
 def _start(settings_json: str) -> None:
@@ -176,7 +179,8 @@ class LookupProcesses:
         self.services = services  # the bot's own: runs a lookup when its process failed
         self.processes = processes
         self._running: list[_Process] = []
-        self._starting = 0
+        self._starting = 0  # processes being started now
+        self._retry_at = 0.0  # after a failed start: when the next may be tried (time.monotonic)
         self._stopping = False
         self._ids = itertools.count(1)
         self._tasks: set[asyncio.Task] = set()
@@ -239,12 +243,14 @@ class LookupProcesses:
                     self._replace()
 
     def _replace(self) -> None:
+        self._starting += 1  # counted at once: a lookup right after this does not start another
+
         async def replace() -> None:
-            self._starting += 1
             try:
                 p = await self._spawn()
-            except Exception:  # noqa: BLE001 - the bot's threads go on looking up; the next failure tries again
+            except Exception:  # noqa: BLE001 - the bot's threads go on looking up; a later lookup tries again
                 log.exception("could not start a new lookup process")
+                self._retry_at = time.monotonic() + RETRY_AFTER
                 return
             finally:
                 self._starting -= 1
@@ -261,7 +267,7 @@ class LookupProcesses:
         """Start the processes and wait until they answer (each builds its index before it takes a lookup)."""
         if self.processes <= 0:
             return
-        self._stopping = False
+        self._stopping, self._starting = False, 0
         started = await asyncio.gather(
             *(self._spawn() for _ in range(self.processes)), return_exceptions=True
         )
@@ -275,6 +281,7 @@ class LookupProcesses:
             )
             for p in ok:
                 await self._end(p)
+            self._retry_at = time.monotonic() + RETRY_AFTER
             return
         self._running = ok
 
@@ -284,6 +291,12 @@ class LookupProcesses:
             raise ValueError(f"not a lookup: {method}")
         here = getattr(self.services, method)
         running = [p for p in self._running if p.alive]
+        if (
+            len(running) + self._starting < self.processes
+            and not self._stopping
+            and time.monotonic() >= self._retry_at
+        ):
+            self._replace()  # a process that could not be started (or replaced) is tried again
         if not running:
             return await asyncio.to_thread(here, arg)
         p = min(running, key=lambda r: len(r.waiting))  # the process with the fewest lookups waiting

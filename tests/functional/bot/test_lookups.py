@@ -201,3 +201,40 @@ def test_a_lookup_process_plans_its_statements_once_on_postgresql(tmp_path, engi
             assert there.lookup("Himal Sunrise Overseas") == here.lookup("Himal Sunrise Overseas")
     finally:
         looking.dispose()
+
+
+def test_a_lookup_tries_again_to_start_a_process_that_could_not_start(monkeypatch):
+    import asyncio
+    import sys
+
+    from registry.settings import Settings
+
+    class Here:
+        def lookup(self, query):
+            return ("here", [query])
+
+    monkeypatch.setattr(lookups, "RETRY_AFTER", 0.0)
+    processes = lookups.LookupProcesses(Settings(env="test"), Here(), 1)
+    monkeypatch.setattr(processes, "_command", lambda: [sys.executable, "-c", "import os; os.abort()"])
+    # a lookup process that answers from a stand-in for the registry (no database to build an index of)
+    child = (
+        "import sys, bot.lookups as m; m._start = lambda settings: None; "
+        "m._call = lambda method, arg: ('there', [arg]); m.serve(int(sys.argv[1]))"
+    )
+
+    async def run():
+        await processes.start()
+        try:
+            answers = [await processes.lookup("Himal")]
+            monkeypatch.setattr(processes, "_command", lambda: [sys.executable, "-c", child])
+            deadline = time.monotonic() + 30
+            while answers[-1][0] != "there" and time.monotonic() < deadline:
+                await asyncio.sleep(0.05)
+                answers.append(await processes.lookup("Himal"))
+            return answers, processes.pids()
+        finally:
+            await processes.stop()
+
+    answers, pids = asyncio.run(run())
+    assert answers[0] == ("here", ["Himal"]) and answers[-1] == ("there", ["Himal"])
+    assert len(pids) == 1

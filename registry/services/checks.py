@@ -44,7 +44,7 @@ from registry.models import Accreditation, Alert, Audit, FeeReport, Finding, Rec
 from registry.models.accreditation import AccreditationStatus as S
 from registry.models.audits import AuditKind, Severity
 from registry.models.reports import TriageStatus
-from registry.services import accreditation, alerts, auditlog
+from registry.services import accreditation, alerts, auditlog, bulk
 from registry.services.alerts import AlertSpec
 from registry.services.audits import to_be_performed
 from registry.services.check_sql import (
@@ -130,8 +130,9 @@ def run(
             params={"check": name},
         )
     auditlog.set_actor(session, f"system:{name}")
-    result = CHECKS[name].fn(session, as_of, settings, checkpoint=checkpoint)
-    session.flush()
+    with bulk.collector_paused():
+        result = CHECKS[name].fn(session, as_of, settings, checkpoint=checkpoint)
+        session.flush()
     log.info("check %s", result.summary())
     return result
 

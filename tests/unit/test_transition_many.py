@@ -182,3 +182,47 @@ def test_insert_rows_writes_the_same_rows_few_or_many(session, n):
     ]
     assert all(r.created_at.replace(tzinfo=UTC) == now for r in stored)
     session.rollback()
+
+
+def test_the_collector_is_paused_for_bulk_work_and_runs_again_after():
+    import gc
+
+    import pytest
+
+    from registry.services import bulk
+
+    assert gc.isenabled()
+    with bulk.collector_paused():
+        assert not gc.isenabled()
+        with bulk.collector_paused():  # nested: the outer one resumes it
+            assert not gc.isenabled()
+        assert not gc.isenabled()
+    assert gc.isenabled()
+    with pytest.raises(RuntimeError), bulk.collector_paused():
+        raise RuntimeError("a check that fails")
+    assert gc.isenabled()
+    gc.disable()  # paused by someone else: left so
+    try:
+        with bulk.collector_paused():
+            pass
+        assert not gc.isenabled()
+    finally:
+        gc.enable()
+
+
+def test_a_check_runs_with_the_collector_paused(session, monkeypatch):
+    import gc
+
+    from registry.services import checks
+    from registry.settings import Settings
+    from registry.timeutil import today
+
+    seen = []
+    spec = checks.CHECKS["retention"]
+    monkeypatch.setitem(
+        checks.CHECKS,
+        "retention",
+        type(spec)(**{**vars(spec), "fn": lambda *a, **k: seen.append(gc.isenabled()) or spec.fn(*a, **k)}),
+    )
+    checks.run(session, "retention", as_of=today(), settings=Settings(env="test"))
+    assert seen == [False] and gc.isenabled()

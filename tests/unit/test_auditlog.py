@@ -300,3 +300,24 @@ def test_anchor_cli_pins_and_verify_checks_the_anchor(session, cli):
     assert "anchored 0 chains" in again.output
     assert session.scalar(text("SELECT count(*) FROM audit_log WHERE chain = -1")) == 1
     assert cli("audit-log", "verify").exit_code == 0
+
+
+def test_the_log_encodes_as_the_json_encoder_does():
+    """The one-shot encoder the log hashes with gives exactly the text of its JSONEncoder."""
+    from datetime import UTC, date, datetime
+    from decimal import Decimal
+
+    from registry.services.auditlog import _CANONICAL, canonical
+
+    values = [
+        {"b": 1, "a": [1, 2.5, None, True, False], "ü": 'नमस्ते \u2028 "q" \\ \n', "n": {"z": {}, "y": []}},
+        [7, "2026-01-01T00:00:00+00:00", "system:check", "update", "accreditation", "42", '{"x":1}'],
+        {"at": datetime(2026, 3, 1, 12, 0, tzinfo=UTC), "d": date(2026, 3, 1), "amount": Decimal("1200.50")},
+        "a string alone",
+        1e100,
+        -0.0,
+        12345678901234567890,
+        {"k": float("inf")},
+    ]
+    for value in values:
+        assert canonical(value) == _CANONICAL.encode(value)

@@ -283,6 +283,12 @@ def _move_head_stmt():
     return _MOVE_HEAD
 
 
+_MOVE_HEADS_PG = (
+    "UPDATE audit_chain SET seq = v.s, hash = v.h FROM unnest(CAST(%s AS integer[]), CAST(%s AS integer[]), "
+    "CAST(%s AS text[])) AS v(c, s, h) WHERE audit_chain.chain = v.c"
+)
+
+
 def append(conn, entries: Iterable[PendingEntry], at: datetime | None = None, batch: int = 5000) -> int:
     """Append entries to their chains on this connection (inside the caller's transaction).
 
@@ -323,20 +329,19 @@ def append(conn, entries: Iterable[PendingEntry], at: datetime | None = None, ba
         if len(rows) >= batch:
             bulk.insert_rows(conn, table, rows, constant=("at",))
             rows = []
-    bulk.insert_rows(conn, table, rows, constant=("at",))
     if conn.dialect.name == "postgresql":
-        conn.execute(
-            text(
-                "UPDATE audit_chain SET seq = v.s, hash = v.h FROM unnest(CAST(:c AS integer[]), "
-                "CAST(:s AS integer[]), CAST(:h AS text[])) AS v(c, s, h) WHERE audit_chain.chain = v.c"
-            ),
-            {  # arrays in their text form (bulk.int_array_text); hashes are hex digits
-                "c": bulk.int_array_text(heads),
-                "s": bulk.int_array_text(seq for seq, _h in heads.values()),
-                "h": "{" + ",".join(h for _s, h in heads.values()) + "}",
-            },
-        )
+        # arrays in their text form (bulk.int_array_text); hashes are hex digits
+        moved = [
+            bulk.int_array_text(heads),
+            bulk.int_array_text(seq for seq, _h in heads.values()),
+            "{" + ",".join(h for _s, h in heads.values()) + "}",
+        ]
+        # The last rows and the heads' move in one statement when the rows are few (a single write).
+        if not bulk.insert_few_then(conn, table, rows, _MOVE_HEADS_PG, moved):
+            bulk.insert_rows(conn, table, rows, constant=("at",))
+            conn.exec_driver_sql(_MOVE_HEADS_PG, tuple(moved))
     else:
+        bulk.insert_rows(conn, table, rows, constant=("at",))
         conn.execute(_move_head_stmt(), [{"c": c, "s": seq, "h": h} for c, (seq, h) in heads.items()])
     return len(entries)
 

@@ -98,6 +98,15 @@ _COMPILED: dict[tuple, tuple[str, list]] = {}
 _FEW_ROWS = 8
 
 
+def _few_rows_sql(table: Table, keys: list[str], n: int) -> tuple[str, list[str]]:
+    """The INSERT of `n` rows of these columns (positional parameters), and its JSON columns."""
+    marks = ", ".join("CAST(%s AS json)" if isinstance(table.c[k].type, JSON) else "%s" for k in keys)
+    columns = ", ".join(f'"{k}"' for k in keys)
+    values = ", ".join(f"({marks})" for _ in range(n))
+    as_json = [k for k in keys if isinstance(table.c[k].type, JSON)]
+    return f'INSERT INTO "{table.name}" ({columns}) VALUES {values}', as_json
+
+
 def _insert_few(conn: Connection, table: Table, rows: list[dict]) -> None:
     """PostgreSQL: a handful of rows in one INSERT on the driver (JSON columns as text, cast by the
     server); the statement's text depends only on the table, the columns and the row count, so psycopg
@@ -106,16 +115,32 @@ def _insert_few(conn: Connection, table: Table, rows: list[dict]) -> None:
     cache_key = ("few", table.name, tuple(keys), len(rows))
     compiled = _COMPILED.get(cache_key)
     if compiled is None:
-        marks = ", ".join("CAST(%s AS json)" if isinstance(table.c[k].type, JSON) else "%s" for k in keys)
-        columns = ", ".join(f'"{k}"' for k in keys)
-        values = ", ".join(f"({marks})" for _ in rows)
-        as_json = [k for k in keys if isinstance(table.c[k].type, JSON)]
-        compiled = _COMPILED[cache_key] = (f'INSERT INTO "{table.name}" ({columns}) VALUES {values}', as_json)
+        compiled = _COMPILED[cache_key] = _few_rows_sql(table, keys, len(rows))
     sql, as_json = compiled
     params = [json.dumps(r[k]) if k in as_json else r[k] for r in rows for k in keys]
     raw: Any = conn.connection.driver_connection
     with raw.cursor() as cur:
         cur.execute(sql, params)
+
+
+def insert_few_then(conn: Connection, table: Table, rows: list[dict], then: str, params: list) -> bool:
+    """PostgreSQL: insert a handful of rows (``_insert_few``) and run `then` (a statement with positional
+    ``%s`` parameters, on other tables) in one statement, one round trip: ``WITH inserted AS (INSERT ...)
+    <then>``. Returns False, having done nothing, elsewhere or for more rows than ``_FEW_ROWS``."""
+    if conn.dialect.name != "postgresql" or not rows or len(rows) > _FEW_ROWS:
+        return False
+    keys = list(rows[0])
+    cache_key = ("few-then", table.name, tuple(keys), len(rows), then)
+    compiled = _COMPILED.get(cache_key)
+    if compiled is None:
+        insert_sql, as_json = _few_rows_sql(table, keys, len(rows))
+        compiled = _COMPILED[cache_key] = (f"WITH inserted AS ({insert_sql}) {then}", as_json)
+    sql, as_json = compiled
+    values = [json.dumps(r[k]) if k in as_json else r[k] for r in rows for k in keys]
+    raw: Any = conn.connection.driver_connection
+    with raw.cursor() as cur:
+        cur.execute(sql, [*values, *params])
+    return True
 
 
 def _copy_rows(conn: Connection, table: Table, rows: list[dict]) -> None:

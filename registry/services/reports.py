@@ -11,7 +11,7 @@ import secrets
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 
-from sqlalchemy import ColumnElement, delete, func, select, update
+from sqlalchemy import ColumnElement, delete, exists, func, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col
 
@@ -55,13 +55,17 @@ def reports_today(session: Session, reporter_key: str, now: datetime | None = No
     )
 
 
-def _recruiter_exists(session: Session, recruiter_id: int) -> bool:
-    """Whether the recruiter exists (one indexed look at its id; loaded already: no query)."""
-    if session.identity_map.get(session.identity_key(Recruiter, recruiter_id)) is not None:
-        return True
-    # (a recruiter with an id was flushed already: no pending change of this session is needed here)
-    found = session.connection().execute(select(col(Recruiter.id)).where(col(Recruiter.id) == recruiter_id))
-    return found.scalar() is not None
+def _existing_and_recruiter(
+    session: Session, submission_key: str, recruiter_id: int | None
+) -> tuple[int | None, bool]:
+    """(the id of the report already stored under this submission key or None, whether the recruiter
+    named exists; True when none is named), in one statement (two indexed looks)."""
+    existing = select(col(FeeReport.id)).where(col(FeeReport.submission_key) == submission_key)
+    if recruiter_id is None:
+        return session.scalar(existing), True
+    known = exists().where(col(Recruiter.id) == recruiter_id)
+    found, recruiter = session.execute(select(existing.scalar_subquery(), known)).one()
+    return found, bool(recruiter)
 
 
 class LimitReached(Conflict):
@@ -82,10 +86,9 @@ def submit(
 
     Commit is the caller's; the case code may be shown only after it succeeded.
     """
-    # Almost always nothing: the id alone is asked for, the report loaded only when there is one.
-    existing_id = session.scalar(
-        select(col(FeeReport.id)).where(col(FeeReport.submission_key) == submission_key)
-    )
+    # Almost always nothing: the id alone is asked for, the report loaded only when there is one; the
+    # same statement tells whether the recruiter exists (one round trip for both).
+    existing_id, recruiter_known = _existing_and_recruiter(session, submission_key, data.recruiter_id)
     if existing_id is not None:
         existing = session.get(FeeReport, existing_id)
         if existing is not None:
@@ -97,7 +100,7 @@ def submit(
         raise LimitReached(
             f"at most {daily_limit} reports a day from one chat", params={"per_day": daily_limit}
         )
-    if data.recruiter_id is not None and not _recruiter_exists(session, data.recruiter_id):
+    if not recruiter_known:
         raise InvalidInput("unknown recruiter", field="recruiter", code="unknown_recruiter")
     month_only = data.paid_on_precision == DatePrecision.month
     report = FeeReport(

@@ -184,6 +184,52 @@ def test_insert_rows_writes_the_same_rows_few_or_many(session, n):
     session.rollback()
 
 
+def test_insert_few_then_writes_the_rows_and_runs_the_statement_in_one(session):
+    """bulk.insert_few_then (PostgreSQL): the rows stored as insert_rows stores them and the following
+    statement run, in one statement; nothing done (False) on SQLite or for more than a few rows."""
+    from datetime import UTC, datetime
+
+    from registry.models import AuditChain, OutboxMessage, table_of
+    from registry.services import bulk
+
+    now = datetime(2026, 3, 1, 12, 30, tzinfo=UTC)
+    table = table_of(OutboxMessage)
+
+    def rows(n, tag):
+        return [
+            {
+                "channel": "webhook",
+                "target_id": i,
+                "message_id": f"msg_few_then_{tag}_{i}",
+                "event_type": "recruiter.status_changed",
+                "payload": {"n": i, "text": 'O\'Brien "q" नेपाल'},
+                "status": "pending",
+                "attempts": 0,
+                "next_attempt_at": now,
+                "created_at": now,
+            }
+            for i in range(n)
+        ]
+
+    conn = session.connection()
+    then = "UPDATE audit_chain SET hash = %s WHERE chain = %s"
+    conn.execute(table_of(AuditChain).insert().values(chain=987654, seq=0, hash="0" * 64, anchored_seq=0))
+    postgres = conn.dialect.name == "postgresql"
+    assert bulk.insert_few_then(conn, table, rows(3, "a"), then, ["f" * 64, 987654]) is postgres
+    assert bulk.insert_few_then(conn, table, rows(bulk._FEW_ROWS + 1, "b"), then, ["e" * 64, 987654]) is False
+    stored = session.execute(
+        select(table.c.message_id, table.c.payload).where(table.c.message_id.like("msg_few_then_%"))
+    ).all()
+    head = session.execute(select(table_of(AuditChain).c.hash).where(table_of(AuditChain).c.chain == 987654))
+    if postgres:
+        assert sorted(r.message_id for r in stored) == [f"msg_few_then_a_{i}" for i in range(3)]
+        assert {r.payload["text"] for r in stored} == {'O\'Brien "q" नेपाल'}
+        assert head.scalar() == "f" * 64
+    else:
+        assert stored == [] and head.scalar() == "0" * 64
+    session.rollback()
+
+
 def test_the_collector_is_paused_for_bulk_work_and_runs_again_after():
     import gc
 

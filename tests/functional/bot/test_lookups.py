@@ -106,16 +106,28 @@ def test_a_killed_lookup_process_fails_no_answer_and_is_replaced(with_process):
     assert lookups_.answered() == before + 1
 
 
+class Unpicklable(Exception):
+    """An error that cannot cross to another process (as some drivers' errors cannot)."""
+
+    def __reduce__(self):
+        raise TypeError("cannot pickle")
+
+
+class FailingServices:
+    """A lookup process's services whose database fails with such an error (and whose card has a bug)."""
+
+    def lookup(self, _query):
+        raise exc.OperationalError("SELECT 1", {}, Unpicklable("server closed the connection"))
+
+    def card(self, _public_id):
+        raise Unpicklable("a bug")
+
+    def search(self, query):
+        return [query.upper()]
+
+
 def test_a_database_error_in_the_lookup_process_reaches_the_bot_as_its_sqlalchemy_class(monkeypatch):
-    class Unpicklable(Exception):
-        def __reduce__(self):
-            raise TypeError("cannot pickle the driver's error")
-
-    class Failing:
-        def lookup(self, _query):
-            raise exc.OperationalError("SELECT 1", {}, Unpicklable("server closed the connection"))
-
-    monkeypatch.setattr(lookups, "_services", Failing())
+    monkeypatch.setattr(lookups, "_services", FailingServices())
     with pytest.raises(exc.OperationalError) as raised:
         lookups._call("lookup", "RA-ABCDE")
     again = pickle.loads(pickle.dumps(raised.value))  # what crosses back to the bot's process
@@ -158,21 +170,7 @@ def test_lookup_processes_that_cannot_start_leave_the_lookups_to_the_bots_thread
 
 
 def test_an_answer_frame_carries_the_error_or_its_class_name(monkeypatch):
-    class Unpicklable(Exception):
-        def __reduce__(self):
-            raise TypeError("cannot pickle")
-
-    class Failing:
-        def lookup(self, _query):
-            raise exc.OperationalError("SELECT 1", {}, Unpicklable("server closed the connection"))
-
-        def card(self, _public_id):
-            raise Unpicklable("a bug")
-
-        def search(self, query):
-            return [query.upper()]
-
-    monkeypatch.setattr(lookups, "_services", Failing())
+    monkeypatch.setattr(lookups, "_services", FailingServices())
     ident, ok, err = pickle.loads(lookups._answer(7, "lookup", "RA-ABCDE"))
     assert (ident, ok, type(err)) == (7, False, exc.OperationalError)
     ident, ok, err = pickle.loads(lookups._answer(8, "card", "RA-ABCDE"))

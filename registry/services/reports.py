@@ -11,16 +11,18 @@ import secrets
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 
-from sqlalchemy import ColumnElement, delete, exists, func, select, update
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy import ColumnElement, delete, exists, func, insert, select, update
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.orm import make_transient_to_detached
 from sqlmodel import Session, col
 
 from registry.errors import Conflict, InvalidInput, NotFound
-from registry.models import Audit, FeeReport, FeeReportLine, Finding, Recruiter, ReportEvent, id_of
+from registry.models import Audit, FeeReport, FeeReportLine, Finding, Recruiter, ReportEvent, id_of, table_of
 from registry.models.audits import AuditKind, Principle, Severity
 from registry.models.reports import DatePrecision, FeeCategory, ReportEventKind, TriageStatus
+from registry.services import auditlog, cleantext, follow, outbox, paging
 from registry.services import audits as audit_service
-from registry.services import cleantext, follow, outbox, paging
 from registry.services.fees import (
     FxTable,
     ReportInput,
@@ -122,31 +124,62 @@ def submit(
         receipt_file_id=data.receipt_file_id,
         consent_at=utcnow(),
     )
-    try:
-        with session.begin_nested():
-            session.add(report)
-            session.flush()
-            for i, line in enumerate(lines):
-                session.add(
-                    FeeReportLine(
-                        report_id=id_of(report),
-                        position=i,
-                        category=line.category,
-                        amount=line.amount,
-                        currency=line.currency,
-                        amount_usd=line.amount_usd,
-                    )
-                )
-            session.flush()
-    except IntegrityError:
+    report_id = _store(session, report, lines)
+    if report_id is None:
         # A concurrent delivery of the same submission won the race: return that one.
         existing = session.scalars(
             select(FeeReport).where(col(FeeReport.submission_key) == submission_key)
         ).first()
-        if existing is None:
-            raise
+        if existing is None:  # pragma: no cover - the conflict names a row that exists
+            raise Conflict("the report could not be stored", code="report_conflict")
         return existing, False
     return report, True
+
+
+def _insert_of(dialect: str):
+    return pg_insert if dialect == "postgresql" else sqlite_insert
+
+
+def _store(session: Session, report: FeeReport, lines: list) -> int | None:
+    """Insert a new report and its lines with Core statements, and their audit-log entries (the entries
+    the flush hook writes for ``create``); the report becomes persistent in the session with its id.
+    ``None``, having written nothing, when a report with the same submission key is already stored
+    (``ON CONFLICT DO NOTHING``: no savepoint, and the transaction goes on).
+
+    The hot write of the bot: three statements and no flush, instead of a savepoint, two flushes and
+    the hook's inspection of every column."""
+    conn = session.connection()
+    report_t, line_t = table_of(FeeReport), table_of(FeeReportLine)
+    row = {c.name: getattr(report, c.name) for c in report_t.columns if c.name != "id"}
+    stmt = (
+        _insert_of(conn.dialect.name)(report_t)
+        .values(row)
+        .on_conflict_do_nothing(index_elements=["submission_key"])
+        .returning(report_t.c.id)
+    )
+    report_id = conn.execute(stmt).scalar()
+    if report_id is None:
+        return None
+    line_rows = [
+        {
+            "report_id": report_id,
+            "position": i,
+            "category": line.category,
+            "amount": line.amount,
+            "currency": line.currency,
+            "amount_usd": line.amount_usd,
+        }
+        for i, line in enumerate(lines)
+    ]
+    conn.execute(insert(line_t), line_rows)
+    report.id = report_id
+    make_transient_to_detached(report)
+    session.add(report)
+    if not session.info.get("auditlog_disabled"):
+        actor = session.info.get("actor", "system")
+        # The report's entry (its lines are not in the log: the report holds their total).
+        auditlog.append(conn, [auditlog.created_entry(actor, FeeReport, {"id": report_id, **row})])
+    return report_id
 
 
 def lines_of(session: Session, report: FeeReport) -> list[FeeReportLine]:

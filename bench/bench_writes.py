@@ -2,7 +2,9 @@
 
 Each writer is its own process with its own engine (as 8 web or bot workers are), and commits one
 unit of work at a time through the services: a fee report (``reports.submit``) or an accreditation
-decision (``accreditation.decide``: suspend, then reinstate, on recruiters of its own), alternately.
+decision (``accreditation.decide``: suspend, then reinstate, on recruiters of its own), alternately. A
+decision's unit loads the recruiter and decides, as the admin panel's decision does; the writer keeps
+the states of its own recruiters to choose the decision (``decide`` checks it again on the locked row).
 Every commit writes the audit-log entries of its change, the outbox messages and the event rows,
 exactly as in production.
 
@@ -54,8 +56,11 @@ def writer(url: str, k: int, ids: list[int], chain: bool, barrier, seconds: floa
     count."""
     from datetime import date
 
+    from sqlalchemy import select
+    from sqlmodel import col
+
     from registry.db import make_engine, session_scope
-    from registry.models import Recruiter
+    from registry.models import Accreditation, Recruiter
     from registry.services import accreditation, auditlog, fees, reports
     from registry.settings import CONFIG_DIR
 
@@ -64,8 +69,14 @@ def writer(url: str, k: int, ids: list[int], chain: bool, barrier, seconds: floa
     commits = errors = 0
     first_error = ""
     i = 0
-    with engine.connect() as conn:  # connected and imported before the clock starts
-        conn.execute(text("SELECT 1"))
+
+    def read_states() -> dict[int, str]:
+        """The accreditation status of each of this writer's recruiters."""
+        with engine.connect() as conn:
+            stmt = select(col(Accreditation.recruiter_id), col(Accreditation.status))
+            return dict(conn.execute(stmt.where(col(Accreditation.recruiter_id).in_(ids))).all())
+
+    states = read_states()  # connected and imported before the clock starts
     barrier.wait()
     end = time.monotonic() + seconds
     while time.monotonic() < end:
@@ -98,13 +109,18 @@ def writer(url: str, k: int, ids: list[int], chain: bool, barrier, seconds: floa
                     if rec is None:
                         raise RuntimeError(f"recruiter {rid} missing")
                     auditlog.set_actor(session, f"bench-auditor-{k}@example.org")
-                    status = accreditation.get(session, rid).status
-                    decision = "reinstate" if status == "suspended" else "suspend"
-                    accreditation.decide(session, rec, decision, actor=f"bench-auditor-{k}", reason="bench")
+                    # The writer alone decides on its recruiters: it knows their states (decide checks
+                    # the state again on the locked row, as for an auditor's decision from the web).
+                    decision = "reinstate" if states[rid] == "suspended" else "suspend"
+                    moved = accreditation.decide(
+                        session, rec, decision, actor=f"bench-auditor-{k}", reason="bench"
+                    )
+                    states[rid] = moved.accreditation.status
             commits += 1
         except Exception as exc:  # noqa: BLE001 - counted and reported; a benchmark keeps going
             errors += 1
             first_error = first_error or f"{type(exc).__name__}: {exc}"[:300]
+            states = read_states()  # as they are after a failed unit
     engine.dispose()
     out.put((commits, errors, first_error))
 

@@ -16,10 +16,11 @@ import dataclasses
 import secrets
 from dataclasses import dataclass
 from datetime import date, datetime
+from functools import lru_cache
 from types import SimpleNamespace
 from typing import cast
 
-from sqlalchemy import func, insert, select, update
+from sqlalchemy import bindparam, func, insert, select, update
 from sqlalchemy.orm import make_transient_to_detached
 from sqlalchemy.orm.attributes import set_committed_value
 from sqlmodel import Session, col
@@ -126,6 +127,24 @@ class Decision:
     accreditation: Accreditation
 
 
+@lru_cache(maxsize=16)
+def _update_stmt(columns: tuple[str, ...]):
+    """UPDATE of these columns of one accreditation (``b_recruiter_id``), built once per set of columns:
+    the values are parameters, not part of the statement."""
+    acc_t = table_of(Accreditation)
+    return (
+        update(acc_t)
+        .where(acc_t.c.recruiter_id == bindparam("b_recruiter_id"))
+        .values({c: bindparam(c) for c in columns})
+    )
+
+
+@lru_cache(maxsize=1)
+def _insert_event_stmt():
+    ev_t = table_of(AccreditationEvent)
+    return insert(ev_t).returning(ev_t.c.id)
+
+
 def _write_move(session: Session, acc: Accreditation, values: dict, ev: AccreditationEvent) -> None:
     """Write a move with Core statements: the accreditation's changed columns (``values``), its event
     (`ev`, which gets its id) and their audit-log entries, the ones the flush hook writes for them.
@@ -135,9 +154,9 @@ def _write_move(session: Session, acc: Accreditation, values: dict, ev: Accredit
     conn = session.connection()
     acc_t, ev_t = table_of(Accreditation), table_of(AccreditationEvent)
     before = {c.name: getattr(acc, c.name) for c in acc_t.columns}
-    conn.execute(update(acc_t).where(acc_t.c.recruiter_id == acc.recruiter_id).values(values))
+    conn.execute(_update_stmt(tuple(values)), {"b_recruiter_id": acc.recruiter_id, **values})
     ev_row = {c.name: getattr(ev, c.name) for c in ev_t.columns if c.name != "id"}
-    ev.id = conn.execute(insert(ev_t).returning(ev_t.c.id), ev_row).scalar_one()
+    ev.id = conn.execute(_insert_event_stmt(), ev_row).scalar_one()
     for key, value in values.items():
         set_committed_value(acc, key, value)
     make_transient_to_detached(ev)

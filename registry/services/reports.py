@@ -10,8 +10,9 @@ import hmac
 import secrets
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
+from functools import lru_cache
 
-from sqlalchemy import ColumnElement, delete, exists, func, insert, select, update
+from sqlalchemy import ColumnElement, bindparam, delete, exists, func, insert, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import make_transient_to_detached
@@ -62,12 +63,19 @@ def _existing_and_recruiter(
 ) -> tuple[int | None, bool]:
     """(the id of the report already stored under this submission key or None, whether the recruiter
     named exists; True when none is named), in one statement (two indexed looks)."""
-    existing = select(col(FeeReport.id)).where(col(FeeReport.submission_key) == submission_key)
+    existing, both = _existing_statements()
     if recruiter_id is None:
-        return session.scalar(existing), True
-    known = exists().where(col(Recruiter.id) == recruiter_id)
-    found, recruiter = session.execute(select(existing.scalar_subquery(), known)).one()
+        return session.scalar(existing, {"key": submission_key}), True
+    found, recruiter = session.execute(both, {"key": submission_key, "rid": recruiter_id}).one()
     return found, bool(recruiter)
+
+
+@lru_cache(maxsize=1)
+def _existing_statements():
+    """The statements of ``_existing_and_recruiter``, built once (their values are parameters)."""
+    existing = select(col(FeeReport.id)).where(col(FeeReport.submission_key) == bindparam("key"))
+    known = exists().where(col(Recruiter.id) == bindparam("rid"))
+    return existing, select(existing.scalar_subquery(), known)
 
 
 class LimitReached(Conflict):
@@ -136,8 +144,16 @@ def submit(
     return report, True
 
 
-def _insert_of(dialect: str):
-    return pg_insert if dialect == "postgresql" else sqlite_insert
+@lru_cache(maxsize=2)
+def _insert_report_stmt(dialect: str):
+    """INSERT of a report that does nothing when its submission key is stored already; its id returned.
+    Built once: the values are parameters (values given to the statement itself would be compared for
+    the statement cache's key at every run)."""
+    insert_of = pg_insert if dialect == "postgresql" else sqlite_insert
+    report_t = table_of(FeeReport)
+    return (
+        insert_of(report_t).on_conflict_do_nothing(index_elements=["submission_key"]).returning(report_t.c.id)
+    )
 
 
 def _store(session: Session, report: FeeReport, lines: list) -> int | None:
@@ -151,13 +167,7 @@ def _store(session: Session, report: FeeReport, lines: list) -> int | None:
     conn = session.connection()
     report_t, line_t = table_of(FeeReport), table_of(FeeReportLine)
     row = {c.name: getattr(report, c.name) for c in report_t.columns if c.name != "id"}
-    stmt = (
-        _insert_of(conn.dialect.name)(report_t)
-        .values(row)
-        .on_conflict_do_nothing(index_elements=["submission_key"])
-        .returning(report_t.c.id)
-    )
-    report_id = conn.execute(stmt).scalar()
+    report_id = conn.execute(_insert_report_stmt(conn.dialect.name), row).scalar()
     if report_id is None:
         return None
     line_rows = [

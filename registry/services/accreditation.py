@@ -80,13 +80,18 @@ def replay(events: list[tuple[str | None, str]]) -> str | None:
     return state
 
 
-def get(session: Session, recruiter_id: int, *, lock: bool = False) -> Accreditation:
-    stmt = select(Accreditation).where(col(Accreditation.recruiter_id) == recruiter_id)
+@lru_cache(maxsize=2)
+def _get_stmt(lock: bool):
+    stmt = select(Accreditation).where(col(Accreditation.recruiter_id) == bindparam("rid"))
     if lock:
         # the row as it is now that it is locked, even if this session read it before (another writer
         # may have moved it meanwhile)
         stmt = stmt.with_for_update().execution_options(populate_existing=True)
-    acc = session.scalars(stmt).first()
+    return stmt
+
+
+def get(session: Session, recruiter_id: int, *, lock: bool = False) -> Accreditation:
+    acc = session.scalars(_get_stmt(lock), {"rid": recruiter_id}).first()
     if acc is None:
         raise NotFound(
             f"recruiter {recruiter_id} has no accreditation record",
@@ -96,19 +101,21 @@ def get(session: Session, recruiter_id: int, *, lock: bool = False) -> Accredita
     return acc
 
 
-def open_major_findings(session: Session, recruiter_id: int) -> int:
+@lru_cache(maxsize=1)
+def _open_majors_stmt():
     return (
-        session.scalar(
-            select(func.count())
-            .select_from(Finding)
-            .where(
-                col(Finding.recruiter_id) == recruiter_id,
-                col(Finding.severity) == "major",
-                col(Finding.closed_at).is_(None),
-            )
+        select(func.count())
+        .select_from(Finding)
+        .where(
+            col(Finding.recruiter_id) == bindparam("rid"),
+            col(Finding.severity) == "major",
+            col(Finding.closed_at).is_(None),
         )
-        or 0
     )
+
+
+def open_major_findings(session: Session, recruiter_id: int) -> int:
+    return session.scalar(_open_majors_stmt(), {"rid": recruiter_id}) or 0
 
 
 def latest_performed_audit(session: Session, recruiter_id: int) -> Audit | None:

@@ -162,8 +162,8 @@ def _store(session: Session, report: FeeReport, lines: list) -> int | None:
     ``None``, having written nothing, when a report with the same submission key is already stored
     (``ON CONFLICT DO NOTHING``: no savepoint, and the transaction goes on).
 
-    The hot write of the bot: three statements and no flush, instead of a savepoint, two flushes and
-    the hook's inspection of every column."""
+    The hot write of the bot: the report's and the lines' INSERTs and the log's append, with no
+    savepoint, no flush and no inspection of every column by the hook."""
     conn = session.connection()
     report_t, line_t = table_of(FeeReport), table_of(FeeReportLine)
     row = {c.name: getattr(report, c.name) for c in report_t.columns if c.name != "id"}

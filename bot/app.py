@@ -19,7 +19,7 @@ from bot.i18n import DEFAULT, LANGUAGES, N_, gettext_for
 from bot.lookups import LookupProcesses
 from bot.persistence import DatabasePersistence
 from bot.services import BotServices
-from bot.telegram_http import AiohttpRequest
+from bot.telegram_http import AiohttpRequest, RegistryBot
 from registry import logs
 from registry.settings import Settings
 
@@ -168,15 +168,20 @@ def application_builder(settings: Settings, *, concurrency: int = 16) -> Applica
     return (
         ApplicationBuilder()
         .application_class(BotApplication)
-        .token(settings.telegram_bot_token)
-        .base_url(settings.telegram_api_base_url)
-        .base_file_url(file_base_url(settings.telegram_api_base_url))
+        .bot(
+            RegistryBot(
+                settings.telegram_bot_token,
+                base_url=settings.telegram_api_base_url,
+                base_file_url=file_base_url(settings.telegram_api_base_url),
+                # The Bot API over aiohttp (bot.telegram_http): a third of the CPU of an update was the
+                # default client's. Long polling gets a connection of its own, as python-telegram-bot's
+                # default does.
+                request=AiohttpRequest(concurrency + 2, pool_timeout=10.0),
+                get_updates_request=AiohttpRequest(1, pool_timeout=10.0),
+            )
+        )
         .context_types(ContextTypes(context=BotContext))
         .concurrent_updates(PerChatUpdateProcessor(concurrency))
-        # The Bot API over aiohttp (bot.telegram_http): a third of the CPU of an update was the default
-        # client's. Long polling gets a connection of its own, as python-telegram-bot's default does.
-        .request(AiohttpRequest(concurrency + 2, pool_timeout=10.0))
-        .get_updates_request(AiohttpRequest(1, pool_timeout=10.0))
     )
 
 

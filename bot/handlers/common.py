@@ -7,6 +7,7 @@ import contextlib
 import logging
 import traceback
 import warnings
+from typing import cast
 
 from sqlalchemy.exc import SQLAlchemyError
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
@@ -17,6 +18,7 @@ from telegram.warnings import PTBUserWarning
 
 from bot.context import BotContext
 from bot.i18n import LANGUAGES, gettext_for, pick_language
+from bot.telegram_http import RegistryBot
 
 log = logging.getLogger("bot")
 
@@ -42,20 +44,22 @@ async def reply(
     update: Update, text: str, markup: InlineKeyboardMarkup | None = None, *, edit: bool = True
 ) -> None:
     """Answer a message, or (for a button press) replace the message that carried the button."""
+    bot = cast(RegistryBot, update.get_bot())
+    chat_id = update.effective_chat.id
     query = update.callback_query
     if query is None:
-        await update.effective_chat.send_message(text, reply_markup=markup)
+        await bot.send_text(chat_id, text, markup)
         return
     # Stop the button's spinner while the answer is being written (two requests at once).
     answered = asyncio.ensure_future(query.answer())
     try:
         if edit and query.message is not None:
             try:
-                await query.edit_message_text(text, reply_markup=markup)
+                await bot.edit_text(chat_id, query.message.message_id, text, markup)
                 return
             except BadRequest:
                 pass  # the same text, or a message too old to edit: send a new one
-        await update.effective_chat.send_message(text, reply_markup=markup)
+        await bot.send_text(chat_id, text, markup)
     finally:
         with contextlib.suppress(TelegramError):
             await answered

@@ -11,19 +11,21 @@ import time
 from contextlib import contextmanager
 
 import pytest
-from telegram import Bot, InputFile
-from telegram.error import NetworkError, TimedOut
+from telegram import Bot, InlineKeyboardButton, InlineKeyboardMarkup, InputFile
+from telegram.error import BadRequest, NetworkError, TimedOut
 from telegram.request import RequestData
 from telegram.request._requestparameter import RequestParameter
 
-from bot.telegram_http import AiohttpRequest
+from bot.telegram_http import AiohttpRequest, RegistryBot
 from tests.functional.bot.fakebotapi import FakeBotAPI
 
 TOKEN = "123456:TEST-token-secret-part"
 
 
 @contextmanager
-def raw_server(answer_after: float | None, body: bytes = b'{"ok":true,"result":true}'):
+def raw_server(
+    answer_after: float | None, body: bytes = b'{"ok":true,"result":true}', status: bytes = b"200 OK"
+):
     """A server that records each request and answers after `answer_after` seconds (None: never)."""
     sock = socket.socket()
     sock.bind(("127.0.0.1", 0))
@@ -54,7 +56,9 @@ def raw_server(answer_after: float | None, body: bytes = b'{"ok":true,"result":t
                 return
             time.sleep(answer_after)
             conn.sendall(
-                b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nConnection: close\r\n"
+                b"HTTP/1.1 "
+                + status
+                + b"\r\nContent-Type: application/json\r\nConnection: close\r\n"
                 + f"Content-Length: {len(body)}\r\n\r\n".encode()
                 + body
             )
@@ -202,3 +206,56 @@ def test_it_must_be_initialized_and_shuts_down_twice_quietly():
     run(go())
     with pytest.raises(ValueError):
         AiohttpRequest(0)
+
+
+def test_the_bots_sends_make_the_same_requests_and_read_no_message():
+    api = FakeBotAPI(token=TOKEN).start()
+    markup = InlineKeyboardMarkup([[InlineKeyboardButton("Yes", callback_data="rc:yes")]])
+    try:
+
+        async def go():
+            bot = RegistryBot(TOKEN, base_url=api.base_url, request=AiohttpRequest(4))
+            async with bot:
+                sent = await bot.send_text(77, "Grüße — নমস্কার", markup)
+                plain = await bot.send_text(77, "no keyboard")
+                edited = await bot.edit_text(77, 1000, "edited", markup)
+                standard = await bot.send_message(77, "Grüße — নমস্কার", reply_markup=markup)
+            return sent, plain, edited, standard
+
+        sent, plain, edited, standard = run(go())
+        assert sent is None and plain is None and edited is None
+        first, second, edit, through_ptb = [c for c in api.calls if c.method != "getMe"]
+        # the same request as python-telegram-bot's own send_message
+        assert first.method == through_ptb.method == "sendMessage"
+        assert first.params == through_ptb.params
+        assert first.params["reply_markup"] == {
+            "inline_keyboard": [[{"text": "Yes", "callback_data": "rc:yes"}]]
+        }
+        assert "reply_markup" not in second.params
+        assert edit.method == "editMessageText"
+        assert {k: str(v) for k, v in edit.params.items() if k != "reply_markup"} == {
+            "chat_id": "77",
+            "message_id": "1000",
+            "text": "edited",
+        }
+        assert edit.params["reply_markup"] == first.params["reply_markup"]
+    finally:
+        api.stop()
+
+
+def test_a_refused_edit_is_a_bad_request():
+    """The reply falls back to a new message on BadRequest (a message too old to edit): it is raised."""
+    body = b'{"ok":false,"error_code":400,"description":"Bad Request: message can\\u0027t be edited"}'
+    with raw_server(answer_after=0, body=body, status=b"400 Bad Request") as (url, requests):
+
+        async def go():
+            req = AiohttpRequest(2)
+            await req.initialize()  # the client only: the bot's own start would ask getMe first
+            try:
+                await RegistryBot(TOKEN, base_url=url + "/bot", request=req).edit_text(77, 5, "edited")
+            finally:
+                await req.shutdown()
+
+        with pytest.raises(BadRequest, match="can't be edited"):
+            run(go())
+    assert requests[-1].startswith(b"POST /bot" + TOKEN.encode() + b"/editMessageText HTTP/1.1")

@@ -217,6 +217,11 @@ class PendingEntry:
     chain: int | None = None  # None: the recruiter's chain (chain 0 without a recruiter)
 
 
+def chain_of_recruiter(recruiter_id: int | None) -> int:
+    """The chain of the entries about this recruiter (None: about no recruiter)."""
+    return recruiter_id if recruiter_id is not None else NO_RECRUITER_CHAIN
+
+
 def chain_of(entry: PendingEntry) -> int:
     if entry.chain is not None:
         return entry.chain
@@ -289,17 +294,30 @@ _MOVE_HEADS_PG = (
 )
 
 
-def append(conn, entries: Iterable[PendingEntry], at: datetime | None = None, batch: int = 5000) -> int:
+def append(
+    conn,
+    entries: Iterable[PendingEntry],
+    at: datetime | None = None,
+    batch: int = 5000,
+    *,
+    locked: dict[int, tuple[int, str]] | None = None,
+) -> int:
     """Append entries to their chains on this connection (inside the caller's transaction).
 
     The one writer of the log, for the after_flush hook and for bulk loads alike: it locks the heads
     of the chains the entries belong to, hashes each entry onto its chain, bulk-inserts the rows
-    (``bulk.insert_rows``: one compiled executemany on SQLite) and moves the heads."""
+    (``bulk.insert_rows``: one compiled executemany on SQLite) and moves the heads. `locked`: heads the
+    caller has locked already in this transaction, read with their lock ({chain: (seq, hash)}), for
+    chains it alone appends to meanwhile (a write that locks its head in one of its own statements)."""
     entries = list(entries)
     if not entries:
         return 0
     chains = [chain_of(e) for e in entries]
-    heads = _lock_heads(conn, sorted(set(chains)))
+    locked = locked or {}
+    heads = dict(locked)
+    unlocked = sorted({c for c in chains if c not in locked})
+    if unlocked:
+        heads.update(_lock_heads(conn, unlocked))
     at = at or utcnow()
     at_iso = at.isoformat()
     encode = _encode

@@ -167,12 +167,32 @@ def _store(session: Session, report: FeeReport, lines: list) -> int | None:
     conn = session.connection()
     report_t, line_t = table_of(FeeReport), table_of(FeeReportLine)
     row = {c.name: getattr(report, c.name) for c in report_t.columns if c.name != "id"}
-    report_id = conn.execute(_insert_report_stmt(conn.dialect.name), row).scalar()
+    logged = not session.info.get("auditlog_disabled")
+    locked: dict[int, tuple[int, str]] = {}
+    if conn.dialect.name == "postgresql":
+        report_id, head = _store_pg(conn, row, lines, lock_chain=logged)
+        if head is not None:
+            locked[auditlog.chain_of_recruiter(report.recruiter_id)] = head
+    else:
+        report_id = conn.execute(_insert_report_stmt(conn.dialect.name), row).scalar()
+        if report_id is not None:
+            conn.execute(insert(line_t), [{"report_id": report_id, **x} for x in _line_values(lines)])
     if report_id is None:
         return None
-    line_rows = [
+    report.id = report_id
+    make_transient_to_detached(report)
+    session.add(report)
+    if logged:
+        actor = session.info.get("actor", "system")
+        # The report's entry (its lines are not in the log: the report holds their total).
+        entry = auditlog.created_entry(actor, FeeReport, {"id": report_id, **row})
+        auditlog.append(conn, [entry], locked=locked)
+    return report_id
+
+
+def _line_values(lines: list) -> list[dict]:
+    return [
         {
-            "report_id": report_id,
             "position": i,
             "category": line.category,
             "amount": line.amount,
@@ -181,15 +201,47 @@ def _store(session: Session, report: FeeReport, lines: list) -> int | None:
         }
         for i, line in enumerate(lines)
     ]
-    conn.execute(insert(line_t), line_rows)
-    report.id = report_id
-    make_transient_to_detached(report)
-    session.add(report)
-    if not session.info.get("auditlog_disabled"):
-        actor = session.info.get("actor", "system")
-        # The report's entry (its lines are not in the log: the report holds their total).
-        auditlog.append(conn, [auditlog.created_entry(actor, FeeReport, {"id": report_id, **row})])
-    return report_id
+
+
+@lru_cache(maxsize=1)
+def _store_pg_sql() -> str:
+    """PostgreSQL: the report, its lines and the lock of its chain's head in one statement. The head is
+    locked after the report's row is written, as the log's append would lock it (the same order of locks
+    as every other write); nothing is written nor locked when the submission key is stored already."""
+    report_t = table_of(FeeReport)
+    columns = [c.name for c in report_t.columns if c.name != "id"]
+    return (
+        f"WITH r AS (INSERT INTO fee_report ({', '.join(columns)}) "
+        f"VALUES ({', '.join(f'%(c_{c})s' for c in columns)}) "
+        "ON CONFLICT (submission_key) DO NOTHING RETURNING id), "
+        "l AS (INSERT INTO fee_report_line (report_id, position, category, amount, currency, amount_usd) "
+        "SELECT r.id, v.position, v.category, v.amount, v.currency, v.amount_usd FROM r, "
+        "unnest(%(positions)s::integer[], %(categories)s::text[], %(amounts)s::numeric[], "
+        "%(currencies)s::text[], %(usds)s::numeric[]) AS v(position, category, amount, currency, amount_usd)) "
+        "SELECT r.id, h.seq, h.hash FROM r LEFT JOIN LATERAL "
+        "(SELECT seq, hash FROM audit_chain WHERE chain = %(chain)s AND %(lock)s FOR UPDATE) h ON true"
+    )
+
+
+def _store_pg(conn, row: dict, lines: list, *, lock_chain: bool) -> tuple[int | None, tuple[int, str] | None]:
+    """Run ``_store_pg_sql``: (the new report's id or None, its chain's head locked or None when there is
+    no head yet or `lock_chain` is false)."""
+    values = _line_values(lines)
+    params = {f"c_{k}": v for k, v in row.items()}
+    params.update(
+        positions=[x["position"] for x in values],
+        categories=[x["category"] for x in values],
+        amounts=[x["amount"] for x in values],
+        currencies=[x["currency"] for x in values],
+        usds=[x["amount_usd"] for x in values],
+        chain=auditlog.chain_of_recruiter(row["recruiter_id"]),
+        lock=lock_chain,
+    )
+    found = conn.exec_driver_sql(_store_pg_sql(), params).first()
+    if found is None:
+        return None, None
+    report_id, seq, head_hash = found
+    return report_id, (None if seq is None else (seq, head_hash))
 
 
 def lines_of(session: Session, report: FeeReport) -> list[FeeReportLine]:

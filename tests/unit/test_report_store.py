@@ -6,7 +6,9 @@ from __future__ import annotations
 import json
 from datetime import date
 
-from sqlalchemy import func, inspect, select
+import pytest
+from sqlalchemy import func, inspect, select, text
+from sqlalchemy.exc import OperationalError
 from sqlmodel import Session
 
 from registry.db import session_scope
@@ -121,3 +123,43 @@ def test_no_log_entry_when_the_log_is_off_for_the_session(engine):
     with Session(engine) as session:
         assert _count(session, FeeReport) == 1
         assert session.scalar(select(func.count()).where(AuditLogEntry.entity == "fee_report")) == 0
+
+
+def test_the_report_locks_its_chain_head_until_it_commits(engine):
+    """PostgreSQL writes the report, its lines and the lock of its chain's head in one statement: a
+    writer about the same recruiter waits for the head; another recruiter's chain is free."""
+    if engine.dialect.name != "postgresql":
+        pytest.skip("SQLite has one writer at a time")
+    with session_scope(engine) as session:
+        rec_id = factories.accredited(session, name="Kestrel Peak Manpower").id
+        other_id = factories.accredited(session, name="Sorrel Bay Recruiting").id
+    with Session(engine) as session:
+        reports.submit(session, _data(rec_id), reporter_key=None, submission_key="lock-1", fx=FX)
+        with engine.connect() as other:
+            with pytest.raises(OperationalError, match="could not obtain lock"):
+                other.execute(
+                    text("SELECT seq FROM audit_chain WHERE chain = :c FOR UPDATE NOWAIT"), {"c": rec_id}
+                )
+            other.rollback()
+            free = other.execute(
+                text("SELECT seq FROM audit_chain WHERE chain = :c FOR UPDATE NOWAIT"), {"c": other_id}
+            ).scalar()
+            assert free is not None
+            other.rollback()
+        session.commit()
+    with Session(engine) as session:
+        assert auditlog_verify.verify(session).ok
+
+
+def test_a_recruiter_without_a_chain_head_gets_one(engine):
+    with session_scope(engine) as session:
+        session.info["auditlog_disabled"] = True  # written without the log: no head for its chain
+        rec_id = factories.recruiter(session, name="Kestrel Peak Manpower").id
+    with Session(engine) as session:
+        assert session.scalar(text("SELECT count(*) FROM audit_chain WHERE chain = :c"), {"c": rec_id}) == 0
+    with session_scope(engine, write=True) as session:
+        reports.submit(session, _data(rec_id), reporter_key=None, submission_key="new-head", fx=FX)
+    with Session(engine) as session:
+        head = session.execute(text("SELECT seq FROM audit_chain WHERE chain = :c"), {"c": rec_id}).scalar()
+        assert head == 1
+        assert auditlog_verify.verify(session).ok

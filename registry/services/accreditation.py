@@ -152,6 +152,22 @@ def _insert_event_stmt():
     return insert(ev_t).returning(ev_t.c.id)
 
 
+@lru_cache(maxsize=16)
+def _move_pg_sql(columns: tuple[str, ...]) -> str:
+    """PostgreSQL: UPDATE of these columns of one accreditation, INSERT of its event and the lock of its
+    chain's head (when ``lock``), in one statement; answers (event id, head's seq, head's hash)."""
+    ev_columns = [c.name for c in table_of(AccreditationEvent).columns if c.name != "id"]
+    return (
+        "WITH u AS (UPDATE accreditation SET "
+        + ", ".join(f"{c} = %(a_{c})s" for c in columns)
+        + " WHERE recruiter_id = %(rid)s RETURNING recruiter_id), "
+        + f"e AS (INSERT INTO accreditation_event ({', '.join(ev_columns)}) "
+        + f"SELECT {', '.join(f'%(e_{c})s' for c in ev_columns)} FROM u RETURNING id) "
+        + "SELECT e.id, h.seq, h.hash FROM e LEFT JOIN LATERAL (SELECT seq, hash FROM audit_chain "
+        + "WHERE chain = %(rid)s AND %(lock)s FOR UPDATE) h ON true"
+    )
+
+
 def _write_move(session: Session, acc: Accreditation, values: dict, ev: AccreditationEvent) -> None:
     """Write a move with Core statements: the accreditation's changed columns (``values``), its event
     (`ev`, which gets its id) and their audit-log entries, the ones the flush hook writes for them.
@@ -161,14 +177,29 @@ def _write_move(session: Session, acc: Accreditation, values: dict, ev: Accredit
     conn = session.connection()
     acc_t, ev_t = table_of(Accreditation), table_of(AccreditationEvent)
     before = {c.name: getattr(acc, c.name) for c in acc_t.columns}
-    conn.execute(_update_stmt(tuple(values)), {"b_recruiter_id": acc.recruiter_id, **values})
     ev_row = {c.name: getattr(ev, c.name) for c in ev_t.columns if c.name != "id"}
-    ev.id = conn.execute(_insert_event_stmt(), ev_row).scalar_one()
+    logged = not session.info.get("auditlog_disabled")
+    locked: dict[int, tuple[int, str]] = {}
+    if conn.dialect.name == "postgresql":
+        # The move, its event and the lock of the chain's head in one statement (the accreditation's row
+        # is locked already: the head after it, in the order every write locks them).
+        params = {f"a_{k}": v for k, v in values.items()}
+        params.update({f"e_{k}": v for k, v in ev_row.items()})
+        params.update(rid=acc.recruiter_id, lock=logged)
+        found = conn.exec_driver_sql(_move_pg_sql(tuple(values)), params).first()
+        if found is None:  # pragma: no cover - the row is locked by this transaction
+            raise NotFound(f"recruiter {acc.recruiter_id} has no accreditation record")
+        ev.id, seq, head_hash = found
+        if seq is not None:
+            locked[auditlog.chain_of_recruiter(acc.recruiter_id)] = (seq, head_hash)
+    else:
+        conn.execute(_update_stmt(tuple(values)), {"b_recruiter_id": acc.recruiter_id, **values})
+        ev.id = conn.execute(_insert_event_stmt(), ev_row).scalar_one()
     for key, value in values.items():
         set_committed_value(acc, key, value)
     make_transient_to_detached(ev)
     session.add(ev)
-    if not session.info.get("auditlog_disabled"):
+    if logged:
         actor = session.info.get("actor", "system")
         auditlog.append(
             conn,
@@ -176,6 +207,7 @@ def _write_move(session: Session, acc: Accreditation, values: dict, ev: Accredit
                 auditlog.updated_entry(actor, Accreditation, before, {**before, **values}),
                 auditlog.created_entry(actor, AccreditationEvent, {"id": ev.id, **ev_row}),
             ],
+            locked=locked,
         )
 
 

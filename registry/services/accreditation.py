@@ -157,14 +157,14 @@ def _move_pg_sql(columns: tuple[str, ...]) -> str:
     """PostgreSQL: UPDATE of these columns of one accreditation, INSERT of its event and the lock of its
     chain's head (when ``lock``), in one statement; answers (event id, head's seq, head's hash)."""
     ev_columns = [c.name for c in table_of(AccreditationEvent).columns if c.name != "id"]
+    sets = ", ".join(f"{c} = %(a_{c})s" for c in columns)
+    names, values = ", ".join(ev_columns), ", ".join(f"%(e_{c})s" for c in ev_columns)
+    # Identifiers are the tables' own column names; every value is a parameter.
     return (
-        "WITH u AS (UPDATE accreditation SET "
-        + ", ".join(f"{c} = %(a_{c})s" for c in columns)
-        + " WHERE recruiter_id = %(rid)s RETURNING recruiter_id), "
-        + f"e AS (INSERT INTO accreditation_event ({', '.join(ev_columns)}) "
-        + f"SELECT {', '.join(f'%(e_{c})s' for c in ev_columns)} FROM u RETURNING id) "
-        + "SELECT e.id, h.seq, h.hash FROM e LEFT JOIN LATERAL (SELECT seq, hash FROM audit_chain "
-        + "WHERE chain = %(rid)s AND %(lock)s FOR UPDATE) h ON true"
+        f"WITH u AS (UPDATE accreditation SET {sets} WHERE recruiter_id = %(rid)s RETURNING recruiter_id), "  # nosec B608
+        f"e AS (INSERT INTO accreditation_event ({names}) SELECT {values} FROM u RETURNING id) "
+        "SELECT e.id, h.seq, h.hash FROM e LEFT JOIN LATERAL (SELECT seq, hash FROM audit_chain "
+        "WHERE chain = %(rid)s AND %(lock)s FOR UPDATE) h ON true"
     )
 
 

@@ -163,8 +163,7 @@ def _move_pg_sql(columns: tuple[str, ...]) -> str:
     return (
         f"WITH u AS (UPDATE accreditation SET {sets} WHERE recruiter_id = %(rid)s RETURNING recruiter_id), "  # nosec B608
         f"e AS (INSERT INTO accreditation_event ({names}) SELECT {values} FROM u RETURNING id) "
-        "SELECT e.id, h.seq, h.hash FROM e LEFT JOIN LATERAL (SELECT seq, hash FROM audit_chain "
-        "WHERE chain = %(rid)s AND %(lock)s FOR UPDATE) h ON true"
+        "SELECT e.id, h.seq, h.hash FROM e " + auditlog.head_lock_join("rid")
     )
 
 
@@ -190,8 +189,7 @@ def _write_move(session: Session, acc: Accreditation, values: dict, ev: Accredit
         if found is None:  # pragma: no cover - the row is locked by this transaction
             raise NotFound(f"recruiter {acc.recruiter_id} has no accreditation record")
         ev.id, seq, head_hash = found
-        if seq is not None:
-            locked[auditlog.chain_of_recruiter(acc.recruiter_id)] = (seq, head_hash)
+        locked = auditlog.locked_head(auditlog.chain_of_recruiter(acc.recruiter_id), seq, head_hash)
     else:
         conn.execute(_update_stmt(tuple(values)), {"b_recruiter_id": acc.recruiter_id, **values})
         ev.id = conn.execute(_insert_event_stmt(), ev_row).scalar_one()

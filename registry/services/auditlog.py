@@ -222,6 +222,24 @@ def chain_of_recruiter(recruiter_id: int | None) -> int:
     return recruiter_id if recruiter_id is not None else NO_RECRUITER_CHAIN
 
 
+def head_lock_join(chain_param: str) -> str:
+    """PostgreSQL: the end of a write's own statement that also locks the head of one chain (the chain
+    in the parameter `chain_param`; only when the parameter ``lock`` is true), after the rows the
+    statement writes, as ``append`` would lock it: ``LEFT JOIN LATERAL (...) h ON true``, its seq and
+    hash as ``h.seq`` and ``h.hash`` (NULL when the chain has no head yet). The head goes to ``append``
+    as `locked` (``locked_head``)."""
+    if not chain_param.isidentifier():
+        raise ValueError(f"not a parameter name: {chain_param!r}")
+    # Only the name of a parameter goes into the text; the chain is a value.
+    chain = f"%({chain_param})s"
+    return f"LEFT JOIN LATERAL (SELECT seq, hash FROM audit_chain WHERE chain = {chain} AND %(lock)s FOR UPDATE) h ON true"  # nosec B608
+
+
+def locked_head(chain: int, seq: int | None, head_hash: str | None) -> dict[int, tuple[int, str]]:
+    """``append``'s `locked` for a head read by ``head_lock_join`` (empty when there was none)."""
+    return {} if seq is None or head_hash is None else {chain: (seq, head_hash)}
+
+
 def chain_of(entry: PendingEntry) -> int:
     if entry.chain is not None:
         return entry.chain

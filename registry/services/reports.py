@@ -170,9 +170,8 @@ def _store(session: Session, report: FeeReport, lines: list) -> int | None:
     logged = not session.info.get("auditlog_disabled")
     locked: dict[int, tuple[int, str]] = {}
     if conn.dialect.name == "postgresql":
-        report_id, head = _store_pg(conn, row, lines, lock_chain=logged)
-        if head is not None:
-            locked[auditlog.chain_of_recruiter(report.recruiter_id)] = head
+        report_id, seq, head_hash = _store_pg(conn, row, lines, lock_chain=logged)
+        locked = auditlog.locked_head(auditlog.chain_of_recruiter(report.recruiter_id), seq, head_hash)
     else:
         report_id = conn.execute(_insert_report_stmt(conn.dialect.name), row).scalar()
         if report_id is not None:
@@ -219,14 +218,13 @@ def _store_pg_sql() -> str:
         "SELECT r.id, v.position, v.category, v.amount, v.currency, v.amount_usd FROM r, "
         "unnest(%(positions)s::integer[], %(categories)s::text[], %(amounts)s::numeric[], "
         "%(currencies)s::text[], %(usds)s::numeric[]) AS v(position, category, amount, currency, amount_usd)) "
-        "SELECT r.id, h.seq, h.hash FROM r LEFT JOIN LATERAL "
-        "(SELECT seq, hash FROM audit_chain WHERE chain = %(chain)s AND %(lock)s FOR UPDATE) h ON true"
+        "SELECT r.id, h.seq, h.hash FROM r " + auditlog.head_lock_join("chain")
     )
 
 
-def _store_pg(conn, row: dict, lines: list, *, lock_chain: bool) -> tuple[int | None, tuple[int, str] | None]:
-    """Run ``_store_pg_sql``: (the new report's id or None, its chain's head locked or None when there is
-    no head yet or `lock_chain` is false)."""
+def _store_pg(conn, row: dict, lines: list, *, lock_chain: bool) -> tuple:
+    """Run ``_store_pg_sql``: (the new report's id, its chain head's seq and hash), all None when the
+    submission is stored already; the head's None when there is none yet or `lock_chain` is false."""
     values = _line_values(lines)
     params = {f"c_{k}": v for k, v in row.items()}
     params.update(
@@ -239,10 +237,7 @@ def _store_pg(conn, row: dict, lines: list, *, lock_chain: bool) -> tuple[int | 
         lock=lock_chain,
     )
     found = conn.exec_driver_sql(_store_pg_sql(), params).first()
-    if found is None:
-        return None, None
-    report_id, seq, head_hash = found
-    return report_id, (None if seq is None else (seq, head_hash))
+    return (None, None, None) if found is None else tuple(found)
 
 
 def lines_of(session: Session, report: FeeReport) -> list[FeeReportLine]:

@@ -13,7 +13,6 @@ from datetime import UTC, date, datetime, time, timedelta
 from functools import lru_cache
 
 from sqlalchemy import ColumnElement, bindparam, delete, exists, func, insert, select, update
-from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import make_transient_to_detached
 from sqlmodel import Session, col
@@ -144,15 +143,16 @@ def submit(
     return report, True
 
 
-@lru_cache(maxsize=2)
-def _insert_report_stmt(dialect: str):
-    """INSERT of a report that does nothing when its submission key is stored already; its id returned.
-    Built once: the values are parameters (values given to the statement itself would be compared for
+@lru_cache(maxsize=1)
+def _insert_report_stmt():
+    """SQLite: INSERT of a report that does nothing when its submission key is stored already; its id
+    returned. Built once: the values are parameters (values given to the statement itself would be compared for
     the statement cache's key at every run)."""
-    insert_of = pg_insert if dialect == "postgresql" else sqlite_insert
     report_t = table_of(FeeReport)
     return (
-        insert_of(report_t).on_conflict_do_nothing(index_elements=["submission_key"]).returning(report_t.c.id)
+        sqlite_insert(report_t)
+        .on_conflict_do_nothing(index_elements=["submission_key"])
+        .returning(report_t.c.id)
     )
 
 
@@ -170,10 +170,9 @@ def _store(session: Session, report: FeeReport, lines: list) -> int | None:
     logged = not session.info.get("auditlog_disabled")
     locked: dict[int, tuple[int, str]] = {}
     if conn.dialect.name == "postgresql":
-        report_id, seq, head_hash = _store_pg(conn, row, lines, lock_chain=logged)
-        locked = auditlog.locked_head(auditlog.chain_of_recruiter(report.recruiter_id), seq, head_hash)
+        report_id, locked = _store_pg(conn, row, lines, lock_chain=logged)
     else:
-        report_id = conn.execute(_insert_report_stmt(conn.dialect.name), row).scalar()
+        report_id = conn.execute(_insert_report_stmt(), row).scalar()
         if report_id is not None:
             conn.execute(insert(line_t), [{"report_id": report_id, **x} for x in _line_values(lines)])
     if report_id is None:
@@ -222,10 +221,14 @@ def _store_pg_sql() -> str:
     )
 
 
-def _store_pg(conn, row: dict, lines: list, *, lock_chain: bool) -> tuple:
-    """Run ``_store_pg_sql``: (the new report's id, its chain head's seq and hash), all None when the
-    submission is stored already; the head's None when there is none yet or `lock_chain` is false."""
+def _store_pg(
+    conn, row: dict, lines: list, *, lock_chain: bool
+) -> tuple[int | None, dict[int, tuple[int, str]]]:
+    """Run ``_store_pg_sql``: (the new report's id, its chain's head as ``append`` takes it locked); None
+    and no head when the submission is stored already, no head when the chain has none yet or
+    `lock_chain` is false."""
     values = _line_values(lines)
+    chain = auditlog.chain_of_recruiter(row["recruiter_id"])
     params = {f"c_{k}": v for k, v in row.items()}
     params.update(
         positions=[x["position"] for x in values],
@@ -233,11 +236,14 @@ def _store_pg(conn, row: dict, lines: list, *, lock_chain: bool) -> tuple:
         amounts=[x["amount"] for x in values],
         currencies=[x["currency"] for x in values],
         usds=[x["amount_usd"] for x in values],
-        chain=auditlog.chain_of_recruiter(row["recruiter_id"]),
+        chain=chain,
         lock=lock_chain,
     )
     found = conn.exec_driver_sql(_store_pg_sql(), params).first()
-    return (None, None, None) if found is None else tuple(found)
+    if found is None:
+        return None, {}
+    report_id, seq, head_hash = found
+    return report_id, auditlog.locked_head(chain, seq, head_hash)
 
 
 def lines_of(session: Session, report: FeeReport) -> list[FeeReportLine]:

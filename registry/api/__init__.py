@@ -12,7 +12,7 @@ from flask.sessions import SecureCookieSessionInterface
 from werkzeug.exceptions import HTTPException
 
 from registry import extensions
-from registry.api import docs, recruiters, suppliers, webhooks  # noqa: F401  (registers the routes)
+from registry.api import docs, fast, recruiters, suppliers, webhooks  # noqa: F401  (registers the routes)
 from registry.api.cache import ApiCaches
 from registry.api.core import (
     ApiError,
@@ -73,3 +73,5 @@ def init_app(app: Flask) -> None:
     app.register_error_handler(HTTPException, outside_blueprint_problem)
     for unreachable in extensions.DATABASE_UNREACHABLE:
         app.register_error_handler(unreachable, outside_blueprint_unreachable)
+    # Flask's documented way to add WSGI middleware; Flask declares wsgi_app as a method.
+    app.wsgi_app = fast.DetailFastPath(app, app.wsgi_app)  # type: ignore[method-assign]

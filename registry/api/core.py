@@ -27,6 +27,7 @@ from limits import RateLimitItem
 from limits import parse as parse_limit
 from pydantic import BaseModel, ValidationError
 from sqlalchemy.exc import SQLAlchemyError
+from sqlmodel import Session
 from werkzeug.exceptions import HTTPException
 
 from registry.api import cache
@@ -39,7 +40,6 @@ from registry.extensions import (
     driver_reads,
     get_session,
     is_database_unreachable,
-    rate_limit_storage,
     read_only_request,
 )
 from registry.timeutil import utcnow
@@ -165,7 +165,12 @@ def invalid_body(errors: list[dict], count: int, detail: str = "the request body
 
 def database_problem(e: Exception) -> Response:
     """503 with Retry-After: the database could not be reached (nothing was changed)."""
-    log.warning("database unreachable: %s %s (%s)", request.method, request.path, type(e).__name__)
+    return unreachable_problem(request.method, request.path, e)
+
+
+def unreachable_problem(method: str, path: str, e: Exception) -> Response:
+    """`database_problem` for the request `method` `path` (no request context needed)."""
+    log.warning("database unreachable: %s %s (%s)", method, path, type(e).__name__)
     unavailable = DatabaseUnavailable()
     seconds = unavailable.retry_after
     return problem(
@@ -279,12 +284,18 @@ def check_rate_limit(c: Caller) -> None:
 
     The counter lives in the application's rate-limit storage (Redis in production), under the key the
     fixed-window strategy of ``limits`` uses; a process takes its budget in leases (QuotaLeases)."""
-    item, counter = _limit_counter(current_app.extensions["fairrecruit.settings"].api_rate_limit, c.prefix)
-    leases: QuotaLeases = current_app.extensions["fairrecruit.api_quota"]
+    count_request(current_app.extensions, c.prefix)
+
+
+def count_request(extensions: dict, prefix: str) -> None:
+    """`check_rate_limit` for the key `prefix`, given the application's extensions (no request context
+    needed: registry.api.fast counts its requests with it)."""
+    item, counter = _limit_counter(extensions["fairrecruit.settings"].api_rate_limit, prefix)
+    leases: QuotaLeases = extensions["fairrecruit.api_quota"]
     now = time.monotonic()
     if leases.spend(counter, now):
         return
-    storage = rate_limit_storage()
+    storage = extensions["fairrecruit.rate_limit_storage"]
     wanted = lease_size(item.amount)
     count = storage.incr(counter, item.get_expiry(), amount=wanted)
     granted = min(wanted, item.amount - (count - wanted))  # the part of this lease within the budget
@@ -540,17 +551,30 @@ def _touch(c: Caller, *, commit: bool) -> None:
     before a change, as part of the change's transaction (committed, or rolled back, with it)."""
     from registry.services import companies
 
-    now = utcnow()
-    if c.last_used_at is not None and now - _aware(c.last_used_at) < TOUCH_EVERY:
+    if not use_to_record(c.last_used_at):
         return
     session = get_session()
     if not commit:
         companies.touch_key(session, c.key_id)
         return
+    record_use(session, api_caches(), c.key_id, c.digest)
+
+
+def use_to_record(last_used_at: datetime | None) -> bool:
+    """Whether a key last used at `last_used_at` is due to have its use recorded (once a minute)."""
+    return last_used_at is None or utcnow() - _aware(last_used_at) >= TOUCH_EVERY
+
+
+def record_use(session: Session, caches: ApiCaches, key_id: int, digest: str) -> None:
+    """Record a read's use of the key `key_id` in its own short transaction on `session`, and in the
+    process's memory of the key (`digest`: sha-256 of its token)."""
+    from registry.services import companies
+
+    now = utcnow()
     try:
         # Only last_used_at changes: the commit need not empty this process's caches (registry.api.cache).
         session.connection().execution_options(**{cache.KEEP: True})
-        if companies.touch_key(session, c.key_id):
+        if companies.touch_key(session, key_id):
             session.commit()
         else:
             session.rollback()
@@ -559,10 +583,10 @@ def _touch(c: Caller, *, commit: bool) -> None:
         log.warning("could not record API key use", exc_info=True)
         return
     # Recorded (here or, within the minute, by another process): the cached key need not try again.
-    known = api_caches().keys
-    cached = known.get(c.digest)
-    if cached is not None and cached.id == c.key_id:
-        known.put(c.digest, replace(cached, last_used_at=now))
+    known = caches.keys
+    cached = known.get(digest)
+    if cached is not None and cached.id == key_id:
+        known.put(digest, replace(cached, last_used_at=now))
 
 
 def _aware(dt: datetime) -> datetime:

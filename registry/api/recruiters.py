@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 import json
-from datetime import UTC
+from datetime import UTC, date
 
 from flask import Response, current_app
 
 from registry.api import bodies
 from registry.api import schemas as s
+from registry.api.cache import ApiCaches
 from registry.api.core import ApiError, api_caches, decode_cursor, encode_cursor, operation, render
+from registry.db import DriverReads
 from registry.extensions import driver_reads, get_session
 from registry.services import feestats, recruiters, standing, verification
 from registry.timeutil import today
@@ -88,14 +90,47 @@ def _recruiter(session, public_id: str) -> tuple[int, str]:
 
 
 def _announce_summary(public_id: str) -> None:
-    """Announce the summary the detail will read unless the process remembers its answer: the key lookup
-    (when the key is not remembered either) carries it, so the request makes one database round trip."""
-    as_of = today()
-    if api_caches().recruiters.get((recruiters.normalize_public_id(public_id), as_of)) is not None:
+    announce_summary(_settings(), api_caches(), driver_reads(), public_id, today())
+
+
+def detail_answer(
+    settings, caches: ApiCaches, reads: DriverReads, public_id: str, as_of: date
+) -> tuple[int, dict, str] | None:
+    """(recruiter id, summary, the detail's JSON answer without `at`) of the recruiter `public_id`
+    names, None when there is none. Kept in memory (registry.api.cache): companies poll the same
+    recruiters again and again. The date is part of the key: an accreditation that lapses at midnight
+    reads expired at once."""
+    remembered = caches.recruiters
+    cache_key = (recruiters.normalize_public_id(public_id), as_of)
+    hit = remembered.get(cache_key)
+    if hit is not None:
+        return hit
+    found = verification.summary_by_public_id(
+        reads,
+        public_id,
+        window_days=settings.fee_signal_window_days,
+        min_reporters=settings.fee_signal_min_reporters,
+        as_of=as_of,
+    )
+    if found is None:
+        return None
+    rid, summary = found
+    summary["verify_url"] = f"{settings.public_base_url.rstrip('/')}/verify/{summary['public_id']}"
+    summary["status_at"] = None
+    hit = (rid, summary, s.RecruiterDetail.model_validate(summary).model_dump_json())
+    remembered.put(cache_key, hit)
+    return hit
+
+
+def announce_summary(settings, caches: ApiCaches, reads: DriverReads, public_id: str, as_of: date) -> None:
+    """Announce the summary `detail_answer` will read unless the process remembers its answer: the key
+    lookup (when the key is not remembered either) carries it, so the request makes one database round
+    trip."""
+    if caches.recruiters.get((recruiters.normalize_public_id(public_id), as_of)) is not None:
         return
-    read = standing.summary_read(public_id, as_of=as_of, fee_window_days=_settings().fee_signal_window_days)
+    read = standing.summary_read(public_id, as_of=as_of, fee_window_days=settings.fee_signal_window_days)
     if read is not None:
-        driver_reads().expect(*read)
+        reads.expect(*read)
 
 
 @operation(
@@ -114,29 +149,9 @@ def get_recruiter(public_id: str, query: s.RecruiterDetailQuery):
     """Current accreditation status and validity, date of the last audit, open major findings, licence
     status from the government register, and the worker fee-signal level. With `at`, also the status at
     that moment, replayed from the audit log."""
-    settings = _settings()
-    # Kept in memory (registry.api.cache): companies poll the same recruiters again and again.
-    # The date is part of the key: an accreditation that lapses at midnight reads expired at once.
-    remembered = api_caches().recruiters
-    as_of = today()
-    cache_key = (recruiters.normalize_public_id(public_id), as_of)
-    hit = remembered.get(cache_key)
+    hit = detail_answer(_settings(), api_caches(), driver_reads(), public_id, today())
     if hit is None:
-        found = verification.summary_by_public_id(
-            driver_reads(),
-            public_id,
-            window_days=settings.fee_signal_window_days,
-            min_reporters=settings.fee_signal_min_reporters,
-            as_of=as_of,
-        )
-        if found is None:
-            raise ApiError(404, f"no recruiter with public id {public_id!r}")
-        rid, summary = found
-        summary["verify_url"] = f"{settings.public_base_url.rstrip('/')}/verify/{summary['public_id']}"
-        summary["status_at"] = None
-        body = s.RecruiterDetail.model_validate(summary).model_dump_json()
-        hit = (rid, summary, body)
-        remembered.put(cache_key, hit)
+        raise ApiError(404, f"no recruiter with public id {public_id!r}")
     rid, summary, body = hit
     if query.at is None:
         return Response(body, mimetype="application/json")

@@ -52,17 +52,30 @@ def leaks_in(bodies: list[bytes], secrets_: set[str]) -> list[str]:
     return sorted(set(leaks))
 
 
+class BodyRecorder:
+    """WSGI middleware keeping every answer's body, including those answered in front of Flask
+    (registry.api.fast)."""
+
+    def __init__(self, wsgi_app, bodies: list[bytes]):
+        self.wsgi_app = wsgi_app
+        self.bodies = bodies
+
+    def __call__(self, environ, start_response):
+        chunks = self.wsgi_app(environ, start_response)
+        try:
+            data = b"".join(chunks)
+        finally:
+            if hasattr(chunks, "close"):
+                chunks.close()
+        self.bodies.append(data)
+        return [data]
+
+
 @pytest.fixture
 def app(app, engine):
     bodies: list[bytes] = []
     app.extensions["test.bodies"] = bodies
-
-    @app.after_request
-    def _record(response):
-        if not response.direct_passthrough:
-            bodies.append(response.get_data())
-        return response
-
+    app.wsgi_app = BodyRecorder(app.wsgi_app, bodies)
     yield app
     SEEN["bodies"] += len(bodies)
     with Session(engine) as s:

@@ -13,9 +13,10 @@ language and sign-in cookies) and the Response object.
 Only the plain request is answered here: GET, a public id of letters, digits and dashes, no query
 string, a bearer key that is known, not revoked and has the ``read`` scope, and a recruiter that exists.
 Every other request goes to Flask, which answers it as before (401, 403, 404, 422, HEAD, ``?at=``).
-Nothing is counted against the budget before that decision, so no request is counted twice. Two other
+Nothing is counted against the budget before that decision, so no request is counted twice. Three other
 answers are made here, as Flask makes them: 503 when the database cannot be reached (asking it again
-through Flask would double the wait), and 429 once the request was counted over the budget.
+through Flask would double the wait), 429 once the request was counted over the budget, and a logged 500
+for a failure after it was counted.
 """
 
 from __future__ import annotations
@@ -33,6 +34,7 @@ from registry.api.core import (
     ApiError,
     api_error_problem,
     count_request,
+    problem,
     record_use,
     unreachable_problem,
     use_to_record,
@@ -111,9 +113,14 @@ class DetailFastPath:
             return None
         try:
             count_request(ext, key.prefix)
+            if use_to_record(key.last_used_at):  # at most once a minute, after the read (as Flask's path)
+                with Session(ext["fairrecruit.engine"], expire_on_commit=False) as session:
+                    record_use(session, caches, key.id, digest)
         except ApiError as over:
             return api_error_problem(over)
-        if use_to_record(key.last_used_at):  # at most once a minute, after the read (as Flask's path)
-            with Session(ext["fairrecruit.engine"], expire_on_commit=False) as session:
-                record_use(session, caches, key.id, digest)
+        except (
+            Exception
+        ):  # counted already: answered here, as Flask's handler answers (core.internal_problem)
+            log.exception("API request failed: GET %s", path)
+            return problem(500, "an internal error occurred; it has been logged")
         return hit[2]

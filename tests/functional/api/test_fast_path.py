@@ -145,3 +145,18 @@ def test_an_unreachable_database_is_503_from_the_fast_path(settings, engine, cap
         assert "GET /api/v1/recruiters/RA-7K3Q9" in caplog.text and token not in caplog.text
     finally:
         dead.dispose()
+
+
+def test_a_failure_after_counting_is_a_logged_500_problem(settings, engine, auth, world, monkeypatch, caplog):
+    import registry.api.fast as api_fast
+
+    app, fast, flask_side = counted_app(settings, engine)
+
+    def broken(*_args):
+        raise RuntimeError("storage answered nonsense")
+
+    monkeypatch.setattr(api_fast, "count_request", broken)
+    resp = app.test_client().get(f"/api/v1/recruiters/{world.accredited.public_id}", headers=auth)
+    body = assert_problem(resp, 500)
+    assert "logged" in body["detail"] and flask_side.calls == 0
+    assert "API request failed" in caplog.text and "storage answered nonsense" in caplog.text

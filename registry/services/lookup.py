@@ -21,8 +21,9 @@ A message that is only a greeting, thanks, help or menu gives ``HELP``; the rest
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import lru_cache
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 from sqlmodel import Session, col
 
 from registry.models import Recruiter, id_of
@@ -64,8 +65,20 @@ class Answer:
         return self.candidates[0].recruiter if self.kind == EXACT and self.candidates else None
 
 
-def _recruiters_where(session: Session, cond, limit: int) -> list[Recruiter]:
-    return list(session.scalars(select(Recruiter).where(cond).order_by(col(Recruiter.id)).limit(limit)))
+@lru_cache(maxsize=8)
+def _recruiters_by(column: str):
+    """Recruiters whose `column` is one of the values given, by id: built once, the values and the limit
+    bound at each run (a statement built with its values would be walked for its cache key every time)."""
+    return (
+        select(Recruiter)
+        .where(col(getattr(Recruiter, column)).in_(bindparam("values", expanding=True)))
+        .order_by(col(Recruiter.id))
+        .limit(bindparam("limit"))
+    )
+
+
+def _recruiters_where(session: Session, column: str, values: list, limit: int) -> list[Recruiter]:
+    return list(session.scalars(_recruiters_by(column), {"values": values, "limit": limit}))
 
 
 def _answer(
@@ -87,12 +100,12 @@ def _by_public_id(session: Session, query: str, text: str, limit: int) -> Answer
     g = identifiers.public_id_guesses(text)
     exact = g.exact or identifiers.bare_code_key(text)
     if exact is not None:
-        found = _recruiters_where(session, col(Recruiter.public_id) == exact, 1)
+        found = _recruiters_where(session, "public_id", [exact], 1)
         if found:
             return _answer(query, "public_id", found, sure=True)
     for guesses, sure in ((g.misread, True), (g.swapped, False)):
         if guesses:
-            found = _recruiters_where(session, col(Recruiter.public_id).in_(guesses), limit + 1)
+            found = _recruiters_where(session, "public_id", list(guesses), limit + 1)
             answer = _answer(query, "public_id", found, sure=sure, confidence=0.9, limit=limit)
             if answer is not None:
                 return answer
@@ -103,7 +116,7 @@ def _by_licence(session: Session, query: str, text: str, limit: int) -> Answer |
     key = identifiers.licence_key(text)
     if len(key) < 3 or not any(ch.isdigit() for ch in key):
         return None  # a licence number holds digits; words are names
-    found = _recruiters_where(session, col(Recruiter.licence_key) == key, limit + 1)
+    found = _recruiters_where(session, "licence_key", [key], limit + 1)
     return _answer(query, "licence", found, sure=True, limit=limit)
 
 
@@ -115,8 +128,17 @@ def name_queries(query: str) -> list[str]:
     return [t for t in dict.fromkeys(texts) if t]
 
 
-def _variants(rec: Recruiter) -> list[list[str]]:
-    return [v.split() for v in (rec.search_text or "").split(" | ") if v.strip()]
+def _variants(search_text: str | None) -> list[list[str]]:
+    return [v.split() for v in (search_text or "").split(" | ") if v.strip()]
+
+
+# The names of the recruiters the index found (to tell exact and spelt names apart): two columns, not
+# the whole row of each; the rows are loaded for the recruiters answered only.
+_SEARCH_TEXTS = (
+    select(col(Recruiter.id), col(Recruiter.search_text))
+    .where(col(Recruiter.id).in_(bindparam("values", expanding=True)))
+    .order_by(col(Recruiter.id))
+)
 
 
 def _by_name(session: Session, query: str, limit: int) -> Answer | None:
@@ -137,30 +159,30 @@ def _by_name(session: Session, query: str, limit: int) -> Answer | None:
             scores[rid] = max(scores.get(rid, 0.0), m.score)
     if not scores:
         return None
-    by_id = {
-        id_of(r): r for r in _recruiters_where(session, col(Recruiter.id).in_(list(scores)), len(scores))
-    }
+    names: dict[int, str | None] = dict(session.execute(_SEARCH_TEXTS, {"values": list(scores)}).all())
     exact: list[int] = []
     spelt: list[int] = []
-    for rid, rec in by_id.items():
-        variants = _variants(rec)
+    for rid, search_text in names.items():
+        variants = _variants(search_text)
         if any(q == v for q in words for v in variants):
             exact.append(rid)
         elif any(search.same_name_up_to_spelling(q, v) for q in words for v in variants):
             spelt.append(rid)
     for tier in (exact, spelt):
         if len(tier) == 1:
-            return Answer(EXACT, query, "name", (Candidate(by_id[tier[0]], 1.0),))
+            found = _recruiters_where(session, "id", tier, 1)
+            return Answer(EXACT, query, "name", (Candidate(found[0], 1.0),)) if found else None
         if tier:  # several recruiters with this name: they come first
             for rid in tier:
                 scores[rid] = max(scores[rid], 100.0)
             break
-    ranked = sorted((rid for rid in scores if rid in by_id), key=lambda rid: (-scores[rid], rid))
+    ranked = sorted((rid for rid in scores if rid in names), key=lambda rid: (-scores[rid], rid))[:limit]
+    by_id = {id_of(r): r for r in _recruiters_where(session, "id", ranked, len(ranked))}
     return Answer(
         CANDIDATES,
         query,
         "",
-        tuple(Candidate(by_id[rid], round(scores[rid] / 100, 3)) for rid in ranked[:limit]),
+        tuple(Candidate(by_id[rid], round(scores[rid] / 100, 3)) for rid in ranked if rid in by_id),
     )
 
 

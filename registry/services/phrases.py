@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from functools import lru_cache
 
 # Whole messages that ask for no recruiter: greetings, thanks, help, menu, small talk.
 
@@ -140,6 +141,7 @@ def is_help(text: str) -> bool:
     return True
 
 
+@lru_cache(maxsize=4096)  # a lookup asks for the same text twice (registry.services.lookup)
 def strip_frames(text: str) -> str:
     """The name inside a question: the question words before and after it removed (repeatedly), or
     the text cleaned when nothing is left without them."""

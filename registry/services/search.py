@@ -296,6 +296,24 @@ class Match:
         return round(self.score / 100, 3)
 
 
+# Letter counts of a spelling (normalized text: a-z and 0-9; anything else counted together).
+_COUNTED = "abcdefghijklmnopqrstuvwxyz0123456789"
+_BUCKET = np.full(256, len(_COUNTED), dtype=np.int64)
+_BUCKET[[ord(ch) for ch in _COUNTED]] = np.arange(len(_COUNTED))
+
+
+def char_counts(texts: list[str]) -> np.ndarray:
+    """How often each letter occurs in each text: an array of len(texts) rows (int16)."""
+    width = len(_COUNTED) + 1
+    if not texts:
+        return np.zeros((0, width), dtype=np.int16)
+    data = "".join(texts).encode("ascii", "replace")  # one byte per character
+    lengths = np.fromiter(map(len, texts), dtype=np.int64, count=len(texts))
+    rows = np.repeat(np.arange(len(texts), dtype=np.int64), lengths)
+    cells = rows * width + _BUCKET[np.frombuffer(data, dtype=np.uint8)]
+    return np.bincount(cells, minlength=len(texts) * width).reshape(len(texts), width).astype(np.int16)
+
+
 class Index:
     """Prepared candidate names {key: search_text} with an inverted index over words and skeletons."""
 
@@ -343,6 +361,8 @@ class Index:
         self.joined_variants = [by_joined[j] for j in self.joined]
         self.variant_lengths = [len(words) for _ki, words in self.variants]
         self._variant_lengths = np.array(self.variant_lengths, dtype=np.int64)
+        self._joined_counts = np.ascontiguousarray(char_counts(self.joined).T)  # one row per letter
+        self._joined_lengths = np.array(self.joined_lengths, dtype=np.int64)
 
     def __len__(self) -> int:
         return len(self.keys) - len(self.replaced)
@@ -488,13 +508,23 @@ class Index:
         hi = bisect.bisect_right(self.joined_lengths, longest)
         if lo >= hi:
             return []
-        found = process.extract(qc, self.joined[lo:hi], scorer=fuzz.ratio, limit=None, score_cutoff=cutoff)
+        # Only spellings whose letter counts allow the cutoff are scored: the Indel distance is at least
+        # the sum of the differences of each letter's count, so a spelling kept out cannot reach it.
+        # (Sum of the differences = both lengths - 2 x the letters they share; shared: over the query's
+        # letters only, one row of counts per letter.)
+        wanted = char_counts([qc])[0]
+        letters = np.flatnonzero(wanted)
+        shared = np.minimum(self._joined_counts[letters, lo:hi], wanted[letters, None]).sum(axis=0)
+        total = self._joined_lengths[lo:hi] + n
+        kept = np.flatnonzero((total - 2 * shared) * 100 <= (100 - cutoff) * total + 1e-6)
+        choices = [self.joined[lo + i] for i in kept.tolist()]
+        found = process.extract(qc, choices, scorer=fuzz.ratio, limit=None, score_cutoff=cutoff)
         out: list[int] = []
         at = 0
         while at < len(found) and len(out) < limit:  # best score first; within a score, by variant
             score, group = found[at][1], []
             while at < len(found) and found[at][1] == score:
-                group.extend(self.joined_variants[lo + found[at][2]])
+                group.extend(self.joined_variants[lo + int(kept[found[at][2]])])
                 at += 1
             out.extend(sorted(group))
         return out[:limit]

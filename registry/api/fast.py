@@ -81,7 +81,7 @@ class DetailFastPath:
         return answered(environ, start_response)
 
     def answer(self, public_id: str, authorization: str, path: str) -> Any:
-        """The detail's JSON text, a problem Response (429, 503), or None: Flask answers."""
+        """The detail's JSON text, a problem Response (429, 500, 503), or None: Flask answers."""
         scheme, _, token = authorization.partition(" ")
         token = token.strip()
         if scheme.lower() != "bearer" or not token:
@@ -118,9 +118,8 @@ class DetailFastPath:
                     record_use(session, caches, key.id, digest)
         except ApiError as over:
             return api_error_problem(over)
-        except (
-            Exception
-        ):  # counted already: answered here, as Flask's handler answers (core.internal_problem)
+        # Counted already: a failure is answered here, as Flask's handler answers (core.internal_problem).
+        except Exception:  # noqa: BLE001
             log.exception("API request failed: GET %s", path)
             return problem(500, "an internal error occurred; it has been logged")
         return hit[2]

@@ -303,15 +303,12 @@ _BUCKET[[ord(ch) for ch in _COUNTED]] = np.arange(len(_COUNTED))
 
 
 def char_counts(texts: list[str]) -> np.ndarray:
-    """How often each letter occurs in each text: an array of len(texts) rows (int16)."""
-    width = len(_COUNTED) + 1
-    if not texts:
-        return np.zeros((0, width), dtype=np.int16)
-    data = "".join(texts).encode("ascii", "replace")  # one byte per character
-    lengths = np.fromiter(map(len, texts), dtype=np.int64, count=len(texts))
-    rows = np.repeat(np.arange(len(texts), dtype=np.int64), lengths)
-    cells = rows * width + _BUCKET[np.frombuffer(data, dtype=np.uint8)]
-    return np.bincount(cells, minlength=len(texts) * width).reshape(len(texts), width).astype(np.int16)
+    """How often each letter occurs in each text: one row per letter, one column per text (int16)."""
+    width, n = len(_COUNTED) + 1, len(texts)
+    data = np.frombuffer("".join(texts).encode("ascii", "replace"), dtype=np.uint8)  # a byte a character
+    rows = np.repeat(np.arange(n, dtype=np.int64), np.fromiter(map(len, texts), dtype=np.int64, count=n))
+    cells = _BUCKET[data] * n + rows
+    return np.bincount(cells, minlength=width * n).astype(np.int16).reshape(width, n)
 
 
 class Index:
@@ -361,7 +358,7 @@ class Index:
         self.joined_variants = [by_joined[j] for j in self.joined]
         self.variant_lengths = [len(words) for _ki, words in self.variants]
         self._variant_lengths = np.array(self.variant_lengths, dtype=np.int64)
-        self._joined_counts = np.ascontiguousarray(char_counts(self.joined).T)  # one row per letter
+        self._joined_counts = char_counts(self.joined)
         self._joined_lengths = np.array(self.joined_lengths, dtype=np.int64)
 
     def __len__(self) -> int:
@@ -512,7 +509,7 @@ class Index:
         # the sum of the differences of each letter's count, so a spelling kept out cannot reach it.
         # (Sum of the differences = both lengths - 2 x the letters they share; shared: over the query's
         # letters only, one row of counts per letter.)
-        wanted = char_counts([qc])[0]
+        wanted = char_counts([qc])[:, 0]
         letters = np.flatnonzero(wanted)
         shared = np.minimum(self._joined_counts[letters, lo:hi], wanted[letters, None]).sum(axis=0)
         total = self._joined_lengths[lo:hi] + n

@@ -210,16 +210,22 @@ def _unauthorized(detail: str, error: str | None = None) -> ApiError:
     return ApiError(401, detail, headers={"WWW-Authenticate": challenge})
 
 
+def bearer_token(header: str) -> str | None:
+    """The key an Authorization header carries as 'Bearer <key>'; None for any other header."""
+    scheme, _, token = header.partition(" ")
+    token = token.strip()
+    return token if scheme.lower() == "bearer" and token else None
+
+
 def authenticate() -> Caller:
     from registry.services import companies
 
     header = request.headers.get("Authorization", "")
-    scheme, _, token = header.partition(" ")
     if not header:
         raise _unauthorized("send your API key as 'Authorization: Bearer <key>'")
-    if scheme.lower() != "bearer" or not token.strip():
+    token = bearer_token(header)
+    if token is None:
         raise _unauthorized("the Authorization header must be 'Bearer <key>'", "invalid_request")
-    token = token.strip()
     digest = companies.hash_secret(token)
     known = api_caches().keys
     key = known.get(digest)

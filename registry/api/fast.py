@@ -33,6 +33,7 @@ from registry.api.core import (
     API_PREFIX,
     ApiError,
     api_error_problem,
+    bearer_token,
     count_request,
     problem,
     record_use,
@@ -82,9 +83,8 @@ class DetailFastPath:
 
     def answer(self, public_id: str, authorization: str, path: str) -> Any:
         """The detail's JSON text, a problem Response (429, 500, 503), or None: Flask answers."""
-        scheme, _, token = authorization.partition(" ")
-        token = token.strip()
-        if scheme.lower() != "bearer" or not token:
+        token = bearer_token(authorization)
+        if token is None:
             return None
         ext = self.extensions
         settings, caches = ext["fairrecruit.settings"], ext["fairrecruit.api_cache"]

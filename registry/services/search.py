@@ -353,12 +353,50 @@ class Index:
         by_joined: dict[str, list[int]] = defaultdict(list)
         for vi, joined in enumerate(self.concat):
             by_joined[joined].append(vi)
+        self._by_joined = dict(by_joined)
         self.joined = sorted(by_joined, key=len)
         self.joined_lengths = [len(j) for j in self.joined]
-        self.joined_variants = [by_joined[j] for j in self.joined]
         self.variant_lengths = [len(words) for _ki, words in self.variants]
         self._variant_lengths = np.array(self.variant_lengths, dtype=np.int64)
         self._joined_counts = char_counts(self.joined)
+        self._joined_lengths = np.array(self.joined_lengths, dtype=np.int64)
+
+    def _extend_joined(self, old: Index, first: int) -> None:
+        """`_index_joined` for an index made from `old` by appending the variants from `first` on: only the
+        new variants are grouped and only new spellings counted, each inserted at the end of the spellings
+        of its length (what a full rebuild gives, up to the order within one length, which no result
+        depends on). What did not change is shared with `old`, which stays as it was."""
+        by_joined = dict(old._by_joined)
+        added: list[str] = []
+        for vi in range(first, len(self.concat)):
+            spelling = self.concat[vi]
+            group = by_joined.get(spelling)
+            if group is None:
+                by_joined[spelling] = [vi]
+                added.append(spelling)
+            elif group is old._by_joined.get(spelling):  # shared with the old index: copy before changing
+                by_joined[spelling] = [*group, vi]
+            else:
+                group.append(vi)
+        self._by_joined = by_joined
+        self.variant_lengths = old.variant_lengths + [len(words) for _ki, words in self.variants[first:]]
+        self._variant_lengths = np.array(self.variant_lengths, dtype=np.int64)
+        if not added:
+            return
+        added.sort(key=len)
+        at = [bisect.bisect_right(old.joined_lengths, len(j)) for j in added]
+        joined: list[str] = []
+        lengths: list[int] = []
+        prev = 0
+        for p, j in zip(at, added, strict=True):
+            joined += old.joined[prev:p]
+            lengths += old.joined_lengths[prev:p]
+            joined.append(j)
+            lengths.append(len(j))
+            prev = p
+        self.joined = joined + old.joined[prev:]
+        self.joined_lengths = lengths + old.joined_lengths[prev:]
+        self._joined_counts = np.insert(old._joined_counts, at, char_counts(added), axis=1)
         self._joined_lengths = np.array(self.joined_lengths, dtype=np.int64)
 
     def __len__(self) -> int:
@@ -402,7 +440,7 @@ class Index:
             for w in new_words:
                 sk = skeleton_word(w)
                 new.by_skeleton[sk] = [*new.by_skeleton.get(sk, ()), w]
-        new._index_joined()
+        new._extend_joined(self, len(self.variants))
         return new
 
     def weight(self, word: str) -> float:
@@ -521,7 +559,7 @@ class Index:
         while at < len(found) and len(out) < limit:  # best score first; within a score, by variant
             score, group = found[at][1], []
             while at < len(found) and found[at][1] == score:
-                group.extend(self.joined_variants[lo + int(kept[found[at][2]])])
+                group.extend(self._by_joined[found[at][0]])
                 at += 1
             out.extend(sorted(group))
         return out[:limit]

@@ -95,3 +95,43 @@ def test_letter_counts_keep_out_only_what_cannot_match(register_names):
                 assert idx._joined_matches(joined, limit=limit, cutoff=cutoff) == full, (joined, cutoff)
                 compared += bool(full)
     assert compared > 1000
+
+
+def _joined_state(index: Index) -> tuple:
+    """The joined spellings of an index as a rebuild would make them, in a form that ignores the order
+    within one length (no result depends on it)."""
+    columns = {j: tuple(index._joined_counts[:, i].tolist()) for i, j in enumerate(index.joined)}
+    return (
+        {j: list(vis) for j, vis in index._by_joined.items()},
+        columns,
+        index.joined_lengths,
+        index._joined_lengths.tolist(),
+        index.variant_lengths,
+        index._variant_lengths.tolist(),
+    )
+
+
+def test_an_index_brought_up_to_date_has_the_spellings_of_a_rebuilt_one(register_names):
+    """with_changes groups and counts only the new variants' spellings: after two rounds of changes (new
+    spellings, spellings other recruiters have already, names changed twice) the joined spellings are
+    those of a full rebuild over the same variants, shortest first, and the first index is unchanged."""
+    import copy
+
+    rng = random.Random(17)
+    names = {k: v[0] for k, v in register_names.items()}
+    keys = list(names)
+    index = Index({k: search_text(v) for k, v in names.items()})
+    before = copy.deepcopy(_joined_state(index))
+    first = {k: search_text(_edited(rng, names[k])) for k in rng.sample(keys, 150)}
+    first.update({10**9 + i: search_text(names[keys[i]]) for i in range(30)})  # spellings already there
+    second = {k: f"naya {first[k]}" for k in rng.sample(list(first), 60)}
+    second.update({10**9 + 100 + i: search_text(f"Naya Sansar {i}") for i in range(20)})
+    updated = index.with_changes(first).with_changes(second)
+
+    rebuilt = copy.copy(updated)
+    rebuilt._index_joined()
+    got, want = _joined_state(updated), _joined_state(rebuilt)
+    assert got[0] == want[0] and got[1] == want[1] and got[2:] == want[2:]
+    assert updated.joined_lengths == sorted(updated.joined_lengths)
+    assert len(updated.joined) > len(index.joined)  # new spellings were inserted
+    assert _joined_state(index) == before

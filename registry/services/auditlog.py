@@ -268,7 +268,7 @@ def _lock_heads(conn, chains: list[int]) -> dict[int, tuple[int, str]]:
     def locked(ids: list[int]) -> dict[int, tuple[int, str]]:
         out: dict[int, tuple[int, str]] = {}
         for batch in value_batches(dialect, ids):  # one on PostgreSQL and SQLite, ascending chunks elsewhere
-            out.update({c: (seq, h) for c, seq, h in conn.execute(stmt, {"chains": batch})})
+            out.update({c: (seq, h) for c, seq, h in conn.execute(stmt, {"chains": batch}).all()})
         return out
 
     heads = locked(chains)

@@ -190,7 +190,9 @@ def insert_returning_ids(conn: Connection, table: Table, rows: list[dict]) -> li
             conn.execute(
                 text("SELECT nextval(pg_get_serial_sequence(:t, 'id')) FROM generate_series(1, :n)"),
                 {"t": table.name, "n": len(rows)},
-            ).scalars()
+            )
+            .scalars()
+            .all()
         )
         _copy_rows(conn, table, [{"id": i, **r} for i, r in zip(ids, rows, strict=True)])
         return ids

@@ -212,7 +212,7 @@ def _subscribers(session: Session, event_type: str, ids: list[int]):
     dialect = conn.dialect.name
     stmt = _subscriber_statement(dialect, event_type in BOT_EVENTS)
     for batch in value_batches(dialect, ids):  # one on PostgreSQL and SQLite
-        for kind, rid, target, pid, name, country, events in conn.execute(stmt, {"ids": batch}):
+        for kind, rid, target, pid, name, country, events in conn.execute(stmt, {"ids": batch}).all():
             if kind == 0:
                 recruiters[rid] = {"public_id": pid, "legal_name": name, "country": country}
             elif kind == 1:

@@ -16,12 +16,14 @@ The edge (task, CLI) commits once.
 from __future__ import annotations
 
 import logging
+import threading
 from collections import defaultdict
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from functools import lru_cache
-from typing import Any
+from typing import Any, TypeVar
 
 from sqlalchemy import (
     ColumnElement,
@@ -38,8 +40,10 @@ from sqlalchemy import (
     or_,
     select,
 )
+from sqlalchemy.engine import Engine
 from sqlmodel import Session, col
 
+from registry.db import session_scope
 from registry.models import Accreditation, Alert, Audit, FeeReport, Finding, Recruiter, table_of
 from registry.models.accreditation import AccreditationStatus as S
 from registry.models.audits import AuditKind, Severity
@@ -59,6 +63,8 @@ from registry.services.standing import BAD_LICENCE  # licence statuses that are 
 from registry.timeutil import add_months
 
 log = logging.getLogger(__name__)
+_T = TypeVar("_T")
+_R = TypeVar("_R")
 
 # Triage outcomes that take a report out of the fee-signal count.
 DISCOUNTED = (TriageStatus.unsubstantiated, TriageStatus.duplicate, TriageStatus.out_of_scope)
@@ -94,6 +100,70 @@ def no_checkpoint() -> None:
 # and the CLI commit there, so the chain heads and rows a chunk locked are free for other writers while
 # the check goes on). Each chunk is whole by itself, and a check run again finds what is left.
 CHUNK = 900
+
+
+def chunk_by_chunk(
+    session: Session,
+    chunks: Sequence[_T],
+    work: Callable[[Session, _T], _R],
+    checkpoint: Callable[[], None],
+) -> list[_R]:
+    """``work(session, chunk)`` for each chunk, the checkpoint after each; the results in chunk order.
+
+    When the edge commits chunk by chunk (a checkpoint given) on PostgreSQL, two connections take
+    turns: this session does the even chunks and a second session, in a thread, the odd ones, each
+    committing after each chunk. A chunk's statements wait for the database about half of the time and
+    its Python work (the log entries and their hashes, the outbox payloads) takes the other half: with
+    two, the one's Python runs while the other's statements run. Chunks are disjoint sets of recruiters
+    (their rows and their audit-log chains), so the two never wait for each other. A failure on either
+    side stops both after their current chunk and is raised here; what was committed stays, as with one
+    connection (a check run again finds what is left). The checkpoint comes before the first chunk and
+    after each of this session's chunks. Elsewhere (SQLite has one writer at a time; no checkpoint: one
+    transaction) the chunks run one after the other on this session, the checkpoint after each."""
+    bind = session.get_bind()
+    if (
+        checkpoint is no_checkpoint
+        or len(chunks) < 2
+        or not isinstance(bind, Engine)  # a session on one connection: that connection alone
+        or bind.dialect.name != "postgresql"
+    ):
+        out = []
+        for chunk in chunks:
+            out.append(work(session, chunk))
+            checkpoint()
+        return out
+    checkpoint()  # what this session wrote before, committed: the other session starts from it
+    results: list[Any] = [None] * len(chunks)
+    failed = threading.Event()
+    actor = session.info.get("actor")
+
+    def odd_chunks() -> None:
+        try:
+            with session_scope(bind, write=True) as other:
+                if actor:
+                    auditlog.set_actor(other, actor)
+                for i in range(1, len(chunks), 2):
+                    if failed.is_set():
+                        return
+                    results[i] = work(other, chunks[i])
+                    other.commit()
+        except BaseException:
+            failed.set()
+            raise
+
+    with ThreadPoolExecutor(1, thread_name_prefix="check-chunks") as pool:
+        side = pool.submit(odd_chunks)
+        try:
+            for i in range(0, len(chunks), 2):
+                if failed.is_set():
+                    break
+                results[i] = work(session, chunks[i])
+                checkpoint()
+        except BaseException:
+            failed.set()
+            raise
+        side.result()  # the odd chunks' failure, if any
+    return results
 
 
 @dataclass
@@ -188,9 +258,9 @@ def accreditation_expiry(
     rows = run_select(session, expiry_selection(days), expiry_params(as_of, days)).all()
     to_expire = [(rid, vu) for rid, vu, _stage in rows if vu < as_of]
     reminders = [(rid, vu, stage) for rid, vu, stage in rows if vu >= as_of and stage is not None]
-    for i in range(0, len(to_expire), CHUNK):
-        chunk = to_expire[i : i + CHUNK]
-        valid_until = dict(chunk)
+    valid_until = dict(to_expire)
+
+    def expire(on: Session, chunk: list) -> list[tuple[int, str]]:
         moves = [
             accreditation.Move(
                 rid,
@@ -198,14 +268,15 @@ def accreditation_expiry(
             )
             for rid, vu in chunk
         ]
-        for rid, public_id in accreditation.transition_many(
-            session, moves, S.accredited, S.expired, actor=f"system:{name}"
-        ):
+        return accreditation.transition_many(on, moves, S.accredited, S.expired, actor=f"system:{name}")
+
+    chunks = [to_expire[i : i + CHUNK] for i in range(0, len(to_expire), CHUNK)]
+    for moved in chunk_by_chunk(session, chunks, expire, checkpoint):
+        for rid, public_id in moved:
             result.add(
                 "expired",
                 f"{public_id}: accredited -> expired (valid until {valid_until[rid].isoformat()})",
             )
-        checkpoint()
     recs = recruiters_by_id(session, [rid for rid, _, _ in reminders])
     specs = [
         AlertSpec(

@@ -24,6 +24,12 @@ first run and its baseline compete with the same other writer: a tiny check meas
 baseline that ran alone would be billed for the reporter's share of the machine.
 Peak memory is the RSS high-water mark of the process running the checks.
 
+Rounds (BENCH_CHECKS_ROUNDS, default 3; 2 at tiny scale): the hand-written writes and the first runs are
+measured again on fresh copies of the generated data (``CREATE DATABASE ... TEMPLATE`` of a copy taken
+right after generation), each in its own checks process with the reporter going on; a first run's ratio
+is the median of the rounds' ratios (each printed), the total of the first runs the slowest round's, the
+peak memory the highest. The steady runs are measured in the first round only.
+
 BENCH_CHECKS_SMALL=1: tiny scale (2,000 recruiters, 20,000 reports) without goals checked.
 
 Environment: FAIRRECRUIT_BENCH_PG_ADMIN_URL (default postgresql+psycopg://postgres@127.0.0.1:5432/postgres),

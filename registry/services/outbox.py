@@ -45,7 +45,7 @@ from registry.models import (
 )
 from registry.models.outbox import OutboxStatus
 from registry.services import bulk
-from registry.services.sets import in_values, value_batches
+from registry.services.sets import among_values, in_values, value_batches
 from registry.timeutil import iso, utcnow
 
 log = logging.getLogger(__name__)
@@ -182,7 +182,7 @@ def _subscriber_statement(dialect: str, with_followers: bool):
         )
         .join(WebhookEndpoint, col(WebhookEndpoint.company_id) == col(SupplierLink.company_id))
         .where(
-            in_values(col(SupplierLink.recruiter_id), "ids", dialect),
+            among_values(col(SupplierLink.recruiter_id), "ids", dialect),
             col(WebhookEndpoint.active).is_(True),
         ),
     ]
@@ -196,7 +196,7 @@ def _subscriber_statement(dialect: str, with_followers: bool):
                 no_text,
                 no_text,
                 no_events,
-            ).where(in_values(col(Follower.recruiter_id), "ids", dialect))
+            ).where(among_values(col(Follower.recruiter_id), "ids", dialect))
         )
     return union_all(*parts).order_by(literal_column("kind"), literal_column("target"))
 

@@ -287,14 +287,25 @@ def _lapsed(session, n: int):
     return recs, until + timedelta(days=1)
 
 
+def _expire_chunk_by_chunk(session, settings, as_of):
+    """The expiry check committed chunk by chunk, as the worker and the CLI run it."""
+    from registry.db import commit_and_go_on
+
+    return checks.run(
+        session,
+        "accreditation_expiry",
+        as_of=as_of,
+        settings=settings,
+        checkpoint=lambda: commit_and_go_on(session),
+    )
+
+
 def test_expiry_in_many_chunks_moves_each_recruiter_once_whichever_connection(session, settings, monkeypatch):
     """40 lapsed accreditations in chunks of 3, committed chunk by chunk as the worker does. On PostgreSQL
     two connections take turns (this session and one in a thread); on SQLite one. Either way: each
     recruiter expired once, with its event, its two log entries and its outbox message, the result in
     recruiter order, the log intact, and a second run finds nothing."""
     import threading
-
-    from registry.db import commit_and_go_on
 
     recs, as_of = _lapsed(session, 40)
     ids = sorted(r.id for r in recs)
@@ -308,13 +319,7 @@ def test_expiry_in_many_chunks_moves_each_recruiter_once_whichever_connection(se
         return real(on, moves, *args, **kw)
 
     monkeypatch.setattr(accreditation, "transition_many", spy)
-    result = checks.run(
-        session,
-        "accreditation_expiry",
-        as_of=as_of,
-        settings=settings,
-        checkpoint=lambda: commit_and_go_on(session),
-    )
+    result = _expire_chunk_by_chunk(session, settings, as_of)
     session.commit()
     assert result.counts["expired"] == 40
     assert [by_public[line.split(":")[0]] for line in result.changes] == ids
@@ -343,8 +348,6 @@ def test_a_failing_chunk_stops_the_check_and_a_second_run_finishes_it(
 ):
     """A chunk that fails (on either connection) stops the check after the chunks under way; the error
     reaches the caller; what was committed stays whole, and the next run moves the rest."""
-    from registry.db import commit_and_go_on
-
     recs, as_of = _lapsed(session, 60)  # 20 chunks: 10 on each connection
     ids = sorted(r.id for r in recs)
     monkeypatch.setattr(checks, "CHUNK", 3)
@@ -359,13 +362,7 @@ def test_a_failing_chunk_stops_the_check_and_a_second_run_finishes_it(
 
     monkeypatch.setattr(accreditation, "transition_many", breaking)
     with pytest.raises(RuntimeError, match="lost the database"):
-        checks.run(
-            session,
-            "accreditation_expiry",
-            as_of=as_of,
-            settings=settings,
-            checkpoint=lambda: commit_and_go_on(session),
-        )
+        _expire_chunk_by_chunk(session, settings, as_of)
     session.rollback()
     # Both sides stopped after their chunk under way (one side alone would make 10 calls).
     assert len(calls) < 12
